@@ -1,0 +1,1 @@
+//! The sans-IO delivery core. Nothing in here touches the browser.

@@ -1,0 +1,1 @@
+//! The browser shell: owns JS objects, holds no delivery logic.
