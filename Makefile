@@ -1,0 +1,46 @@
+# Two commands do everything on a fresh machine:
+#   make test   installs what is missing, then runs every suite
+#   make demo   installs what is missing, builds the package and serves the demo
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: test demo setup test-native test-browsers test-chrome test-firefox check-core lint pkg
+
+test: setup
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory test-native && \
+	$(MAKE) --no-print-directory test-browsers && \
+	echo "make test: all suites passed in $$(( $$(date +%s) - start ))s"
+
+setup:
+	@scripts/setup
+
+# Native: the sans-IO core (unit, scenario and property tests) and the reference server.
+test-native: check-core
+	@echo "== native tests (core + reference server) =="
+	cargo test --workspace
+
+# The core must stay sans-IO: a native build of the library must not reach any web crate.
+check-core:
+	@scripts/check-core
+
+# wasm-bindgen-test suites headless in both browsers, each against its own fresh server.
+test-browsers: test-chrome test-firefox
+
+test-chrome:
+	@scripts/with-server -- scripts/browser-tests chrome
+
+test-firefox:
+	@scripts/with-server -- scripts/browser-tests firefox
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p sse-courier --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+# The npm package (wasm-pack output plus pkg-template/): pkg/web and pkg/bundler.
+pkg: setup
+	@scripts/build-pkg
+
+demo: setup pkg
+	@scripts/demo
