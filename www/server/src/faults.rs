@@ -1,0 +1,112 @@
+//! Fault injection: the misbehaviours a test can switch on through `/api/test/`.
+//!
+//! Only the switches live here; the places that consult them (POST handling, replay,
+//! heartbeats) stay in their own modules so the normal path reads as normal code.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+/// Longest POST delay a test may ask for, so a typo cannot hang a suite for hours.
+pub(crate) const MAX_DELAY: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone)]
+pub(crate) struct Faults {
+    fail_next: Option<FailNext>,
+    /// Added to every `/api/chat/*` POST answer, after it was processed.
+    pub delay: Duration,
+    /// Extra already-seen events replayed on each reconnect, for de-duplication tests.
+    pub replay_overlap: u64,
+    pub heartbeats: bool,
+}
+
+#[derive(Debug, Clone)]
+struct FailNext {
+    remaining: u64,
+    status: StatusCode,
+    endpoint: Option<String>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            fail_next: None,
+            delay: Duration::ZERO,
+            replay_overlap: 0,
+            heartbeats: true,
+        }
+    }
+}
+
+impl Faults {
+    /// Arms `count` injected failures (replacing any still armed); `count == 0` disarms.
+    pub fn fail_next(&mut self, count: u64, status: StatusCode, endpoint: Option<String>) {
+        self.fail_next = (count > 0).then_some(FailNext {
+            remaining: count,
+            status,
+            endpoint,
+        });
+    }
+
+    /// The status to answer a POST to `endpoint` with instead of processing it, if a
+    /// failure is armed for it; consumes one.
+    pub fn take_failure(&mut self, endpoint: &str) -> Option<StatusCode> {
+        let armed = self.fail_next.as_mut()?;
+        if armed.endpoint.as_deref().is_some_and(|e| e != endpoint) {
+            return None;
+        }
+        armed.remaining -= 1;
+        let status = armed.status;
+        if armed.remaining == 0 {
+            self.fail_next = None;
+        }
+        Some(status)
+    }
+
+    pub fn describe(&self) -> Value {
+        json!({
+            "failNext": self.fail_next.as_ref().map(|f| json!({
+                "remaining": f.remaining,
+                "status": f.status.as_u16(),
+                "endpoint": f.endpoint,
+            })),
+            "delayMs": self.delay.as_millis() as u64,
+            "replayOverlap": self.replay_overlap,
+            "heartbeats": self.heartbeats,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fail_next_counts_down_only_on_its_endpoint() {
+        let mut faults = Faults::default();
+        faults.fail_next(2, StatusCode::INTERNAL_SERVER_ERROR, Some("send".into()));
+        assert_eq!(faults.take_failure("suspend"), None);
+        assert_eq!(
+            faults.take_failure("send"),
+            Some(StatusCode::INTERNAL_SERVER_ERROR)
+        );
+        assert_eq!(
+            faults.take_failure("send"),
+            Some(StatusCode::INTERNAL_SERVER_ERROR)
+        );
+        assert_eq!(faults.take_failure("send"), None);
+    }
+
+    #[test]
+    fn fail_next_without_endpoint_hits_any_endpoint_and_zero_disarms() {
+        let mut faults = Faults::default();
+        faults.fail_next(5, StatusCode::SERVICE_UNAVAILABLE, None);
+        assert_eq!(
+            faults.take_failure("reconnect"),
+            Some(StatusCode::SERVICE_UNAVAILABLE)
+        );
+        faults.fail_next(0, StatusCode::SERVICE_UNAVAILABLE, None);
+        assert_eq!(faults.take_failure("reconnect"), None);
+    }
+}
