@@ -1,0 +1,274 @@
+//! Connection state: the stream, the welcome, the reconnect POST and reconnect
+//! scheduling, and the browser lifecycle inputs that poke them (rules 1, 7, 8, 9).
+
+use super::action::{Action, Body, Notice, Warning};
+use super::flight::{Flight, Purpose};
+use super::ids::StreamId;
+use super::machine::Machine;
+use super::outcome::{EventVerdict, PostOutcome};
+use super::stats::bump;
+
+/// Where the connection stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// `connect()` was never called.
+    Idle,
+    /// A stream is open, waiting for its welcome. `errored`: the stream reported an
+    /// error and the browser is retrying it natively.
+    Connecting {
+        stream: StreamId,
+        errored: bool,
+    },
+    /// Welcomed; the reconnect POST is in flight. Sends are queued.
+    Handshaking {
+        stream: StreamId,
+    },
+    Connected {
+        stream: StreamId,
+    },
+    /// No stream; it is reopened at `at`.
+    Scheduled {
+        at: u64,
+    },
+    /// `disconnect()`: no stream, no timer.
+    Disconnected,
+}
+
+impl Phase {
+    pub(crate) fn stream(&self) -> Option<StreamId> {
+        match *self {
+            Phase::Connecting { stream, .. }
+            | Phase::Handshaking { stream }
+            | Phase::Connected { stream } => Some(stream),
+            Phase::Idle | Phase::Scheduled { .. } | Phase::Disconnected => None,
+        }
+    }
+}
+
+impl Machine {
+    /// Opens the stream unless one is open already; cancels a pending reconnect timer.
+    pub fn connect(&mut self, now: u64) {
+        match self.phase {
+            Phase::Idle | Phase::Disconnected => {
+                self.reconnect_failures = 0;
+                self.open_stream(now);
+            }
+            Phase::Scheduled { .. } => self.open_stream(now),
+            Phase::Connecting { .. } | Phase::Handshaking { .. } | Phase::Connected { .. } => {}
+        }
+    }
+
+    /// Closes the stream and cancels the reconnect timer, without `_close`. Queued
+    /// messages stay queued; messages waiting on a retry join them.
+    pub fn disconnect(&mut self, _now: u64) {
+        self.close_stream();
+        self.phase = Phase::Disconnected;
+        self.bump_generation();
+        while let Some(item) = self.retries.take_any() {
+            self.enqueue(item);
+        }
+    }
+
+    /// The existing client's `checkAndReconnect`: unless connected (and not forced)
+    /// or a reconnect is already scheduled, tear the stream down and open a new one.
+    pub fn check_and_reconnect(&mut self, now: u64, force: bool) {
+        match self.phase {
+            Phase::Connected { .. } if !force => {}
+            Phase::Scheduled { .. } => {}
+            _ => self.restart_stream(now),
+        }
+    }
+
+    pub fn on_welcome(&mut self, now: u64, stream: StreamId, connection_id: &str) {
+        if self.phase.stream() != Some(stream) {
+            return;
+        }
+        self.last_activity = now;
+        self.bump_generation();
+        self.connection_id = Some(connection_id.to_owned());
+        if self.welcomed_before && !self.sessions.is_empty() {
+            self.phase = Phase::Handshaking { stream };
+            self.post_reconnect(now, connection_id);
+        } else {
+            self.become_connected(now, stream);
+        }
+        self.welcomed_before = true;
+    }
+
+    /// Tracks the event's seq and says whether to dispatch it (rule 8).
+    pub fn on_event(
+        &mut self,
+        now: u64,
+        stream: StreamId,
+        session_id: Option<&str>,
+        seq: Option<u64>,
+    ) -> EventVerdict {
+        if self.phase.stream() != Some(stream) {
+            return EventVerdict::Ignored;
+        }
+        self.last_activity = now;
+        match (session_id, seq) {
+            (Some(session), Some(seq)) if !self.sessions.observe(session, seq) => {
+                bump(&mut self.stats.duplicates_skipped);
+                EventVerdict::Duplicate
+            }
+            _ => EventVerdict::Dispatch,
+        }
+    }
+
+    /// An event whose data could not be read: skipped and counted, but still a sign
+    /// that the stream is alive.
+    pub fn on_malformed_event(&mut self, now: u64, stream: StreamId) {
+        bump(&mut self.stats.malformed_events);
+        if self.phase.stream() == Some(stream) {
+            self.last_activity = now;
+        }
+    }
+
+    /// `onerror`. The browser retries an erroring stream itself (a new welcome comes
+    /// on the same stream); `closed` means it gave up, so the core reopens it later.
+    pub fn on_stream_error(&mut self, now: u64, stream: StreamId, closed: bool) {
+        if self.phase.stream() != Some(stream) {
+            return;
+        }
+        let was_connected = self.is_connected();
+        self.bump_generation();
+        if was_connected {
+            self.push(Action::Notify(Notice::Close));
+        }
+        if closed {
+            self.schedule_reconnect(now);
+        } else {
+            self.phase = Phase::Connecting {
+                stream,
+                errored: true,
+            };
+        }
+    }
+
+    /// Page visible again: reconnect if down, then `_foreground`; hidden: suspend.
+    pub fn on_visibility(&mut self, now: u64, visible: bool) {
+        if visible {
+            self.check_and_reconnect(now, false);
+            self.push(Action::Notify(Notice::Foreground));
+        } else {
+            self.send_suspend(now);
+        }
+    }
+
+    pub fn on_page_hide(&mut self, now: u64) {
+        self.send_suspend(now);
+    }
+
+    /// `pageshow`; `persisted` means the page came back from the bfcache.
+    pub fn on_page_show(&mut self, now: u64, persisted: bool) {
+        if persisted {
+            self.check_and_reconnect(now, false);
+        }
+    }
+
+    /// The network is back: reopen now instead of waiting for a scheduled reconnect
+    /// or for the browser's retry of an erroring stream.
+    pub fn on_online(&mut self, now: u64) {
+        match self.phase {
+            Phase::Scheduled { .. } => {
+                bump(&mut self.stats.reconnects);
+                self.open_stream(now);
+            }
+            Phase::Connecting { errored: true, .. } => self.restart_stream(now),
+            _ => {}
+        }
+    }
+
+    /// The answer to the reconnect POST sent on `generation`.
+    pub(super) fn on_reconnect_answer(&mut self, now: u64, generation: u32, outcome: PostOutcome) {
+        let stream = match self.phase {
+            Phase::Handshaking { stream } if generation == self.generation => stream,
+            _ => {
+                bump(&mut self.stats.late_answers);
+                return;
+            }
+        };
+        if outcome.is_ok() {
+            self.become_connected(now, stream);
+        } else {
+            bump(&mut self.stats.reconnect_post_failures);
+            self.push(Action::Warn(Warning::ReconnectPostFailed(outcome)));
+            self.schedule_reconnect(now);
+        }
+    }
+
+    /// Rebuilds the stream (`checkAndReconnect(true)`), with `_close` if connected.
+    pub(super) fn restart_stream(&mut self, now: u64) {
+        let was_connected = self.is_connected();
+        self.close_stream();
+        if was_connected {
+            self.push(Action::Notify(Notice::Close));
+        }
+        bump(&mut self.stats.reconnects);
+        self.open_stream(now);
+    }
+
+    /// The reconnect timer fired.
+    pub(super) fn reopen_after_delay(&mut self, now: u64) {
+        bump(&mut self.stats.reconnects);
+        self.open_stream(now);
+    }
+
+    fn open_stream(&mut self, now: u64) {
+        let stream = self.alloc_stream();
+        self.bump_generation();
+        self.phase = Phase::Connecting {
+            stream,
+            errored: false,
+        };
+        self.last_activity = now;
+        bump(&mut self.stats.streams_opened);
+        self.push(Action::OpenStream(stream));
+    }
+
+    fn close_stream(&mut self) {
+        if let Some(stream) = self.phase.stream() {
+            self.push(Action::CloseStream(stream));
+        }
+    }
+
+    /// Closes the stream and reopens it after a delay: exactly `reconnect_delay_ms`
+    /// the first time (as the existing client), then growing with the backoff.
+    fn schedule_reconnect(&mut self, now: u64) {
+        self.close_stream();
+        self.bump_generation();
+        self.reconnect_failures = self.reconnect_failures.saturating_add(1);
+        let delay = match self.reconnect_failures {
+            0 | 1 => self.config.reconnect_delay_ms,
+            n => self.config.backoff.delay(n - 1, &mut self.rng),
+        };
+        self.phase = Phase::Scheduled {
+            at: now.saturating_add(delay),
+        };
+    }
+
+    fn become_connected(&mut self, now: u64, stream: StreamId) {
+        self.phase = Phase::Connected { stream };
+        self.reconnect_failures = 0;
+        self.flush(now);
+        self.push(Action::Notify(Notice::Open));
+    }
+
+    fn post_reconnect(&mut self, now: u64, connection_id: &str) {
+        bump(&mut self.stats.reconnect_posts);
+        let id = self.alloc_post();
+        self.flights.push(Flight {
+            post: id,
+            generation: self.generation,
+            deadline: self.post_deadline(now),
+            purpose: Purpose::Reconnect,
+        });
+        self.push(Action::Post {
+            id,
+            endpoint: super::endpoint::Endpoint::Reconnect,
+            connection_id: connection_id.to_owned(),
+            body: Body::Reconnect(self.sessions.snapshot()),
+        });
+    }
+}

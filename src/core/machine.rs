@@ -1,0 +1,156 @@
+//! The `Machine`: its state, construction, the action queue and the read-only
+//! accessors. What it does on each input lives in `lifecycle` (stream and
+//! connection state), `delivery` (messages) and `timer` (deadlines).
+
+use std::collections::VecDeque;
+
+use super::action::Action;
+use super::config::Config;
+use super::flight::Flights;
+use super::ids::{MsgId, PostId, StreamId};
+use super::lifecycle::Phase;
+use super::queue::Queue;
+use super::retry::Retries;
+use super::rng::Rng;
+use super::sessions::Sessions;
+use super::stats::Stats;
+
+/// The sans-IO delivery state machine. Feed it inputs (each with the current time
+/// in milliseconds), then drain `poll_action` and re-arm one host timer at
+/// `poll_timeout`.
+#[derive(Clone, Debug)]
+pub struct Machine {
+    pub(super) config: Config,
+    pub(super) rng: Rng,
+    pub(super) phase: Phase,
+    /// Bumps on every new stream, welcome, stream error, scheduled reconnect and
+    /// disconnect: anything that ends the connection a POST was sent on. A POST
+    /// answer from an older generation is late and never changes connection state.
+    pub(super) generation: u32,
+    pub(super) connection_id: Option<String>,
+    /// The existing client's `_isReconnect`: a welcome was seen before, so the next
+    /// one needs a reconnect POST (if sessions are tracked).
+    pub(super) welcomed_before: bool,
+    /// Failed reconnect attempts in a row, for the reconnect backoff.
+    pub(super) reconnect_failures: u32,
+    /// Last sign of life on the current stream, for the heartbeat watchdog.
+    pub(super) last_activity: u64,
+    pub(super) sessions: Sessions,
+    pub(super) queue: Queue,
+    pub(super) flights: Flights,
+    pub(super) retries: Retries,
+    next_msg: u32,
+    next_stream: u32,
+    next_post: u32,
+    pub(super) actions: VecDeque<Action>,
+    pub(super) stats: Stats,
+}
+
+impl Machine {
+    /// `seed` feeds the backoff jitter; give each client a different one.
+    pub fn new(config: Config, seed: u64) -> Self {
+        Machine {
+            config,
+            rng: Rng::new(seed),
+            phase: Phase::Idle,
+            generation: 0,
+            connection_id: None,
+            welcomed_before: false,
+            reconnect_failures: 0,
+            last_activity: 0,
+            sessions: Sessions::default(),
+            queue: Queue::default(),
+            flights: Flights::default(),
+            retries: Retries::default(),
+            next_msg: 0,
+            next_stream: 0,
+            next_post: 0,
+            actions: VecDeque::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// The next thing to carry out, in order.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Connected: the welcome came and, on a reconnect, the reconnect POST succeeded.
+    pub fn is_connected(&self) -> bool {
+        matches!(self.phase, Phase::Connected { .. })
+    }
+
+    /// The id of the latest welcome; kept after disconnect, like the existing client.
+    pub fn connection_id(&self) -> Option<&str> {
+        self.connection_id.as_deref()
+    }
+
+    /// The stream events are accepted from, if any.
+    pub fn current_stream(&self) -> Option<StreamId> {
+        self.phase.stream()
+    }
+
+    /// Messages waiting in the queue.
+    pub fn pending_len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Message POSTs awaiting an answer (reconnect and suspend POSTs not counted).
+    pub fn in_flight_len(&self) -> usize {
+        self.flights.messages().count()
+    }
+
+    /// Messages waiting out a retry backoff.
+    pub fn retrying_len(&self) -> usize {
+        self.retries.len()
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    pub fn track_seq(&mut self, session_id: &str, seq: u64) {
+        self.sessions.track(session_id, seq);
+    }
+
+    /// 0 if the session is unknown.
+    pub fn last_seq(&self, session_id: &str) -> u64 {
+        self.sessions.last_seq(session_id).unwrap_or(0)
+    }
+
+    pub fn clear_session(&mut self, session_id: &str) {
+        self.sessions.clear(session_id);
+    }
+
+    /// Tracked session ids, in the order they were first tracked.
+    pub fn tracked_sessions(&self) -> impl Iterator<Item = &str> {
+        self.sessions.ids()
+    }
+
+    pub(super) fn push(&mut self, action: Action) {
+        self.actions.push_back(action);
+    }
+
+    pub(super) fn alloc_msg(&mut self) -> MsgId {
+        self.next_msg = self.next_msg.wrapping_add(1);
+        MsgId(self.next_msg)
+    }
+
+    pub(super) fn alloc_stream(&mut self) -> StreamId {
+        self.next_stream = self.next_stream.wrapping_add(1);
+        StreamId(self.next_stream)
+    }
+
+    pub(super) fn alloc_post(&mut self) -> PostId {
+        self.next_post = self.next_post.wrapping_add(1);
+        PostId(self.next_post)
+    }
+
+    pub(super) fn bump_generation(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+    }
+}

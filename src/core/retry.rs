@@ -1,0 +1,74 @@
+//! Messages waiting out a backoff delay before their next attempt (rule 6).
+
+use super::queue::Pending;
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Retries(Vec<(u64, Pending)>);
+
+impl Retries {
+    pub(crate) fn push(&mut self, due: u64, item: Pending) {
+        self.0.push((due, item));
+    }
+
+    /// Removes the message due by `now` that was sent first, so retries that come
+    /// due together go out in send order.
+    pub(crate) fn take_due(&mut self, now: u64) -> Option<Pending> {
+        let at = self
+            .0
+            .iter()
+            .enumerate()
+            .filter(|(_, (due, _))| *due <= now)
+            .min_by_key(|(_, (_, p))| p.msg)?
+            .0;
+        Some(self.0.remove(at).1)
+    }
+
+    /// Removes the first-sent message whatever its due time.
+    pub(crate) fn take_any(&mut self) -> Option<Pending> {
+        self.take_due(u64::MAX)
+    }
+
+    pub(crate) fn next_due(&self) -> Option<u64> {
+        self.0.iter().map(|(due, _)| *due).min()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::endpoint::Endpoint;
+    use crate::core::ids::MsgId;
+
+    fn item(n: u32) -> Pending {
+        Pending::new(MsgId(n), Endpoint::Send)
+    }
+
+    #[test]
+    fn due_retries_come_out_in_send_order() {
+        let mut retries = Retries::default();
+        retries.push(200, item(3));
+        retries.push(100, item(1));
+        retries.push(900, item(2));
+        assert_eq!(retries.next_due(), Some(100));
+        assert_eq!(retries.take_due(500).map(|p| p.msg), Some(MsgId(1)));
+        assert_eq!(retries.take_due(500).map(|p| p.msg), Some(MsgId(3)));
+        assert_eq!(retries.take_due(500), None);
+        assert_eq!(retries.len(), 1);
+    }
+
+    #[test]
+    fn take_any_ignores_due_times() {
+        let mut retries = Retries::default();
+        retries.push(u64::MAX, item(7));
+        assert_eq!(retries.take_any().map(|p| p.msg), Some(MsgId(7)));
+        assert!(retries.is_empty());
+    }
+}

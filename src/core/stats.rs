@@ -1,0 +1,46 @@
+//! Counters for diagnostics; they never steer behaviour.
+
+/// What the core has seen and done since construction. Counters saturate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Streams opened, the first included.
+    pub streams_opened: u32,
+    /// Streams the core rebuilt or reopened itself (`check_and_reconnect`, 404,
+    /// watchdog, reconnect timer, `online`).
+    pub reconnects: u32,
+    pub reconnect_posts: u32,
+    pub reconnect_post_failures: u32,
+    /// Events not dispatched because their seq was not newer (rule 8).
+    pub duplicates_skipped: u32,
+    pub malformed_events: u32,
+    /// POSTs answered 404.
+    pub stale_404s: u32,
+    /// Retries scheduled after 5xx/429/network errors/timeouts.
+    pub send_retries: u32,
+    pub post_timeouts: u32,
+    /// Answers that came after their connection was replaced.
+    pub late_answers: u32,
+    /// Streams rebuilt by the heartbeat watchdog.
+    pub stale_streams: u32,
+    pub delivered: u32,
+    pub dropped: u32,
+    pub failed: u32,
+}
+
+/// `*counter += 1`, saturating: counters must never make the core panic.
+pub(crate) fn bump(counter: &mut u32) {
+    *counter = counter.saturating_add(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bump_saturates_instead_of_overflowing() {
+        let mut n = u32::MAX - 1;
+        bump(&mut n);
+        bump(&mut n);
+        assert_eq!(n, u32::MAX);
+    }
+}

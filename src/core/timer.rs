@@ -1,0 +1,88 @@
+//! Every timer the core uses, when each is due, and firing them. The shell keeps one
+//! host timer armed at `poll_timeout()` and calls `on_timeout(now)` when it fires.
+
+use super::action::{Action, Warning};
+use super::lifecycle::Phase;
+use super::machine::Machine;
+use super::outcome::PostOutcome;
+use super::stats::bump;
+
+/// The core's timers, in the order they fire when due together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Timer {
+    /// A POST unanswered for `post_timeout_ms` is aborted and counts as `TimedOut`.
+    PostTimeout,
+    /// A message's backoff after a transient failure is over.
+    SendRetry,
+    /// The current stream was silent for `stale_after_ms`: rebuild it.
+    StaleStream,
+    /// The delay after a failed reconnect is over: open a new stream.
+    Reconnect,
+}
+
+const ALL: [Timer; 4] = [
+    Timer::PostTimeout,
+    Timer::SendRetry,
+    Timer::StaleStream,
+    Timer::Reconnect,
+];
+
+impl Machine {
+    /// The earliest deadline, if any timer is armed. Off by default except while
+    /// a reconnect is scheduled, so no timer re-arms itself forever.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        ALL.iter().filter_map(|t| self.deadline(*t)).min()
+    }
+
+    /// Fires every timer due by `now`.
+    pub fn on_timeout(&mut self, now: u64) {
+        // Each firing clears its deadline or moves it past `now`, so this ends.
+        while let Some(timer) = ALL
+            .iter()
+            .copied()
+            .find(|t| self.deadline(*t).is_some_and(|d| d <= now))
+        {
+            self.fire(now, timer);
+        }
+        self.flush(now);
+    }
+
+    fn deadline(&self, timer: Timer) -> Option<u64> {
+        match timer {
+            Timer::PostTimeout => self.flights.next_deadline(),
+            Timer::SendRetry => self.retries.next_due(),
+            Timer::StaleStream => {
+                let silence = self.config.stale_after_ms?;
+                self.phase.stream()?;
+                Some(self.last_activity.saturating_add(silence.max(1)))
+            }
+            Timer::Reconnect => match self.phase {
+                Phase::Scheduled { at } => Some(at),
+                _ => None,
+            },
+        }
+    }
+
+    fn fire(&mut self, now: u64, timer: Timer) {
+        match timer {
+            Timer::PostTimeout => {
+                if let Some(flight) = self.flights.take_expired(now) {
+                    bump(&mut self.stats.post_timeouts);
+                    self.push(Action::AbortPost(flight.post));
+                    self.settle(now, flight, PostOutcome::TimedOut);
+                }
+            }
+            Timer::SendRetry => {
+                if let Some(item) = self.retries.take_due(now) {
+                    self.retry_due(now, item);
+                }
+            }
+            Timer::StaleStream => {
+                bump(&mut self.stats.stale_streams);
+                self.push(Action::Warn(Warning::StaleStream));
+                self.restart_stream(now);
+            }
+            Timer::Reconnect => self.reopen_after_delay(now),
+        }
+    }
+}
