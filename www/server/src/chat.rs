@@ -85,6 +85,8 @@ struct LogEntry {
     client_msg_id: Option<String>,
     session_id: Option<String>,
     sessions: Option<Vec<String>>,
+    /// A send answered as already accepted: tests check a retry was not reprocessed.
+    duplicate: bool,
 }
 
 impl LogEntry {
@@ -101,6 +103,9 @@ impl LogEntry {
         }
         if let Some(ids) = self.sessions {
             entry.insert("sessions".into(), json!(ids));
+        }
+        if self.duplicate {
+            entry.insert("duplicate".into(), json!(true));
         }
         Value::Object(entry)
     }
@@ -122,6 +127,7 @@ pub(crate) async fn post(
         client_msg_id: None,
         session_id: None,
         sessions: None,
+        duplicate: false,
     };
     let result = handle(&state, &name, &headers, body, &mut entry).await;
     finish(&state, entry, result).await
@@ -171,7 +177,9 @@ async fn handle(
     if !inner.is_known(&connection_id) {
         return Err(unknown_connection(&connection_id));
     }
-    request.apply(state, &mut inner, &connection_id)
+    let answer = request.apply(state, &mut inner, &connection_id)?;
+    entry.duplicate = answer["duplicate"] == true;
+    Ok(answer)
 }
 
 /// A POST body, validated into what the endpoint needs.
@@ -316,6 +324,7 @@ pub(crate) async fn suspend_beacon(
         client_msg_id: None,
         session_id: None,
         sessions: None,
+        duplicate: false,
     };
     let result = beacon(&state, &headers, body, &mut entry).await;
     finish(&state, entry, result).await

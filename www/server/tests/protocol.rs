@@ -370,6 +370,7 @@ async fn log_records_every_post_in_order_with_status_and_counts_streams() {
     let server = Server::start().await;
     let (_stream, id) = server.connect().await;
     server.send_ok(&id, "s", "m1", "x").await;
+    server.send_ok(&id, "s", "m1", "x").await;
     server
         .chat(
             "send",
@@ -390,6 +391,7 @@ async fn log_records_every_post_in_order_with_status_and_counts_streams() {
         log["posts"],
         json!([
             {"endpoint": "send", "connectionId": id, "status": 200, "clientMsgId": "m1", "sessionId": "s"},
+            {"endpoint": "send", "connectionId": id, "status": 200, "clientMsgId": "m1", "sessionId": "s", "duplicate": true},
             {"endpoint": "send", "connectionId": "stale", "status": 404, "clientMsgId": "m2", "sessionId": "default"},
             {"endpoint": "suspend", "connectionId": id, "status": 200, "sessions": ["s"]},
         ])
