@@ -1,6 +1,8 @@
 //! POSTs in flight: what each one carries, the connection generation it was sent
 //! on (so a late answer can be told from a current one, rule 7), and its timeout.
 
+use std::collections::VecDeque;
+
 use super::ids::PostId;
 use super::queue::Pending;
 
@@ -21,17 +23,17 @@ pub(crate) struct Flight {
 }
 
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Flights(Vec<Flight>);
+pub(crate) struct Flights(VecDeque<Flight>);
 
 impl Flights {
     pub(crate) fn push(&mut self, flight: Flight) {
-        self.0.push(flight);
+        self.0.push_back(flight);
     }
 
     /// Removes the POST `post`; `None` if it already ended (timed out) or is unknown.
     pub(crate) fn take(&mut self, post: PostId) -> Option<Flight> {
         let at = self.0.iter().position(|f| f.post == post)?;
-        Some(self.0.remove(at))
+        self.0.remove(at)
     }
 
     /// Removes the POST whose timeout is earliest, if it has passed by `now`.
@@ -43,7 +45,7 @@ impl Flights {
             .filter_map(|(i, f)| f.deadline.filter(|d| *d <= now).map(|d| (d, i)))
             .min()?
             .1;
-        Some(self.0.remove(at))
+        self.0.remove(at)
     }
 
     pub(crate) fn next_deadline(&self) -> Option<u64> {

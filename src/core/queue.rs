@@ -36,8 +36,18 @@ impl Queue {
     /// Puts `item` at its place in send order; past `bound` the oldest entry (maybe
     /// `item` itself) is evicted and returned for reporting.
     pub(crate) fn insert(&mut self, item: Pending, bound: usize) -> Option<Pending> {
-        let at = self.0.partition_point(|p| p.msg < item.msg);
-        self.0.insert(at, item);
+        // Usually `item` is the newest, or a re-queued one a few places from the
+        // back; walking from the back needs no index that could be out of range.
+        let mut later = VecDeque::new();
+        while let Some(last) = self.0.pop_back() {
+            if last.msg < item.msg {
+                self.0.push_back(last);
+                break;
+            }
+            later.push_front(last);
+        }
+        self.0.push_back(item);
+        self.0.append(&mut later);
         if self.0.len() > bound {
             self.0.pop_front()
         } else {
