@@ -1164,3 +1164,49 @@ fn reconnect_after_disconnect_posts_reconnect_when_sessions_are_tracked() {
 
     assert_eq!(endpoints(&actions), [Endpoint::Reconnect]);
 }
+
+#[test]
+fn transient_failure_answered_after_disconnect_waits_in_the_queue_without_a_timer() {
+    let mut rig = Rig::connected(fast_retries(5));
+    let msg = rig.send_id(Endpoint::Send);
+    rig.m.disconnect(rig.now);
+
+    rig.answer(post_of(&rig.log.clone(), msg), PostOutcome::Status(503));
+
+    assert_eq!(rig.m.poll_timeout(), None);
+    assert_eq!(rig.m.pending_len(), 1);
+    rig.connect();
+    assert_eq!(posted_msgs(&rig.welcome("conn-def")), [msg]);
+}
+
+#[test]
+fn an_unvalidated_zero_config_neither_panics_nor_spins() {
+    let mut rig = Rig::connected(Config {
+        reconnect_delay_ms: 0,
+        max_pending_sends: 0,
+        max_stale_retries: 0,
+        stale_after_ms: Some(0),
+        post_timeout_ms: Some(0),
+        backoff: Backoff {
+            initial_ms: 0,
+            max_ms: 0,
+        },
+        ..Config::default()
+    });
+    assert!(Config {
+        max_pending_sends: 0,
+        ..Config::default()
+    }
+    .validate()
+    .is_err());
+    let msg = rig.send_id(Endpoint::Send);
+
+    for _ in 0..10 {
+        rig.advance(1);
+    }
+
+    assert!(
+        reports(&rig.log).iter().any(|(m, _)| *m == msg),
+        "settled, not stuck"
+    );
+}

@@ -155,7 +155,12 @@ impl Machine {
                     let delay = self.config.backoff.delay(item.retries, &mut self.rng);
                     item.retries += 1;
                     bump(&mut self.stats.send_retries);
-                    self.retries.push(now.saturating_add(delay), item);
+                    if self.phase == Phase::Disconnected {
+                        // No timer after `disconnect()`: wait in the queue for `connect()`.
+                        self.enqueue(item);
+                    } else {
+                        self.retries.push(now.saturating_add(delay), item);
+                    }
                 } else {
                     self.report(item.msg, Fate::Failed(reason));
                 }
