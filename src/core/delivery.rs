@@ -250,3 +250,28 @@ impl Machine {
 pub(crate) fn is_retryable(config: &super::config::Config, endpoint: Endpoint) -> bool {
     config.retryable.contains(endpoint) && !endpoint.is_lifecycle()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::Config;
+
+    #[test]
+    fn lifecycle_endpoints_are_never_retryable_even_when_listed() {
+        let mut config = Config::default();
+        config.retryable.insert(Endpoint::Suspend);
+        config.retryable.insert(Endpoint::Watch);
+        assert!(is_retryable(&config, Endpoint::Send));
+        assert!(is_retryable(&config, Endpoint::Watch));
+        assert!(!is_retryable(&config, Endpoint::Suspend));
+        assert!(!is_retryable(&config, Endpoint::Mode));
+    }
+
+    #[test]
+    fn post_deadline_is_off_by_default_and_never_zero() {
+        let mut m = Machine::new(Config::default(), 1);
+        assert_eq!(m.post_deadline(10), None);
+        m.config.post_timeout_ms = Some(0);
+        assert_eq!(m.post_deadline(10), Some(11));
+    }
+}

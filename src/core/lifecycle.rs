@@ -272,3 +272,55 @@ impl Machine {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::Config;
+
+    fn generation_after(steps: impl FnOnce(&mut Machine)) -> (u32, u32) {
+        let mut m = Machine::new(Config::default(), 1);
+        m.connect(0);
+        let stream = m.current_stream().unwrap_or(StreamId(0));
+        m.on_welcome(0, stream, "c1");
+        let before = m.generation;
+        steps(&mut m);
+        (before, m.generation)
+    }
+
+    #[test]
+    fn every_connection_ending_transition_bumps_the_generation() {
+        let transitions: [fn(&mut Machine); 5] = [
+            |m| m.check_and_reconnect(0, true),
+            |m| m.disconnect(0),
+            |m| m.on_stream_error(0, StreamId(1), false),
+            |m| m.on_stream_error(0, StreamId(1), true),
+            |m| m.on_welcome(0, StreamId(1), "c2"),
+        ];
+        for transition in transitions {
+            let (before, after) = generation_after(transition);
+            assert_ne!(before, after);
+        }
+    }
+
+    #[test]
+    fn inputs_that_keep_the_connection_keep_the_generation() {
+        let (before, after) = generation_after(|m| {
+            m.check_and_reconnect(0, false);
+            m.on_event(0, StreamId(1), Some("s"), Some(1));
+            m.on_malformed_event(0, StreamId(1));
+            m.on_stream_error(0, StreamId(99), false);
+        });
+        assert_eq!(before, after);
+    }
+
+    #[test]
+    fn only_open_phases_have_a_stream() {
+        let stream = StreamId(3);
+        assert_eq!(Phase::Connected { stream }.stream(), Some(stream));
+        assert_eq!(Phase::Handshaking { stream }.stream(), Some(stream));
+        assert_eq!(Phase::Scheduled { at: 5 }.stream(), None);
+        assert_eq!(Phase::Idle.stream(), None);
+        assert_eq!(Phase::Disconnected.stream(), None);
+    }
+}

@@ -154,3 +154,43 @@ impl Machine {
         self.generation = self.generation.wrapping_add(1);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::endpoint::Endpoint;
+    use crate::core::outcome::SendOutcome;
+
+    #[test]
+    fn new_machine_is_idle_with_nothing_to_do() {
+        let mut m = Machine::new(Config::default(), 1);
+        assert_eq!(m.poll_action(), None);
+        assert_eq!(m.poll_timeout(), None);
+        assert!(!m.is_connected());
+        assert_eq!(m.connection_id(), None);
+        assert_eq!(m.current_stream(), None);
+    }
+
+    #[test]
+    fn message_ids_increase_in_send_order() {
+        let mut m = Machine::new(Config::default(), 1);
+        m.connect(0);
+        let ids: Vec<SendOutcome> = (0..3).map(|_| m.send(0, Endpoint::Send)).collect();
+        assert_eq!(
+            ids,
+            [
+                SendOutcome::Queued(MsgId(1)),
+                SendOutcome::Queued(MsgId(2)),
+                SendOutcome::Queued(MsgId(3))
+            ]
+        );
+    }
+
+    #[test]
+    fn refused_send_allocates_no_id() {
+        let mut m = Machine::new(Config::default(), 1);
+        assert_eq!(m.send(0, Endpoint::Send), SendOutcome::Refused);
+        m.connect(0);
+        assert_eq!(m.send(0, Endpoint::Send), SendOutcome::Queued(MsgId(1)));
+    }
+}

@@ -12,6 +12,21 @@
 //! `Endpoint::is_lifecycle`, `EndpointSet::{empty, insert, remove, contains,
 //! is_empty}`, `Warning::message`, `Machine::{config, current_stream,
 //! retrying_len}`, `Backoff::ceiling` and `MAX_TIMER_MS`.
+//!
+//! Where the core knowingly differs from the existing client (all in edge cases
+//! its tests never reach):
+//! - The connection *generation* also bumps on a stream error, so a reconnect POST
+//!   answered after the stream errored is ignored (the stream's next welcome starts
+//!   a fresh one) instead of declaring a dead connection connected.
+//! - A welcome while connected starts a new handshake: sends queue until the
+//!   reconnect POST succeeds (the existing client kept posting with the new id).
+//! - Welcomes and events from a stream that is no longer current are ignored.
+//! - A 404 on any POST of the current connection (a suspend included) rebuilds the
+//!   stream; a 404 on a POST of an older connection never does.
+//! - `clear_pending_sends` also drops messages waiting on a retry; `disconnect`
+//!   moves them into the queue, so no timer outlives `disconnect()`.
+//! - `on_online` reopens at once when a reconnect is scheduled or the stream is
+//!   erroring; it never resurrects a connection the app did not `connect()`.
 
 mod action;
 mod backoff;

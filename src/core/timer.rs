@@ -86,3 +86,54 @@ impl Machine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::Config;
+    use crate::core::endpoint::Endpoint;
+    use crate::core::ids::StreamId;
+
+    fn connected(config: Config) -> Machine {
+        let mut m = Machine::new(config, 1);
+        m.connect(0);
+        m.on_welcome(0, StreamId(1), "c1");
+        while m.poll_action().is_some() {}
+        m
+    }
+
+    #[test]
+    fn poll_timeout_is_the_earliest_armed_deadline() {
+        let mut m = connected(Config {
+            stale_after_ms: Some(30_000),
+            post_timeout_ms: Some(10_000),
+            ..Config::default()
+        });
+        assert_eq!(m.poll_timeout(), Some(30_000));
+        m.send(5, Endpoint::Send);
+        assert_eq!(m.poll_timeout(), Some(10_005));
+    }
+
+    #[test]
+    fn timers_due_together_fire_post_timeouts_first() {
+        let mut m = connected(Config {
+            stale_after_ms: Some(1_000),
+            post_timeout_ms: Some(1_000),
+            ..Config::default()
+        });
+        m.send(0, Endpoint::Send);
+        while m.poll_action().is_some() {}
+        m.on_timeout(1_000);
+        assert!(matches!(m.poll_action(), Some(Action::AbortPost(_))));
+    }
+
+    #[test]
+    fn on_timeout_before_any_deadline_does_nothing() {
+        let mut m = connected(Config {
+            stale_after_ms: Some(1_000),
+            ..Config::default()
+        });
+        m.on_timeout(999);
+        assert_eq!(m.poll_action(), None);
+    }
+}
