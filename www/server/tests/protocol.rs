@@ -521,3 +521,27 @@ async fn static_dir_serves_index_wasm_and_js_with_browser_types() {
     assert_eq!(server.get("/api/nothing").await.json()["code"], "not_found");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn concurrent_retries_of_one_send_are_accepted_exactly_once() {
+    let server = std::sync::Arc::new(Server::start().await);
+    let (_stream, id) = server.connect().await;
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let server = server.clone();
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            server.send_ok(&id, "s", "m1", "racing").await
+        }));
+    }
+    let mut fresh = 0;
+    for task in tasks {
+        if task.await.unwrap()["duplicate"] == false {
+            fresh += 1;
+        }
+    }
+    assert_eq!(fresh, 1);
+    let accepted = server.get_json("/api/test/accepted?sessionId=s").await;
+    assert_eq!(accepted["accepted"], json!(["m1"]));
+    assert_eq!(accepted["lastSeq"], 5, "one echo, three deltas, one done");
+}
