@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use sse_courier::core::{
-    Action, Backoff, Body, Config, Endpoint, EndpointSet, Fate, Machine, MsgId, PostId,
-    PostOutcome, SendOutcome,
+    Action, Backoff, Body, Config, DropReason, Endpoint, EndpointSet, FailReason, Fate, Machine,
+    MsgId, PostId, PostOutcome, SendOutcome,
 };
 
 #[derive(Clone, Debug)]
@@ -124,6 +124,9 @@ struct World {
     accepted: BTreeMap<MsgId, Endpoint>,
     fates: BTreeMap<MsgId, Fate>,
     delivered: Vec<MsgId>,
+    /// 404 answers, and transient failures (5xx, 429, network, timeout), per message.
+    stale_hits: BTreeMap<MsgId, u32>,
+    transient_hits: BTreeMap<MsgId, u32>,
     /// Answers to POSTs of a connection that rebuilt the stream, per connection id.
     reconnects_by_connection: BTreeMap<String, u32>,
 }
@@ -139,6 +142,8 @@ impl World {
             accepted: BTreeMap::new(),
             fates: BTreeMap::new(),
             delivered: Vec::new(),
+            stale_hits: BTreeMap::new(),
+            transient_hits: BTreeMap::new(),
             reconnects_by_connection: BTreeMap::new(),
         };
         world.m.connect(0);
@@ -162,6 +167,16 @@ impl World {
                 }
                 let post = self.open.remove(index % self.open.len());
                 let was_current = self.m.connection_id() == Some(post.connection_id.as_str());
+                if let Some(msg) = post.msg {
+                    let hits = match outcome {
+                        PostOutcome::Status(404) => &mut self.stale_hits,
+                        PostOutcome::Status(429 | 500..=599) | PostOutcome::NetworkError => {
+                            &mut self.transient_hits
+                        }
+                        _ => &mut BTreeMap::new(),
+                    };
+                    *hits.entry(msg).or_default() += 1;
+                }
                 self.m.on_post_answer(now, post.id, *outcome);
                 let actions = self.settle_actions()?;
                 let rebuilt = actions.iter().any(|a| matches!(a, Action::OpenStream(_)));
@@ -262,6 +277,9 @@ impl World {
                     });
                 }
                 Action::AbortPost(id) => {
+                    if let Some(msg) = self.open.iter().find(|o| o.id == *id).and_then(|o| o.msg) {
+                        *self.transient_hits.entry(msg).or_default() += 1;
+                    }
                     let before = self.open.len();
                     self.open.retain(|o| o.id != *id);
                     prop_assert_eq!(before, self.open.len() + 1, "abort of an unknown POST");
@@ -275,6 +293,7 @@ impl World {
                     if *fate == Fate::Delivered {
                         self.delivered.push(*msg);
                     }
+                    self.check_fate_earned(*msg, *fate)?;
                 }
                 _ => {}
             }
@@ -296,6 +315,34 @@ impl World {
                 .filter(|m| self.is_retryable(m))
                 .count();
             prop_assert!(retryable_open <= 1, "two ordered sends in flight");
+        }
+        Ok(())
+    }
+
+    /// A drop or failure only after exactly the allowed number of attempts.
+    fn check_fate_earned(&self, msg: MsgId, fate: Fate) -> Result<(), TestCaseError> {
+        let stale = self.stale_hits.get(&msg).copied().unwrap_or(0);
+        let transient = self.transient_hits.get(&msg).copied().unwrap_or(0);
+        let allowed = if self.is_retryable(&msg) {
+            self.config.max_send_retries + 1
+        } else {
+            1
+        };
+        match fate {
+            Fate::Dropped(DropReason::StaleRetriesExhausted) => {
+                prop_assert!(self.is_retryable(&msg));
+                prop_assert_eq!(stale, self.config.max_stale_retries);
+            }
+            Fate::Failed(FailReason::StaleConnection) => {
+                prop_assert!(!self.is_retryable(&msg));
+                prop_assert_eq!(stale, 1);
+            }
+            Fate::Failed(
+                FailReason::ServerError(_) | FailReason::Network | FailReason::TimedOut,
+            ) => {
+                prop_assert_eq!(transient, allowed, "failed after the wrong number of tries");
+            }
+            _ => {}
         }
         Ok(())
     }
