@@ -4,11 +4,12 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: test demo setup test-native test-browsers test-chrome test-firefox check-core lint pkg
+.PHONY: test demo setup test-native test-js test-browsers test-chrome test-firefox check-core lint pkg
 
 test: setup
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory test-native && \
+	$(MAKE) --no-print-directory test-js && \
 	$(MAKE) --no-print-directory test-browsers && \
 	echo "make test: all suites passed in $$(( $$(date +%s) - start ))s"
 
@@ -19,6 +20,14 @@ setup:
 test-native: check-core
 	@echo "== native tests (core + reference server) =="
 	cargo test --workspace
+
+# The drop-in check from the JS side: the existing client's scenarios and the new
+# delivery rules, run by vitest in Node against the built package (pkg/nodejs),
+# imported by its npm name, with injected fake fetch/EventSource and fake timers.
+test-js: pkg
+	@echo "== JS tests of the built package (vitest, node) =="
+	@ln -sfn ../../../pkg tests/js/node_modules/sse-courier
+	cd tests/js && npx vitest run
 
 # The core must stay sans-IO: a native build of the library must not reach any web crate.
 check-core:

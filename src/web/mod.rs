@@ -1,4 +1,19 @@
-//! The browser shell: owns JS objects, holds no delivery logic.
+//! The browser shell: turns `EventSource`, `fetch`, timers and page lifecycle events
+//! into core inputs and carries out the core's actions. It owns the JS objects and
+//! holds no delivery logic.
+
+mod config;
+mod connection;
+mod inputs;
+mod js;
+mod lifecycle;
+mod post;
+mod report;
+mod shell;
+mod stream;
+mod types;
+
+pub use connection::Connection;
 
 use wasm_bindgen::prelude::*;
 

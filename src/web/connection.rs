@@ -1,0 +1,200 @@
+//! `Connection`, the class JS imports: a drop-in for the existing `SseConnection`.
+//! It holds the shell and forwards; no delivery logic lives here.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Object};
+use wasm_bindgen::prelude::*;
+
+use super::config;
+use super::inputs::on_page_signal;
+use super::js;
+use super::lifecycle::Lifecycle;
+use super::shell::{pump, Outgoing, Shared, Shell};
+use crate::core::{Endpoint, Machine, SendOutcome};
+
+#[wasm_bindgen]
+pub struct Connection {
+    shell: Shared,
+}
+
+#[wasm_bindgen]
+impl Connection {
+    /// Validates `config` (errors name the field) and builds an idle connection.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "ConnectionConfig")] config: JsValue,
+    ) -> Result<Connection, JsError> {
+        let (core_config, options) =
+            config::read(&config).map_err(|e| JsError::new(e.message()))?;
+        // A copy, like the existing client's `{ ...defaults, ...config }`: the app may
+        // replace `connection.config.fetch` later and the next POST uses it.
+        let live = Object::assign(&Object::new(), config.unchecked_ref());
+        let seed = (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64;
+        let shell = Shell::new(Machine::new(core_config, seed), options, live);
+        Ok(Connection {
+            shell: Rc::new(RefCell::new(shell)),
+        })
+    }
+
+    /// The config this connection reads `fetch`, `createEventSource` and `onDelivery` from.
+    #[wasm_bindgen(getter, unchecked_return_type = "ConnectionConfig")]
+    pub fn config(&self) -> JsValue {
+        self.shell.borrow().config.clone().into()
+    }
+
+    /// Opens the stream and starts listening to page lifecycle events.
+    pub fn connect(&self) {
+        if self.shell.borrow().lifecycle.is_none() {
+            let weak = Rc::downgrade(&self.shell);
+            let lifecycle = Lifecycle::listen(move |signal| {
+                if let Some(shell) = weak.upgrade() {
+                    on_page_signal(&shell, signal);
+                }
+            });
+            self.shell.borrow_mut().lifecycle = Some(lifecycle);
+        }
+        self.shell.borrow_mut().core.connect(js::now());
+        pump(&self.shell);
+    }
+
+    /// Closes the stream, cancels any reconnect and removes every listener. Queued
+    /// sends are kept for a later `connect()`.
+    pub fn disconnect(&self) {
+        let lifecycle = self.shell.borrow_mut().lifecycle.take();
+        drop(lifecycle);
+        self.shell.borrow_mut().core.disconnect(js::now());
+        pump(&self.shell);
+    }
+
+    /// POSTs the message now when connected, queues it while (re)connecting.
+    /// Returns `false` for an unknown `type`, or when down and not recovering; throws
+    /// (changing nothing) when `msg` is not an object, its `type` is not a string or
+    /// it cannot be serialised to JSON.
+    pub fn send(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "OutgoingMessage")] msg: JsValue,
+    ) -> Result<bool, JsError> {
+        if !msg.is_object() || js_sys::Array::is_array(&msg) {
+            return Err(JsError::new("send: message must be a plain object"));
+        }
+        let Some(kind) = js::get(&msg, "type").as_string() else {
+            return Err(JsError::new("send: message.type must be a string"));
+        };
+        let Some(endpoint) = Endpoint::from_message_type(&kind) else {
+            return Ok(false);
+        };
+        let body = js::stringify(&msg).map_err(|error| {
+            let mut text = String::from("send: message cannot be serialised to JSON: ");
+            text.push_str(&js::get(&error, "message").as_string().unwrap_or_default());
+            JsError::new(&text)
+        })?;
+        let accepted = {
+            let mut s = self.shell.borrow_mut();
+            match s.core.send(js::now(), endpoint) {
+                SendOutcome::Posted(id) | SendOutcome::Queued(id) => {
+                    s.outgoing.insert(
+                        id.0,
+                        Outgoing {
+                            message: msg,
+                            body,
+                            endpoint,
+                        },
+                    );
+                    true
+                }
+                SendOutcome::Refused => false,
+            }
+        };
+        pump(&self.shell);
+        Ok(accepted)
+    }
+
+    /// The one listener for server events and `_open`/`_close`/`_foreground`; last wins.
+    #[wasm_bindgen(js_name = onMessage)]
+    pub fn on_message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ConnectionListener | null")] listener: JsValue,
+    ) {
+        self.shell.borrow_mut().listener = listener.dyn_into::<Function>().ok();
+    }
+
+    #[wasm_bindgen(js_name = isConnected)]
+    pub fn is_connected(&self) -> bool {
+        self.shell.borrow().core.is_connected()
+    }
+
+    #[wasm_bindgen(js_name = getConnectionId, unchecked_return_type = "string | null")]
+    pub fn get_connection_id(&self) -> JsValue {
+        match self.shell.borrow().core.connection_id() {
+            Some(id) => JsValue::from_str(id),
+            None => JsValue::NULL,
+        }
+    }
+
+    #[wasm_bindgen(js_name = trackSeq)]
+    pub fn track_seq(&self, session_id: &str, seq: f64) {
+        if let Some(seq) = js::as_count(&JsValue::from_f64(seq)) {
+            self.shell.borrow_mut().core.track_seq(session_id, seq);
+        }
+    }
+
+    /// The last seq seen or tracked for the session, 0 when unknown.
+    #[wasm_bindgen(js_name = getLastSeq)]
+    pub fn get_last_seq(&self, session_id: &str) -> f64 {
+        self.shell.borrow().core.last_seq(session_id) as f64
+    }
+
+    #[wasm_bindgen(js_name = clearSession)]
+    pub fn clear_session(&self, session_id: &str) {
+        self.shell.borrow_mut().core.clear_session(session_id);
+    }
+
+    #[wasm_bindgen(js_name = getTrackedSessions)]
+    pub fn get_tracked_sessions(&self) -> Vec<String> {
+        self.shell
+            .borrow()
+            .core
+            .tracked_sessions()
+            .map(String::from)
+            .collect()
+    }
+
+    /// Drops every queued send (each reported `dropped`, reason `cleared`).
+    #[wasm_bindgen(js_name = clearPendingSends)]
+    pub fn clear_pending_sends(&self) {
+        self.shell.borrow_mut().core.clear_pending_sends();
+        pump(&self.shell);
+    }
+
+    /// Tells the server this client is going to the background: POST `suspend` when
+    /// connected, else `navigator.sendBeacon(suspendUrl)`.
+    #[wasm_bindgen(js_name = sendSuspend)]
+    pub fn send_suspend(&self) {
+        self.shell.borrow_mut().core.send_suspend(js::now());
+        pump(&self.shell);
+    }
+
+    /// Rebuilds the stream when down; `force` rebuilds it even when connected.
+    #[wasm_bindgen(js_name = checkAndReconnect)]
+    pub fn check_and_reconnect(&self, force: Option<bool>) {
+        self.shell
+            .borrow_mut()
+            .core
+            .check_and_reconnect(js::now(), force.unwrap_or(false));
+        pump(&self.shell);
+    }
+
+    /// How many sends wait in the queue (not yet POSTed).
+    #[wasm_bindgen(getter, js_name = pendingCount)]
+    pub fn pending_count(&self) -> u32 {
+        self.shell.borrow().core.pending_len() as u32
+    }
+
+    /// How many POSTs are awaiting an answer or a retry.
+    #[wasm_bindgen(getter, js_name = inFlightCount)]
+    pub fn in_flight_count(&self) -> u32 {
+        self.shell.borrow().core.in_flight_len() as u32
+    }
+}

@@ -1,0 +1,75 @@
+//! Small, non-panicking helpers over raw JS values: property access, JSON, time,
+//! console. Everything the shell reads from JS goes through here, duck-typed, because
+//! injected fakes are plain objects rather than the platform classes.
+
+use js_sys::{Function, Object, Reflect, JSON};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// `obj[key]`, or `undefined` when `obj` is not an object or the getter throws.
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    if !obj.is_object() && !obj.is_function() {
+        return JsValue::UNDEFINED;
+    }
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `obj[key] = value` on an object the shell created itself (cannot throw).
+pub fn set(obj: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+/// `obj[key]` when it is a function.
+pub fn get_function(obj: &JsValue, key: &str) -> Option<Function> {
+    get(obj, key).dyn_into::<Function>().ok()
+}
+
+/// A plain `{ type }` object, the shape of the `_open`/`_close`/`_foreground` notices.
+pub fn type_object(kind: &str) -> Object {
+    let obj = Object::new();
+    set(&obj, "type", &JsValue::from_str(kind));
+    obj
+}
+
+/// `JSON.stringify(value)` as a JS string value (kept in JS: the body is never copied
+/// through Rust), or the JS error it threw.
+pub fn stringify(value: &JsValue) -> Result<JsValue, JsValue> {
+    let text = JSON::stringify(value)?;
+    if text.is_undefined() {
+        return Err(JsValue::from_str("JSON.stringify returned undefined"));
+    }
+    Ok(text.into())
+}
+
+/// Milliseconds since the epoch, read at call time so fake timers (which fake `Date`)
+/// drive the core's clock.
+pub fn now() -> u64 {
+    let ms = js_sys::Date::now();
+    if ms > 0.0 {
+        ms as u64
+    } else {
+        0
+    }
+}
+
+/// A JS number as a non-negative integer, or `None` when it is not one.
+pub fn as_count(value: &JsValue) -> Option<u64> {
+    let n = value.as_f64()?;
+    if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 {
+        Some(n as u64)
+    } else {
+        None
+    }
+}
+
+/// `console.warn("[sse-courier] " + text)`.
+pub fn warn(text: &str) {
+    let mut line = String::from("[sse-courier] ");
+    line.push_str(text);
+    web_sys::console::warn_1(&JsValue::from_str(&line));
+}
+
+/// `console.error` for an exception thrown by the app's own callback: reported, never
+/// allowed to unwind through the delivery loop.
+pub fn report_callback_error(error: &JsValue) {
+    web_sys::console::error_2(&JsValue::from_str("[sse-courier] listener threw"), error);
+}

@@ -1,0 +1,283 @@
+//! The shell's state and its one loop: feed the core an input, then carry out every
+//! action it hands back, then arm the one host timer at the core's next deadline.
+//!
+//! Re-entrancy rule: the `RefCell` is never borrowed across a call into JS. The app's
+//! listener, an injected `fetch` or `createEventSource` may call back into
+//! `Connection` synchronously; each action is popped under a short borrow and carried
+//! out after it is released, so nested calls just pump the same action queue.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::Timeout;
+use js_sys::{Array, Function, Object};
+use wasm_bindgen::JsValue;
+use web_sys::AbortController;
+
+use super::config::ShellOptions;
+use super::js;
+use super::lifecycle::Lifecycle;
+use super::post::{self, PostRequest};
+use super::report;
+use super::stream::Stream;
+use crate::core::{Action, Body, Endpoint, Machine, MsgId, Notice, PostId, SessionSeq, StreamId};
+
+/// A message the app sent that has no fate yet: the object (handed back in its
+/// delivery report) and its JSON body (kept as a JS string, never copied into Rust).
+pub struct Outgoing {
+    pub message: JsValue,
+    pub body: JsValue,
+    pub endpoint: Endpoint,
+}
+
+pub struct Shell {
+    pub core: Machine,
+    pub options: ShellOptions,
+    /// The live config object (`connection.config`): `fetch`, `createEventSource` and
+    /// `onDelivery` are read from it at each use, as the existing client does.
+    pub config: Object,
+    pub listener: Option<Function>,
+    pub outgoing: BTreeMap<u32, Outgoing>,
+    pub lifecycle: Option<Lifecycle>,
+    streams: Vec<(StreamId, Stream)>,
+    aborts: Vec<(PostId, AbortController)>,
+    timer: Option<(u64, Timeout)>,
+}
+
+pub type Shared = Rc<RefCell<Shell>>;
+
+impl Shell {
+    pub fn new(core: Machine, options: ShellOptions, config: Object) -> Shell {
+        Shell {
+            core,
+            options,
+            config,
+            listener: None,
+            outgoing: BTreeMap::new(),
+            lifecycle: None,
+            streams: Vec::new(),
+            aborts: Vec::new(),
+            timer: None,
+        }
+    }
+}
+
+/// Carries out every pending action, then re-arms the host timer.
+pub fn pump(shell: &Shared) {
+    loop {
+        let action = shell.borrow_mut().core.poll_action();
+        match action {
+            Some(action) => perform(shell, action),
+            None => break,
+        }
+    }
+    arm_timer(shell);
+}
+
+fn perform(shell: &Shared, action: Action) {
+    match action {
+        Action::OpenStream(id) => open_stream(shell, id),
+        Action::CloseStream(id) => {
+            let closed = {
+                let mut s = shell.borrow_mut();
+                let index = s.streams.iter().position(|(sid, _)| *sid == id);
+                index.map(|i| s.streams.swap_remove(i))
+            };
+            drop(closed);
+        }
+        Action::Post {
+            id,
+            endpoint,
+            connection_id,
+            body,
+        } => start_post(shell, id, endpoint, &connection_id, body),
+        Action::AbortPost(id) => {
+            let controller = take_abort(shell, id);
+            if let Some(controller) = controller {
+                controller.abort();
+            }
+        }
+        Action::Beacon {
+            connection_id,
+            sessions,
+        } => send_beacon(shell, &connection_id, &sessions),
+        Action::Notify(notice) => {
+            let kind = match notice {
+                Notice::Open => "_open",
+                Notice::Close => "_close",
+                Notice::Foreground => "_foreground",
+            };
+            dispatch(shell, &js::type_object(kind).into());
+        }
+        Action::Report { msg, fate } => report::deliver(shell, msg, fate),
+        Action::Warn(warning) => js::warn(warning.message()),
+    }
+}
+
+/// Hands an object to the app's listener, if any; a throwing listener is reported and
+/// does not disturb delivery.
+pub fn dispatch(shell: &Shared, message: &JsValue) {
+    let listener = shell.borrow().listener.clone();
+    if let Some(listener) = listener {
+        if let Err(error) = listener.call1(&JsValue::NULL, message) {
+            js::report_callback_error(&error);
+        }
+    }
+}
+
+fn open_stream(shell: &Shared, id: StreamId) {
+    let (url, factory) = {
+        let s = shell.borrow();
+        let mut url = s.options.base_url.clone();
+        url.push_str("/api/chat/events");
+        (url, js::get_function(&s.config, "createEventSource"))
+    };
+    let weak = Rc::downgrade(shell);
+    let opened = Stream::open(&url, factory, move |signal| {
+        if let Some(shell) = weak.upgrade() {
+            super::inputs::on_stream_signal(&shell, id, signal);
+        }
+    });
+    match opened {
+        Ok(stream) => shell.borrow_mut().streams.push((id, stream)),
+        Err(_) => {
+            js::warn("could not open the EventSource (no EventSource here? pass config.createEventSource)");
+            let now = js::now();
+            shell.borrow_mut().core.on_stream_error(now, id, true);
+        }
+    }
+}
+
+fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &str, body: Body) {
+    let (url, body, fetch, controller) = {
+        let s = shell.borrow();
+        let mut url = s.options.base_url.clone();
+        url.push_str("/api/chat/");
+        url.push_str(endpoint.path());
+        let body = match body {
+            Body::Message(msg) => s
+                .outgoing
+                .get(&msg.0)
+                .map(|o| o.body.clone())
+                .unwrap_or(JsValue::UNDEFINED),
+            Body::Reconnect(sessions) => typed_sessions_json("reconnect", &sessions),
+            Body::Suspend(sessions) => typed_sessions_json("session_suspend", &sessions),
+        };
+        let fetch = match js::get_function(&s.config, "fetch") {
+            Some(f) => Some((f, JsValue::from(s.config.clone()))),
+            None => {
+                js::get_function(&js_sys::global(), "fetch").map(|f| (f, js_sys::global().into()))
+            }
+        };
+        let controller = if s.options.post_timeout {
+            post::abort_controller()
+        } else {
+            None
+        };
+        (url, body, fetch, controller)
+    };
+    let request = PostRequest {
+        url: &url,
+        connection_id,
+        body: &body,
+        signal: controller.as_ref(),
+    };
+    let answer = post::start(fetch, &request);
+    if let Some(controller) = controller {
+        shell.borrow_mut().aborts.push((id, controller));
+    }
+    let weak = Rc::downgrade(shell);
+    wasm_bindgen_futures::spawn_local(async move {
+        let outcome = post::outcome(answer).await;
+        if let Some(shell) = weak.upgrade() {
+            drop(take_abort(&shell, id));
+            let now = js::now();
+            shell.borrow_mut().core.on_post_answer(now, id, outcome);
+            pump(&shell);
+        }
+    });
+}
+
+fn take_abort(shell: &Shared, id: PostId) -> Option<AbortController> {
+    let mut s = shell.borrow_mut();
+    let index = s.aborts.iter().position(|(pid, _)| *pid == id)?;
+    Some(s.aborts.swap_remove(index).1)
+}
+
+fn send_beacon(shell: &Shared, connection_id: &str, sessions: &[SessionSeq]) {
+    let url = shell.borrow().options.suspend_url.clone();
+    if url.is_empty() {
+        return;
+    }
+    let navigator = js::get(&js_sys::global(), "navigator");
+    let Some(beacon) = js::get_function(&navigator, "sendBeacon") else {
+        return;
+    };
+    let payload = Object::new();
+    js::set(&payload, "connectionId", &JsValue::from_str(connection_id));
+    js::set(&payload, "sessions", &sessions_array(sessions));
+    let Ok(text) = js::stringify(&payload) else {
+        return;
+    };
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    let parts = Array::of1(&text);
+    if let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) {
+        let _ = beacon.call2(&navigator, &JsValue::from_str(&url), &blob);
+    }
+}
+
+/// `{"type": kind, "sessions": [{"sessionId", "lastSeq"}]}`, keys in the existing
+/// client's order, since its tests compare the body string.
+fn typed_sessions_json(kind: &str, sessions: &[SessionSeq]) -> JsValue {
+    let body = js::type_object(kind);
+    js::set(&body, "sessions", &sessions_array(sessions));
+    js::stringify(&body).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn sessions_array(sessions: &[SessionSeq]) -> JsValue {
+    let array = Array::new();
+    for s in sessions {
+        let entry = Object::new();
+        js::set(&entry, "sessionId", &JsValue::from_str(&s.session_id));
+        js::set(&entry, "lastSeq", &JsValue::from_f64(s.last_seq as f64));
+        array.push(&entry);
+    }
+    array.into()
+}
+
+/// Keeps exactly one host timer, armed at the core's earliest deadline. The
+/// `setTimeout` is looked up on `globalThis` when armed, so fake timers see it.
+fn arm_timer(shell: &Shared) {
+    let (deadline, stale) = {
+        let s = shell.borrow();
+        let deadline = s.core.poll_timeout();
+        let armed = s.timer.as_ref().map(|(at, _)| *at);
+        (deadline, armed != deadline)
+    };
+    if !stale {
+        return;
+    }
+    let previous = shell.borrow_mut().timer.take();
+    drop(previous);
+    if let Some(deadline) = deadline {
+        let delay = deadline.saturating_sub(js::now()).min(i32::MAX as u64) as u32;
+        let weak: Weak<RefCell<Shell>> = Rc::downgrade(shell);
+        let timeout = Timeout::new(delay, move || {
+            if let Some(shell) = weak.upgrade() {
+                let fired = shell.borrow_mut().timer.take();
+                let now = js::now().max(deadline);
+                shell.borrow_mut().core.on_timeout(now);
+                pump(&shell);
+                drop(fired);
+            }
+        });
+        shell.borrow_mut().timer = Some((deadline, timeout));
+    }
+}
+
+/// Forgets the body of a message whose fate is known.
+pub fn take_outgoing(shell: &Shared, msg: MsgId) -> Option<Outgoing> {
+    shell.borrow_mut().outgoing.remove(&msg.0)
+}

@@ -1,0 +1,83 @@
+//! TypeScript types the generated `.d.ts` cannot express: the config, the message
+//! shapes and the delivery report, so `Connection`'s signature has no `any`.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** Endpoints a message `type` maps to (`POST {baseUrl}/api/chat/{endpoint}`). */
+export type Endpoint =
+  | "send" | "stop" | "interrupt" | "permission" | "mode" | "watch"
+  | "unwatch" | "switch" | "suspend" | "close" | "reconnect";
+
+/** Message types `send()` accepts; any other string makes it return false. */
+export type OutgoingType =
+  | "send" | "stop" | "interrupt" | "permission_response" | "set_mode" | "watch"
+  | "unwatch" | "switch_session" | "session_suspend" | "session_close" | "reconnect";
+
+/** A message to the server: a JSON-serialisable object with a string `type`. */
+export interface OutgoingMessage {
+  type: OutgoingType | (string & {});
+  sessionId?: string;
+  /** Kept unchanged on every retry, so the server can de-duplicate. */
+  clientMsgId?: string;
+  [key: string]: unknown;
+}
+
+/** A server event (or one of the `_open`, `_close`, `_foreground` notices). */
+export interface ServerMessage {
+  type: string;
+  sessionId?: string;
+  seq?: number;
+  [key: string]: unknown;
+}
+
+export type ConnectionListener = (msg: ServerMessage) => void;
+
+/** The fate of one message passed to `send()`. */
+export interface DeliveryReport {
+  status: "delivered" | "dropped" | "failed";
+  /** Why it was dropped or failed. */
+  reason?:
+    | "queue_overflow" | "stale_retries_exhausted" | "cleared"
+    | "rejected" | "stale_connection" | "server_error" | "network" | "timeout";
+  /** The HTTP status behind a failure, when there was one. */
+  httpStatus?: number;
+  endpoint: Endpoint;
+  clientMsgId?: string;
+  message: OutgoingMessage;
+}
+
+export interface ConnectionConfig {
+  /** Base URL for the API, no trailing slash ("" for same origin). */
+  baseUrl: string;
+  /** Injected fetch (auth headers); read at each POST. Default `globalThis.fetch`. */
+  fetch?: (url: string, init?: RequestInit) => Promise<Response | { ok: boolean; status?: number }>;
+  /** Injected EventSource factory (tests). Default `new EventSource(url)`. */
+  createEventSource?: (url: string) => EventSource;
+  /** Delay before rebuilding the stream after a failed reconnect POST. Default 500. */
+  reconnectDelayMs?: number;
+  /** URL for the `navigator.sendBeacon` suspend fallback. */
+  suspendUrl?: string;
+  /** Endpoints whose messages are re-queued on 404 and retried on 5xx/429/network errors. Default ["send"]. Lifecycle endpoints are refused. */
+  retryableEndpoints?: Array<"send" | "interrupt" | "permission" | "mode" | "watch" | "switch">;
+  /** Bound of the pending queue on every path into it; the oldest is evicted and reported. Default 100. */
+  maxPendingSends?: number;
+  /** A message meeting 404 this many times is dropped and reported. Default 3. */
+  maxStaleRetries?: number;
+  /** Retries of a retryable send after 5xx/429/network errors. */
+  maxSendRetries?: number;
+  /** Rebuild a stream silent for this long (heartbeat watchdog). Off by default. */
+  staleAfterMs?: number;
+  /** Abort a POST unanswered after this long (adds `signal` to the fetch init). Off by default. */
+  postTimeoutMs?: number;
+  /** Capped exponential backoff (with jitter) for send retries and repeated reconnect failures. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** At most one retryable POST in flight, so the server accepts sends exactly in order. Default false. */
+  orderedSends?: boolean;
+  /** Events whose data is longer than this are skipped. Default 1 MiB. */
+  maxEventBytes?: number;
+  /** Called once with the fate of every message passed to `send()`. */
+  onDelivery?: (report: DeliveryReport) => void;
+}
+"#;
