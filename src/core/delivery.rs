@@ -3,9 +3,10 @@
 //! make every fate observable (rules 1-7, 10).
 
 use super::action::{Action, Body, Warning};
+use super::config::Config;
 use super::endpoint::Endpoint;
 use super::flight::{Flight, Purpose};
-use super::ids::PostId;
+use super::ids::{MsgId, PostId};
 use super::lifecycle::Phase;
 use super::machine::Machine;
 use super::outcome::{DropReason, FailReason, Fate, PostOutcome, SendOutcome, Verdict};
@@ -236,7 +237,7 @@ impl Machine {
         self.push(Action::Warn(Warning::MessageDropped(item.msg, reason)));
     }
 
-    fn report(&mut self, msg: super::ids::MsgId, fate: Fate) {
+    fn report(&mut self, msg: MsgId, fate: Fate) {
         bump(match fate {
             Fate::Delivered => &mut self.stats.delivered,
             Fate::Dropped(_) => &mut self.stats.dropped,
@@ -247,14 +248,13 @@ impl Machine {
 }
 
 /// Retryable: on the allowlist and not a lifecycle endpoint (rule 3).
-pub(crate) fn is_retryable(config: &super::config::Config, endpoint: Endpoint) -> bool {
+pub(crate) fn is_retryable(config: &Config, endpoint: Endpoint) -> bool {
     config.retryable.contains(endpoint) && !endpoint.is_lifecycle()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::config::Config;
 
     #[test]
     fn lifecycle_endpoints_are_never_retryable_even_when_listed() {

@@ -2,6 +2,7 @@
 //! scheduling, and the browser lifecycle inputs that poke them (rules 1, 7, 8, 9).
 
 use super::action::{Action, Body, Notice, Warning};
+use super::endpoint::Endpoint;
 use super::flight::{Flight, Purpose};
 use super::ids::StreamId;
 use super::machine::Machine;
@@ -266,7 +267,7 @@ impl Machine {
         });
         self.push(Action::Post {
             id,
-            endpoint: super::endpoint::Endpoint::Reconnect,
+            endpoint: Endpoint::Reconnect,
             connection_id: connection_id.to_owned(),
             body: Body::Reconnect(self.sessions.snapshot()),
         });
