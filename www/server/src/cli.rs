@@ -10,6 +10,7 @@ use crate::Options;
 pub const USAGE: &str = "\
 usage: sse-courier-server [--port N] [--static-dir DIR] [--heartbeat-ms MS]
                           [--agent-delay-ms MS] [--agent-deltas N] [--no-agent]
+                          [--sse-retry-ms MS]
 
   --port N            port on 127.0.0.1 (default: $PORT, else 0 = any free port)
   --static-dir DIR    serve DIR at / (the demo page and the built package)
@@ -17,6 +18,8 @@ usage: sse-courier-server [--port N] [--static-dir DIR] [--heartbeat-ms MS]
   --agent-delay-ms MS pause between the agent's reply events (default 5; 0 = instant)
   --agent-deltas N    block_delta events per reply (default 3)
   --no-agent          accept sends without producing any events (benchmarks)
+  --sse-retry-ms MS   send `retry: MS` with each welcome: EventSource's own
+                      reconnect delay after a stream ends (default: browser's)
 
 Prints `listening on http://127.0.0.1:PORT` once it accepts connections.
 The test control API lives under /api/test/ (see www/server/README.md).";
@@ -89,6 +92,10 @@ where
                 cli.options.agent.deltas = number(&value("--agent-deltas")?, "--agent-deltas")?
             }
             "--no-agent" => cli.options.agent.enabled = false,
+            "--sse-retry-ms" => {
+                let ms: u64 = number(&value("--sse-retry-ms")?, "--sse-retry-ms")?;
+                cli.options.sse_retry = Some(Duration::from_millis(ms));
+            }
             other => return Err(CliError(format!("unknown argument: {other}"))),
         }
     }
@@ -115,6 +122,7 @@ mod tests {
         assert_eq!(cli.port, 0);
         assert_eq!(cli.options.heartbeat, Duration::from_secs(15));
         assert!(cli.options.static_dir.is_none());
+        assert!(cli.options.sse_retry.is_none());
     }
 
     #[test]
@@ -137,6 +145,7 @@ mod tests {
                 "--agent-deltas",
                 "7",
                 "--no-agent",
+                "--sse-retry-ms=500",
             ],
             None,
         )
@@ -146,6 +155,7 @@ mod tests {
         assert_eq!(cli.options.agent.delay, Duration::ZERO);
         assert_eq!(cli.options.agent.deltas, 7);
         assert!(!cli.options.agent.enabled);
+        assert_eq!(cli.options.sse_retry, Some(Duration::from_millis(500)));
     }
 
     #[test]
@@ -161,5 +171,9 @@ mod tests {
         assert!(parse(&["--bogus"], None).unwrap_err().0.contains("--bogus"));
         assert!(parse(&[], Some("http")).unwrap_err().0.contains("PORT"));
         assert!(parse(&["--heartbeat-ms", "0"], None).is_err());
+        assert!(parse(&["--sse-retry-ms", "soon"], None)
+            .unwrap_err()
+            .0
+            .contains("--sse-retry-ms"));
     }
 }

@@ -48,6 +48,9 @@ pub struct Options {
     pub static_dir: Option<PathBuf>,
     /// The small agent that answers each accepted `send`.
     pub agent: AgentOptions,
+    /// Sent as the SSE `retry:` field with each welcome: how long `EventSource` waits
+    /// before its own reconnect after the stream ends (browser default when `None`).
+    pub sse_retry: Option<Duration>,
 }
 
 impl Default for Options {
@@ -56,6 +59,7 @@ impl Default for Options {
             heartbeat: Duration::from_millis(15_000),
             static_dir: None,
             agent: AgentOptions::default(),
+            sse_retry: None,
         }
     }
 }

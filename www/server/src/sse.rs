@@ -8,6 +8,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
@@ -26,6 +27,7 @@ pub(crate) async fn events(State(state): State<AppState>) -> Response {
         Err(err) => return err.into_response(),
     };
     let every = state.options().heartbeat;
+    let retry = state.options().sse_retry;
     let mut heartbeat = interval_at(Instant::now() + every, every);
     // After a stall, one heartbeat is enough; a burst would only be noise.
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -34,6 +36,7 @@ pub(crate) async fn events(State(state): State<AppState>) -> Response {
         id,
         notify,
         heartbeat,
+        retry,
     };
     let body = stream::unfold(reader, |mut reader| async move {
         let event = reader.next().await?;
@@ -58,6 +61,8 @@ struct StreamReader {
     id: String,
     notify: Arc<Notify>,
     heartbeat: Interval,
+    /// The `retry:` field sent with the welcome, if configured.
+    retry: Option<Duration>,
 }
 
 impl StreamReader {
@@ -65,7 +70,7 @@ impl StreamReader {
         loop {
             let next = self.state.lock().next_frame(&self.id);
             match next {
-                Next::Frame(frame) => return Some(to_event(frame)),
+                Next::Frame(frame) => return Some(to_event(frame, self.retry)),
                 Next::End => return None,
                 Next::Wait => {}
             }
@@ -89,9 +94,15 @@ impl Drop for StreamReader {
     }
 }
 
-fn to_event(frame: Frame) -> Event {
+fn to_event(frame: Frame, retry: Option<Duration>) -> Event {
     match frame {
-        Frame::Welcome(data) => Event::default().event("welcome").data(&*data),
+        Frame::Welcome(data) => {
+            let welcome = Event::default().event("welcome").data(&*data);
+            match retry {
+                Some(retry) => welcome.retry(retry),
+                None => welcome,
+            }
+        }
         Frame::Event { id: Some(id), data } => Event::default().id(&*id).data(&*data),
         Frame::Event { id: None, data } => Event::default().data(&*data),
     }

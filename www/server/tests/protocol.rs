@@ -20,6 +20,23 @@ async fn welcome_is_the_first_event_and_each_stream_gets_a_fresh_connection_id()
 }
 
 #[tokio::test]
+async fn the_welcome_carries_the_sse_retry_field_only_when_configured() {
+    let server = Server::start().await;
+    let mut plain = server.events().await;
+    assert_eq!(plain.next().await.retry, None);
+
+    let server = Server::with(sse_courier_server::Options {
+        sse_retry: Some(Duration::from_millis(500)),
+        ..test_options()
+    })
+    .await;
+    let mut stream = server.events().await;
+    let welcome = stream.next().await;
+    assert_eq!(welcome.event.as_deref(), Some("welcome"));
+    assert_eq!(welcome.retry, Some(500));
+}
+
+#[tokio::test]
 async fn event_stream_is_uncached_text_event_stream() {
     let server = Server::start().await;
     let stream = server.events().await;

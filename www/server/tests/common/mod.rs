@@ -43,6 +43,7 @@ pub fn test_options() -> Options {
             deltas: 3,
             delay: Duration::ZERO,
         },
+        sse_retry: None,
     }
 }
 
@@ -263,6 +264,8 @@ impl Reply {
 pub struct SseEvent {
     pub event: Option<String>,
     pub id: Option<String>,
+    /// The `retry:` field (ms), when the event carried one.
+    pub retry: Option<u64>,
     pub data: String,
 }
 
@@ -367,6 +370,7 @@ impl EventStream {
 fn parse_block(block: &str) -> Option<SseEvent> {
     let mut event = None;
     let mut id = None;
+    let mut retry = None;
     let mut data: Vec<&str> = Vec::new();
     for line in block.lines() {
         let (field, value) = line.split_once(':').unwrap_or((line, ""));
@@ -374,6 +378,7 @@ fn parse_block(block: &str) -> Option<SseEvent> {
         match field {
             "event" => event = Some(value.to_string()),
             "id" => id = Some(value.to_string()),
+            "retry" => retry = value.parse().ok(),
             "data" => data.push(value),
             _ => {}
         }
@@ -384,6 +389,7 @@ fn parse_block(block: &str) -> Option<SseEvent> {
     Some(SseEvent {
         event,
         id,
+        retry,
         data: data.join("\n"),
     })
 }
