@@ -37,10 +37,10 @@ check-core:
 test-browsers: test-chrome test-firefox
 
 test-chrome:
-	@scripts/with-server -- scripts/browser-tests chrome
+	@scripts/with-server --sse-retry-ms 300 -- scripts/browser-tests chrome
 
 test-firefox:
-	@scripts/with-server -- scripts/browser-tests firefox
+	@scripts/with-server --sse-retry-ms 300 -- scripts/browser-tests firefox
 
 lint:
 	cargo fmt --all -- --check

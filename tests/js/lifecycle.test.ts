@@ -1,0 +1,146 @@
+// Page lifecycle (SPEC rule 9) and cleanup: every listener the package adds is removed
+// by disconnect() and free(). The page is faked with counting event targets.
+import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
+import { FakeEventSource, BASE, latest, makeConnection, okFetch } from "./fakes";
+
+class CountingTarget {
+  handlers = new Map<string, Set<(e: unknown) => void>>();
+  visibilityState = "visible";
+  addEventListener(type: string, h: (e: unknown) => void) {
+    if (!this.handlers.has(type)) this.handlers.set(type, new Set());
+    this.handlers.get(type)!.add(h);
+  }
+  removeEventListener(type: string, h: (e: unknown) => void) {
+    this.handlers.get(type)?.delete(h);
+  }
+  count(): number {
+    return [...this.handlers.values()].reduce((n, s) => n + s.size, 0);
+  }
+  fire(type: string, event: Record<string, unknown> = {}) {
+    for (const h of this.handlers.get(type) ?? []) h({ type, ...event });
+  }
+}
+
+let doc: CountingTarget;
+let win: CountingTarget;
+// Freed before the fake page goes away, so no finalizer later detaches from a page
+// that no longer exists.
+let made: Array<{ free(): void }> = [];
+
+function track<T extends { free(): void }>(conn: T): T {
+  made.push(conn);
+  return conn;
+}
+
+beforeEach(() => {
+  FakeEventSource.all = [];
+  vi.useFakeTimers();
+  doc = new CountingTarget();
+  win = new CountingTarget();
+  vi.stubGlobal("document", doc);
+  vi.stubGlobal("addEventListener", win.addEventListener.bind(win));
+  vi.stubGlobal("removeEventListener", win.removeEventListener.bind(win));
+});
+afterEach(() => {
+  for (const conn of made) {
+    try {
+      conn.free();
+    } catch {
+      // already freed by the test
+    }
+  }
+  made = [];
+  vi.unstubAllGlobals();
+  vi.useRealTimers();
+});
+
+function connected() {
+  const fetch = okFetch();
+  const listener = vi.fn();
+  const conn = track(makeConnection({ fetch }));
+  conn.onMessage(listener);
+  conn.connect();
+  latest().welcome("conn-1");
+  return { conn, fetch, listener };
+}
+
+describe("page lifecycle", () => {
+  it("listens to visibilitychange, pageshow, pagehide and online once connected", () => {
+    connected();
+    expect([...doc.handlers.keys()]).toEqual(["visibilitychange"]);
+    expect([...win.handlers.keys()].sort()).toEqual(["online", "pagehide", "pageshow"]);
+  });
+
+  it("visible again: checkAndReconnect and _foreground", () => {
+    const { listener } = connected();
+    latest().fail();
+    const streams = FakeEventSource.all.length;
+    doc.visibilityState = "visible";
+    doc.fire("visibilitychange");
+    expect(FakeEventSource.all.length).toBe(streams + 1);
+    expect(listener).toHaveBeenCalledWith({ type: "_foreground" });
+  });
+
+  it("hidden: suspend with the tracked sessions", () => {
+    const { conn, fetch } = connected();
+    conn.trackSeq("s", 3);
+    doc.visibilityState = "hidden";
+    doc.fire("visibilitychange");
+    expect(fetch).toHaveBeenCalledWith(`${BASE}/api/chat/suspend`, expect.any(Object));
+  });
+
+  it("pagehide: suspend", () => {
+    const { conn, fetch } = connected();
+    conn.trackSeq("s", 3);
+    win.fire("pagehide");
+    expect(fetch).toHaveBeenCalledWith(`${BASE}/api/chat/suspend`, expect.any(Object));
+  });
+
+  it("pageshow from the bfcache reconnects a dropped connection; a fresh pageshow does nothing", () => {
+    connected();
+    latest().fail();
+    const streams = FakeEventSource.all.length;
+    win.fire("pageshow", { persisted: false });
+    expect(FakeEventSource.all.length).toBe(streams);
+    win.fire("pageshow", { persisted: true });
+    expect(FakeEventSource.all.length).toBe(streams + 1);
+  });
+});
+
+describe("cleanup", () => {
+  it("disconnect removes every listener it added", () => {
+    const { conn } = connected();
+    expect(doc.count() + win.count()).toBe(4);
+    conn.disconnect();
+    expect(doc.count() + win.count()).toBe(0);
+  });
+
+  it("connect twice adds the page listeners once", () => {
+    const { conn } = connected();
+    conn.connect();
+    expect(doc.count() + win.count()).toBe(4);
+  });
+
+  it("free() closes the stream and removes every listener and handler", () => {
+    const { conn } = connected();
+    const es = latest();
+    conn.free();
+    expect(es.readyState).toBe(2);
+    expect(es.onmessage).toBeNull();
+    expect(es.onerror).toBeNull();
+    expect(es.listenerCount("welcome")).toBe(0);
+    expect(doc.count() + win.count()).toBe(0);
+  });
+
+  it("a POST answered after free() is ignored without error", async () => {
+    let resolve!: (v: unknown) => void;
+    const conn = track(makeConnection({ fetch: vi.fn(() => new Promise((r) => (resolve = r))) as never }));
+    conn.connect();
+    latest().welcome("conn-1");
+    conn.send({ type: "send", clientMsgId: "late" });
+    conn.free();
+    resolve({ ok: true });
+    await vi.runAllTimersAsync();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
