@@ -2,6 +2,8 @@
 //! small awaitable wrappers over EventSource and fetch.
 #![allow(dead_code)]
 
+pub mod client;
+
 use js_sys::{Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -56,11 +58,19 @@ pub async fn post(endpoint: &str, connection_id: &str, body: &str) -> u16 {
     init.set_headers(&headers);
     init.set_body(&JsValue::from_str(body));
     let url = format!("{}/api/chat/{}", server_url(), endpoint);
-    let window = web_sys::window().unwrap();
-    let response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
-        .await
-        .unwrap();
-    response.unchecked_into::<Response>().status()
+    global_fetch(&url, &init).await.status()
+}
+
+/// `globalThis.fetch`, so the helpers work in a page and in a worker alike.
+async fn global_fetch(url: &str, init: &RequestInit) -> Response {
+    let fetch: js_sys::Function = Reflect::get(&js_sys::global(), &"fetch".into())
+        .unwrap()
+        .unchecked_into();
+    let promise: Promise = fetch
+        .call2(&JsValue::NULL, &JsValue::from_str(url), init)
+        .unwrap()
+        .unchecked_into();
+    JsFuture::from(promise).await.unwrap().unchecked_into()
 }
 
 /// Resolves after `ms` milliseconds (a real timer: these tests run against a real server).
@@ -100,11 +110,7 @@ pub async fn control(method: &str, path: &str, body: Option<&str>) -> JsValue {
         init.set_body(&JsValue::from_str(body));
     }
     let url = format!("{}/api/test/{}", server_url(), path);
-    let window = web_sys::window().unwrap();
-    let response: Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
-        .await
-        .unwrap()
-        .unchecked_into();
+    let response = global_fetch(&url, &init).await;
     assert!(
         response.ok(),
         "control {method} {path} answered {}",
