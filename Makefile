@@ -24,10 +24,11 @@ test-native: check-core
 # The drop-in check from the JS side: the existing client's scenarios and the new
 # delivery rules, run by vitest in Node against the built package (pkg/nodejs),
 # imported by its npm name, with injected fake fetch/EventSource and fake timers.
+# tsc first: the typings must accept the existing client's usage (typecheck/usage.ts).
 test-js: pkg
 	@echo "== JS tests of the built package (vitest, node) =="
 	@ln -sfn ../../../pkg tests/js/node_modules/sse-courier
-	cd tests/js && npx vitest run
+	cd tests/js && npx tsc -p typecheck && npx tsc -p . && npx vitest run
 
 # The core must stay sans-IO: a native build of the library must not reach any web crate.
 check-core:

@@ -403,7 +403,7 @@ describe("sessions and suspend", () => {
   });
 
   it("sendSuspend falls back to sendBeacon when not connected", () => {
-    const beacon = vi.fn(() => true);
+    const beacon = vi.fn((_url: string, _data: Blob) => true);
     vi.stubGlobal("navigator", { sendBeacon: beacon });
     try {
       const conn = makeConnection({ suspendUrl: `${BASE}/api/chat/suspend-beacon` });
