@@ -1,13 +1,13 @@
-//! Page lifecycle listeners (visibility, pagehide, pageshow, online), held as gloo
-//! `EventListener`s so dropping a `Lifecycle` removes every one of them.
+//! Page lifecycle listeners (visibility, pagehide, pageshow, online), held as
+//! [`EventListener`]s so dropping a `Lifecycle` removes every one of them.
 //!
 //! Uses `globalThis`, never `window`: in a Web Worker or in Node there is no
 //! `document`, and only the listeners whose target exists are added.
 
-use gloo_events::EventListener;
-use wasm_bindgen::JsCast;
-use web_sys::{Event, EventTarget};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::EventTarget;
 
+use super::callbacks::EventListener;
 use super::js;
 
 /// A page lifecycle change, handed to the shell.
@@ -34,7 +34,7 @@ impl Lifecycle {
             listeners.push(EventListener::new(
                 document.unchecked_ref::<EventTarget>(),
                 "visibilitychange",
-                move |_: &Event| match js::get(&doc, "visibilityState").as_string().as_deref() {
+                move |_: JsValue| match js::get(&doc, "visibilityState").as_string().as_deref() {
                     Some("visible") => signal(PageSignal::Visible),
                     Some("hidden") => signal(PageSignal::Hidden),
                     _ => {}
@@ -47,16 +47,16 @@ impl Lifecycle {
             listeners.push(EventListener::new(
                 target,
                 "pageshow",
-                move |event: &Event| {
-                    let persisted = js::get(event, "persisted").as_bool() == Some(true);
+                move |event: JsValue| {
+                    let persisted = js::get(&event, "persisted").as_bool() == Some(true);
                     signal(PageSignal::PageShow { persisted });
                 },
             ));
             let signal = on_signal.clone();
-            listeners.push(EventListener::new(target, "pagehide", move |_: &Event| {
+            listeners.push(EventListener::new(target, "pagehide", move |_: JsValue| {
                 signal(PageSignal::PageHide)
             }));
-            listeners.push(EventListener::new(target, "online", move |_: &Event| {
+            listeners.push(EventListener::new(target, "online", move |_: JsValue| {
                 on_signal(PageSignal::Online)
             }));
         }
@@ -66,7 +66,7 @@ impl Lifecycle {
     }
 }
 
-fn is_event_target(value: &wasm_bindgen::JsValue) -> bool {
+fn is_event_target(value: &JsValue) -> bool {
     js::get_function(value, "addEventListener").is_some()
         && js::get_function(value, "removeEventListener").is_some()
 }

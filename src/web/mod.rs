@@ -2,6 +2,7 @@
 //! into core inputs and carries out the core's actions. It owns the JS objects and
 //! holds no delivery logic.
 
+mod callbacks;
 mod config;
 mod connection;
 mod inputs;

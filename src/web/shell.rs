@@ -10,11 +10,11 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
-use gloo_timers::callback::Timeout;
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::JsValue;
 use web_sys::AbortController;
 
+use super::callbacks::Timeout;
 use super::config::ShellOptions;
 use super::js;
 use super::lifecycle::Lifecycle;
@@ -264,7 +264,7 @@ fn arm_timer(shell: &Shared) {
     if let Some(deadline) = deadline {
         let delay = deadline.saturating_sub(js::now()).min(i32::MAX as u64) as u32;
         let weak: Weak<RefCell<Shell>> = Rc::downgrade(shell);
-        let timeout = Timeout::new(delay, move || {
+        let timeout = Timeout::new(delay, move |_| {
             if let Some(shell) = weak.upgrade() {
                 let fired = shell.borrow_mut().timer.take();
                 let now = js::now().max(deadline);

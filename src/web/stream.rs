@@ -5,11 +5,12 @@
 //! `onmessage` property and errors through `onerror`, because that is how the
 //! existing client touches an EventSource and its tests' fakes implement only that.
 
-use gloo_events::EventListener;
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Event, EventSource, EventTarget, MessageEvent};
+use web_sys::{EventSource, EventTarget, MessageEvent};
+
+use super::callbacks::{Callback, EventListener};
 
 /// What happened on a stream, handed to the shell.
 pub enum StreamSignal {
@@ -22,19 +23,15 @@ pub enum StreamSignal {
 }
 
 /// A closure installed as an `on*` property; dropping it sets the property back to
-/// null and frees the closure, the property-handler twin of gloo's `EventListener`.
+/// null and frees the closure, the property-handler twin of [`EventListener`].
 struct PropertyHandler {
     target: JsValue,
     property: &'static str,
-    _closure: Closure<dyn FnMut(JsValue)>,
+    _closure: Callback,
 }
 
 impl PropertyHandler {
-    fn install(
-        target: &JsValue,
-        property: &'static str,
-        closure: Closure<dyn FnMut(JsValue)>,
-    ) -> Self {
+    fn install(target: &JsValue, property: &'static str, closure: Callback) -> Self {
         let _ = js_sys::Reflect::set(target, &JsValue::from_str(property), closure.as_ref());
         PropertyHandler {
             target: target.clone(),
@@ -86,16 +83,14 @@ impl Stream {
         let target: &EventTarget = source.unchecked_ref();
 
         let signal = on_signal.clone();
-        let welcome = EventListener::new(target, "welcome", move |event: &Event| {
-            signal(StreamSignal::Welcome(data_of(event)));
+        let welcome = EventListener::new(target, "welcome", move |event: JsValue| {
+            signal(StreamSignal::Welcome(data_of(&event)));
         });
         let signal = on_signal.clone();
         let message = PropertyHandler::install(
             &source,
             "onmessage",
-            Closure::new(move |event: JsValue| {
-                signal(StreamSignal::Message(data_of(event.unchecked_ref())))
-            }),
+            Closure::new(move |event: JsValue| signal(StreamSignal::Message(data_of(&event)))),
         );
         let error_source = source.clone();
         let error = PropertyHandler::install(
@@ -123,7 +118,7 @@ impl Drop for Stream {
 }
 
 /// `event.data`, read duck-typed: a fake may hand a MessageEvent or a plain object.
-fn data_of(event: &Event) -> JsValue {
+fn data_of(event: &JsValue) -> JsValue {
     let event: &MessageEvent = event.unchecked_ref();
     event.data()
 }
