@@ -31,7 +31,12 @@ async fn post_with_the_stream_connection_id_is_accepted() {
 async fn post_with_an_unknown_connection_id_is_404() {
     let es = EventSource::new(&format!("{}/api/chat/events", server_url())).unwrap();
     let id = welcome_connection_id(&es).await;
-    let status = post("watch", "no-such-connection", r#"{"type":"watch","sessionId":"wire-404"}"#).await;
+    let status = post(
+        "watch",
+        "no-such-connection",
+        r#"{"type":"watch","sessionId":"wire-404"}"#,
+    )
+    .await;
     es.close();
     assert_ne!(id, "no-such-connection");
     assert_eq!(status, 404);
