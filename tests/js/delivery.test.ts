@@ -121,6 +121,27 @@ describe("transient failures", () => {
   });
 });
 
+describe("post timeout", () => {
+  it("is off by default: the init has no signal", () => {
+    const { conn, manual } = setup();
+    conn.send({ type: "send", clientMsgId: "m" });
+    expect(Object.keys(manual.calls[0].init)).toEqual(["method", "headers", "body"]);
+  });
+
+  it("aborts a POST unanswered after postTimeoutMs and reports a non-retryable one failed", async () => {
+    const { conn, manual, reports } = setup({ postTimeoutMs: 1000 });
+    conn.send({ type: "stop" });
+    const signal = manual.calls[0].init.signal as AbortSignal;
+    expect(signal).toBeDefined();
+    signal.addEventListener("abort", () => manual.calls[0].reject(new DOMException("aborted", "AbortError")));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(signal.aborted).toBe(true);
+    expect(reports).toEqual([expect.objectContaining({ status: "failed", reason: "timeout" })]);
+  });
+});
+
 describe("de-duplication", () => {
   it("a replayed event not newer than the tracked seq is not dispatched twice", () => {
     const { listener } = setup();
