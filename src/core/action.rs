@@ -3,6 +3,8 @@
 use super::endpoint::Endpoint;
 use super::ids::{MsgId, PostId, StreamId};
 use super::outcome::{DropReason, Fate, PostOutcome};
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// One tracked session and the last seq seen on it, as sent in reconnect and
 /// suspend bodies.

@@ -1,7 +1,7 @@
 //! POSTs in flight: what each one carries, the connection generation it was sent
 //! on (so a late answer can be told from a current one, rule 7), and its timeout.
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
 
 use super::ids::PostId;
 use super::queue::Pending;

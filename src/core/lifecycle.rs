@@ -8,6 +8,7 @@ use super::ids::StreamId;
 use super::machine::Machine;
 use super::outcome::{EventVerdict, PostOutcome};
 use super::stats::bump;
+use alloc::borrow::ToOwned;
 
 /// Where the connection stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -2,7 +2,8 @@
 //! accessors. What it does on each input lives in `lifecycle` (stream and
 //! connection state), `delivery` (messages) and `timer` (deadlines).
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
+use alloc::string::String;
 
 use super::action::Action;
 use super::config::Config;

@@ -2,7 +2,7 @@
 //! order (by `MsgId`) so a re-queued message goes back to its place, and bounded on
 //! every path in, evicting the oldest.
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
 
 use super::endpoint::Endpoint;
 use super::ids::MsgId;

@@ -1,6 +1,6 @@
 //! Messages waiting out a backoff delay before their next attempt (rule 6).
 
-use std::collections::VecDeque;
+use alloc::collections::VecDeque;
 
 use super::queue::Pending;
 

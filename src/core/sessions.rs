@@ -3,6 +3,9 @@
 //! the same order.
 
 use super::action::SessionSeq;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Sessions(Vec<(String, u64)>);

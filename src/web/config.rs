@@ -5,6 +5,7 @@
 //! (`fetch`, `createEventSource`, `onDelivery`) serde cannot carry, and the derive
 //! machinery costs kilobytes of wasm for a dozen fields.
 
+use alloc::string::String;
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 
@@ -178,7 +179,11 @@ fn optional_function(obj: &JsValue, key: &str, error: ConfigError) -> Result<(),
 fn millis(value: &JsValue, zero_allowed: bool) -> Option<u64> {
     let n = value.as_f64()?;
     let ok = n.is_finite() && n <= 2_147_483_647.0 && (n > 0.0 || (zero_allowed && n == 0.0));
-    ok.then_some(n.ceil() as u64)
+    // `f64::ceil` needs std; `n` is in [0, 2^31), so truncation is exact.
+    ok.then(|| {
+        let whole = n as u64;
+        whole + u64::from((whole as f64) < n)
+    })
 }
 
 fn positive_integer(value: &JsValue) -> Option<u32> {

@@ -1,8 +1,10 @@
 //! `Connection`, the class JS imports: a drop-in for the existing `SseConnection`.
 //! It holds the shell and forwards; no delivery logic lives here.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use js_sys::{Function, Object};
 use wasm_bindgen::prelude::*;

@@ -2,6 +2,7 @@
 //! console. Everything the shell reads from JS goes through here, duck-typed, because
 //! injected fakes are plain objects rather than the platform classes.
 
+use alloc::string::String;
 use js_sys::{Function, Object, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -54,7 +55,9 @@ pub fn now() -> u64 {
 /// A JS number as a non-negative integer, or `None` when it is not one.
 pub fn as_count(value: &JsValue) -> Option<u64> {
     let n = value.as_f64()?;
-    if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 {
+    // In [0, 2^53) the truncation to u64 is exact, so it round-trips iff `n` is whole
+    // (`f64::fract` needs std).
+    if (0.0..=9_007_199_254_740_991.0).contains(&n) && (n as u64) as f64 == n {
         Some(n as u64)
     } else {
         None

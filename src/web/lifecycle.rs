@@ -4,6 +4,7 @@
 //! Uses `globalThis`, never `window`: in a Web Worker or in Node there is no
 //! `document`, and only the listeners whose target exists are added.
 
+use alloc::vec::Vec;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::EventTarget;
 

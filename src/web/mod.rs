@@ -16,6 +16,7 @@ mod types;
 
 pub use connection::Connection;
 
+use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
 /// The package version, so a page can check which build it loaded.

@@ -6,9 +6,10 @@
 //! `Connection` synchronously; each action is popped under a short borrow and carried
 //! out after it is released, so nested calls just pump the same action queue.
 
-use std::cell::RefCell;
-use std::collections::BTreeMap;
-use std::rc::{Rc, Weak};
+use alloc::collections::BTreeMap;
+use alloc::rc::{Rc, Weak};
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::JsValue;
