@@ -98,6 +98,10 @@ fn reply_events(text: &str, client_msg_id: Option<&str>, deltas: usize) -> Vec<M
         .map(|piece| {
             let mut delta = object("block_delta");
             delta.insert("delta".into(), Value::from(piece));
+            // Names the message answered, so a client can place interleaved replies.
+            if let Some(id) = client_msg_id {
+                delta.insert("clientMsgId".into(), json!(id));
+            }
             delta
         })
         .collect();
@@ -135,6 +139,7 @@ mod tests {
         assert_eq!(text, "You said: hello world");
         assert_eq!(events[3]["type"], "message_done");
         assert_eq!(events[3]["clientMsgId"], "m1");
+        assert!(events[..3].iter().all(|e| e["clientMsgId"] == "m1"));
     }
 
     #[test]
