@@ -1,0 +1,411 @@
+// The sse-courier demo: a chat page using the npm package the way the existing web
+// client does (imported by name, bundled), against the reference server that serves
+// this page. Fault buttons call the server's test API (/api/test/) so a visitor can
+// watch a message survive a stale connection, dead streams, failing POSTs, a restart.
+//
+// What the end-to-end tests read is exposed as data attributes (#status, chat and fate
+// entries) and as `window.__demo`; nothing needs scraping text.
+//
+// Query parameters: `session=ID` (default: random per load), `ordered=1`
+// (orderedSends), `staleAfterMs=MS` (heartbeat watchdog, default 6000, 0 = off),
+// `maxStaleRetries=N`, `maxSendRetries=N`, `maxPendingSends=N`, `backoffMaxMs=MS`.
+import { Connection, type ConnectionConfig, type DeliveryReport, type ServerMessage } from "sse-courier";
+
+type Fate = Pick<DeliveryReport, "status" | "reason" | "httpStatus" | "endpoint">;
+type TimelineKind = "stream" | "post" | "fault" | "event" | "state";
+
+const params = new URLSearchParams(location.search);
+const sessionId = params.get("session") || `demo-${Math.random().toString(36).slice(2, 8)}`;
+
+function intParam(name: string): number | undefined {
+  const raw = params.get(name);
+  if (raw === null || raw === "") return undefined;
+  const value = Number(raw);
+  return Number.isInteger(value) && value >= 0 ? value : undefined;
+}
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const started = performance.now();
+
+// ---- timeline ------------------------------------------------------------------
+
+const TIMELINE_SHOWN = 250;
+const timeline: { t: number; kind: TimelineKind; text: string }[] = [];
+
+function log(kind: TimelineKind, text: string) {
+  const t = Math.round(performance.now() - started);
+  timeline.push({ t, kind, text });
+  if (timeline.length > 5000) timeline.splice(0, timeline.length - 5000);
+  const li = document.createElement("li");
+  li.className = kind;
+  li.dataset.kind = kind;
+  li.innerHTML = `<time>${(t / 1000).toFixed(2)}s</time> `;
+  li.append(text);
+  const list = $("timeline");
+  list.prepend(li);
+  while (list.childElementCount > TIMELINE_SHOWN) list.lastElementChild!.remove();
+}
+
+// ---- the connection, with its fetch and EventSource observed for the timeline ----
+
+function endpointOf(url: string): string {
+  return url.slice(url.lastIndexOf("/") + 1);
+}
+
+function clientMsgIdOf(init?: RequestInit): string | undefined {
+  try {
+    return typeof init?.body === "string" ? JSON.parse(init.body).clientMsgId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// Called synchronously with (url, init) by the package, like window.fetch.
+function observedFetch(url: string, init?: RequestInit): Promise<Response> {
+  const what = [endpointOf(url), clientMsgIdOf(init)].filter(Boolean).join(" ");
+  log("post", `POST ${what} →`);
+  return fetch(url, init).then(
+    (response) => {
+      log("post", `POST ${what} ← ${response.status}${response.status === 404 ? " (stale connection)" : ""}`);
+      return response;
+    },
+    (error) => {
+      log("post", `POST ${what} ✕ network error`);
+      throw error;
+    },
+  );
+}
+
+let streams = 0; // EventSources created
+let welcomes = 0; // connections made (native EventSource reconnects included)
+function observedEventSource(url: string): EventSource {
+  const es = new EventSource(url);
+  const n = ++streams;
+  log("stream", `stream #${n} opening`);
+  es.addEventListener("open", () => log("stream", `stream #${n} open`));
+  es.addEventListener("welcome", (event) => {
+    welcomes++;
+    const id = JSON.parse((event as MessageEvent).data).connectionId as string;
+    log("stream", `stream #${n} welcome, connection ${id.slice(0, 8)}…`);
+  });
+  es.addEventListener("error", () =>
+    log("stream", `stream #${n} error (${es.readyState === EventSource.CLOSED ? "closed" : "browser reconnects"})`),
+  );
+  const close = es.close.bind(es);
+  es.close = () => {
+    if (es.readyState !== EventSource.CLOSED) log("stream", `stream #${n} closed by the client`);
+    close();
+  };
+  return es;
+}
+
+const ordered = params.get("ordered") === "1" || params.get("ordered") === "true";
+const staleAfterMs = intParam("staleAfterMs") ?? 6000;
+const config: ConnectionConfig = {
+  baseUrl: "", // same origin: the reference server serves this page
+  fetch: observedFetch,
+  createEventSource: observedEventSource,
+  orderedSends: ordered,
+  onDelivery: onDelivery,
+};
+if (staleAfterMs > 0) config.staleAfterMs = staleAfterMs;
+const maxStaleRetries = intParam("maxStaleRetries");
+if (maxStaleRetries) config.maxStaleRetries = maxStaleRetries;
+const maxSendRetries = intParam("maxSendRetries");
+if (maxSendRetries !== undefined) config.maxSendRetries = maxSendRetries;
+const maxPendingSends = intParam("maxPendingSends");
+if (maxPendingSends) config.maxPendingSends = maxPendingSends;
+const backoffMaxMs = intParam("backoffMaxMs");
+if (backoffMaxMs) config.backoff = { initialMs: Math.min(500, backoffMaxMs), maxMs: backoffMaxMs };
+
+const conn = new Connection(config);
+
+// ---- sends, fates, chat --------------------------------------------------------
+
+const sent: string[] = []; // clientMsgIds send() accepted, in order
+const refused: string[] = [];
+const fates: Record<string, Fate> = {};
+const counts = { delivered: 0, failed: 0, dropped: 0 };
+let nextId = 0;
+
+const CHAT_SHOWN = 200;
+const bubbles = new Map<string, HTMLElement>(); // clientMsgId -> user bubble
+
+function bubble(cls: string): HTMLElement {
+  const li = document.createElement("li");
+  li.className = cls;
+  const chat = $("chat");
+  chat.append(li);
+  while (chat.childElementCount > CHAT_SHOWN) chat.firstElementChild!.remove();
+  chat.scrollTop = chat.scrollHeight;
+  return li;
+}
+
+function userBubble(id: string, text: string): HTMLElement {
+  let li = bubbles.get(id);
+  if (!li || !li.isConnected) {
+    li = bubble("user");
+    li.dataset.clientMsgId = id;
+    li.dataset.fate = "pending";
+    li.innerHTML = `<span class="text"></span><span class="fate">sending…</span>`;
+    li.querySelector(".text")!.textContent = text;
+    bubbles.set(id, li);
+  }
+  return li;
+}
+
+function send(text: string): { clientMsgId: string; accepted: boolean } {
+  const clientMsgId = `${sessionId}-${++nextId}`;
+  const accepted = conn.send({ type: "send", sessionId, prompt: text, clientMsgId });
+  if (accepted) {
+    sent.push(clientMsgId);
+    userBubble(clientMsgId, text);
+  } else {
+    refused.push(clientMsgId);
+    log("state", `send refused (not connected and not recovering): ${clientMsgId}`);
+  }
+  render();
+  return { clientMsgId, accepted };
+}
+
+function onDelivery(report: DeliveryReport) {
+  const id = report.clientMsgId ?? (report.message.clientMsgId as string | undefined);
+  const { status, reason, httpStatus, endpoint } = report;
+  const detail = [reason, httpStatus].filter((x) => x !== undefined).join(" ");
+  if (id) {
+    if (fates[id]) console.error(`second report for ${id}`, report);
+    fates[id] = { status, reason, httpStatus, endpoint };
+  }
+  counts[status]++;
+  const li = document.createElement("li");
+  li.className = status;
+  li.dataset.status = status;
+  if (id) li.dataset.clientMsgId = id;
+  li.textContent = `${status === "delivered" ? "✓" : "✕"} ${status} ${endpoint} ${id ?? ""} ${detail}`;
+  const list = $("fates");
+  list.prepend(li);
+  while (list.childElementCount > 500) list.lastElementChild!.remove();
+  const user = id ? bubbles.get(id) : undefined;
+  if (user) {
+    user.dataset.fate = status;
+    user.querySelector(".fate")!.textContent = status === "delivered" ? "delivered ✓" : `${status}: ${detail}`;
+  }
+  render();
+}
+
+// ---- server events -------------------------------------------------------------
+
+let events = 0;
+let duplicates = 0; // session events at or below a seq already shown (must stay 0)
+let lastHeartbeat = 0;
+const shownSeq = new Map<string, number>();
+// Replies being streamed, oldest first. The reference agent names the message each
+// delta answers; a delta that names none goes to the oldest reply not yet done.
+const streaming: { id: string; li: HTMLElement }[] = [];
+
+conn.onMessage((msg: ServerMessage) => {
+  switch (msg.type) {
+    case "_open":
+      log("state", `connected (connection ${String(conn.getConnectionId()).slice(0, 8)}…)`);
+      break;
+    case "_close":
+      log("state", "disconnected, recovering");
+      break;
+    case "_foreground":
+      log("state", "page visible again");
+      break;
+    case "heartbeat":
+      lastHeartbeat = performance.now();
+      break;
+    default:
+      onSessionEvent(msg);
+  }
+  render();
+});
+
+function onSessionEvent(msg: ServerMessage) {
+  events++;
+  const session = msg.sessionId ?? "";
+  if (typeof msg.seq === "number") {
+    const shown = shownSeq.get(session) ?? 0;
+    if (msg.seq <= shown) {
+      duplicates++;
+      log("event", `duplicate event ${session}#${msg.seq} not shown`);
+      return;
+    }
+    shownSeq.set(session, msg.seq);
+  }
+  if (session !== sessionId) return;
+  const id = (msg.clientMsgId as string | undefined) ?? `seq-${msg.seq}`;
+  switch (msg.type) {
+    case "user_message": {
+      const user = userBubble(id, String(msg.text ?? ""));
+      user.dataset.echoed = "true";
+      const reply = document.createElement("li");
+      reply.className = "agent";
+      reply.dataset.streaming = "true";
+      user.after(reply);
+      streaming.push({ id, li: reply });
+      break;
+    }
+    case "block_delta": {
+      const reply = streaming.find((r) => r.id === id) ?? streaming[0];
+      if (reply) reply.li.textContent += String(msg.delta ?? "");
+      break;
+    }
+    case "message_done": {
+      const at = streaming.findIndex((r) => r.id === id);
+      const [reply] = at >= 0 ? streaming.splice(at, 1) : [];
+      if (reply) {
+        delete reply.li.dataset.streaming;
+        reply.li.dataset.replyTo = id;
+      }
+      break;
+    }
+    default:
+      log("event", `event ${msg.type}${msg.seq !== undefined ? ` #${msg.seq}` : ""}`);
+  }
+  const chat = $("chat");
+  chat.scrollTop = chat.scrollHeight;
+}
+
+// ---- status --------------------------------------------------------------------
+
+let everConnected = false;
+function connectionState(): string {
+  if (conn.isConnected()) {
+    everConnected = true;
+    return "connected";
+  }
+  return everConnected ? "reconnecting" : "connecting";
+}
+
+function render() {
+  const state = connectionState();
+  const status = $("status");
+  const id = conn.getConnectionId();
+  status.dataset.state = state;
+  status.dataset.connectionId = id ?? "";
+  status.dataset.pending = String(conn.pendingCount);
+  status.dataset.inFlight = String(conn.inFlightCount);
+  status.dataset.sent = String(sent.length);
+  status.dataset.delivered = String(counts.delivered);
+  status.dataset.failed = String(counts.failed);
+  status.dataset.dropped = String(counts.dropped);
+  status.dataset.duplicates = String(duplicates);
+  $("state").textContent = state;
+  $("state").className = `pill ${state}`;
+  $("connection-id").textContent = id ? `${id.slice(0, 12)}…` : "–";
+  $("pending").textContent = String(conn.pendingCount);
+  $("in-flight").textContent = String(conn.inFlightCount);
+  $("count-sent").textContent = String(sent.length);
+  $("count-delivered").textContent = String(counts.delivered);
+  $("count-failed").textContent = String(counts.failed);
+  $("count-dropped").textContent = String(counts.dropped);
+  $("count-duplicates").textContent = String(duplicates);
+}
+
+// ---- faults (the server's test API) --------------------------------------------
+
+async function control(path: string, body: object = {}): Promise<unknown> {
+  const response = await fetch(`/api/test/${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => null);
+  log("fault", `${path} ${JSON.stringify(body)} → ${response.status}`);
+  return answer;
+}
+
+const faults: Record<string, () => Promise<unknown>> = {
+  forget: () => control("forget", { connectionId: conn.getConnectionId() ?? undefined }),
+  "kill-streams": () => control("kill-streams"),
+  "fail-next": () => control("fail-next", { count: Number($<HTMLInputElement>("fail-count").value) || 1, status: 500 }),
+  delay: () => control("delay", { ms: Number($<HTMLInputElement>("delay-ms").value) || 0 }),
+  restart: () => control("restart"),
+  "heartbeats-off": () => control("heartbeats", { enabled: false }),
+  "heartbeats-on": () => control("heartbeats", { enabled: true }),
+  clear: async () => {
+    await control("fail-next", { count: 0 });
+    await control("delay", { ms: 0 });
+    await control("heartbeats", { enabled: true });
+  },
+  reconnect: async () => {
+    log("state", "checkAndReconnect(true)");
+    conn.checkAndReconnect(true);
+  },
+};
+
+for (const button of document.querySelectorAll<HTMLButtonElement>("button[data-fault]")) {
+  button.addEventListener("click", () => void faults[button.dataset.fault!]());
+}
+
+let tries = 0;
+$("try-stale").addEventListener("click", async () => {
+  await faults.forget();
+  send(`hello after a stale connection (${++tries})`);
+});
+
+$("composer").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = $<HTMLInputElement>("text");
+  if (!input.value.trim()) return;
+  send(input.value);
+  input.value = "";
+});
+
+// ---- start ---------------------------------------------------------------------
+
+$("session").textContent = `session ${sessionId}`;
+$("options").textContent = [
+  ordered ? "orderedSends" : "",
+  staleAfterMs ? `staleAfterMs ${staleAfterMs}` : "",
+]
+  .filter(Boolean)
+  .join(", ");
+conn.connect();
+render();
+setInterval(() => {
+  render();
+  const silent = lastHeartbeat ? Math.round((performance.now() - lastHeartbeat) / 1000) : null;
+  $("status").dataset.heartbeatAgeS = silent === null ? "" : String(silent);
+}, 200);
+
+/** What the end-to-end tests read and drive. */
+const demo = {
+  ready: true,
+  sessionId,
+  config: { ordered, staleAfterMs, maxStaleRetries, maxSendRetries, maxPendingSends, backoffMaxMs },
+  conn,
+  send,
+  control,
+  sent,
+  refused,
+  fates,
+  timeline,
+  /** Everything a test polls, in one JSON-safe object. */
+  snapshot() {
+    return {
+      state: connectionState(),
+      connectionId: conn.getConnectionId(),
+      pending: conn.pendingCount,
+      inFlight: conn.inFlightCount,
+      sent: sent.length,
+      refused: refused.length,
+      ...counts,
+      reported: Object.keys(fates).length,
+      events,
+      duplicates,
+      streams,
+      welcomes,
+    };
+  },
+};
+declare global {
+  interface Window {
+    __demo: typeof demo;
+  }
+}
+window.__demo = demo;
+document.documentElement.dataset.ready = "true";
