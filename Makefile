@@ -4,13 +4,14 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: test demo setup test-native test-js test-browsers test-chrome test-firefox check-core lint pkg
+.PHONY: test demo setup test-native test-js test-browsers test-chrome test-firefox test-e2e check-core lint pkg
 
 test: setup
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory test-native && \
 	$(MAKE) --no-print-directory test-js && \
 	$(MAKE) --no-print-directory test-browsers && \
+	$(MAKE) --no-print-directory test-e2e && \
 	echo "make test: all suites passed in $$(( $$(date +%s) - start ))s"
 
 setup:
@@ -42,6 +43,16 @@ test-chrome:
 
 test-firefox:
 	@scripts/with-server --sse-retry-ms 300 -- scripts/browser-tests firefox
+
+# End-to-end: the demo page (www/, the built package bundled by esbuild) driven over
+# WebDriver in headless Chromium and Firefox; each scenario starts its own reference
+# server on a free port, and every driver, browser and server is stopped afterwards.
+test-e2e: pkg
+	@echo "== end-to-end tests of the demo (WebDriver: chromium, firefox) =="
+	@[ -x www/node_modules/.bin/esbuild ] || npm ci --prefix www --no-audit --no-fund
+	@npm run --silent --prefix www build
+	@cargo build -q -p sse-courier-server
+	node --test --test-concurrency=1 --test-reporter=spec tests/e2e/chromium.test.mjs tests/e2e/firefox.test.mjs
 
 lint:
 	cargo fmt --all -- --check

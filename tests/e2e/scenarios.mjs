@@ -1,0 +1,269 @@
+// The end-to-end scenarios, run in one real headless browser per test file: the demo
+// page (the npm package bundled by esbuild) against the reference server, each
+// scenario with its own server on a free port.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { prng, scenario } from "./lib/demo.mjs";
+import { freePort, waitFor } from "./lib/processes.mjs";
+import { openBrowser } from "./lib/webdriver.mjs";
+
+const SCENARIO_TIMEOUT_MS = 120000;
+const CHAOS_SENDS = Number(process.env.E2E_CHAOS_SENDS ?? 300);
+const CHAOS_SEED = Number(process.env.E2E_SEED ?? 406);
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function defineSuite(browser) {
+  describe(`demo in ${browser}`, () => {
+    let session;
+    before(async () => {
+      session = await openBrowser(browser);
+      await session.setWindowSize(1600, 1000);
+    });
+    after(async () => {
+      await session?.close();
+    });
+
+    test("stale connection (the seed's test plan): idle, the server forgets the connection, the user sends: it arrives exactly once and shows delivered", { timeout: SCENARIO_TIMEOUT_MS }, () =>
+      scenario(session, "stale", async (page, server) => {
+        await page.open();
+        const { connectionId } = await page.waitConnected();
+        // Idle: the stream is up and quiet but for heartbeats.
+        await waitFor("a heartbeat on the idle stream", () =>
+          session.execute("return document.getElementById('status').dataset.heartbeatAgeS !== ''"),
+        );
+        // The server drops the connection; the stream stays open and silent, so the
+        // page still believes it is connected.
+        assert.equal((await server.control("forget", { connectionId })).forgotten, 1);
+        assert.equal((await page.snapshot()).state, "connected");
+
+        const id = await page.typeAndSend("hello after an idle spell");
+        await waitFor("the message to show delivered and echoed", async () => {
+          const shown = await page.bubbles(id);
+          return shown.length === 1 && shown[0].fate === "delivered" && shown[0].echoed;
+        });
+
+        assert.deepEqual((await server.accepted(page.sessionId)).accepted, [id], "accepted exactly once");
+        const sends = (await server.log()).posts.filter((p) => p.endpoint === "send");
+        assert.deepEqual(
+          sends.map((p) => p.status),
+          [404, 200],
+          "one POST met the stale connection (404), the retry on a fresh one was accepted",
+        );
+        assert.equal(sends[0].connectionId, connectionId);
+        assert.notEqual(sends[1].connectionId, connectionId);
+        assert.equal((await page.fates())[id].status, "delivered");
+        const s = await page.waitConnected();
+        assert.equal(s.welcomes, 2, "exactly one reconnect");
+        assert.equal(s.duplicates, 0);
+      }),
+    );
+
+    test("server restart mid-conversation: no message lost, replayed events not shown twice", { timeout: SCENARIO_TIMEOUT_MS }, () =>
+      scenario(session, "restart", async (page, server) => {
+        await page.open();
+        await page.waitConnected();
+        // Every reconnect also replays 3 events the page already has: they must not
+        // reach the screen twice.
+        await server.control("replay-overlap", { count: 3 });
+        const ids = [];
+        for (const text of ["first", "second", "third"]) ids.push(await page.typeAndSend(text));
+        await waitForAllEvents(page, server);
+
+        // Mid-conversation: a send whose reply is streaming, the restart, and two
+        // sends while the page recovers.
+        ids.push(await page.send("fourth, then the server restarts"));
+        await server.control("restart");
+        ids.push(await page.send("fifth, during the restart"));
+        ids.push(await page.typeAndSend("sixth, during the restart"));
+
+        const s = await page.waitAllReported();
+        await page.waitConnected("the page to reconnect after the restart");
+        await waitForAllEvents(page, server);
+
+        const accepted = (await server.accepted(page.sessionId)).accepted;
+        assert.deepEqual([...accepted].sort(), [...ids].sort(), "every message accepted exactly once");
+        const fates = await page.fates();
+        assert.deepEqual(ids.map((id) => fates[id].status), ids.map(() => "delivered"));
+        for (const id of ids) assert.equal((await page.bubbles(id)).length, 1, `${id} shown once`);
+        const replies = await session.execute(
+          `return Array.from(document.querySelectorAll("#chat li.agent[data-reply-to]")).map((li) => li.dataset.replyTo)`,
+        );
+        assert.equal(new Set(replies).size, replies.length, `no reply shown twice: ${replies}`);
+        assert.equal((await page.snapshot()).duplicates, 0, "no replayed event dispatched twice");
+        const log = await server.log();
+        assert.ok(
+          log.posts.some((p) => p.endpoint === "reconnect" && p.status === 200),
+          "the page asked for a replay after the restart",
+        );
+        assert.ok(s.welcomes >= 2, `reconnected after the restart (${s.welcomes} welcomes)`);
+      }),
+    );
+
+    const offlineHow =
+      browser === "chromium"
+        ? "network emulated offline through CDP (Network.emulateNetworkConditions)"
+        : "Firefox's proxy set to a port where nothing listens (chrome context), its offline mode spares loopback";
+    test(`offline then online (${offlineHow}): messages sent offline are delivered once online, exactly once`, { timeout: SCENARIO_TIMEOUT_MS }, () =>
+      scenario(session, "offline", async (page, server) => {
+        await page.open();
+        await page.waitConnected();
+        const network = offlineSwitch(session, browser);
+        const ids = [];
+        try {
+          await network.set(false);
+          // A real outage also ends the open stream; the page must notice and retry.
+          await server.control("kill-streams");
+          ids.push(await page.typeAndSend("written offline"));
+          ids.push(await page.typeAndSend("also written offline"));
+          // The page has met the outage: a POST failed or the stream dropped.
+          await waitFor("the page to meet the outage", async () =>
+            session.execute(
+              `return window.__demo.timeline.some((e) => /network error|error \\(/.test(e.text))`,
+            ),
+          );
+          assert.equal((await server.accepted(page.sessionId)).accepted.length, 0, "nothing reached the server offline");
+          const s = await page.snapshot();
+          assert.equal(s.reported, 0, "nothing reported while offline (retrying, not failed)");
+        } finally {
+          await network.set(true);
+        }
+        await page.waitAllReported(40000);
+        await page.waitConnected("the page to reconnect once online");
+        assert.deepEqual((await server.accepted(page.sessionId)).accepted, ids, "accepted exactly once, in order");
+        const fates = await page.fates();
+        assert.deepEqual(ids.map((id) => fates[id].status), ["delivered", "delivered"]);
+      }),
+    );
+
+    test(`chaos: ${CHAOS_SENDS} sends while seeded random faults fire (seed ${CHAOS_SEED}): accepted == sent, in order, exactly once, all delivered`, { timeout: SCENARIO_TIMEOUT_MS * 2 }, () =>
+      scenario(session, "chaos", async (page, server) => {
+        // Faults fire far more densely here than in life, so the limits that end a
+        // message's retries (3 stale connections, 5 send retries) are raised: this
+        // run checks delivery and order, the limits have their own tests.
+        await page.open({ ordered: 1, maxStaleRetries: 20, maxSendRetries: 20, backoffMaxMs: 1000 });
+        await page.waitConnected();
+        const rand = prng(CHAOS_SEED);
+        const faults = {
+          forget: async () => {
+            const { connectionId } = await page.snapshot();
+            if (connectionId) await server.control("forget", { connectionId }).catch(() => {}); // may be gone already
+          },
+          "kill-streams": () => server.control("kill-streams"),
+          restart: () => server.control("restart"),
+          "fail-next": () =>
+            server.control("fail-next", {
+              count: rand.int(1, 3),
+              status: rand.pick([500, 503, 429]),
+              ...(rand.next() < 0.5 ? {} : { endpoint: rand.pick(["send", "reconnect"]) }),
+            }),
+          delay: () => server.control("delay", { ms: rand.pick([0, 0, 50, 150, 300]) }),
+          heartbeats: () => server.control("heartbeats", { enabled: rand.next() < 0.5 }),
+          "replay-overlap": () => server.control("replay-overlap", { count: rand.int(0, 3) }),
+          "checkAndReconnect(force)": () => session.execute("window.__demo.conn.checkAndReconnect(true)"),
+        };
+        // Faults are drawn from a shuffled bag of all kinds, refilled when empty, so
+        // every kind fires a few times whatever the seed.
+        let bag = [];
+        const nextFault = () => {
+          if (bag.length === 0) {
+            bag = Object.keys(faults);
+            for (let i = bag.length - 1; i > 0; i--) {
+              const j = rand.int(0, i);
+              [bag[i], bag[j]] = [bag[j], bag[i]];
+            }
+          }
+          return bag.pop();
+        };
+        const fired = {};
+        let n = 0;
+        while (n < CHAOS_SENDS) {
+          const s = await page.snapshot();
+          if (s.pending + s.inFlight > 40) {
+            // Stay under the queue bound (100): overflow would evict, by design.
+            await waitFor("the queue to drain", async () => {
+              const t = await page.snapshot();
+              return t.pending + t.inFlight < 10;
+            }, { timeoutMs: 30000 });
+            continue;
+          }
+          if (rand.next() < 0.2) {
+            const name = nextFault();
+            fired[name] = (fired[name] ?? 0) + 1;
+            await faults[name]();
+          } else {
+            const batch = Array.from({ length: Math.min(rand.int(1, 4), CHAOS_SENDS - n) }, () => `chaos ${++n}`);
+            const results = await session.execute("return arguments[0].map((t) => window.__demo.send(t))", batch);
+            assert.ok(results.every((r) => r.accepted), "send() accepted every message");
+          }
+          if (rand.next() < 0.15) await pause(rand.int(10, 150)); // the user types on
+        }
+        await server.control("fail-next", { count: 0 });
+        await server.control("delay", { ms: 0 });
+        await server.control("heartbeats", { enabled: true });
+        await server.control("replay-overlap", { count: 0 });
+
+        const s = await page.waitAllReported(90000);
+        await page.waitConnected();
+        await waitForAllEvents(page, server);
+        const sent = await page.sent();
+        assert.equal(sent.length, CHAOS_SENDS);
+        assert.deepEqual((await server.accepted(page.sessionId)).accepted, sent, "accepted == sent, in order, once each");
+        const fates = Object.values(await page.fates());
+        assert.equal(fates.length, CHAOS_SENDS);
+        const notDelivered = fates.filter((f) => f.status !== "delivered");
+        assert.deepEqual(notDelivered, [], "every message delivered");
+        assert.equal((await page.snapshot()).duplicates, 0, "no event dispatched twice");
+        const shot = await page.screenshot(`e2e-chaos-${browser}`);
+        console.log(`# ${browser} chaos: faults fired ${JSON.stringify(fired)}; welcomes ${s.welcomes}; screenshot ${shot}`);
+      }),
+    );
+  });
+}
+
+/** Waits until the page has every event the server stored for its session. */
+async function waitForAllEvents(page, server) {
+  return waitFor("the page to have every stored event of its session", async () => {
+    const { lastSeq } = await server.accepted(page.sessionId);
+    const seen = await page.session.execute("return window.__demo.conn.getLastSeq(arguments[0])", page.sessionId);
+    return lastSeq > 0 && seen === lastSeq ? lastSeq : false;
+  });
+}
+
+/** Takes the browser's network down and up; how depends on the browser. */
+function offlineSwitch(session, browser) {
+  if (browser === "chromium") {
+    return {
+      async set(online) {
+        await session.cdp("Network.enable");
+        await session.cdp("Network.emulateNetworkConditions", {
+          offline: !online,
+          latency: 0,
+          downloadThroughput: -1,
+          uploadThroughput: -1,
+        });
+      },
+    };
+  }
+  // Firefox: no CDP, and its offline mode (Services.io.offline) keeps loopback
+  // reachable. Routing every request through a proxy port where nothing listens
+  // (loopback included) makes each new request fail with a network error, as offline.
+  return {
+    async set(online) {
+      const deadPort = online ? 0 : await freePort();
+      await session.chromeScript(
+        `const prefs = Services.prefs;
+         if (arguments[0]) {
+           prefs.setBoolPref("network.proxy.allow_hijacking_localhost", true);
+           prefs.setStringPref("network.proxy.no_proxies_on", "");
+           prefs.setStringPref("network.proxy.http", "127.0.0.1");
+           prefs.setIntPref("network.proxy.http_port", arguments[0]);
+           prefs.setIntPref("network.proxy.type", 1);
+         } else {
+           prefs.setIntPref("network.proxy.type", 0);
+         }`,
+        deadPort,
+      );
+    },
+  };
+}
