@@ -96,14 +96,12 @@ impl Connection {
             let mut s = self.shell.borrow_mut();
             match s.core.send(js::now(), endpoint) {
                 SendOutcome::Posted(id) | SendOutcome::Queued(id) => {
-                    s.outgoing.insert(
-                        id.0,
-                        Outgoing {
-                            message: msg,
-                            body,
-                            endpoint,
-                        },
-                    );
+                    s.outgoing.push(Outgoing {
+                        id,
+                        message: msg,
+                        body,
+                        endpoint,
+                    });
                     true
                 }
                 SendOutcome::Refused => false,

@@ -6,7 +6,6 @@
 //! `Connection` synchronously; each action is popped under a short borrow and carried
 //! out after it is released, so nested calls just pump the same action queue.
 
-use alloc::collections::BTreeMap;
 use alloc::rc::{Rc, Weak};
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -27,6 +26,7 @@ use crate::core::{Action, Body, Endpoint, Machine, MsgId, Notice, PostId, Sessio
 /// A message the app sent that has no fate yet: the object (handed back in its
 /// delivery report) and its JSON body (kept as a JS string, never copied into Rust).
 pub struct Outgoing {
+    pub id: MsgId,
     pub message: JsValue,
     pub body: JsValue,
     pub endpoint: Endpoint,
@@ -39,7 +39,9 @@ pub struct Shell {
     /// `onDelivery` are read from it at each use, as the existing client does.
     pub config: Object,
     pub listener: Option<Function>,
-    pub outgoing: BTreeMap<u32, Outgoing>,
+    /// Messages without a fate yet, unordered (a few hundred at most: the queue is
+    /// bounded), searched linearly: a map costs kilobytes of wasm.
+    pub outgoing: Vec<Outgoing>,
     pub lifecycle: Option<Lifecycle>,
     streams: Vec<(StreamId, Stream)>,
     aborts: Vec<(PostId, AbortController)>,
@@ -55,7 +57,7 @@ impl Shell {
             options,
             config,
             listener: None,
-            outgoing: BTreeMap::new(),
+            outgoing: Vec::new(),
             lifecycle: None,
             streams: Vec::new(),
             aborts: Vec::new(),
@@ -159,7 +161,8 @@ fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &st
         let body = match body {
             Body::Message(msg) => s
                 .outgoing
-                .get(&msg.0)
+                .iter()
+                .find(|o| o.id == msg)
                 .map(|o| o.body.clone())
                 .unwrap_or(JsValue::UNDEFINED),
             Body::Reconnect(sessions) => typed_sessions_json("reconnect", &sessions),
@@ -280,5 +283,7 @@ fn arm_timer(shell: &Shared) {
 
 /// Forgets the body of a message whose fate is known.
 pub fn take_outgoing(shell: &Shared, msg: MsgId) -> Option<Outgoing> {
-    shell.borrow_mut().outgoing.remove(&msg.0)
+    let mut s = shell.borrow_mut();
+    let index = s.outgoing.iter().position(|o| o.id == msg)?;
+    Some(s.outgoing.swap_remove(index))
 }
