@@ -56,6 +56,16 @@ export function defineSuite(browser) {
         const s = await page.waitConnected();
         assert.equal(s.welcomes, 2, "exactly one reconnect");
         assert.equal(s.duplicates, 0);
+
+        // The demo's own button does the same: forget, then send.
+        await session.click("#try-stale");
+        const again = await waitFor("the button's message to be delivered", async () => {
+          const sent = await page.sent();
+          const fates = await page.fates();
+          return sent.length === 2 && fates[sent[1]]?.status === "delivered" ? sent[1] : false;
+        });
+        assert.deepEqual((await server.accepted(page.sessionId)).accepted, [id, again]);
+        assert.equal((await page.snapshot()).reportedTwice, 0);
       }),
     );
 
@@ -90,7 +100,9 @@ export function defineSuite(browser) {
           `return Array.from(document.querySelectorAll("#chat li.agent[data-reply-to]")).map((li) => li.dataset.replyTo)`,
         );
         assert.equal(new Set(replies).size, replies.length, `no reply shown twice: ${replies}`);
-        assert.equal((await page.snapshot()).duplicates, 0, "no replayed event dispatched twice");
+        const end = await page.snapshot();
+        assert.equal(end.duplicates, 0, "no replayed event dispatched twice");
+        assert.equal(end.reportedTwice, 0, "one report per message");
         const log = await server.log();
         assert.ok(
           log.posts.some((p) => p.endpoint === "reconnect" && p.status === 200),
@@ -144,23 +156,34 @@ export function defineSuite(browser) {
         await page.open({ ordered: 1, maxStaleRetries: 20, maxSendRetries: 20, backoffMaxMs: 1000 });
         await page.waitConnected();
         const rand = prng(CHAOS_SEED);
+        // Server faults go through the page's own control() (same as its buttons), so
+        // they appear in its timeline and in the screenshot.
+        const control = async (path, body = {}) => {
+          const answer = await session.execute(
+            "return window.__demo.control(arguments[0], arguments[1])",
+            path,
+            body,
+          );
+          if (!answer?.ok && path !== "forget") throw new Error(`${path}: ${JSON.stringify(answer)}`);
+          return answer;
+        };
         const faults = {
           forget: async () => {
             const { connectionId } = await page.snapshot();
-            if (connectionId) await server.control("forget", { connectionId }).catch(() => {}); // may be gone already
+            if (connectionId) await control("forget", { connectionId }); // may be gone already: 404
           },
-          "kill-streams": () => server.control("kill-streams"),
-          restart: () => server.control("restart"),
+          "kill-streams": () => control("kill-streams"),
+          restart: () => control("restart"),
           "fail-next": () =>
-            server.control("fail-next", {
+            control("fail-next", {
               count: rand.int(1, 3),
               status: rand.pick([500, 503, 429]),
               ...(rand.next() < 0.5 ? {} : { endpoint: rand.pick(["send", "reconnect"]) }),
             }),
-          delay: () => server.control("delay", { ms: rand.pick([0, 0, 50, 150, 300]) }),
-          heartbeats: () => server.control("heartbeats", { enabled: rand.next() < 0.5 }),
-          "replay-overlap": () => server.control("replay-overlap", { count: rand.int(0, 3) }),
-          "checkAndReconnect(force)": () => session.execute("window.__demo.conn.checkAndReconnect(true)"),
+          delay: () => control("delay", { ms: rand.pick([0, 0, 50, 150, 300]) }),
+          heartbeats: () => control("heartbeats", { enabled: rand.next() < 0.5 }),
+          "replay-overlap": () => control("replay-overlap", { count: rand.int(0, 3) }),
+          "checkAndReconnect(force)": () => session.click('button[data-fault="reconnect"]'),
         };
         // Faults are drawn from a shuffled bag of all kinds, refilled when empty, so
         // every kind fires a few times whatever the seed.
@@ -213,7 +236,9 @@ export function defineSuite(browser) {
         assert.equal(fates.length, CHAOS_SENDS);
         const notDelivered = fates.filter((f) => f.status !== "delivered");
         assert.deepEqual(notDelivered, [], "every message delivered");
-        assert.equal((await page.snapshot()).duplicates, 0, "no event dispatched twice");
+        const end = await page.snapshot();
+        assert.equal(end.duplicates, 0, "no event dispatched twice");
+        assert.equal(end.reportedTwice, 0, "one report per message");
         const shot = await page.screenshot(`e2e-chaos-${browser}`);
         console.log(`# ${browser} chaos: faults fired ${JSON.stringify(fired)}; welcomes ${s.welcomes}; screenshot ${shot}`);
       }),

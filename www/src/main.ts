@@ -126,6 +126,7 @@ const sent: string[] = []; // clientMsgIds send() accepted, in order
 const refused: string[] = [];
 const fates: Record<string, Fate> = {};
 const counts = { delivered: 0, failed: 0, dropped: 0 };
+let reportedTwice = 0;
 let nextId = 0;
 
 const CHAT_SHOWN = 200;
@@ -173,7 +174,10 @@ function onDelivery(report: DeliveryReport) {
   const { status, reason, httpStatus, endpoint } = report;
   const detail = [reason, httpStatus].filter((x) => x !== undefined).join(" ");
   if (id) {
-    if (fates[id]) console.error(`second report for ${id}`, report);
+    if (fates[id]) {
+      reportedTwice++; // rule 10 says once; the tests check this stays 0
+      console.error(`second report for ${id}`, report);
+    }
     fates[id] = { status, reason, httpStatus, endpoint };
   }
   counts[status]++;
@@ -395,6 +399,7 @@ const demo = {
       refused: refused.length,
       ...counts,
       reported: Object.keys(fates).length,
+      reportedTwice,
       events,
       duplicates,
       streams,

@@ -89,7 +89,8 @@ async function call(base, method, path, body) {
   } catch {
     throw new Error(`WebDriver ${method} ${path}: ${response.status} ${text.slice(0, 500)}`);
   }
-  if (!response.ok || answer.value?.error) {
+  // W3C errors come with a 4xx/5xx status; a script's result may well hold `error`.
+  if (!response.ok) {
     const { error, message } = answer.value ?? {};
     throw new Error(`WebDriver ${method} ${path}: ${error ?? response.status}: ${message ?? text.slice(0, 500)}`);
   }
