@@ -4,10 +4,12 @@
 //! arguments and a plain init object whose `headers` has exactly the two protocol keys;
 //! `signal` appears only when a POST timeout is configured. The answer is read
 //! duck-typed (`ok`, `status`) because fakes resolve with plain objects.
+//!
+//! The answer is awaited with `Promise.allSettled([answer]).then(callback)` rather than
+//! a Rust future: one self-freeing closure per POST, and no async executor in the wasm.
 
-use js_sys::{Function, Object, Promise};
-use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
+use js_sys::{Array, Function, Object, Promise};
+use wasm_bindgen::prelude::*;
 use web_sys::AbortController;
 
 use super::js;
@@ -51,23 +53,43 @@ pub fn start(fetch: Option<(Function, JsValue)>, request: &PostRequest) -> Promi
     }
 }
 
-/// Waits for the answer: `ok` true is accepted whatever the status (fakes send
-/// `{ ok: true }` alone); otherwise the status; a rejection is a network error.
-pub async fn outcome(answer: Promise) -> PostOutcome {
-    match JsFuture::from(answer).await {
-        Ok(response) => {
-            if js::get(&response, "ok").as_bool() == Some(true) {
-                PostOutcome::Accepted
-            } else {
-                let status = js::get(&response, "status").as_f64().unwrap_or(0.0);
-                if (1.0..=999.0).contains(&status) {
-                    PostOutcome::Status(status as u16)
-                } else {
-                    PostOutcome::NetworkError
-                }
-            }
+#[wasm_bindgen]
+extern "C" {
+    /// `Promise.allSettled(list)`: fulfils (never rejects) with one
+    /// `{ status, value }` or `{ status, reason }` per entry.
+    #[wasm_bindgen(js_namespace = Promise, js_name = allSettled)]
+    fn all_settled(list: &Array) -> Settling;
+
+    /// The promise `Promise.allSettled` returns.
+    type Settling;
+
+    #[wasm_bindgen(method)]
+    fn then(this: &Settling, on_fulfilled: &JsValue);
+}
+
+/// Calls `on_outcome` with the answer's outcome once `answer` settles (always in a
+/// later microtask, never synchronously).
+pub fn when_settled(answer: &Promise, on_outcome: impl FnOnce(PostOutcome) + 'static) {
+    let callback = Closure::once_into_js(move |settled: Array| {
+        // A rejection has no `value`: read as `undefined`, it is a network error.
+        on_outcome(outcome(&js::get(&settled, "0")));
+    });
+    all_settled(&Array::of1(answer)).then(&callback);
+}
+
+/// The outcome of a settled answer: `ok` true is accepted whatever the status (fakes
+/// send `{ ok: true }` alone); otherwise the status; a rejection is a network error.
+fn outcome(settled: &JsValue) -> PostOutcome {
+    let response = js::get(settled, "value");
+    if js::get(&response, "ok").as_bool() == Some(true) {
+        PostOutcome::Accepted
+    } else {
+        let status = js::get(&response, "status").as_f64().unwrap_or(0.0);
+        if (1.0..=999.0).contains(&status) {
+            PostOutcome::Status(status as u16)
+        } else {
+            PostOutcome::NetworkError
         }
-        Err(_) => PostOutcome::NetworkError,
     }
 }
 

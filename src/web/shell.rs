@@ -192,8 +192,7 @@ fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &st
         shell.borrow_mut().aborts.push((id, controller));
     }
     let weak = Rc::downgrade(shell);
-    wasm_bindgen_futures::spawn_local(async move {
-        let outcome = post::outcome(answer).await;
+    post::when_settled(&answer, move |outcome| {
         if let Some(shell) = weak.upgrade() {
             drop(take_abort(&shell, id));
             let now = js::now();
