@@ -8,10 +8,14 @@
 //! The answer is awaited with `Promise.allSettled([answer]).then(callback)` rather than
 //! a Rust future: one self-freeing closure per POST, and no async executor in the wasm.
 
+use alloc::rc::Rc;
+use core::cell::Cell;
+
 use js_sys::{Array, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use web_sys::AbortController;
 
+use super::callbacks::Callback;
 use super::js;
 use crate::core::PostOutcome;
 
@@ -68,13 +72,21 @@ extern "C" {
 }
 
 /// Calls `on_outcome` with the answer's outcome once `answer` settles (always in a
-/// later microtask, never synchronously).
+/// later microtask, never synchronously). The closure owns itself until it runs, then
+/// frees itself; like the future it replaces, it lives as long as an unsettled answer.
 pub fn when_settled(answer: &Promise, on_outcome: impl FnOnce(PostOutcome) + 'static) {
-    let callback = Closure::once_into_js(move |settled: Array| {
-        // A rejection has no `value`: read as `undefined`, it is a network error.
-        on_outcome(outcome(&js::get(&settled, "0")));
+    let slot: Rc<Cell<Option<Callback>>> = Rc::default();
+    let owner = slot.clone();
+    let mut on_outcome = Some(on_outcome);
+    let callback = Callback::new(move |settled: JsValue| {
+        let _this = owner.take();
+        if let Some(on_outcome) = on_outcome.take() {
+            // A rejection has no `value`: read as `undefined`, it is a network error.
+            on_outcome(outcome(&js::get(&settled, "0")));
+        }
     });
-    all_settled(&Array::of1(answer)).then(&callback);
+    all_settled(&Array::of1(answer)).then(callback.as_ref());
+    slot.set(Some(callback));
 }
 
 /// The outcome of a settled answer: `ok` true is accepted whatever the status (fakes
