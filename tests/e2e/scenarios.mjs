@@ -180,7 +180,8 @@ export function defineSuite(browser) {
               status: rand.pick([500, 503, 429]),
               ...(rand.next() < 0.5 ? {} : { endpoint: rand.pick(["send", "reconnect"]) }),
             }),
-          delay: () => control("delay", { ms: rand.pick([0, 0, 50, 150, 300]) }),
+          // Small delays: with orderedSends every POST waits for the one before it.
+          delay: () => control("delay", { ms: rand.pick([0, 0, 20, 50, 100]) }),
           heartbeats: () => control("heartbeats", { enabled: rand.next() < 0.5 }),
           "replay-overlap": () => control("replay-overlap", { count: rand.int(0, 3) }),
           "checkAndReconnect(force)": () => session.click('button[data-fault="reconnect"]'),
