@@ -92,7 +92,7 @@ pub fn read(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError> {
     let base_url = js::get(config, "baseUrl")
         .as_string()
         .ok_or(ConfigError::BaseUrl)?;
-    if base_url.ends_with('/') || base_url.contains('?') || base_url.contains('#') {
+    if base_url.ends_with('/') || base_url.bytes().any(|b| b == b'?' || b == b'#') {
         return Err(ConfigError::BaseUrlTrailingSlash);
     }
     optional_function(config, "fetch", ConfigError::Fetch)?;

@@ -3,10 +3,9 @@
 
 use alloc::rc::Rc;
 use alloc::string::String;
-use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use js_sys::{Function, Object};
+use js_sys::{Array, Function, Object};
 use wasm_bindgen::prelude::*;
 
 use super::config;
@@ -151,14 +150,15 @@ impl Connection {
         self.shell.borrow_mut().core.clear_session(session_id);
     }
 
-    #[wasm_bindgen(js_name = getTrackedSessions)]
-    pub fn get_tracked_sessions(&self) -> Vec<String> {
-        self.shell
-            .borrow()
-            .core
-            .tracked_sessions()
-            .map(String::from)
-            .collect()
+    /// The tracked session ids (a JS array built here: wasm-bindgen's `Vec<String>`
+    /// conversion costs more code).
+    #[wasm_bindgen(js_name = getTrackedSessions, unchecked_return_type = "string[]")]
+    pub fn get_tracked_sessions(&self) -> Array {
+        let list = Array::new();
+        for id in self.shell.borrow().core.tracked_sessions() {
+            list.push(&JsValue::from_str(id));
+        }
+        list
     }
 
     /// Drops every queued send (each reported `dropped`, reason `cleared`).

@@ -4,7 +4,18 @@
 
 use alloc::string::String;
 use js_sys::{Function, Object, Reflect, JSON};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
+    static GLOBAL_THIS: JsValue;
+}
+
+/// `globalThis` (a window, a worker's `self`, Node's `global`).
+pub fn global() -> JsValue {
+    GLOBAL_THIS.with(JsValue::clone)
+}
 
 /// `obj[key]`, or `undefined` when `obj` is not an object or the getter throws.
 pub fn get(obj: &JsValue, key: &str) -> JsValue {

@@ -26,7 +26,7 @@ pub struct Lifecycle {
 
 impl Lifecycle {
     pub fn listen(on_signal: impl Fn(PageSignal) + Clone + 'static) -> Lifecycle {
-        let global = js_sys::global();
+        let global = js::global();
         let mut listeners = Vec::new();
         let document = js::get(&global, "document");
         if is_event_target(&document) {

@@ -170,9 +170,7 @@ fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &st
         };
         let fetch = match js::get_function(&s.config, "fetch") {
             Some(f) => Some((f, JsValue::from(s.config.clone()))),
-            None => {
-                js::get_function(&js_sys::global(), "fetch").map(|f| (f, js_sys::global().into()))
-            }
+            None => js::get_function(&js::global(), "fetch").map(|f| (f, js::global())),
         };
         let controller = if s.options.post_timeout {
             post::abort_controller()
@@ -213,7 +211,7 @@ fn send_beacon(shell: &Shared, connection_id: &str, sessions: &[SessionSeq]) {
     if url.is_empty() {
         return;
     }
-    let navigator = js::get(&js_sys::global(), "navigator");
+    let navigator = js::get(&js::global(), "navigator");
     let Some(beacon) = js::get_function(&navigator, "sendBeacon") else {
         return;
     };
