@@ -8,6 +8,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 test: setup
 	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory lint && \
 	$(MAKE) --no-print-directory test-native && \
 	$(MAKE) --no-print-directory test-js && \
 	$(MAKE) --no-print-directory test-browsers && \
@@ -54,10 +55,13 @@ test-e2e: pkg
 	@cargo build -q -p sse-courier-server
 	node --test --test-concurrency=1 --test-reporter=spec tests/e2e/chromium.test.mjs tests/e2e/firefox.test.mjs
 
+# fmt and clippy (native, wasm32, and the shipped no_std wasm build) with warnings as errors.
 lint:
+	@echo "== lint (rustfmt, clippy) =="
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p sse-courier --target wasm32-unknown-unknown --all-targets -- -D warnings
+	cargo clippy -p sse-courier --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 
 # The npm package (wasm-pack output plus pkg-template/): pkg/web and pkg/bundler.
 pkg: setup

@@ -25,10 +25,12 @@ async fn send_on_a_silently_forgotten_connection_is_delivered_once_on_a_fresh_on
     assert!(client.send(&send_body(&session, "m-1")));
     client.wait_reports(1).await;
 
-    let reports = client.reports.borrow();
-    assert_eq!(reports[0].status, "delivered");
-    assert_eq!(reports[0].client_msg_id.as_deref(), Some("m-1"));
-    assert_eq!(reports[0].reason, None);
+    {
+        let reports = client.reports.borrow();
+        assert_eq!(reports[0].status, "delivered");
+        assert_eq!(reports[0].client_msg_id.as_deref(), Some("m-1"));
+        assert_eq!(reports[0].reason, None);
+    }
     assert_eq!(accepted(&session).await, vec!["m-1"]);
     assert_ne!(
         client.id(),
@@ -133,8 +135,7 @@ async fn killed_stream_is_rebuilt_and_queued_sends_flush_after_the_reconnect_pos
     );
     client.wait_reports(2).await;
 
-    let reports = client.reports.borrow();
-    assert_eq!(reports[1].status, "delivered");
+    assert_eq!(client.reports.borrow()[1].status, "delivered");
     assert_eq!(accepted(&session).await, vec!["before", "during"]);
     let new_id = client.id();
     assert_ne!(new_id, old_id);
