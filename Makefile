@@ -63,8 +63,12 @@ lint:
 	cargo clippy -p sse-courier --target wasm32-unknown-unknown --all-targets -- -D warnings
 	cargo clippy -p sse-courier --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 
-# The npm package (wasm-pack output plus pkg-template/): pkg/web and pkg/bundler.
-pkg: setup
+# The npm package (wasm-pack output plus pkg-template/) into pkg/: rebuilt only when
+# a source changed, so test-js and test-e2e share one build within a `make test`.
+PKG_SOURCES := $(shell find src pkg-template -type f) Cargo.toml Cargo.lock scripts/build-pkg
+pkg: setup pkg/package.json
+
+pkg/package.json: $(PKG_SOURCES)
 	@scripts/build-pkg
 
 demo: setup pkg
