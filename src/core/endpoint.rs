@@ -112,6 +112,17 @@ impl EndpointSet {
     pub fn is_empty(&self) -> bool {
         self.0 == 0
     }
+
+    /// The set as bits (bit `n` is the `n`th endpoint in declaration order).
+    pub fn bits(self) -> u16 {
+        self.0
+    }
+
+    /// The set whose bits are `bits` (as [`EndpointSet::bits`] gives them); bits past
+    /// the last endpoint are ignored.
+    pub fn from_bits(bits: u16) -> Self {
+        EndpointSet(bits & ((1 << 11) - 1))
+    }
 }
 
 #[cfg(test)]

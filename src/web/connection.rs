@@ -27,8 +27,7 @@ impl Connection {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "ConnectionConfig")] config: JsValue,
     ) -> Result<Connection, JsError> {
-        let (core_config, options) =
-            config::read(&config).map_err(|e| JsError::new(e.message()))?;
+        let (core_config, options) = config::read(&config).map_err(|e| JsError::new(&e))?;
         // A copy, like the existing client's `{ ...defaults, ...config }`: the app may
         // replace `connection.config.fetch` later and the next POST uses it.
         let live = Object::assign(&Object::new(), config.unchecked_ref());

@@ -25,6 +25,11 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
     Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
+/// `obj[index]`, or `undefined` when `obj` is not an object or the getter throws.
+pub fn get_at(obj: &JsValue, index: f64) -> JsValue {
+    Reflect::get(obj, &JsValue::from_f64(index)).unwrap_or(JsValue::UNDEFINED)
+}
+
 /// `obj[key] = value` on an object the shell created itself (cannot throw).
 pub fn set(obj: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);
