@@ -1,7 +1,9 @@
 //! POSTs in flight: what each one carries, the connection generation it was sent
 //! on (so a late answer can be told from a current one, rule 7), and its timeout.
 
-use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use super::seq;
 
 use super::ids::PostId;
 use super::queue::Pending;
@@ -23,17 +25,17 @@ pub(crate) struct Flight {
 }
 
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Flights(VecDeque<Flight>);
+pub(crate) struct Flights(Vec<Flight>);
 
 impl Flights {
     pub(crate) fn push(&mut self, flight: Flight) {
-        self.0.push_back(flight);
+        self.0.push(flight);
     }
 
     /// Removes the POST `post`; `None` if it already ended (timed out) or is unknown.
     pub(crate) fn take(&mut self, post: PostId) -> Option<Flight> {
         let at = self.0.iter().position(|f| f.post == post)?;
-        self.0.remove(at)
+        seq::remove_at(&mut self.0, at)
     }
 
     /// Removes the POST whose timeout is earliest, if it has passed by `now`.
@@ -45,7 +47,7 @@ impl Flights {
             .filter_map(|(i, f)| f.deadline.filter(|d| *d <= now).map(|d| (d, i)))
             .min()?
             .1;
-        self.0.remove(at)
+        seq::remove_at(&mut self.0, at)
     }
 
     pub(crate) fn next_deadline(&self) -> Option<u64> {

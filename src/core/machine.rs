@@ -2,8 +2,8 @@
 //! accessors. What it does on each input lives in `lifecycle` (stream and
 //! connection state), `delivery` (messages) and `timer` (deadlines).
 
-use alloc::collections::VecDeque;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use super::action::Action;
 use super::config::Config;
@@ -13,6 +13,7 @@ use super::lifecycle::Phase;
 use super::queue::Queue;
 use super::retry::Retries;
 use super::rng::Rng;
+use super::seq;
 use super::sessions::Sessions;
 use super::stats::Stats;
 
@@ -43,7 +44,7 @@ pub struct Machine {
     next_msg: u32,
     next_stream: u32,
     next_post: u32,
-    pub(super) actions: VecDeque<Action>,
+    pub(super) actions: Vec<Action>,
     pub(super) stats: Stats,
 }
 
@@ -66,14 +67,15 @@ impl Machine {
             next_msg: 0,
             next_stream: 0,
             next_post: 0,
-            actions: VecDeque::new(),
+            actions: Vec::new(),
             stats: Stats::default(),
         }
     }
 
     /// The next thing to carry out, in order.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        // A handful at a time: shifting a Vec costs less code than a VecDeque.
+        seq::pop_front(&mut self.actions)
     }
 
     pub fn config(&self) -> &Config {
@@ -133,7 +135,7 @@ impl Machine {
     }
 
     pub(super) fn push(&mut self, action: Action) {
-        self.actions.push_back(action);
+        self.actions.push(action);
     }
 
     pub(super) fn alloc_msg(&mut self) -> MsgId {

@@ -41,6 +41,7 @@ mod outcome;
 mod queue;
 mod retry;
 mod rng;
+mod seq;
 mod sessions;
 mod stats;
 mod timer;

@@ -2,7 +2,9 @@
 //! order (by `MsgId`) so a re-queued message goes back to its place, and bounded on
 //! every path in, evicting the oldest.
 
-use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use super::seq;
 
 use super::endpoint::Endpoint;
 use super::ids::MsgId;
@@ -30,26 +32,21 @@ impl Pending {
 }
 
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Queue(VecDeque<Pending>);
+pub(crate) struct Queue(Vec<Pending>);
 
 impl Queue {
     /// Puts `item` at its place in send order; past `bound` the oldest entry (maybe
     /// `item` itself) is evicted and returned for reporting.
     pub(crate) fn insert(&mut self, item: Pending, bound: usize) -> Option<Pending> {
-        // Usually `item` is the newest, or a re-queued one a few places from the
-        // back; walking from the back needs no index that could be out of range.
-        let mut later = VecDeque::new();
-        while let Some(last) = self.0.pop_back() {
-            if last.msg < item.msg {
-                self.0.push_back(last);
-                break;
-            }
-            later.push_front(last);
-        }
-        self.0.push_back(item);
-        self.0.append(&mut later);
+        // Usually `item` is the newest, or a re-queued one a few places from the back.
+        let at = self
+            .0
+            .iter()
+            .rposition(|p| p.msg < item.msg)
+            .map_or(0, |i| i + 1);
+        seq::insert_at(&mut self.0, at, item);
         if self.0.len() > bound {
-            self.0.pop_front()
+            self.pop_front()
         } else {
             None
         }
@@ -58,11 +55,11 @@ impl Queue {
     /// Removes and returns the first entry (in send order) that `may_go` allows.
     pub(crate) fn take_first(&mut self, may_go: impl Fn(&Pending) -> bool) -> Option<Pending> {
         let at = self.0.iter().position(may_go)?;
-        self.0.remove(at)
+        seq::remove_at(&mut self.0, at)
     }
 
     pub(crate) fn pop_front(&mut self) -> Option<Pending> {
-        self.0.pop_front()
+        seq::pop_front(&mut self.0)
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -1,15 +1,17 @@
 //! Messages waiting out a backoff delay before their next attempt (rule 6).
 
-use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use super::seq;
 
 use super::queue::Pending;
 
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Retries(VecDeque<(u64, Pending)>);
+pub(crate) struct Retries(Vec<(u64, Pending)>);
 
 impl Retries {
     pub(crate) fn push(&mut self, due: u64, item: Pending) {
-        self.0.push_back((due, item));
+        self.0.push((due, item));
     }
 
     /// Removes the message due by `now` that was sent first, so retries that come
@@ -22,7 +24,7 @@ impl Retries {
             .filter(|(_, (due, _))| *due <= now)
             .min_by_key(|(_, (_, p))| p.msg)?
             .0;
-        self.0.remove(at).map(|(_, item)| item)
+        seq::remove_at(&mut self.0, at).map(|(_, item)| item)
     }
 
     /// Removes the first-sent message whatever its due time.
