@@ -3,7 +3,6 @@
 
 use alloc::rc::Rc;
 use alloc::string::String;
-use core::cell::RefCell;
 
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::prelude::*;
@@ -12,7 +11,7 @@ use super::config;
 use super::inputs::on_page_signal;
 use super::js;
 use super::lifecycle::Lifecycle;
-use super::shell::{pump, Outgoing, Shared, Shell};
+use super::shell::{pump, Outgoing, Shared, Shell, ShellCell};
 use crate::core::{Endpoint, Machine, SendOutcome};
 
 #[wasm_bindgen]
@@ -34,7 +33,7 @@ impl Connection {
         let seed = (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64;
         let shell = Shell::new(Machine::new(core_config, seed), options, live);
         Ok(Connection {
-            shell: Rc::new(RefCell::new(shell)),
+            shell: Rc::new(ShellCell::new(shell)),
         })
     }
 

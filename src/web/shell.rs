@@ -8,7 +8,7 @@
 
 use alloc::rc::{Rc, Weak};
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::{Ref, RefCell, RefMut};
 
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::JsValue;
@@ -48,7 +48,33 @@ pub struct Shell {
     timer: Option<(u64, Timeout)>,
 }
 
-pub type Shared = Rc<RefCell<Shell>>;
+pub type Shared = Rc<ShellCell>;
+
+/// The shell's `RefCell`. A borrow conflict (a bug: the re-entrancy rule above rules it
+/// out) traps as the shipped build's panics do, but without `RefCell`'s `#[track_caller]`
+/// location: one out-of-line borrow each instead of a location record per call site.
+pub struct ShellCell(RefCell<Shell>);
+
+impl ShellCell {
+    pub fn new(shell: Shell) -> ShellCell {
+        ShellCell(RefCell::new(shell))
+    }
+
+    #[inline(never)]
+    pub fn borrow(&self) -> Ref<'_, Shell> {
+        self.0.try_borrow().unwrap_or_else(|_| conflict())
+    }
+
+    #[inline(never)]
+    pub fn borrow_mut(&self) -> RefMut<'_, Shell> {
+        self.0.try_borrow_mut().unwrap_or_else(|_| conflict())
+    }
+}
+
+#[cold]
+fn conflict() -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 impl Shell {
     pub fn new(core: Machine, options: ShellOptions, config: Object) -> Shell {
@@ -264,7 +290,7 @@ fn arm_timer(shell: &Shared) {
     drop(previous);
     if let Some(deadline) = deadline {
         let delay = deadline.saturating_sub(js::now()).min(i32::MAX as u64) as u32;
-        let weak: Weak<RefCell<Shell>> = Rc::downgrade(shell);
+        let weak: Weak<ShellCell> = Rc::downgrade(shell);
         let timeout = Timeout::new(delay, move |_| {
             if let Some(shell) = weak.upgrade() {
                 let fired = shell.borrow_mut().timer.take();
