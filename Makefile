@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: test demo setup test-native test-js test-browsers test-chrome test-firefox test-e2e check-core lint pkg
+.PHONY: test demo setup test-native test-js test-browsers test-chrome test-firefox test-e2e check-core lint pkg bench
 
 test: setup
 	@start=$$(date +%s); \
@@ -73,3 +73,17 @@ pkg/package.json: $(PKG_SOURCES)
 
 demo: setup pkg
 	@scripts/demo
+
+# Benchmarks (not part of `make test`: timings are reported, never asserted): size,
+# inbound/outbound throughput, recovery time and memory of the package beside plain
+# JS, in headless Chromium and Firefox against the reference server (built optimised,
+# in its own `bench-server` profile so the server is not the bottleneck). Writes
+# bench/results.json and the tables of BENCHMARKS.md (bench/README.md).
+BENCH_SERVER_PROFILE := --profile bench-server --config 'profile.bench-server.inherits="release"' \
+	--config 'profile.bench-server.opt-level=2' --config 'profile.bench-server.lto=false' \
+	--config 'profile.bench-server.codegen-units=16' --config 'profile.bench-server.panic="unwind"'
+bench: pkg
+	@[ -x www/node_modules/.bin/esbuild ] || npm ci --prefix www --no-audit --no-fund
+	@node bench/build.mjs
+	@cargo build -q -p sse-courier-server $(BENCH_SERVER_PROFILE)
+	node bench/run.mjs

@@ -1,0 +1,603 @@
+// The bench page: the npm package (bundled by esbuild from pkg/, bench/build.mjs) and
+// the plain-JS baselines it is compared with, side by side in one page, against the
+// reference server that serves this page (same origin, 127.0.0.1).
+//
+// bench/run.mjs drives it over WebDriver: each call below is one timed run of one
+// variant and resolves with its figures; the driver alternates variants and repeats
+// them, so every ratio compares runs made in the same page, a moment apart.
+//
+// Timing never waits on a fixed delay: every wait is on an event (a listener, a
+// delivery report, a POST answer), bounded by a timeout that only turns a hang into
+// an error.
+import { Connection } from "sse-courier";
+// The package's own wasm instance (the same module the glue imports): its linear
+// memory and externref table, read for the memory figures. Not public API.
+import * as wasm from "sse-courier/wasm";
+
+// ---- instrumentation, installed before any Connection exists ---------------------
+
+// The page's own waits use the original timer functions, so the live-timer count
+// below is the package's (and the page's Connection callbacks') alone.
+const realSetTimeout = globalThis.setTimeout.bind(globalThis);
+const realClearTimeout = globalThis.clearTimeout.bind(globalThis);
+const liveTimers = new Set();
+globalThis.setTimeout = function (handler, ms, ...args) {
+  const id = realSetTimeout(
+    (...a) => {
+      liveTimers.delete(id);
+      if (typeof handler === "function") handler(...a);
+    },
+    ms,
+    ...args,
+  );
+  liveTimers.add(id);
+  return id;
+};
+globalThis.clearTimeout = function (id) {
+  liveTimers.delete(id);
+  realClearTimeout(id);
+};
+
+// Live event listeners: (target, type, capture, callback) registrations added and
+// not removed, on any EventTarget (window, document, EventSources).
+const realAdd = EventTarget.prototype.addEventListener;
+const realRemove = EventTarget.prototype.removeEventListener;
+const registrations = new WeakMap();
+let liveListeners = 0;
+const captureOf = (options) => (typeof options === "boolean" ? options : Boolean(options?.capture));
+EventTarget.prototype.addEventListener = function (type, callback, options) {
+  if (callback) {
+    let byKey = registrations.get(this);
+    if (!byKey) registrations.set(this, (byKey = new Map()));
+    const key = `${type}|${captureOf(options)}`;
+    let set = byKey.get(key);
+    if (!set) byKey.set(key, (set = new Set()));
+    if (!set.has(callback)) {
+      set.add(callback);
+      liveListeners++;
+    }
+  }
+  return realAdd.call(this, type, callback, options);
+};
+EventTarget.prototype.removeEventListener = function (type, callback, options) {
+  const set = registrations.get(this)?.get(`${type}|${captureOf(options)}`);
+  if (set?.delete(callback)) liveListeners--;
+  return realRemove.call(this, type, callback, options);
+};
+
+// EventSources made through `tracedEventSource` (the Connection's injected factory
+// where a run needs it): how many are open, and a trace of their life for the
+// recovery runs.
+let openSources = 0;
+let trace = null; // [{ t, what, ... }] while a recovery run records
+const mark = (what, extra = {}) => trace?.push({ t: performance.now(), what, ...extra });
+
+function tracedEventSource(url) {
+  const es = new EventSource(url);
+  openSources++;
+  mark("stream-open");
+  // Observers added with the unpatched addEventListener: not counted as live listeners.
+  realAdd.call(es, "welcome", () => mark("welcome"));
+  let lastMessageAt = null;
+  realAdd.call(es, "message", () => {
+    lastMessageAt = performance.now();
+  });
+  const close = es.close.bind(es);
+  let closed = false;
+  es.close = () => {
+    if (!closed) {
+      closed = true;
+      openSources--;
+      mark("stream-close", { lastMessageAt });
+    }
+    close();
+  };
+  return es;
+}
+
+function endpointOf(url) {
+  return url.slice(url.lastIndexOf("/") + 1);
+}
+
+function tracedFetch(url, init) {
+  const endpoint = endpointOf(url);
+  mark("post", { endpoint });
+  return fetch(url, init).then(
+    (response) => {
+      mark("answer", { endpoint, status: response.status });
+      return response;
+    },
+    (error) => {
+      mark("answer", { endpoint, status: 0 });
+      throw error;
+    },
+  );
+}
+
+// ---- helpers ---------------------------------------------------------------------
+
+const now = () => performance.now();
+let uidCounter = 0;
+const uid = (prefix) => `${prefix}-${Date.now().toString(36)}-${++uidCounter}`;
+
+/** A promise with its resolve/reject, and a timeout that turns a hang into an error. */
+function deferred(what, timeoutMs = 30000) {
+  let resolve;
+  let reject;
+  const promise = new Promise((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  const timer = realSetTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms: ${what}`)), timeoutMs);
+  promise.then(
+    () => realClearTimeout(timer),
+    () => realClearTimeout(timer),
+  );
+  return { promise, resolve, reject };
+}
+
+async function control(path, body = {}) {
+  const response = await fetch(`/api/test/${path}`, { method: "POST", body: JSON.stringify(body) });
+  const answer = await response.json();
+  if (!response.ok) throw new Error(`control ${path}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+async function accepted(sessionId) {
+  const response = await fetch(`/api/test/accepted?sessionId=${encodeURIComponent(sessionId)}`);
+  return (await response.json()).accepted;
+}
+
+const HEADERS = (connectionId) => ({ "Content-Type": "application/json", "X-Connection-ID": connectionId });
+
+/** The bare-JS side: an EventSource and its connection id once welcomed. */
+async function bareStream() {
+  const es = new EventSource("/api/chat/events");
+  const welcomed = deferred("the bare EventSource's welcome", 15000);
+  // The page's own listener, not counted among the live ones (see realAdd).
+  realAdd.call(es, "welcome", (event) => welcomed.resolve(JSON.parse(event.data).connectionId), { once: true });
+  es.onerror = () => {
+    if (es.readyState === EventSource.CLOSED) welcomed.reject(new Error("bare EventSource closed"));
+  };
+  const connectionId = await welcomed.promise;
+  return { es, connectionId };
+}
+
+function closeBare(es) {
+  es.onmessage = null;
+  es.onerror = null;
+  es.close();
+}
+
+async function barePost(connectionId, endpoint, message) {
+  const response = await fetch(`/api/chat/${endpoint}`, {
+    method: "POST",
+    headers: HEADERS(connectionId),
+    body: JSON.stringify(message),
+  });
+  if (!response.ok) throw new Error(`bare POST ${endpoint}: ${response.status}`);
+  return response;
+}
+
+/**
+ * A Connection and promises for what the runs wait on: `opened()` (the next `_open`),
+ * `reportOf(clientMsgId)`, and every event dispatched to `onEvent`.
+ */
+function courier(extra = {}) {
+  const waiters = new Map(); // clientMsgId -> deferred
+  let openWaiter = null;
+  const handle = {
+    reports: 0,
+    failures: [],
+    onEvent: null,
+    onReport: null,
+  };
+  const conn = new Connection({
+    baseUrl: "",
+    ...extra,
+    onDelivery(report) {
+      handle.reports++;
+      if (report.status !== "delivered") handle.failures.push({ status: report.status, reason: report.reason });
+      handle.onReport?.(report);
+      const waiter = waiters.get(report.clientMsgId ?? report.message?.sessionId);
+      if (waiter) {
+        waiters.delete(report.clientMsgId ?? report.message?.sessionId);
+        if (report.status === "delivered") waiter.resolve(report);
+        else waiter.reject(new Error(`message ${report.clientMsgId}: ${report.status} ${report.reason}`));
+      }
+    },
+  });
+  conn.onMessage((message) => {
+    if (message.type === "_open") {
+      openWaiter?.resolve();
+      openWaiter = null;
+    } else {
+      handle.onEvent?.(message);
+    }
+  });
+  handle.conn = conn;
+  handle.opened = () => {
+    openWaiter = deferred("the Connection's _open", 15000);
+    return openWaiter.promise;
+  };
+  /** Resolves with the delivery report of the message keyed `key` (its clientMsgId). */
+  handle.reportOf = (key) => {
+    const waiter = deferred(`the delivery report of ${key}`);
+    waiters.set(key, waiter);
+    return waiter.promise;
+  };
+  handle.connect = async () => {
+    const open = handle.opened();
+    conn.connect();
+    await open;
+  };
+  /** Watches `sessionId` (a POST the Connection makes) and waits until it is accepted. */
+  handle.watch = async (sessionId) => {
+    const report = handle.reportOf(sessionId);
+    if (!conn.send({ type: "watch", sessionId })) throw new Error("watch refused");
+    await report;
+  };
+  handle.close = () => {
+    conn.disconnect();
+    conn.free();
+  };
+  return handle;
+}
+
+// ---- 2. inbound: events/s from the server to the app's listener -------------------
+
+/**
+ * The server appends `count` events (`bytes`-long delta) to a fresh session this
+ * page watches; the time from the first event's arrival at the app's listener to the
+ * last one's. `variant`: "courier" (Connection.onMessage), "bare" (EventSource
+ * onmessage + JSON.parse), "raw" (EventSource onmessage, no parsing: the ceiling of
+ * browser + server on this machine).
+ */
+async function inbound({ variant, count, bytes, courierOptions = {} }) {
+  await control("reset");
+  const sessionId = uid("in");
+  let received = 0;
+  let first = 0;
+  let last = 0;
+  const all = deferred(`${count} events (${variant})`);
+  const onEvent = (message) => {
+    if (message.type !== "block_delta") return;
+    const t = now();
+    if (received === 0) first = t;
+    if (typeof message.delta !== "string") all.reject(new Error("an event without its delta"));
+    if (++received === count) {
+      last = t;
+      all.resolve();
+    }
+  };
+  let teardown;
+  if (variant === "courier") {
+    const c = courier(courierOptions);
+    c.onEvent = onEvent;
+    await c.connect();
+    await c.watch(sessionId);
+    teardown = () => c.close();
+  } else {
+    const { es, connectionId } = await bareStream();
+    if (variant === "bare") {
+      es.onmessage = (event) => onEvent(JSON.parse(event.data));
+    } else {
+      // No parsing: a block_delta is recognised by its length (heartbeats are short).
+      es.onmessage = (event) => {
+        if (event.data.length > bytes) onEvent({ type: "block_delta", delta: event.data });
+      };
+    }
+    await barePost(connectionId, "watch", { type: "watch", sessionId });
+    teardown = () => closeBare(es);
+  }
+  const start = now();
+  try {
+    await control("emit", { sessionId, count, fields: { delta: "x".repeat(bytes) } });
+    await all.promise;
+  } finally {
+    teardown();
+  }
+  const ms = last - first;
+  return {
+    variant,
+    count,
+    bytes,
+    ms,
+    perSecond: ((count - 1) * 1000) / ms,
+    fromEmitMs: last - start,
+  };
+}
+
+// ---- 3. outbound: sends/s until the server accepted all ----------------------------
+
+/**
+ * `count` `send` messages to a fresh session; the time from the first send to the
+ * last acceptance (the last delivery report / the last POST answer), then a check
+ * (untimed) that the server accepted each once (and in order when `ordered`).
+ * `variant`: "courier" (Connection.send; `orderedSends: ordered`), "bare" (fetch POSTs:
+ * each awaited in turn when `ordered`, all at once otherwise).
+ */
+async function outbound({ variant, count, ordered }) {
+  await control("reset");
+  const sessionId = uid("out");
+  const messages = Array.from({ length: count }, (_, i) => ({
+    type: "send",
+    sessionId,
+    clientMsgId: `${sessionId}-${i}`,
+    text: `message ${i} of the outbound benchmark`,
+  }));
+  let ms;
+  if (variant === "courier") {
+    // orderedSends keeps one send POST in flight and queues the rest: the queue must
+    // hold the whole burst (default maxPendingSends 100 would drop the oldest).
+    const c = courier({ orderedSends: ordered, maxPendingSends: Math.max(100, count) });
+    await c.connect();
+    const all = deferred(`${count} delivery reports`);
+    c.onReport = () => {
+      if (c.reports === count) all.resolve();
+    };
+    const start = now();
+    try {
+      for (const message of messages) {
+        if (!c.conn.send(message)) throw new Error("send refused");
+      }
+      await all.promise;
+      ms = now() - start;
+    } finally {
+      c.close();
+    }
+    if (c.failures.length) throw new Error(`not delivered: ${JSON.stringify(c.failures.slice(0, 3))}`);
+  } else {
+    const { es, connectionId } = await bareStream();
+    const start = now();
+    try {
+      if (ordered) {
+        for (const message of messages) await barePost(connectionId, "send", message);
+      } else {
+        await Promise.all(messages.map((message) => barePost(connectionId, "send", message)));
+      }
+      ms = now() - start;
+    } finally {
+      closeBare(es);
+    }
+  }
+  const ids = await accepted(sessionId);
+  const expected = messages.map((m) => m.clientMsgId);
+  const sameSet = ids.length === count && new Set(ids).size === count && expected.every((id) => ids.includes(id));
+  if (!sameSet) throw new Error(`${variant}: the server accepted ${ids.length} of ${count}`);
+  const inOrder = ids.every((id, i) => id === expected[i]);
+  if (ordered && !inOrder) throw new Error(`${variant}: accepted out of order`);
+  return { variant, count, ordered, ms, perSecond: (count * 1000) / ms, inOrder };
+}
+
+// ---- 4. recovery -----------------------------------------------------------------
+
+/**
+ * One Connection with a tracked session (so every reconnect includes the reconnect
+ * POST, as in a chat app). Times a send on the healthy connection, then a send after
+ * the server silently forgot the connection (`forget`): from send() to the delivery
+ * report, which comes when the server accepted the message; and the steps between,
+ * from the page's trace of its streams and POSTs.
+ */
+async function recovery() {
+  await control("reset");
+  const sessionId = uid("rec");
+  const c = courier({ fetch: tracedFetch, createEventSource: tracedEventSource });
+  try {
+    await c.connect();
+    await c.watch(sessionId);
+    // Two events so the session is tracked (lastSeq 2): reconnects replay from there.
+    const seen = deferred("two session events");
+    let events = 0;
+    c.onEvent = (m) => {
+      if (m.type === "block_delta" && ++events === 2) seen.resolve();
+    };
+    await control("emit", { sessionId, count: 2 });
+    await seen.promise;
+
+    const sendTimed = async (label) => {
+      const clientMsgId = uid(label);
+      const report = c.reportOf(clientMsgId);
+      trace = [];
+      const start = now();
+      if (!c.conn.send({ type: "send", sessionId, clientMsgId, text: label })) throw new Error("send refused");
+      await report;
+      const end = now();
+      const steps = trace.map((e) => ({ ...e, t: e.t - start }));
+      trace = null;
+      return { ms: end - start, steps };
+    };
+
+    const healthy = await sendTimed("healthy");
+    const connectionId = c.conn.getConnectionId();
+    await control("forget", { connectionId });
+    const stale = await sendTimed("stale");
+    if (c.conn.getConnectionId() === connectionId) throw new Error("the stale send did not reconnect");
+
+    // Steps of the stale send: 404 answer, new stream, welcome, reconnect answer, resend answer.
+    const s = stale.steps;
+    const at = (pred) => s.find(pred)?.t ?? null;
+    const answer404 = at((e) => e.what === "answer" && e.status === 404);
+    const newStream = at((e) => e.what === "stream-open");
+    const welcome = at((e) => e.what === "welcome");
+    const reconnectPost = at((e) => e.what === "post" && e.endpoint === "reconnect");
+    const reconnectAnswer = at((e) => e.what === "answer" && e.endpoint === "reconnect");
+    const resends = s.filter((e) => e.what === "post" && e.endpoint === "send");
+    const resend = resends[1]?.t ?? null;
+    const resendAnswer = s.filter((e) => e.what === "answer" && e.endpoint === "send")[1]?.t ?? null;
+    return {
+      healthyMs: healthy.ms,
+      staleMs: stale.ms,
+      streamsOpened: s.filter((e) => e.what === "stream-open").length,
+      posts: s.filter((e) => e.what === "answer").map((e) => `${e.endpoint} ${e.status}`),
+      steps: { answer404, newStream, welcome, reconnectPost, reconnectAnswer, resend, resendAnswer },
+      // Time between a step's cause and the next step: all ~0 when nothing waits on a timer.
+      gapsMs: {
+        afterAnswer404: newStream - answer404,
+        afterWelcome: reconnectPost - welcome,
+        afterReconnectAnswer: resend - reconnectAnswer,
+      },
+    };
+  } finally {
+    c.close();
+    trace = null;
+  }
+}
+
+/**
+ * A dead stream: the server forgets the connection, so its stream stays open but goes
+ * silent (no events, no heartbeats). With `staleAfterMs`, the watchdog should rebuild
+ * the stream `staleAfterMs` after the last event; measured from that last event, and
+ * from the moment the server forgot, to the old stream's close, and on to `_open`.
+ */
+async function deadStream({ staleAfterMs }) {
+  await control("reset");
+  const c = courier({ staleAfterMs, createEventSource: tracedEventSource });
+  try {
+    await c.connect();
+    // Two heartbeats first, so the stream is in its steady state.
+    const beats = deferred("two heartbeats", 15000);
+    let heartbeats = 0;
+    c.onEvent = (m) => {
+      if (m.type === "heartbeat" && ++heartbeats === 2) beats.resolve();
+    };
+    await beats.promise;
+    trace = [];
+    const reopened = c.opened();
+    const forgetAt = now();
+    await control("forget", { connectionId: c.conn.getConnectionId() });
+    await reopened;
+    const openAt = now();
+    const events = trace;
+    trace = null;
+    const close = events.find((e) => e.what === "stream-close");
+    if (!close) throw new Error("the dead stream was not closed");
+    return {
+      staleAfterMs,
+      // From the dead stream's last event (a heartbeat) to its close by the watchdog.
+      silenceMs: close.t - close.lastMessageAt,
+      detectAfterForgetMs: close.t - forgetAt,
+      reconnectedMs: openAt - close.t,
+    };
+  } finally {
+    c.close();
+    trace = null;
+  }
+}
+
+// ---- 5. memory -------------------------------------------------------------------
+
+function metrics() {
+  return {
+    wasmMemoryBytes: wasm.memory.buffer.byteLength,
+    externrefTableLength: wasm.__wbindgen_externrefs?.length ?? null,
+    liveListeners,
+    liveTimers: liveTimers.size,
+    openEventSources: openSources,
+    jsHeapBytes: performance.memory?.usedJSHeapSize ?? null,
+  };
+}
+
+/**
+ * One Connection through a warm-up, then `messages` events received and `messages`
+ * sends delivered, then `cycles` connect/disconnect cycles (each waits for `_open`),
+ * then `cycles` whole lifetimes (new Connection, connect, `_open`, disconnect, free);
+ * the figures after each stage, beside the ones after the warm-up.
+ */
+async function memory({ messages, cycles, batch, warmup }) {
+  await control("reset");
+  const before = metrics();
+  const sessionId = uid("mem");
+  const c = courier({ createEventSource: tracedEventSource, fetch: tracedFetch });
+  trace = [];
+  let received = 0;
+  let want = 0;
+  let enough = null;
+  c.onEvent = (m) => {
+    if (m.type === "block_delta" && ++received === want) enough.resolve();
+  };
+  const receive = async (count) => {
+    want = received + count;
+    enough = deferred(`${count} events`);
+    // One session throughout (seqs keep rising; the server's store keeps the newest).
+    for (let left = count; left > 0; left -= 10000) {
+      await control("emit", { sessionId, count: Math.min(left, 10000), fields: { delta: "x".repeat(100) } });
+    }
+    await enough.promise;
+  };
+  let sent = 0;
+  const sendAll = async (count) => {
+    for (let left = count; left > 0; left -= batch) {
+      const n = Math.min(left, batch);
+      const target = c.reports + n;
+      const done = deferred(`${n} delivery reports`);
+      done.promise.catch((error) => {
+        const tail = (trace ?? []).filter((e) => e.what !== "message" && !(e.what === "post" && e.endpoint === "send") && !(e.what === "answer" && e.status === 200)).slice(-30);
+        error.message += ` trace: ${JSON.stringify(tail)} (reports ${c.reports}/${target}, pending ${c.conn.pendingCount}, in flight ${c.conn.inFlightCount}, connected ${c.conn.isConnected()}, failures ${JSON.stringify(c.failures.slice(0, 3))})`;
+      });
+      c.onReport = () => {
+        if (c.reports === target) done.resolve();
+      };
+      for (let i = 0; i < n; i++) {
+        if (!c.conn.send({ type: "send", sessionId, clientMsgId: `${sessionId}-${sent++}`, text: "memory" }))
+          throw new Error("send refused");
+      }
+      await done.promise;
+    }
+    c.onReport = null;
+  };
+  const connectCycles = async (count) => {
+    for (let i = 0; i < count; i++) {
+      c.conn.disconnect();
+      await c.connect();
+    }
+  };
+  const lifetimes = async (count) => {
+    for (let i = 0; i < count; i++) {
+      const other = courier({ createEventSource: tracedEventSource });
+      await other.connect();
+      other.close();
+    }
+  };
+  const t0 = now();
+  try {
+    await c.connect();
+    await c.watch(sessionId);
+    await receive(warmup.messages);
+    await sendAll(warmup.messages);
+    await connectCycles(warmup.cycles);
+    await lifetimes(warmup.cycles);
+    const afterWarmup = metrics();
+    await receive(messages);
+    await sendAll(messages);
+    const afterMessages = metrics();
+    await connectCycles(cycles);
+    const afterCycles = metrics();
+    await lifetimes(cycles);
+    const afterLifetimes = metrics();
+    if (c.failures.length) throw new Error(`not delivered: ${JSON.stringify(c.failures.slice(0, 3))}`);
+    return {
+      messages,
+      cycles,
+      before,
+      afterWarmup,
+      afterMessages,
+      afterCycles,
+      afterLifetimes,
+      ms: now() - t0,
+    };
+  } finally {
+    c.close();
+  }
+}
+
+window.__bench = {
+  ready: true,
+  userAgent: navigator.userAgent,
+  inbound,
+  outbound,
+  recovery,
+  deadStream,
+  memory,
+  metrics,
+};
