@@ -53,27 +53,23 @@ impl Warning {
     pub fn message(&self) -> &'static str {
         match self {
             Warning::ReconnectPostFailed(PostOutcome::NetworkError) => {
-                "reconnect POST failed (network error); reconnecting after a delay"
+                "reconnect POST failed (network); reconnecting later"
             }
             Warning::ReconnectPostFailed(PostOutcome::TimedOut) => {
-                "reconnect POST timed out; reconnecting after a delay"
+                "reconnect POST timed out; reconnecting later"
             }
-            Warning::ReconnectPostFailed(_) => {
-                "reconnect POST was refused; reconnecting after a delay"
-            }
+            Warning::ReconnectPostFailed(_) => "reconnect POST refused; reconnecting later",
             Warning::MessageDropped(_, DropReason::QueueOverflow) => {
-                "pending queue full (maxPendingSends): the oldest message was dropped"
+                "queue full (maxPendingSends): oldest message dropped"
             }
             Warning::MessageDropped(_, DropReason::StaleRetriesExhausted) => {
-                "message dropped: it met 404 on maxStaleRetries fresh connections"
+                "message dropped after maxStaleRetries 404s"
             }
             Warning::MessageDropped(_, DropReason::Cleared) => {
-                "pending message dropped by clearPendingSends()"
+                "message dropped by clearPendingSends()"
             }
-            Warning::StaleConnection => {
-                "server no longer knows this connection (404); reconnecting"
-            }
-            Warning::StaleStream => "event stream silent for staleAfterMs; reconnecting",
+            Warning::StaleConnection => "404: connection unknown to the server; reconnecting",
+            Warning::StaleStream => "stream silent for staleAfterMs; reconnecting",
         }
     }
 }

@@ -52,7 +52,8 @@ pub fn type_object(kind: &str) -> Object {
 pub fn stringify(value: &JsValue) -> Result<JsValue, JsValue> {
     let text = JSON::stringify(value)?;
     if text.is_undefined() {
-        return Err(JsValue::from_str("JSON.stringify returned undefined"));
+        // Nothing to serialise (e.g. a `toJSON` returning undefined): no error message.
+        return Err(JsValue::UNDEFINED);
     }
     Ok(text.into())
 }

@@ -27,9 +27,10 @@ pub struct PostRequest<'a> {
     pub signal: Option<&'a AbortController>,
 }
 
-/// Calls `fetch` now and returns the promise of its answer; a synchronous throw or a
-/// missing fetch become an already-rejected promise (a network error).
-pub fn start(fetch: Option<(Function, JsValue)>, request: &PostRequest) -> Promise {
+/// Calls `fetch` now and returns its answer (a promise, or whatever a fake returned:
+/// `Promise.allSettled` resolves it); a synchronous throw or a missing fetch become an
+/// already-rejected promise (a network error).
+pub fn start(fetch: Option<(Function, JsValue)>, request: &PostRequest) -> JsValue {
     let init = Object::new();
     js::set(&init, "method", &JsValue::from_str("POST"));
     let headers = Object::new();
@@ -46,15 +47,14 @@ pub fn start(fetch: Option<(Function, JsValue)>, request: &PostRequest) -> Promi
     js::set(&init, "headers", &headers);
     js::set(&init, "body", request.body);
     if let Some(controller) = request.signal {
-        js::set(&init, "signal", &controller.signal());
+        js::set(&init, "signal", &js::get(controller, "signal"));
     }
     let Some((fetch, this)) = fetch else {
-        return Promise::reject(&JsValue::from_str("no fetch available"));
+        return Promise::reject(&JsValue::UNDEFINED).into();
     };
-    match fetch.call2(&this, &JsValue::from_str(request.url), &init) {
-        Ok(answer) => Promise::resolve(&answer),
-        Err(error) => Promise::reject(&error),
-    }
+    fetch
+        .call2(&this, &JsValue::from_str(request.url), &init)
+        .unwrap_or_else(|error| Promise::reject(&error).into())
 }
 
 #[wasm_bindgen]
@@ -74,7 +74,7 @@ extern "C" {
 /// Calls `on_outcome` with the answer's outcome once `answer` settles (always in a
 /// later microtask, never synchronously). The closure owns itself until it runs, then
 /// frees itself; like the future it replaces, it lives as long as an unsettled answer.
-pub fn when_settled(answer: &Promise, on_outcome: impl FnOnce(PostOutcome) + 'static) {
+pub fn when_settled(answer: &JsValue, on_outcome: impl FnOnce(PostOutcome) + 'static) {
     let slot: Rc<Cell<Option<Callback>>> = Rc::default();
     let owner = slot.clone();
     let mut on_outcome = Some(on_outcome);
@@ -85,7 +85,9 @@ pub fn when_settled(answer: &Promise, on_outcome: impl FnOnce(PostOutcome) + 'st
             on_outcome(outcome(&js::get(&settled, "0")));
         }
     });
-    all_settled(&Array::of1(answer)).then(callback.as_ref());
+    let list = Array::new();
+    list.push(answer);
+    all_settled(&list).then(callback.as_ref());
     slot.set(Some(callback));
 }
 

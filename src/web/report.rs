@@ -31,7 +31,7 @@ pub fn deliver(shell: &Shared, msg: MsgId, fate: Fate) {
         &JsValue::from_str(outgoing.endpoint.path()),
     );
     let client_msg_id = js::get(&outgoing.message, "clientMsgId");
-    if client_msg_id.is_string() {
+    if client_msg_id.as_string().is_some() {
         js::set(&report, "clientMsgId", &client_msg_id);
     }
     js::set(&report, "message", &outgoing.message);

@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use core::cell::{Ref, RefCell, RefMut};
 
 use js_sys::{Array, Function, Object};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::AbortController;
 
 use super::callbacks::Timeout;
@@ -171,7 +171,7 @@ fn open_stream(shell: &Shared, id: StreamId) {
     match opened {
         Ok(stream) => shell.borrow_mut().streams.push((id, stream)),
         Err(_) => {
-            js::warn("could not open the EventSource (no EventSource here? pass config.createEventSource)");
+            js::warn("could not open an EventSource (pass config.createEventSource)");
             let now = js::now();
             shell.borrow_mut().core.on_stream_error(now, id, true);
         }
@@ -247,10 +247,13 @@ fn send_beacon(shell: &Shared, connection_id: &str, sessions: &[SessionSeq]) {
     let Ok(text) = js::stringify(&payload) else {
         return;
     };
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/json");
-    let parts = Array::of1(&text);
-    if let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) {
+    let options = Object::new();
+    js::set(&options, "type", &JsValue::from_str("application/json"));
+    let parts = Array::new();
+    parts.push(&text);
+    if let Ok(blob) =
+        web_sys::Blob::new_with_str_sequence_and_options(&parts, options.unchecked_ref())
+    {
         let _ = beacon.call2(&navigator, &JsValue::from_str(&url), &blob);
     }
 }

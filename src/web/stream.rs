@@ -8,9 +8,10 @@
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{EventSource, EventTarget, MessageEvent};
+use web_sys::{EventSource, EventTarget};
 
 use super::callbacks::{Callback, EventListener};
+use super::js;
 
 /// What happened on a stream, handed to the shell.
 pub enum StreamSignal {
@@ -58,7 +59,7 @@ pub struct Stream {
     _error: PropertyHandler,
 }
 
-const READY_STATE_CLOSED: u16 = 2;
+const READY_STATE_CLOSED: f64 = 2.0;
 
 impl Stream {
     /// Opens `url` with the injected factory (read from the config at this moment) or
@@ -72,9 +73,8 @@ impl Stream {
             Some(create) => {
                 let created = create.call1(&JsValue::UNDEFINED, &JsValue::from_str(url))?;
                 if !created.is_object() {
-                    return Err(
-                        JsError::new("config.createEventSource did not return an object").into(),
-                    );
+                    // Reported by the caller (a warning naming createEventSource).
+                    return Err(JsValue::UNDEFINED);
                 }
                 created.unchecked_into()
             }
@@ -97,7 +97,8 @@ impl Stream {
             &source,
             "onerror",
             Closure::new(move |_event: JsValue| {
-                let closed = error_source.ready_state() == READY_STATE_CLOSED;
+                let closed =
+                    js::get(&error_source, "readyState").as_f64() == Some(READY_STATE_CLOSED);
                 on_signal(StreamSignal::Error { closed });
             }),
         );
@@ -117,8 +118,8 @@ impl Drop for Stream {
     }
 }
 
-/// `event.data`, read duck-typed: a fake may hand a MessageEvent or a plain object.
+/// `event.data`, read duck-typed: a fake may hand a MessageEvent or a plain object
+/// (or nothing: then there is no data, and the event counts as malformed).
 fn data_of(event: &JsValue) -> JsValue {
-    let event: &MessageEvent = event.unchecked_ref();
-    event.data()
+    js::get(event, "data")
 }
