@@ -4,6 +4,7 @@ use alloc::vec::Vec;
 
 use super::seq;
 
+use super::ids::MsgId;
 use super::queue::Pending;
 
 #[derive(Clone, Debug, Default)]
@@ -17,14 +18,14 @@ impl Retries {
     /// Removes the message due by `now` that was sent first, so retries that come
     /// due together go out in send order.
     pub(crate) fn take_due(&mut self, now: u64) -> Option<Pending> {
-        let at = self
-            .0
-            .iter()
-            .enumerate()
-            .filter(|(_, (due, _))| *due <= now)
-            .min_by_key(|(_, (_, p))| p.msg)?
-            .0;
-        seq::remove_at(&mut self.0, at).map(|(_, item)| item)
+        // A plain loop: the iterator-adapter chain cost twice the code.
+        let mut first: Option<(MsgId, usize)> = None;
+        for (i, (due, p)) in self.0.iter().enumerate() {
+            if *due <= now && first.map_or(true, |(msg, _)| p.msg < msg) {
+                first = Some((p.msg, i));
+            }
+        }
+        seq::remove_at(&mut self.0, first?.1).map(|(_, item)| item)
     }
 
     /// Removes the first-sent message whatever its due time.

@@ -13,15 +13,20 @@ pub(crate) struct Sessions(Vec<(String, u64)>);
 impl Sessions {
     /// Sets a session's seq, keeping its place if it is already tracked.
     pub(crate) fn track(&mut self, session_id: &str, seq: u64) {
-        match self.0.iter_mut().find(|(id, _)| id == session_id) {
+        match self.entry(session_id) {
             Some(entry) => entry.1 = seq,
             None => self.0.push((session_id.to_owned(), seq)),
         }
     }
 
+    /// The session's entry: one search shared by every lookup.
+    fn entry(&mut self, session_id: &str) -> Option<&mut (String, u64)> {
+        self.0.iter_mut().find(|(id, _)| id == session_id)
+    }
+
     /// Tracks `seq` if it is newer than what is known; false means a replay.
     pub(crate) fn observe(&mut self, session_id: &str, seq: u64) -> bool {
-        match self.0.iter_mut().find(|(id, _)| id == session_id) {
+        match self.entry(session_id) {
             Some(entry) if seq <= entry.1 => false,
             Some(entry) => {
                 entry.1 = seq;

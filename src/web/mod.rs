@@ -16,11 +16,11 @@ mod types;
 
 pub use connection::Connection;
 
-use alloc::string::String;
 use wasm_bindgen::prelude::*;
 
-/// The package version, so a page can check which build it loaded.
-#[wasm_bindgen]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").into()
+/// The package version, so a page can check which build it loaded. A JS string made
+/// here (typed `string`): returning a Rust `String` costs a copy-out-and-free shim.
+#[wasm_bindgen(unchecked_return_type = "string")]
+pub fn version() -> JsValue {
+    JsValue::from_str(env!("CARGO_PKG_VERSION"))
 }
