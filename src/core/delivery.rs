@@ -110,7 +110,7 @@ impl Machine {
         match flight.purpose {
             Purpose::Reconnect => self.on_reconnect_answer(now, flight.generation, outcome),
             Purpose::Suspend => {
-                if outcome.verdict() == Verdict::Stale {
+                if matches!(outcome.verdict(), Verdict::Stale) {
                     bump(&mut self.stats.stale_404s);
                     self.connection_stale(now, flight.generation);
                 }
@@ -156,7 +156,7 @@ impl Machine {
                     let delay = self.config.backoff.delay(item.retries, &mut self.rng);
                     item.retries += 1;
                     bump(&mut self.stats.send_retries);
-                    if self.phase == Phase::Disconnected {
+                    if matches!(self.phase, Phase::Disconnected) {
                         // No timer after `disconnect()`: wait in the queue for `connect()`.
                         self.enqueue(item);
                     } else {

@@ -44,7 +44,7 @@ impl PostOutcome {
     }
 
     pub(crate) fn is_ok(self) -> bool {
-        self.verdict() == Verdict::Accepted
+        matches!(self.verdict(), Verdict::Accepted)
     }
 }
 

@@ -31,18 +31,26 @@ impl Machine {
     /// The earliest deadline, if any timer is armed. Off by default except while
     /// a reconnect is scheduled, so no timer re-arms itself forever.
     pub fn poll_timeout(&self) -> Option<u64> {
-        ALL.iter().filter_map(|t| self.deadline(*t)).min()
+        let mut earliest = None;
+        for timer in ALL {
+            if let Some(at) = self.deadline(timer) {
+                earliest = Some(earliest.map_or(at, |e: u64| e.min(at)));
+            }
+        }
+        earliest
     }
 
     /// Fires every timer due by `now`.
     pub fn on_timeout(&mut self, now: u64) {
         // Each firing clears its deadline or moves it past `now`, so this ends.
-        while let Some(timer) = ALL
-            .iter()
-            .copied()
-            .find(|t| self.deadline(*t).is_some_and(|d| d <= now))
-        {
-            self.fire(now, timer);
+        'due: loop {
+            for timer in ALL {
+                if self.deadline(timer).is_some_and(|d| d <= now) {
+                    self.fire(now, timer);
+                    continue 'due;
+                }
+            }
+            break;
         }
         self.flush(now);
     }

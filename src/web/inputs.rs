@@ -45,7 +45,7 @@ pub fn on_stream_signal(shell: &Shared, stream: StreamId, signal: StreamSignal) 
                         .borrow_mut()
                         .core
                         .on_event(now, stream, session.as_deref(), seq);
-                if verdict == EventVerdict::Dispatch {
+                if matches!(verdict, EventVerdict::Dispatch) {
                     dispatch(shell, &event);
                 }
             }
