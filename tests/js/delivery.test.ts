@@ -121,6 +121,27 @@ describe("transient failures", () => {
   });
 });
 
+describe("answers", () => {
+  it("accepts real Response objects and cancels their unread bodies", async () => {
+    const { conn, manual, reports } = setup();
+    conn.send({ type: "send", clientMsgId: "real" });
+    const response = new Response(JSON.stringify({ ok: true }), { status: 200 });
+    manual.calls[0].resolve(response);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reports).toEqual([expect.objectContaining({ status: "delivered" })]);
+    expect(response.bodyUsed).toBe(true);
+  });
+
+  it("reads a real 404 Response as stale", async () => {
+    const { conn, manual } = setup();
+    conn.send({ type: "send", clientMsgId: "real-404" });
+    const streams = FakeEventSource.all.length;
+    manual.calls[0].resolve(new Response("{}", { status: 404 }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakeEventSource.all.length).toBe(streams + 1);
+  });
+});
+
 describe("post timeout", () => {
   it("is off by default: the init has no signal", () => {
     const { conn, manual } = setup();
