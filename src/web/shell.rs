@@ -7,6 +7,7 @@
 //! out after it is released, so nested calls just pump the same action queue.
 
 use alloc::rc::{Rc, Weak};
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Ref, RefCell, RefMut};
 
@@ -43,6 +44,9 @@ pub struct Shell {
     /// bounded), searched linearly: a map costs kilobytes of wasm.
     pub outgoing: Vec<Outgoing>,
     pub lifecycle: Option<Lifecycle>,
+    /// The `sessionId` of the last event with a seq, as its JS string and its Rust copy:
+    /// events come in runs of one session, so the id is copied into Rust once a run.
+    pub last_session: (JsValue, String),
     streams: Vec<(StreamId, Stream)>,
     aborts: Vec<(PostId, AbortController)>,
     timer: Option<(u64, Timeout)>,
@@ -85,6 +89,7 @@ impl Shell {
             listener: None,
             outgoing: Vec::new(),
             lifecycle: None,
+            last_session: (JsValue::UNDEFINED, String::new()),
             streams: Vec::new(),
             aborts: Vec::new(),
             timer: None,

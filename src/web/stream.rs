@@ -14,6 +14,8 @@ use super::callbacks::{Callback, EventListener};
 use super::js;
 
 /// What happened on a stream, handed to the shell.
+/// The events are handed over as they came (their `data` is read by the shell, duck-typed:
+/// a fake may hand a MessageEvent or a plain object).
 pub enum StreamSignal {
     Welcome(JsValue),
     Message(JsValue),
@@ -84,13 +86,13 @@ impl Stream {
 
         let signal = on_signal.clone();
         let welcome = EventListener::new(target, "welcome", move |event: JsValue| {
-            signal(StreamSignal::Welcome(data_of(&event)));
+            signal(StreamSignal::Welcome(event));
         });
         let signal = on_signal.clone();
         let message = PropertyHandler::install(
             &source,
             "onmessage",
-            Closure::new(move |event: JsValue| signal(StreamSignal::Message(data_of(&event)))),
+            Closure::new(move |event: JsValue| signal(StreamSignal::Message(event))),
         );
         let error_source = source.clone();
         let error = PropertyHandler::install(
@@ -116,10 +118,4 @@ impl Drop for Stream {
         // Handlers detach after this (field drop order), so close() cannot call back.
         self.source.close();
     }
-}
-
-/// `event.data`, read duck-typed: a fake may hand a MessageEvent or a plain object
-/// (or nothing: then there is no data, and the event counts as malformed).
-fn data_of(event: &JsValue) -> JsValue {
-    js::get(event, "data")
 }
