@@ -3,14 +3,14 @@
 // local package's `bundler` build in pkg/, whose .wasm is imported as an ES module.
 // esbuild comes from the demo's dependencies (www/node_modules).
 //
-// The .wasm plugin is the demo's (www/build.mjs), restated here because that file
-// builds when imported. One addition: the page may import the package's .wasm module
+// The .wasm plugin is the demo's (www/esbuild-wasm.mjs). One addition: the page may import the package's .wasm module
 // itself (to read `memory` and the externref table); it resolves to the same module
 // the glue imports, so it is the same instance.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { wasmEsmIntegration } from "../www/esbuild-wasm.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
@@ -29,8 +29,6 @@ if (!existsSync(join(pkg, "sse_courier.js"))) {
   process.exit(1);
 }
 
-const IDENT = /^[A-Za-z_$][\w$]*$/;
-
 const localPackage = {
   name: "local-sse-courier",
   setup(build) {
@@ -42,37 +40,6 @@ const localPackage = {
   },
 };
 
-/** `import * as wasm from "./x_bg.wasm"` as the ESM integration defines it. */
-const wasmEsmIntegration = {
-  name: "wasm-esm-integration",
-  setup(build) {
-    build.onResolve({ filter: /\.wasm$/ }, (args) => ({
-      path: resolve(args.resolveDir, args.path),
-      namespace: "wasm-module",
-    }));
-    build.onResolve({ filter: /\.wasm\?url$/ }, (args) => ({
-      path: resolve(args.resolveDir, args.path.slice(0, -"?url".length)),
-    }));
-    build.onLoad({ filter: /.*/, namespace: "wasm-module" }, (args) => {
-      const module = new WebAssembly.Module(readFileSync(args.path));
-      const sources = [...new Set(WebAssembly.Module.imports(module).map((i) => i.module))];
-      const names = WebAssembly.Module.exports(module).map((e) => e.name);
-      const bad = names.filter((n) => !IDENT.test(n));
-      if (bad.length) throw new Error(`wasm export names that are not identifiers: ${bad}`);
-      const file = args.path.split("/").pop();
-      const lines = sources.map((s, i) => `import * as i${i} from ${JSON.stringify(s)};`);
-      lines.push(
-        `import url from ${JSON.stringify(`./${file}?url`)};`,
-        `const imports = { ${sources.map((s, i) => `${JSON.stringify(s)}: i${i}`).join(", ")} };`,
-        `const response = await fetch(new URL(url, import.meta.url));`,
-        `const { instance } = await WebAssembly.instantiateStreaming(response.clone(), imports)`,
-        `  .catch(async () => WebAssembly.instantiate(await response.arrayBuffer(), imports));`,
-        ...names.map((n) => `export const ${n} = instance.exports.${n};`),
-      );
-      return { contents: lines.join("\n"), resolveDir: dirname(args.path), loader: "js" };
-    });
-  },
-};
 
 const result = await esbuild.build({
   absWorkingDir: here,

@@ -2,18 +2,16 @@
 // `sse-courier` the way an app with a bundler does: `import { Connection } from
 // "sse-courier"`, which resolves to the package's `bundler` build.
 //
-// That build imports its .wasm as an ES module (the WebAssembly ESM integration that
-// webpack and vite-plugin-wasm implement). esbuild has no such loader, so the small
-// plugin below provides it: the .wasm file is copied into dist/ (hashed name), and the
-// module that stands for it instantiates it with its imports and re-exports its
-// exports, exactly what the glue expects.
+// That build imports its .wasm as an ES module, which esbuild cannot load by itself:
+// esbuild-wasm.mjs beside this file provides it.
 //
 //   node build.mjs            build once
 //   node build.mjs --watch    rebuild on change
 import * as esbuild from "esbuild";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { wasmEsmIntegration } from "./esbuild-wasm.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -25,42 +23,6 @@ if (!existsSync(join(here, "node_modules", "sse-courier", "package.json"))) {
   );
   process.exit(1);
 }
-
-const IDENT = /^[A-Za-z_$][\w$]*$/;
-
-/** `import * as wasm from "./x_bg.wasm"` as the ESM integration defines it. */
-const wasmEsmIntegration = {
-  name: "wasm-esm-integration",
-  setup(build) {
-    build.onResolve({ filter: /\.wasm$/ }, (args) => ({
-      path: resolve(args.resolveDir, args.path),
-      namespace: "wasm-module",
-    }));
-    // The URL of the copied file, for the module below.
-    build.onResolve({ filter: /\.wasm\?url$/ }, (args) => ({
-      path: resolve(args.resolveDir, args.path.slice(0, -"?url".length)),
-    }));
-    build.onLoad({ filter: /.*/, namespace: "wasm-module" }, (args) => {
-      const module = new WebAssembly.Module(readFileSync(args.path));
-      const sources = [...new Set(WebAssembly.Module.imports(module).map((i) => i.module))];
-      const names = WebAssembly.Module.exports(module).map((e) => e.name);
-      const bad = names.filter((n) => !IDENT.test(n));
-      if (bad.length) throw new Error(`wasm export names that are not identifiers: ${bad}`);
-      const file = args.path.split("/").pop();
-      const lines = sources.map((s, i) => `import * as i${i} from ${JSON.stringify(s)};`);
-      lines.push(
-        `import url from ${JSON.stringify(`./${file}?url`)};`,
-        `const imports = { ${sources.map((s, i) => `${JSON.stringify(s)}: i${i}`).join(", ")} };`,
-        `const response = await fetch(new URL(url, import.meta.url));`,
-        // instantiateStreaming needs application/wasm; fall back to the bytes otherwise.
-        `const { instance } = await WebAssembly.instantiateStreaming(response.clone(), imports)`,
-        `  .catch(async () => WebAssembly.instantiate(await response.arrayBuffer(), imports));`,
-        ...names.map((n) => `export const ${n} = instance.exports.${n};`),
-      );
-      return { contents: lines.join("\n"), resolveDir: dirname(args.path), loader: "js" };
-    });
-  },
-};
 
 const options = {
   absWorkingDir: here,
