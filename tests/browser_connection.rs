@@ -14,13 +14,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 async fn send_on_a_silently_forgotten_connection_is_delivered_once_on_a_fresh_one() {
     let session = unique_session("stale");
     let client = Client::connected().await;
-    let stale_id = client.id();
-    control(
-        "POST",
-        "forget",
-        Some(&format!(r#"{{"connectionId":"{stale_id}"}}"#)),
-    )
-    .await;
+    let stale_id = client.make_stale().await;
 
     assert!(client.send(&send_body(&session, "m-1")));
     client.wait_reports(1).await;
@@ -54,14 +48,8 @@ async fn send_on_a_silently_forgotten_connection_is_delivered_once_on_a_fresh_on
 async fn suspend_meeting_404_is_not_replayed_on_the_next_connection() {
     let session = unique_session("suspend");
     let client = Client::connected().await;
-    let stale_id = client.id();
     client.conn.track_seq(&session, 1.0);
-    control(
-        "POST",
-        "forget",
-        Some(&format!(r#"{{"connectionId":"{stale_id}"}}"#)),
-    )
-    .await;
+    let stale_id = client.make_stale().await;
 
     client.conn.send_suspend();
     wait_until("a fresh connection", WAIT_MS, || {

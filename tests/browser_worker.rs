@@ -18,13 +18,7 @@ async fn in_a_worker_a_send_on_a_forgotten_connection_is_delivered_once() {
     );
     let session = unique_session("worker");
     let client = Client::connected().await;
-    let stale_id = client.id();
-    control(
-        "POST",
-        "forget",
-        Some(&format!(r#"{{"connectionId":"{stale_id}"}}"#)),
-    )
-    .await;
+    let stale_id = client.make_stale().await;
 
     assert!(client.send(&send_body(&session, "w-1")));
     client.wait_reports(1).await;

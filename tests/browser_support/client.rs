@@ -65,6 +65,15 @@ impl Client {
         wait_until("connected", WAIT_MS, || self.conn.is_connected()).await;
     }
 
+    /// Makes the server silently forget this connection while its stream stays open
+    /// (the seed's stale case); returns the now-stale connection id.
+    pub async fn make_stale(&self) -> String {
+        let id = self.id();
+        let body = format!(r#"{{"connectionId":"{id}"}}"#);
+        super::control("POST", "forget", Some(&body)).await;
+        id
+    }
+
     pub fn id(&self) -> String {
         self.conn.get_connection_id().as_string().unwrap()
     }
