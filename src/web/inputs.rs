@@ -1,36 +1,13 @@
 //! Turns what the browser reports (stream events, page lifecycle) into core inputs.
 //! Parsing happens here, in JS, so event bodies are never copied through Rust.
 
-use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsValue;
 
-use super::js;
+use super::js::{self, read_event, seq_code};
 use super::lifecycle::PageSignal;
 use super::shell::{dispatch, pump, Shared};
 use super::stream::StreamSignal;
 use crate::core::{EventVerdict, StreamId};
-
-#[wasm_bindgen(inline_js = "let q;\
-export function r(e,m,l){let d,v;try{d=e.data}catch(_){return null}\
-if(typeof d!=='string'||d.length>m)return null;try{v=JSON.parse(d)}catch(_){return null}\
-if(v===null||typeof v!=='object'||Array.isArray(v))return null;\
-const s=v.sessionId,n=v.seq;\
-q=typeof s==='string'&&Number.isSafeInteger(n)&&n>=0?s===l?n:-1-n:NaN;return v}\
-export function c(){return q}")]
-extern "C" {
-    /// One crossing for an event: `event.data` read, checked to be a string of at most
-    /// `max` UTF-16 units, `JSON.parse`d and checked to be a plain object, which is
-    /// returned (or null when any step fails). It also notes the event's seq code for
-    /// [`seq_code`], comparing `sessionId` with `last` (the JS string of the session
-    /// the shell saw last) so a run of one session's events never copies the id.
-    #[wasm_bindgen(js_name = r)]
-    fn read_event(event: &JsValue, max: u32, last: &JsValue) -> JsValue;
-
-    /// The seq code of the last event [`read_event`] returned: `NaN` when `sessionId`
-    /// is not a string or `seq` not a non-negative integer; the seq when the session is
-    /// `last`; `-1 - seq` when it is another session.
-    #[wasm_bindgen(js_name = c)]
-    fn seq_code() -> f64;
-}
 
 pub fn on_stream_signal(shell: &Shared, stream: StreamId, signal: StreamSignal) {
     match signal {

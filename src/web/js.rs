@@ -12,6 +12,57 @@ extern "C" {
     static GLOBAL_THIS: JsValue;
 }
 
+/// The hand-written JS helper module: the few things cheaper to do in JS than through
+/// one import per property (event parsing, the POST and its answer).
+#[wasm_bindgen(inline_js = "let q;\
+const g=(o,k)=>{try{if(o===Object(o))return o[k]}catch(_){}};\
+export function r(e,m,l){let d,v;try{d=e.data}catch(_){return null}\
+if(typeof d!=='string'||d.length>m)return null;try{v=JSON.parse(d)}catch(_){return null}\
+if(v===null||typeof v!=='object'||Array.isArray(v))return null;\
+const s=v.sessionId,n=v.seq;\
+q=typeof s==='string'&&Number.isSafeInteger(n)&&n>=0?s===l?n:-1-n:NaN;return v}\
+export function c(){return q}\
+export function p(f,t,u,i,b,s){const o={method:'POST',headers:{'Content-Type':'application/json','X-Connection-ID':i},body:b};\
+if(s)o.signal=s.signal;if(!f)return Promise.reject();try{return f.call(t,u,o)}catch(e){return Promise.reject(e)}}\
+export function w(a,c){Promise.allSettled([a]).then(([r])=>{const v=r.value,b=g(v,'body'),k=g(b,'cancel');\
+if(typeof k==='function')try{Promise.allSettled([k.call(b)])}catch(_){}\
+const s=g(v,'status');c(g(v,'ok')===true?0:typeof s==='number'&&s>=1&&s<=999?s:-1)})}")]
+extern "C" {
+    /// One crossing for an event: `event.data` read, checked to be a string of at most
+    /// `max` UTF-16 units, `JSON.parse`d and checked to be a plain object, which is
+    /// returned (or null when any step fails). It also notes the event's seq code for
+    /// [`seq_code`], comparing `sessionId` with `last` (the JS string of the session
+    /// the shell saw last) so a run of one session's events never copies the id.
+    #[wasm_bindgen(js_name = r)]
+    pub fn read_event(event: &JsValue, max: u32, last: &JsValue) -> JsValue;
+
+    /// The seq code of the last event [`read_event`] returned: `NaN` when `sessionId`
+    /// is not a string or `seq` not a non-negative integer; the seq when the session is
+    /// `last`; `-1 - seq` when it is another session.
+    #[wasm_bindgen(js_name = c)]
+    pub fn seq_code() -> f64;
+
+    /// `fetch.call(this, url, { method: 'POST', headers: { 'Content-Type':
+    /// 'application/json', 'X-Connection-ID': id }, body })`, plus `signal` (read from
+    /// `controller`) only when a controller is given. A missing fetch or a synchronous
+    /// throw become an already-rejected promise (a network error).
+    #[wasm_bindgen(js_name = p)]
+    pub fn post(
+        fetch: &JsValue,
+        this: &JsValue,
+        url: &str,
+        id: &str,
+        body: &JsValue,
+        controller: &JsValue,
+    ) -> JsValue;
+
+    /// Once `answer` settles (always in a later microtask), cancels its unread body and
+    /// calls `callback` with its outcome code: 0 when `ok` is true, the status when it
+    /// is a number in 1..=999, else -1 (a network error).
+    #[wasm_bindgen(js_name = w)]
+    pub fn when_settled(answer: &JsValue, callback: &JsValue);
+}
+
 /// `globalThis` (a window, a worker's `self`, Node's `global`).
 pub fn global() -> JsValue {
     GLOBAL_THIS.with(JsValue::clone)
