@@ -14,8 +14,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AddEventListenerOptions, EventTarget};
 
-use super::js;
-
 /// The one closure type the shell hands to JS.
 pub type Callback = Closure<dyn FnMut(JsValue)>;
 
@@ -34,7 +32,7 @@ impl EventListener {
     ) -> EventListener {
         let callback = Closure::new(callback);
         let options = js_sys::Object::new();
-        js::set(&options, "passive", &JsValue::TRUE);
+        let _ = js_sys::Reflect::set(&options, &JsValue::from_str("passive"), &JsValue::TRUE);
         let _ = target.add_event_listener_with_callback_and_add_event_listener_options(
             kind,
             callback.as_ref().unchecked_ref(),

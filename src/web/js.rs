@@ -3,7 +3,7 @@
 //! injected fakes are plain objects rather than the platform classes.
 
 use alloc::string::String;
-use js_sys::{Function, Object, Reflect, JSON};
+use js_sys::{Function, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -26,7 +26,17 @@ export function p(f,t,u,i,b,s){const o={method:'POST',headers:{'Content-Type':'a
 if(s)o.signal=s.signal;if(!f)return Promise.reject();try{return f.call(t,u,o)}catch(e){return Promise.reject(e)}}\
 export function w(a,c){Promise.allSettled([a]).then(([r])=>{const v=r.value,b=g(v,'body'),k=g(b,'cancel');\
 if(typeof k==='function')try{Promise.allSettled([k.call(b)])}catch(_){}\
-const s=g(v,'status');c(g(v,'ok')===true?0:typeof s==='number'&&s>=1&&s<=999?s:-1)})}")]
+const s=g(v,'status');c(g(v,'ok')===true?0:typeof s==='number'&&s>=1&&s<=999?s:-1)})}\
+let L=[];\
+export function a(i,n){L.push({sessionId:i,lastSeq:n})}\
+export function j(k){const o={type:k,sessions:L};L=[];return JSON.stringify(o)}\
+export function k(u,i){const v=g(globalThis,'navigator'),f=g(v,'sendBeacon'),s=L;L=[];\
+if(typeof f!=='function')return;let t;try{t=new Blob([JSON.stringify({connectionId:i,sessions:s})],{type:'application/json'})}catch(_){return}\
+try{f.call(v,u,t)}catch(_){}}\
+export function t(k){return{type:k}}\
+export function x(f,v){try{f.call(null,v)}catch(e){console.error('[sse-courier] listener threw',e)}}\
+export function d(f,s,r,h,e,m){const o={status:s};if(r!==void 0)o.reason=r;if(h!==void 0)o.httpStatus=h;o.endpoint=e;\
+const c=g(m,'clientMsgId');if(typeof c==='string')o.clientMsgId=c;o.message=m;x(f,o)}")]
 extern "C" {
     /// One crossing for an event: `event.data` read, checked to be a string of at most
     /// `max` UTF-16 units, `JSON.parse`d and checked to be a plain object, which is
@@ -61,6 +71,44 @@ extern "C" {
     /// is a number in 1..=999, else -1 (a network error).
     #[wasm_bindgen(js_name = w)]
     pub fn when_settled(answer: &JsValue, callback: &JsValue);
+
+    /// Adds `{ sessionId, lastSeq }` to the session list the next [`sessions_json`] or
+    /// [`beacon`] takes.
+    #[wasm_bindgen(js_name = a)]
+    pub fn push_session(session_id: &str, last_seq: f64);
+
+    /// `JSON.stringify({ type: kind, sessions })` of the sessions pushed so far (the
+    /// list is emptied): keys in the existing client's order, its tests compare it.
+    #[wasm_bindgen(js_name = j)]
+    pub fn sessions_json(kind: &str) -> JsValue;
+
+    /// `navigator.sendBeacon(url, new Blob([JSON.stringify({ connectionId, sessions })],
+    /// { type: 'application/json' }))` of the sessions pushed so far (the list is
+    /// emptied), when `sendBeacon` exists; any throw is swallowed.
+    #[wasm_bindgen(js_name = k)]
+    pub fn beacon(url: &str, connection_id: &str);
+
+    /// A plain `{ type }` object, the shape of the `_open`/`_close`/`_foreground` notices.
+    #[wasm_bindgen(js_name = t)]
+    pub fn type_object(kind: &str) -> JsValue;
+
+    /// `callback.call(null, value)`; a throw is reported with `console.error` (the app's
+    /// own exception is never allowed to unwind through the delivery loop).
+    #[wasm_bindgen(js_name = x)]
+    pub fn call_app(callback: &JsValue, value: &JsValue);
+
+    /// Hands `callback` the delivery report `{ status, reason?, httpStatus?, endpoint,
+    /// clientMsgId?, message }` (`clientMsgId` when the message has a string one), as
+    /// [`call_app`] does.
+    #[wasm_bindgen(js_name = d)]
+    pub fn report(
+        callback: &JsValue,
+        status: &str,
+        reason: Option<&str>,
+        http_status: Option<u16>,
+        endpoint: &str,
+        message: &JsValue,
+    );
 }
 
 /// `globalThis` (a window, a worker's `self`, Node's `global`).
@@ -81,21 +129,9 @@ pub fn get_at(obj: &JsValue, index: f64) -> JsValue {
     Reflect::get(obj, &JsValue::from_f64(index)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// `obj[key] = value` on an object the shell created itself (cannot throw).
-pub fn set(obj: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
-}
-
 /// `obj[key]` when it is a function.
 pub fn get_function(obj: &JsValue, key: &str) -> Option<Function> {
     get(obj, key).dyn_into::<Function>().ok()
-}
-
-/// A plain `{ type }` object, the shape of the `_open`/`_close`/`_foreground` notices.
-pub fn type_object(kind: &str) -> Object {
-    let obj = Object::new();
-    set(&obj, "type", &JsValue::from_str(kind));
-    obj
 }
 
 /// `JSON.stringify(value)` as a JS string value (kept in JS: the body is never copied
@@ -137,10 +173,4 @@ pub fn warn(text: &str) {
     let mut line = String::from("[sse-courier] ");
     line.push_str(text);
     web_sys::console::warn_1(&JsValue::from_str(&line));
-}
-
-/// `console.error` for an exception thrown by the app's own callback: reported, never
-/// allowed to unwind through the delivery loop.
-pub fn report_callback_error(error: &JsValue) {
-    web_sys::console::error_2(&JsValue::from_str("[sse-courier] listener threw"), error);
 }

@@ -11,8 +11,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Ref, RefCell, RefMut};
 
-use js_sys::{Array, Function, Object};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Function, Object};
+use wasm_bindgen::JsValue;
 use web_sys::AbortController;
 
 use super::callbacks::Timeout;
@@ -142,7 +142,7 @@ fn perform(shell: &Shared, action: Action) {
                 Notice::Close => "_close",
                 Notice::Foreground => "_foreground",
             };
-            dispatch(shell, &js::type_object(kind).into());
+            dispatch(shell, &js::type_object(kind));
         }
         Action::Report { msg, fate } => report::deliver(shell, msg, fate),
         Action::Warn(warning) => js::warn(warning.message()),
@@ -154,9 +154,7 @@ fn perform(shell: &Shared, action: Action) {
 pub fn dispatch(shell: &Shared, message: &JsValue) {
     let listener = shell.borrow().listener.clone();
     if let Some(listener) = listener {
-        if let Err(error) = listener.call1(&JsValue::NULL, message) {
-            js::report_callback_error(&error);
-        }
+        js::call_app(&listener, message);
     }
 }
 
@@ -196,8 +194,8 @@ fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &st
                 .find(|o| o.id == msg)
                 .map(|o| o.body.clone())
                 .unwrap_or(JsValue::UNDEFINED),
-            Body::Reconnect(sessions) => typed_sessions_json("reconnect", &sessions),
-            Body::Suspend(sessions) => typed_sessions_json("session_suspend", &sessions),
+            Body::Reconnect(sessions) => sessions_json("reconnect", &sessions),
+            Body::Suspend(sessions) => sessions_json("session_suspend", &sessions),
         };
         let fetch = match js::get_function(&s.config, "fetch") {
             Some(f) => Some((f, JsValue::from(s.config.clone()))),
@@ -242,44 +240,21 @@ fn send_beacon(shell: &Shared, connection_id: &str, sessions: &[SessionSeq]) {
     if url.is_empty() {
         return;
     }
-    let navigator = js::get(&js::global(), "navigator");
-    let Some(beacon) = js::get_function(&navigator, "sendBeacon") else {
-        return;
-    };
-    let payload = Object::new();
-    js::set(&payload, "connectionId", &JsValue::from_str(connection_id));
-    js::set(&payload, "sessions", &sessions_array(sessions));
-    let Ok(text) = js::stringify(&payload) else {
-        return;
-    };
-    let options = Object::new();
-    js::set(&options, "type", &JsValue::from_str("application/json"));
-    let parts = Array::new();
-    parts.push(&text);
-    if let Ok(blob) =
-        web_sys::Blob::new_with_str_sequence_and_options(&parts, options.unchecked_ref())
-    {
-        let _ = beacon.call2(&navigator, &JsValue::from_str(&url), &blob);
-    }
+    push_sessions(sessions);
+    js::beacon(&url, connection_id);
 }
 
 /// `{"type": kind, "sessions": [{"sessionId", "lastSeq"}]}`, keys in the existing
 /// client's order, since its tests compare the body string.
-fn typed_sessions_json(kind: &str, sessions: &[SessionSeq]) -> JsValue {
-    let body = js::type_object(kind);
-    js::set(&body, "sessions", &sessions_array(sessions));
-    js::stringify(&body).unwrap_or(JsValue::UNDEFINED)
+fn sessions_json(kind: &str, sessions: &[SessionSeq]) -> JsValue {
+    push_sessions(sessions);
+    js::sessions_json(kind)
 }
 
-fn sessions_array(sessions: &[SessionSeq]) -> JsValue {
-    let array = Array::new();
+fn push_sessions(sessions: &[SessionSeq]) {
     for s in sessions {
-        let entry = Object::new();
-        js::set(&entry, "sessionId", &JsValue::from_str(&s.session_id));
-        js::set(&entry, "lastSeq", &JsValue::from_f64(s.last_seq as f64));
-        array.push(&entry);
+        js::push_session(&s.session_id, s.last_seq as f64);
     }
-    array.into()
 }
 
 /// Keeps exactly one host timer, armed at the core's earliest deadline. The
