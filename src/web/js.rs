@@ -36,7 +36,18 @@ try{f.call(v,u,t)}catch(_){}}\
 export function t(k){return{type:k}}\
 export function x(f,v){try{f.call(null,v)}catch(e){console.error('[sse-courier] listener threw',e)}}\
 export function d(f,s,r,h,e,m){const o={status:s};if(r!==void 0)o.reason=r;if(h!==void 0)o.httpStatus=h;o.endpoint=e;\
-const c=g(m,'clientMsgId');if(typeof c==='string')o.clientMsgId=c;o.message=m;x(f,o)}")]
+const c=g(m,'clientMsgId');if(typeof c==='string')o.clientMsgId=c;o.message=m;x(f,o)}\
+const T=o=>typeof g(o,'addEventListener')==='function'&&typeof g(o,'removeEventListener')==='function';\
+const A=(a,t,k,f)=>{try{t.addEventListener(k,f,{passive:true})}catch(_){}a.push([t,k,f])};\
+const R=(t,k,f)=>{try{t.removeEventListener(k,f,false)}catch(_){}};\
+const S=(o,k,f)=>{try{Reflect.set(o,k,f)}catch(_){}};\
+export function y(c){const a=[],G=globalThis,D=g(G,'document');\
+if(T(D))A(a,D,'visibilitychange',()=>{const s=g(D,'visibilityState');s==='visible'?c(0):s==='hidden'&&c(1)});\
+if(T(G)){A(a,G,'pageshow',e=>c(g(e,'persisted')===true?3:4));A(a,G,'pagehide',()=>c(2));A(a,G,'online',()=>c(5))}return a}\
+export function z(a){for(const[t,k,f]of a)R(t,k,f)}\
+export function s(u,f,w,m,r){let o;try{o=f?f.call(void 0,u):new EventSource(u)}catch(_){return null}\
+if(o===null||typeof o!=='object')return null;A([],o,'welcome',w);S(o,'onmessage',m);S(o,'onerror',()=>r(g(o,'readyState')===2));return o}\
+export function h(o,w){o.close();R(o,'welcome',w);S(o,'onmessage',null);S(o,'onerror',null)}")]
 extern "C" {
     /// One crossing for an event: `event.data` read, checked to be a string of at most
     /// `max` UTF-16 units, `JSON.parse`d and checked to be a plain object, which is
@@ -109,6 +120,37 @@ extern "C" {
         endpoint: &str,
         message: &JsValue,
     );
+
+    /// Adds the page lifecycle listeners whose target exists (`visibilitychange` on
+    /// `document`; `pageshow`, `pagehide`, `online` on `globalThis`), each
+    /// `{ passive: true }`, calling `callback` with a code: 0 visible, 1 hidden,
+    /// 2 pagehide, 3 pageshow persisted, 4 pageshow not persisted, 5 online. Returns
+    /// the list [`remove_listeners`] takes.
+    #[wasm_bindgen(js_name = y)]
+    pub fn listen_lifecycle(callback: &JsValue) -> JsValue;
+
+    /// Removes every listener of a list [`listen_lifecycle`] returned.
+    #[wasm_bindgen(js_name = z)]
+    pub fn remove_listeners(list: &JsValue);
+
+    /// Opens `url` with `factory` (when a function) or `new EventSource(url)` and puts
+    /// the shell's handlers on it: `welcome` as a listener (`{ passive: true }`), every
+    /// other event through the `onmessage` property, errors through `onerror` (which
+    /// calls `error` with whether readyState is CLOSED). Returns the source, or null
+    /// when it could not be made (a throw, or a factory returning no object).
+    #[wasm_bindgen(js_name = s)]
+    pub fn open_stream(
+        url: &str,
+        factory: &JsValue,
+        welcome: &JsValue,
+        message: &JsValue,
+        error: &JsValue,
+    ) -> JsValue;
+
+    /// Closes a source [`open_stream`] returned, then detaches its handlers (so
+    /// `close()` cannot call back).
+    #[wasm_bindgen(js_name = h)]
+    pub fn close_stream(source: &JsValue, welcome: &JsValue);
 }
 
 /// `globalThis` (a window, a worker's `self`, Node's `global`).

@@ -1,14 +1,12 @@
-//! Page lifecycle listeners (visibility, pagehide, pageshow, online), held as
-//! [`EventListener`]s so dropping a `Lifecycle` removes every one of them.
+//! Page lifecycle listeners (visibility, pagehide, pageshow, online), added by the JS
+//! helper ([`js::listen_lifecycle`]) and removed when the `Lifecycle` is dropped.
 //!
 //! Uses `globalThis`, never `window`: in a Web Worker or in Node there is no
 //! `document`, and only the listeners whose target exists are added.
 
-use alloc::vec::Vec;
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::EventTarget;
+use wasm_bindgen::JsValue;
 
-use super::callbacks::EventListener;
+use super::callbacks::Callback;
 use super::js;
 
 /// A page lifecycle change, handed to the shell.
@@ -21,53 +19,31 @@ pub enum PageSignal {
 }
 
 pub struct Lifecycle {
-    _listeners: Vec<EventListener>,
+    listeners: JsValue,
+    _callback: Callback,
 }
 
 impl Lifecycle {
-    pub fn listen(on_signal: impl Fn(PageSignal) + Clone + 'static) -> Lifecycle {
-        let global = js::global();
-        let mut listeners = Vec::new();
-        let document = js::get(&global, "document");
-        if is_event_target(&document) {
-            let signal = on_signal.clone();
-            let doc = document.clone();
-            listeners.push(EventListener::new(
-                document.unchecked_ref::<EventTarget>(),
-                "visibilitychange",
-                move |_: JsValue| match js::get(&doc, "visibilityState").as_string().as_deref() {
-                    Some("visible") => signal(PageSignal::Visible),
-                    Some("hidden") => signal(PageSignal::Hidden),
-                    _ => {}
-                },
-            ));
-        }
-        if is_event_target(&global) {
-            let target: &EventTarget = global.unchecked_ref();
-            let signal = on_signal.clone();
-            listeners.push(EventListener::new(
-                target,
-                "pageshow",
-                move |event: JsValue| {
-                    let persisted = js::get(&event, "persisted").as_bool() == Some(true);
-                    signal(PageSignal::PageShow { persisted });
-                },
-            ));
-            let signal = on_signal.clone();
-            listeners.push(EventListener::new(target, "pagehide", move |_: JsValue| {
-                signal(PageSignal::PageHide)
-            }));
-            listeners.push(EventListener::new(target, "online", move |_: JsValue| {
-                on_signal(PageSignal::Online)
-            }));
-        }
+    pub fn listen(on_signal: impl Fn(PageSignal) + 'static) -> Lifecycle {
+        let callback = Callback::new(move |code: JsValue| {
+            on_signal(match code.as_f64().unwrap_or(0.0) as u8 {
+                0 => PageSignal::Visible,
+                1 => PageSignal::Hidden,
+                2 => PageSignal::PageHide,
+                3 => PageSignal::PageShow { persisted: true },
+                4 => PageSignal::PageShow { persisted: false },
+                _ => PageSignal::Online,
+            })
+        });
         Lifecycle {
-            _listeners: listeners,
+            listeners: js::listen_lifecycle(callback.as_ref()),
+            _callback: callback,
         }
     }
 }
 
-fn is_event_target(value: &JsValue) -> bool {
-    js::get_function(value, "addEventListener").is_some()
-        && js::get_function(value, "removeEventListener").is_some()
+impl Drop for Lifecycle {
+    fn drop(&mut self) {
+        js::remove_listeners(&self.listeners);
+    }
 }

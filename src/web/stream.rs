@@ -4,13 +4,12 @@
 //! `welcome` is a listener (`addEventListener`); every other event comes through the
 //! `onmessage` property and errors through `onerror`, because that is how the
 //! existing client touches an EventSource and its tests' fakes implement only that.
+//! The wiring is done by the JS helper ([`js::open_stream`], [`js::close_stream`]).
 
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{EventSource, EventTarget};
 
-use super::callbacks::{Callback, EventListener};
+use super::callbacks::Callback;
 use super::js;
 
 /// What happened on a stream, handed to the shell.
@@ -25,88 +24,45 @@ pub enum StreamSignal {
     },
 }
 
-/// A closure installed as an `on*` property; dropping it sets the property back to
-/// null and frees the closure, the property-handler twin of [`EventListener`].
-struct PropertyHandler {
-    target: JsValue,
-    property: &'static str,
-    _closure: Callback,
-}
-
-impl PropertyHandler {
-    fn install(target: &JsValue, property: &'static str, closure: Callback) -> Self {
-        let _ = js_sys::Reflect::set(target, &JsValue::from_str(property), closure.as_ref());
-        PropertyHandler {
-            target: target.clone(),
-            property,
-            _closure: closure,
-        }
-    }
-}
-
-impl Drop for PropertyHandler {
-    fn drop(&mut self) {
-        let _ = js_sys::Reflect::set(
-            &self.target,
-            &JsValue::from_str(self.property),
-            &JsValue::NULL,
-        );
-    }
-}
-
 pub struct Stream {
-    source: EventSource,
-    _welcome: EventListener,
-    _message: PropertyHandler,
-    _error: PropertyHandler,
+    source: JsValue,
+    welcome: Callback,
+    _message: Callback,
+    _error: Callback,
 }
-
-const READY_STATE_CLOSED: f64 = 2.0;
 
 impl Stream {
     /// Opens `url` with the injected factory (read from the config at this moment) or
-    /// `new EventSource(url)`, and routes its events to `on_signal`.
+    /// `new EventSource(url)`, and routes its events to `on_signal`. `Err` when no
+    /// source could be made (reported by the caller, naming createEventSource).
     pub fn open(
         url: &str,
         factory: Option<Function>,
         on_signal: impl Fn(StreamSignal) + Clone + 'static,
-    ) -> Result<Stream, JsValue> {
-        let source: EventSource = match factory {
-            Some(create) => {
-                let created = create.call1(&JsValue::UNDEFINED, &JsValue::from_str(url))?;
-                if !created.is_object() {
-                    // Reported by the caller (a warning naming createEventSource).
-                    return Err(JsValue::UNDEFINED);
-                }
-                created.unchecked_into()
-            }
-            None => EventSource::new(url)?,
-        };
-        let target: &EventTarget = source.unchecked_ref();
-
+    ) -> Result<Stream, ()> {
         let signal = on_signal.clone();
-        let welcome = EventListener::new(target, "welcome", move |event: JsValue| {
-            signal(StreamSignal::Welcome(event));
+        let welcome = Callback::new(move |event: JsValue| signal(StreamSignal::Welcome(event)));
+        let signal = on_signal.clone();
+        let message = Callback::new(move |event: JsValue| signal(StreamSignal::Message(event)));
+        let error = Callback::new(move |closed: JsValue| {
+            on_signal(StreamSignal::Error {
+                closed: closed.is_truthy(),
+            })
         });
-        let signal = on_signal.clone();
-        let message = PropertyHandler::install(
-            &source,
-            "onmessage",
-            Closure::new(move |event: JsValue| signal(StreamSignal::Message(event))),
+        let factory = factory.map_or(JsValue::UNDEFINED, JsValue::from);
+        let source = js::open_stream(
+            url,
+            &factory,
+            welcome.as_ref(),
+            message.as_ref(),
+            error.as_ref(),
         );
-        let error_source = source.clone();
-        let error = PropertyHandler::install(
-            &source,
-            "onerror",
-            Closure::new(move |_event: JsValue| {
-                let closed =
-                    js::get(&error_source, "readyState").as_f64() == Some(READY_STATE_CLOSED);
-                on_signal(StreamSignal::Error { closed });
-            }),
-        );
+        if source.is_null() {
+            return Err(());
+        }
         Ok(Stream {
             source,
-            _welcome: welcome,
+            welcome,
             _message: message,
             _error: error,
         })
@@ -115,7 +71,7 @@ impl Stream {
 
 impl Drop for Stream {
     fn drop(&mut self) {
-        // Handlers detach after this (field drop order), so close() cannot call back.
-        self.source.close();
+        // The closures are freed after this (field drop order), once detached.
+        js::close_stream(&self.source, self.welcome.as_ref());
     }
 }
