@@ -2,7 +2,6 @@
 //! console. Everything the shell reads from JS goes through here, duck-typed, because
 //! injected fakes are plain objects rather than the platform classes.
 
-use alloc::string::String;
 use js_sys::{Function, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 
@@ -33,9 +32,10 @@ export function j(k){const o={type:k,sessions:L};L=[];return JSON.stringify(o)}\
 export function k(u,i){const v=g(globalThis,'navigator'),f=g(v,'sendBeacon'),s=L;L=[];\
 if(typeof f!=='function')return;let t;try{t=new Blob([JSON.stringify({connectionId:i,sessions:s})],{type:'application/json'})}catch(_){return}\
 try{f.call(v,u,t)}catch(_){}}\
-export function t(k){return{type:k}}\
+export function t(k){return{type:['_open','_close','_foreground'][k]}}\
 export function x(f,v){try{f.call(null,v)}catch(e){console.error('[sse-courier] listener threw',e)}}\
-export function d(f,s,r,h,e,m){const o={status:s};if(r!==void 0)o.reason=r;if(h!==void 0)o.httpStatus=h;o.endpoint=e;\
+export function d(f,n,h,e,m){const o={status:n?n<4?'dropped':'failed':'delivered'};\
+if(n)o.reason=['queue_overflow','stale_retries_exhausted','cleared','rejected','stale_connection','server_error','network','timeout'][n-1];if(h!==void 0)o.httpStatus=h;o.endpoint=e;\
 const c=g(m,'clientMsgId');if(typeof c==='string')o.clientMsgId=c;o.message=m;x(f,o)}\
 const T=o=>typeof g(o,'addEventListener')==='function'&&typeof g(o,'removeEventListener')==='function';\
 const A=(a,t,k,f)=>{try{t.addEventListener(k,f,{passive:true})}catch(_){}a.push([t,k,f])};\
@@ -47,7 +47,8 @@ if(T(G)){A(a,G,'pageshow',e=>c(g(e,'persisted')===true?3:4));A(a,G,'pagehide',()
 export function z(a){for(const[t,k,f]of a)R(t,k,f)}\
 export function s(u,f,w,m,r){let o;try{o=f?f.call(void 0,u):new EventSource(u)}catch(_){return null}\
 if(o===null||typeof o!=='object')return null;A([],o,'welcome',w);S(o,'onmessage',m);S(o,'onerror',()=>r(g(o,'readyState')===2));return o}\
-export function h(o,w){o.close();R(o,'welcome',w);S(o,'onmessage',null);S(o,'onerror',null)}")]
+export function h(o,w){o.close();R(o,'welcome',w);S(o,'onmessage',null);S(o,'onerror',null)}\
+export function v(t){console.warn('[sse-courier] '+t)}")]
 extern "C" {
     /// One crossing for an event: `event.data` read, checked to be a string of at most
     /// `max` UTF-16 units, `JSON.parse`d and checked to be a plain object, which is
@@ -99,9 +100,9 @@ extern "C" {
     #[wasm_bindgen(js_name = k)]
     pub fn beacon(url: &str, connection_id: &str);
 
-    /// A plain `{ type }` object, the shape of the `_open`/`_close`/`_foreground` notices.
+    /// The `{ type }` notice `_open` (0), `_close` (1) or `_foreground` (2).
     #[wasm_bindgen(js_name = t)]
-    pub fn type_object(kind: &str) -> JsValue;
+    pub fn notice(kind: u32) -> JsValue;
 
     /// `callback.call(null, value)`; a throw is reported with `console.error` (the app's
     /// own exception is never allowed to unwind through the delivery loop).
@@ -110,12 +111,13 @@ extern "C" {
 
     /// Hands `callback` the delivery report `{ status, reason?, httpStatus?, endpoint,
     /// clientMsgId?, message }` (`clientMsgId` when the message has a string one), as
-    /// [`call_app`] does.
+    /// [`call_app`] does. `fate` is 0 for delivered; 1 to 3 for dropped (reason
+    /// queue_overflow, stale_retries_exhausted, cleared); 4 to 8 for failed (reason
+    /// rejected, stale_connection, server_error, network, timeout).
     #[wasm_bindgen(js_name = d)]
     pub fn report(
         callback: &JsValue,
-        status: &str,
-        reason: Option<&str>,
+        fate: u32,
         http_status: Option<u16>,
         endpoint: &str,
         message: &JsValue,
@@ -151,6 +153,10 @@ extern "C" {
     /// `close()` cannot call back).
     #[wasm_bindgen(js_name = h)]
     pub fn close_stream(source: &JsValue, welcome: &JsValue);
+
+    /// `console.warn("[sse-courier] " + text)`.
+    #[wasm_bindgen(js_name = v)]
+    pub fn warn(text: &str);
 }
 
 /// `globalThis` (a window, a worker's `self`, Node's `global`).
@@ -208,11 +214,4 @@ pub fn as_count(value: &JsValue) -> Option<u64> {
     } else {
         None
     }
-}
-
-/// `console.warn("[sse-courier] " + text)`.
-pub fn warn(text: &str) {
-    let mut line = String::from("[sse-courier] ");
-    line.push_str(text);
-    web_sys::console::warn_1(&JsValue::from_str(&line));
 }

@@ -13,39 +13,35 @@ pub fn deliver(shell: &Shared, msg: MsgId, fate: Fate) {
     let Some(callback) = callback else {
         return;
     };
-    let (status, reason, http_status) = describe(fate);
+    let (code, http_status) = describe(fate);
     js::report(
         &callback,
-        status,
-        reason,
+        code,
         http_status,
         outgoing.endpoint.path(),
         &outgoing.message,
     );
 }
 
-/// `(status, reason, httpStatus)` as the TypeScript `DeliveryReport` spells them.
-fn describe(fate: Fate) -> (&'static str, Option<&'static str>, Option<u16>) {
+/// The fate's code for [`js::report`] (which spells it as the TypeScript
+/// `DeliveryReport` does) and its `httpStatus`.
+fn describe(fate: Fate) -> (u32, Option<u16>) {
     match fate {
-        Fate::Delivered => ("delivered", None, None),
+        Fate::Delivered => (0, None),
         Fate::Dropped(reason) => (
-            "dropped",
-            Some(match reason {
-                DropReason::QueueOverflow => "queue_overflow",
-                DropReason::StaleRetriesExhausted => "stale_retries_exhausted",
-                DropReason::Cleared => "cleared",
-            }),
+            match reason {
+                DropReason::QueueOverflow => 1,
+                DropReason::StaleRetriesExhausted => 2,
+                DropReason::Cleared => 3,
+            },
             None,
         ),
-        Fate::Failed(reason) => {
-            let (reason, code) = match reason {
-                FailReason::Rejected(code) => ("rejected", Some(code)),
-                FailReason::StaleConnection => ("stale_connection", Some(404)),
-                FailReason::ServerError(code) => ("server_error", Some(code)),
-                FailReason::Network => ("network", None),
-                FailReason::TimedOut => ("timeout", None),
-            };
-            ("failed", Some(reason), code)
-        }
+        Fate::Failed(reason) => match reason {
+            FailReason::Rejected(code) => (4, Some(code)),
+            FailReason::StaleConnection => (5, Some(404)),
+            FailReason::ServerError(code) => (6, Some(code)),
+            FailReason::Network => (7, None),
+            FailReason::TimedOut => (8, None),
+        },
     }
 }

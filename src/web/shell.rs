@@ -138,11 +138,11 @@ fn perform(shell: &Shared, action: Action) {
         } => send_beacon(shell, &connection_id, &sessions),
         Action::Notify(notice) => {
             let kind = match notice {
-                Notice::Open => "_open",
-                Notice::Close => "_close",
-                Notice::Foreground => "_foreground",
+                Notice::Open => 0,
+                Notice::Close => 1,
+                Notice::Foreground => 2,
             };
-            dispatch(shell, &js::type_object(kind));
+            dispatch(shell, &js::notice(kind));
         }
         Action::Report { msg, fate } => report::deliver(shell, msg, fate),
         Action::Warn(warning) => js::warn(warning.message()),
