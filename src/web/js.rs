@@ -2,17 +2,12 @@
 //! console. Everything the shell reads from JS goes through here, duck-typed, because
 //! injected fakes are plain objects rather than the platform classes.
 
-use js_sys::{Function, Reflect, JSON};
+use js_sys::{Reflect, JSON};
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
-    static GLOBAL_THIS: JsValue;
-}
-
-/// The hand-written JS helper module: the few things cheaper to do in JS than through
-/// one import per property (event parsing, the POST and its answer).
+/// The hand-written JS helper module: what is cheaper done in JS than through one
+/// import per property (event parsing, the POST and its answer, reports, notices and
+/// bodies, stream and lifecycle wiring). `g` is [`get`] in JS.
 #[wasm_bindgen(inline_js = "let q;\
 const g=(o,k)=>{try{if(o===Object(o))return o[k]}catch(_){}};\
 export function r(e,m,l){let d,v;try{d=e.data}catch(_){return null}\
@@ -21,8 +16,9 @@ if(v===null||typeof v!=='object'||Array.isArray(v))return null;\
 const s=v.sessionId,n=v.seq;\
 q=typeof s==='string'&&Number.isSafeInteger(n)&&n>=0?s===l?n:-1-n:NaN;return v}\
 export function c(){return q}\
-export function p(f,t,u,i,b,s){const o={method:'POST',headers:{'Content-Type':'application/json','X-Connection-ID':i},body:b};\
-if(s)o.signal=s.signal;if(!f)return Promise.reject();try{return f.call(t,u,o)}catch(e){return Promise.reject(e)}}\
+export function p(C,u,i,b,s){let t=C,f=g(t,'fetch');if(typeof f!=='function')f=g(t=globalThis,'fetch');\
+const o={method:'POST',headers:{'Content-Type':'application/json','X-Connection-ID':i},body:b};\
+if(s)o.signal=s.signal;if(typeof f!=='function')return Promise.reject();try{return f.call(t,u,o)}catch(e){return Promise.reject(e)}}\
 export function w(a,c){Promise.allSettled([a]).then(([r])=>{const v=r.value,b=g(v,'body'),k=g(b,'cancel');\
 if(typeof k==='function')try{Promise.allSettled([k.call(b)])}catch(_){}\
 const s=g(v,'status');c(g(v,'ok')===true?0:typeof s==='number'&&s>=1&&s<=999?s:-1)})}\
@@ -34,7 +30,8 @@ if(typeof f!=='function')return;let t;try{t=new Blob([JSON.stringify({connection
 try{f.call(v,u,t)}catch(_){}}\
 export function t(k){return{type:['_open','_close','_foreground'][k]}}\
 export function x(f,v){try{f.call(null,v)}catch(e){console.error('[sse-courier] listener threw',e)}}\
-export function d(f,n,h,e,m){const o={status:n?n<4?'dropped':'failed':'delivered'};\
+export function d(C,n,h,e,m){const f=g(C,'onDelivery');if(typeof f!=='function')return;\
+const o={status:n?n<4?'dropped':'failed':'delivered'};\
 if(n)o.reason=['queue_overflow','stale_retries_exhausted','cleared','rejected','stale_connection','server_error','network','timeout'][n-1];if(h!==void 0)o.httpStatus=h;o.endpoint=e;\
 const c=g(m,'clientMsgId');if(typeof c==='string')o.clientMsgId=c;o.message=m;x(f,o)}\
 const T=o=>typeof g(o,'addEventListener')==='function'&&typeof g(o,'removeEventListener')==='function';\
@@ -45,7 +42,7 @@ export function y(c){const a=[],G=globalThis,D=g(G,'document');\
 if(T(D))A(a,D,'visibilitychange',()=>{const s=g(D,'visibilityState');s==='visible'?c(0):s==='hidden'&&c(1)});\
 if(T(G)){A(a,G,'pageshow',e=>c(g(e,'persisted')===true?3:4));A(a,G,'pagehide',()=>c(2));A(a,G,'online',()=>c(5))}return a}\
 export function z(a){for(const[t,k,f]of a)R(t,k,f)}\
-export function s(u,f,w,m,r){let o;try{o=f?f.call(void 0,u):new EventSource(u)}catch(_){return null}\
+export function s(u,C,w,m,r){const f=g(C,'createEventSource');let o;try{o=typeof f==='function'?f.call(void 0,u):new EventSource(u)}catch(_){return null}\
 if(o===null||typeof o!=='object')return null;A([],o,'welcome',w);S(o,'onmessage',m);S(o,'onerror',()=>r(g(o,'readyState')===2));return o}\
 export function h(o,w){o.close();R(o,'welcome',w);S(o,'onmessage',null);S(o,'onerror',null)}\
 export function v(t){console.warn('[sse-courier] '+t)}")]
@@ -65,13 +62,14 @@ extern "C" {
     pub fn seq_code() -> f64;
 
     /// `fetch.call(this, url, { method: 'POST', headers: { 'Content-Type':
-    /// 'application/json', 'X-Connection-ID': id }, body })`, plus `signal` (read from
+    /// 'application/json', 'X-Connection-ID': id }, body })` with `config.fetch` (read
+    /// now) when it is a function, else `globalThis.fetch`, `this` being the object it
+    /// was read from; plus `signal` (read from
     /// `controller`) only when a controller is given. A missing fetch or a synchronous
     /// throw become an already-rejected promise (a network error).
     #[wasm_bindgen(js_name = p)]
     pub fn post(
-        fetch: &JsValue,
-        this: &JsValue,
+        config: &JsValue,
         url: &str,
         id: &str,
         body: &JsValue,
@@ -109,14 +107,15 @@ extern "C" {
     #[wasm_bindgen(js_name = x)]
     pub fn call_app(callback: &JsValue, value: &JsValue);
 
-    /// Hands `callback` the delivery report `{ status, reason?, httpStatus?, endpoint,
+    /// Hands `config.onDelivery` (read now; nothing when it is not a function) the
+    /// delivery report `{ status, reason?, httpStatus?, endpoint,
     /// clientMsgId?, message }` (`clientMsgId` when the message has a string one), as
     /// [`call_app`] does. `fate` is 0 for delivered; 1 to 3 for dropped (reason
     /// queue_overflow, stale_retries_exhausted, cleared); 4 to 8 for failed (reason
     /// rejected, stale_connection, server_error, network, timeout).
     #[wasm_bindgen(js_name = d)]
     pub fn report(
-        callback: &JsValue,
+        config: &JsValue,
         fate: u32,
         http_status: Option<u16>,
         endpoint: &str,
@@ -135,7 +134,8 @@ extern "C" {
     #[wasm_bindgen(js_name = z)]
     pub fn remove_listeners(list: &JsValue);
 
-    /// Opens `url` with `factory` (when a function) or `new EventSource(url)` and puts
+    /// Opens `url` with `config.createEventSource` (read now, when it is a function) or
+    /// `new EventSource(url)` and puts
     /// the shell's handlers on it: `welcome` as a listener (`{ passive: true }`), every
     /// other event through the `onmessage` property, errors through `onerror` (which
     /// calls `error` with whether readyState is CLOSED). Returns the source, or null
@@ -143,7 +143,7 @@ extern "C" {
     #[wasm_bindgen(js_name = s)]
     pub fn open_stream(
         url: &str,
-        factory: &JsValue,
+        config: &JsValue,
         welcome: &JsValue,
         message: &JsValue,
         error: &JsValue,
@@ -159,11 +159,6 @@ extern "C" {
     pub fn warn(text: &str);
 }
 
-/// `globalThis` (a window, a worker's `self`, Node's `global`).
-pub fn global() -> JsValue {
-    GLOBAL_THIS.with(JsValue::clone)
-}
-
 /// `obj[key]`, or `undefined` when `obj` is not an object or the getter throws.
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
     if !obj.is_object() && !obj.is_function() {
@@ -175,11 +170,6 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
 /// `obj[index]`, or `undefined` when `obj` is not an object or the getter throws.
 pub fn get_at(obj: &JsValue, index: f64) -> JsValue {
     Reflect::get(obj, &JsValue::from_f64(index)).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// `obj[key]` when it is a function.
-pub fn get_function(obj: &JsValue, key: &str) -> Option<Function> {
-    get(obj, key).dyn_into::<Function>().ok()
 }
 
 /// `JSON.stringify(value)` as a JS string value (kept in JS: the body is never copied

@@ -13,7 +13,6 @@
 use alloc::rc::Rc;
 use core::cell::Cell;
 
-use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortController;
 
@@ -29,18 +28,13 @@ pub struct PostRequest<'a> {
     pub signal: Option<&'a AbortController>,
 }
 
-/// Calls `fetch` now and returns its answer (a promise, or whatever a fake returned:
+/// Calls `config.fetch` (or the global `fetch`) now and returns its answer (a promise, or whatever a fake returned:
 /// `Promise.allSettled` resolves it); a synchronous throw or a missing fetch become an
 /// already-rejected promise (a network error).
-pub fn start(fetch: Option<(Function, JsValue)>, request: &PostRequest) -> JsValue {
-    let (fetch, this) = match fetch {
-        Some((fetch, this)) => (fetch.into(), this),
-        None => (JsValue::UNDEFINED, JsValue::UNDEFINED),
-    };
+pub fn start(config: &JsValue, request: &PostRequest) -> JsValue {
     let controller = request.signal.map_or(JsValue::UNDEFINED, |c| c.into());
     js::post(
-        &fetch,
-        &this,
+        config,
         request.url,
         request.connection_id,
         request.body,

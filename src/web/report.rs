@@ -9,13 +9,10 @@ pub fn deliver(shell: &Shared, msg: MsgId, fate: Fate) {
     let Some(outgoing) = take_outgoing(shell, msg) else {
         return;
     };
-    let callback = js::get_function(&shell.borrow().config, "onDelivery");
-    let Some(callback) = callback else {
-        return;
-    };
+    let config = shell.borrow().config.clone();
     let (code, http_status) = describe(fate);
     js::report(
-        &callback,
+        &config,
         code,
         http_status,
         outgoing.endpoint.path(),

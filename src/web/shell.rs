@@ -159,14 +159,14 @@ pub fn dispatch(shell: &Shared, message: &JsValue) {
 }
 
 fn open_stream(shell: &Shared, id: StreamId) {
-    let (url, factory) = {
+    let (url, config) = {
         let s = shell.borrow();
         let mut url = s.options.base_url.clone();
         url.push_str("/api/chat/events");
-        (url, js::get_function(&s.config, "createEventSource"))
+        (url, s.config.clone())
     };
     let weak = Rc::downgrade(shell);
-    let opened = Stream::open(&url, factory, move |signal| {
+    let opened = Stream::open(&url, &config, move |signal| {
         if let Some(shell) = weak.upgrade() {
             super::inputs::on_stream_signal(&shell, id, signal);
         }
@@ -182,7 +182,7 @@ fn open_stream(shell: &Shared, id: StreamId) {
 }
 
 fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &str, body: Body) {
-    let (url, body, fetch, controller) = {
+    let (url, body, config, controller) = {
         let s = shell.borrow();
         let mut url = s.options.base_url.clone();
         url.push_str("/api/chat/");
@@ -197,16 +197,12 @@ fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &st
             Body::Reconnect(sessions) => sessions_json("reconnect", &sessions),
             Body::Suspend(sessions) => sessions_json("session_suspend", &sessions),
         };
-        let fetch = match js::get_function(&s.config, "fetch") {
-            Some(f) => Some((f, JsValue::from(s.config.clone()))),
-            None => js::get_function(&js::global(), "fetch").map(|f| (f, js::global())),
-        };
         let controller = if s.options.post_timeout {
             post::abort_controller()
         } else {
             None
         };
-        (url, body, fetch, controller)
+        (url, body, s.config.clone(), controller)
     };
     let request = PostRequest {
         url: &url,
@@ -214,7 +210,7 @@ fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &st
         body: &body,
         signal: controller.as_ref(),
     };
-    let answer = post::start(fetch, &request);
+    let answer = post::start(&config, &request);
     if let Some(controller) = controller {
         shell.borrow_mut().aborts.push((id, controller));
     }

@@ -6,7 +6,6 @@
 //! existing client touches an EventSource and its tests' fakes implement only that.
 //! The wiring is done by the JS helper ([`js::open_stream`], [`js::close_stream`]).
 
-use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use super::callbacks::Callback;
@@ -32,12 +31,12 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// Opens `url` with the injected factory (read from the config at this moment) or
+    /// Opens `url` with the injected factory (read from `config` at this moment) or
     /// `new EventSource(url)`, and routes its events to `on_signal`. `Err` when no
     /// source could be made (reported by the caller, naming createEventSource).
     pub fn open(
         url: &str,
-        factory: Option<Function>,
+        config: &JsValue,
         on_signal: impl Fn(StreamSignal) + Clone + 'static,
     ) -> Result<Stream, ()> {
         let signal = on_signal.clone();
@@ -49,10 +48,9 @@ impl Stream {
                 closed: closed.is_truthy(),
             })
         });
-        let factory = factory.map_or(JsValue::UNDEFINED, JsValue::from);
         let source = js::open_stream(
             url,
-            &factory,
+            config,
             welcome.as_ref(),
             message.as_ref(),
             error.as_ref(),
