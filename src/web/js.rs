@@ -16,12 +16,15 @@ if(v===null||typeof v!=='object'||Array.isArray(v))return null;\
 const s=v.sessionId,n=v.seq;\
 q=typeof s==='string'&&Number.isSafeInteger(n)&&n>=0?s===l?n:-1-n:NaN;return v}\
 export function c(){return q}\
-export function p(C,u,i,b,s){let t=C,f=g(t,'fetch');if(typeof f!=='function')f=g(t=globalThis,'fetch');\
+const M=new WeakMap,K=C=>{let m=M.get(C);m||M.set(C,m=new Map);return m};\
+export function p(C,u,i,b,n){let t=C,f=g(t,'fetch'),a,r;if(typeof f!=='function')f=g(t=globalThis,'fetch');\
 const o={method:'POST',headers:{'Content-Type':'application/json','X-Connection-ID':i},body:b};\
-if(s)o.signal=s.signal;if(typeof f!=='function')return Promise.reject();try{return f.call(t,u,o)}catch(e){return Promise.reject(e)}}\
-export function w(a,c){Promise.allSettled([a]).then(([r])=>{const v=r.value,b=g(v,'body'),k=g(b,'cancel');\
+if(n>=0){try{a=new AbortController}catch(_){}if(a)o.signal=a.signal}\
+if(typeof f!=='function')r=Promise.reject();else try{r=f.call(t,u,o)}catch(e){r=Promise.reject(e)}if(a)K(C).set(n,a);return r}\
+export function b(C,n){const m=K(C),a=m.get(n);if(a){m.delete(n);a.abort()}}\
+export function w(a,c,C,n){Promise.allSettled([a]).then(([r])=>{const v=r.value,b=g(v,'body'),k=g(b,'cancel');\
 if(typeof k==='function')try{Promise.allSettled([k.call(b)])}catch(_){}\
-const s=g(v,'status');c(g(v,'ok')===true?0:typeof s==='number'&&s>=1&&s<=999?s:-1)})}\
+const s=g(v,'status');K(C).delete(n);c(g(v,'ok')===true?0:typeof s==='number'&&s>=1&&s<=999?s:-1)})}\
 let L=[];\
 export function a(i,n){L.push({sessionId:i,lastSeq:n})}\
 export function j(k){const o={type:k,sessions:L};L=[];return JSON.stringify(o)}\
@@ -64,23 +67,26 @@ extern "C" {
     /// `fetch.call(this, url, { method: 'POST', headers: { 'Content-Type':
     /// 'application/json', 'X-Connection-ID': id }, body })` with `config.fetch` (read
     /// now) when it is a function, else `globalThis.fetch`, `this` being the object it
-    /// was read from; plus `signal` (read from
-    /// `controller`) only when a controller is given. A missing fetch or a synchronous
+    /// was read from. When `post` is not negative (a POST timeout is configured), plus
+    /// the `signal` of a new AbortController (when the platform has one), kept under
+    /// `post` (in a map of this `config`'s, i.e. of this connection's) for [`abort`]
+    /// until the answer settles. A missing fetch or a synchronous
     /// throw become an already-rejected promise (a network error).
     #[wasm_bindgen(js_name = p)]
-    pub fn post(
-        config: &JsValue,
-        url: &str,
-        id: &str,
-        body: &JsValue,
-        controller: &JsValue,
-    ) -> JsValue;
+    pub fn post(config: &JsValue, url: &str, id: &str, body: &JsValue, post: f64) -> JsValue;
+
+    /// Aborts the POST `post` of the connection whose config is `config` through its
+    /// AbortController, if it has one still.
+    #[wasm_bindgen(js_name = b)]
+    pub fn abort(config: &JsValue, post: f64);
 
     /// Once `answer` settles (always in a later microtask), cancels its unread body and
     /// calls `callback` with its outcome code: 0 when `ok` is true, the status when it
-    /// is a number in 1..=999, else -1 (a network error).
+    /// is a number in 1..=999, else -1 (a network error). The AbortController of the
+    /// POST `post` (of the connection whose config is `config`), if any, is forgotten
+    /// first.
     #[wasm_bindgen(js_name = w)]
-    pub fn when_settled(answer: &JsValue, callback: &JsValue);
+    pub fn when_settled(answer: &JsValue, callback: &JsValue, config: &JsValue, post: f64);
 
     /// Adds `{ sessionId, lastSeq }` to the session list the next [`sessions_json`] or
     /// [`beacon`] takes.

@@ -4,8 +4,8 @@
 //! arguments and a plain init object whose `headers` has exactly the two protocol keys;
 //! `signal` appears only when a POST timeout is configured. The answer is read
 //! duck-typed (`ok`, `status`) because fakes resolve with plain objects. Both the call
-//! and the reading are done by the JS helper ([`js::post`], [`js::when_settled`]): one
-//! crossing each instead of one per property.
+//! (with its AbortController) and the reading are done by the JS helper ([`js::post`],
+//! [`js::when_settled`], [`js::abort`]): one crossing each instead of one per property.
 //!
 //! The answer is awaited with `Promise.allSettled([answer]).then(...)` rather than a
 //! Rust future: one self-freeing closure per POST, and no async executor in the wasm.
@@ -14,40 +14,23 @@ use alloc::rc::Rc;
 use core::cell::Cell;
 
 use wasm_bindgen::prelude::*;
-use web_sys::AbortController;
 
 use super::callbacks::Callback;
 use super::js;
 use crate::core::PostOutcome;
 
-/// The request of one POST.
-pub struct PostRequest<'a> {
-    pub url: &'a str,
-    pub connection_id: &'a str,
-    pub body: &'a JsValue,
-    pub signal: Option<&'a AbortController>,
-}
-
-/// Calls `config.fetch` (or the global `fetch`) now and returns its answer (a promise, or whatever a fake returned:
-/// `Promise.allSettled` resolves it); a synchronous throw or a missing fetch become an
-/// already-rejected promise (a network error).
-pub fn start(config: &JsValue, request: &PostRequest) -> JsValue {
-    let controller = request.signal.map_or(JsValue::UNDEFINED, |c| c.into());
-    js::post(
-        config,
-        request.url,
-        request.connection_id,
-        request.body,
-        &controller,
-    )
-}
-
 /// Calls `on_outcome` with the answer's outcome once `answer` settles (always in a
 /// later microtask, never synchronously). The closure owns itself until it runs, then
 /// frees itself; like the future it replaces, it lives as long as an unsettled answer.
+/// `post` is the key of the POST's AbortController among `config`'s (negative: none).
 /// `ok` true is accepted whatever the status (fakes send `{ ok: true }` alone);
 /// otherwise the status; a rejection is a network error.
-pub fn when_settled(answer: &JsValue, on_outcome: impl FnOnce(PostOutcome) + 'static) {
+pub fn when_settled(
+    answer: &JsValue,
+    config: &JsValue,
+    post: f64,
+    on_outcome: impl FnOnce(PostOutcome) + 'static,
+) {
     let slot: Rc<Cell<Option<Callback>>> = Rc::default();
     let owner = slot.clone();
     let mut on_outcome = Some(on_outcome);
@@ -64,11 +47,6 @@ pub fn when_settled(answer: &JsValue, on_outcome: impl FnOnce(PostOutcome) + 'st
             });
         }
     });
-    js::when_settled(answer, callback.as_ref());
+    js::when_settled(answer, callback.as_ref(), config, post);
     slot.set(Some(callback));
-}
-
-/// A fresh AbortController, when the platform has one.
-pub fn abort_controller() -> Option<AbortController> {
-    AbortController::new().ok()
 }

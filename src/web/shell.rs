@@ -13,13 +13,12 @@ use core::cell::{Ref, RefCell, RefMut};
 
 use js_sys::{Function, Object};
 use wasm_bindgen::JsValue;
-use web_sys::AbortController;
 
 use super::callbacks::Timeout;
 use super::config::ShellOptions;
 use super::js;
 use super::lifecycle::Lifecycle;
-use super::post::{self, PostRequest};
+use super::post;
 use super::report;
 use super::stream::Stream;
 use crate::core::{Action, Body, Endpoint, Machine, MsgId, Notice, PostId, SessionSeq, StreamId};
@@ -48,7 +47,6 @@ pub struct Shell {
     /// events come in runs of one session, so the id is copied into Rust once a run.
     pub last_session: (JsValue, String),
     streams: Vec<(StreamId, Stream)>,
-    aborts: Vec<(PostId, AbortController)>,
     timer: Option<(u64, Timeout)>,
 }
 
@@ -91,7 +89,6 @@ impl Shell {
             lifecycle: None,
             last_session: (JsValue::UNDEFINED, String::new()),
             streams: Vec::new(),
-            aborts: Vec::new(),
             timer: None,
         }
     }
@@ -127,10 +124,8 @@ fn perform(shell: &Shared, action: Action) {
             body,
         } => start_post(shell, id, endpoint, &connection_id, body),
         Action::AbortPost(id) => {
-            let controller = take_abort(shell, id);
-            if let Some(controller) = controller {
-                controller.abort();
-            }
+            let config = shell.borrow().config.clone();
+            js::abort(&config, f64::from(id.0));
         }
         Action::Beacon {
             connection_id,
@@ -182,7 +177,7 @@ fn open_stream(shell: &Shared, id: StreamId) {
 }
 
 fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &str, body: Body) {
-    let (url, body, config, controller) = {
+    let (url, body, config, key) = {
         let s = shell.borrow();
         let mut url = s.options.base_url.clone();
         url.push_str("/api/chat/");
@@ -197,38 +192,23 @@ fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &st
             Body::Reconnect(sessions) => sessions_json("reconnect", &sessions),
             Body::Suspend(sessions) => sessions_json("session_suspend", &sessions),
         };
-        let controller = if s.options.post_timeout {
-            post::abort_controller()
+        // The POST's id keys its AbortController, made only with a POST timeout.
+        let key = if s.options.post_timeout {
+            f64::from(id.0)
         } else {
-            None
+            -1.0
         };
-        (url, body, s.config.clone(), controller)
+        (url, body, s.config.clone(), key)
     };
-    let request = PostRequest {
-        url: &url,
-        connection_id,
-        body: &body,
-        signal: controller.as_ref(),
-    };
-    let answer = post::start(&config, &request);
-    if let Some(controller) = controller {
-        shell.borrow_mut().aborts.push((id, controller));
-    }
+    let answer = js::post(&config, &url, connection_id, &body, key);
     let weak = Rc::downgrade(shell);
-    post::when_settled(&answer, move |outcome| {
+    post::when_settled(&answer, &config, key, move |outcome| {
         if let Some(shell) = weak.upgrade() {
-            drop(take_abort(&shell, id));
             let now = js::now();
             shell.borrow_mut().core.on_post_answer(now, id, outcome);
             pump(&shell);
         }
     });
-}
-
-fn take_abort(shell: &Shared, id: PostId) -> Option<AbortController> {
-    let mut s = shell.borrow_mut();
-    let index = s.aborts.iter().position(|(pid, _)| *pid == id)?;
-    Some(s.aborts.swap_remove(index).1)
 }
 
 fn send_beacon(shell: &Shared, connection_id: &str, sessions: &[SessionSeq]) {
