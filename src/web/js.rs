@@ -7,9 +7,9 @@ use wasm_bindgen::prelude::*;
 
 /// The hand-written JS helper module: what is cheaper done in JS than through one
 /// import per property (event parsing, the POST and its answer, reports, notices and
-/// bodies, stream and lifecycle wiring). `g` is [`get`] in JS.
+/// bodies, stream and lifecycle wiring).
 #[wasm_bindgen(inline_js = "let q;\
-const g=(o,k)=>{try{if(o===Object(o))return o[k]}catch(_){}};\
+export function g(o,k){try{if(o===Object(o))return o[k]}catch(_){}}\
 export function r(e,m,l){let d,v;try{d=e.data}catch(_){return null}\
 if(typeof d!=='string'||d.length>m)return null;try{v=JSON.parse(d)}catch(_){return null}\
 if(v===null||typeof v!=='object'||Array.isArray(v))return null;\
@@ -163,14 +163,10 @@ extern "C" {
     /// `console.warn("[sse-courier] " + text)`.
     #[wasm_bindgen(js_name = v)]
     pub fn warn(text: &str);
-}
 
-/// `obj[key]`, or `undefined` when `obj` is not an object or the getter throws.
-pub fn get(obj: &JsValue, key: &str) -> JsValue {
-    if !obj.is_object() && !obj.is_function() {
-        return JsValue::UNDEFINED;
-    }
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    /// `obj[key]`, or `undefined` when `obj` is not an object or the getter throws.
+    #[wasm_bindgen(js_name = g)]
+    pub fn get(obj: &JsValue, key: &str) -> JsValue;
 }
 
 /// `obj[index]`, or `undefined` when `obj` is not an object or the getter throws.
