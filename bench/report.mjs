@@ -59,8 +59,9 @@ export function render(results) {
       [
         ["wasm (`pkg/web/sse_courier_bg.wasm`)", fmt(size.wasmRaw), fmt(size.wasmGzip), "(is minimal)"],
         ["JS glue, `web` build (`sse_courier.js`)", fmt(size.glueRaw), fmt(size.glueGzip), fmt(size.glueMinGzip)],
+        ["JS helper modules, `web` build (`snippets/`, from `inline_js`)", fmt(size.snippetsRaw ?? 0), fmt(size.snippetsGzip ?? 0), fmt(size.snippetsMinGzip ?? 0)],
         ["JS glue, `bundler` build (both files, bundled + minified by esbuild)", "", "", fmt(size.bundlerGlueMinGzip)],
-        ["**total** (wasm gzip + web glue min+gzip)", "", fmt(size.totalGzip), `**${fmt(total)}** (${kb(total)})`],
+        ["**total** (wasm gzip + web glue and helpers min+gzip)", "", fmt(size.totalGzip), `**${fmt(total)}** (${kb(total)})`],
       ],
     ),
     "",

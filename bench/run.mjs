@@ -15,7 +15,7 @@
 //   BENCH_ONLY=memory node ...          some benchmarks only (inbound, outbound,
 //                                       recovery, deadStream, memory); writes nothing
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
@@ -69,6 +69,21 @@ async function sizes() {
   const minify = async (code) =>
     Buffer.from((await esbuild.transform(code, { minify: true, format: "esm", target: "es2022" })).code);
   const glueMin = await minify(glue);
+  // The JS helper modules wasm-bindgen copies from `inline_js` (pkg/web/snippets/...):
+  // the web build loads them as modules of their own, so they count in its size.
+  const snippetDir = join(ROOT, "pkg", "web", "snippets");
+  const snippetFiles = existsSync(snippetDir)
+    ? readdirSync(snippetDir, { recursive: true }).filter((f) => f.endsWith(".js"))
+    : [];
+  let snippetsRaw = 0;
+  let snippetsGzip = 0;
+  let snippetsMinGzip = 0;
+  for (const file of snippetFiles) {
+    const code = readFileSync(join(snippetDir, file));
+    snippetsRaw += code.length;
+    snippetsGzip += gzip9(code);
+    snippetsMinGzip += gzip9(await minify(code));
+  }
   // What an app with a bundler ships: the bundler build's glue, minified as one module
   // (every export of sse_courier_bg.js kept: the .wasm imports them).
   const bundled = await esbuild.build({
@@ -96,8 +111,11 @@ async function sizes() {
     glueMinRaw: glueMin.length,
     glueMinGzip,
     bundlerGlueMinGzip: gzip9(bundlerGlueMin),
-    totalGzip: wasmGzip + gzip9(glue),
-    totalMinGzip: wasmGzip + glueMinGzip,
+    snippetsRaw,
+    snippetsGzip,
+    snippetsMinGzip,
+    totalGzip: wasmGzip + gzip9(glue) + snippetsGzip,
+    totalMinGzip: wasmGzip + glueMinGzip + snippetsMinGzip,
   };
 }
 
