@@ -6,7 +6,7 @@
 // The .wasm plugin is the demo's (www/esbuild-wasm.mjs). One addition: the page may import the package's .wasm module
 // itself (to read `memory` and the externref table); it resolves to the same module
 // the glue imports, so it is the same instance.
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,6 +40,8 @@ const localPackage = {
   },
 };
 
+// Each build names the wasm by its hash: start from an empty out/ so old ones go.
+rmSync(join(here, "out"), { recursive: true, force: true });
 
 const result = await esbuild.build({
   absWorkingDir: here,

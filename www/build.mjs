@@ -8,7 +8,7 @@
 //   node build.mjs            build once
 //   node build.mjs --watch    rebuild on change
 import * as esbuild from "esbuild";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { wasmEsmIntegration } from "./esbuild-wasm.mjs";
@@ -23,6 +23,9 @@ if (!existsSync(join(here, "node_modules", "sse-courier", "package.json"))) {
   );
   process.exit(1);
 }
+
+// Each build names the wasm by its hash: start from an empty dist/ so old ones go.
+rmSync(join(here, "dist"), { recursive: true, force: true });
 
 const options = {
   absWorkingDir: here,
