@@ -130,22 +130,26 @@ impl Connection {
         }
     }
 
+    // Parameters are named as the TypeScript signature should read them.
     #[wasm_bindgen(js_name = trackSeq)]
-    pub fn track_seq(&self, session_id: &str, seq: f64) {
+    #[allow(non_snake_case)]
+    pub fn track_seq(&self, sessionId: &str, seq: f64) {
         if let Some(seq) = js::as_count(&JsValue::from_f64(seq)) {
-            self.shell.borrow_mut().core.track_seq(session_id, seq);
+            self.shell.borrow_mut().core.track_seq(sessionId, seq);
         }
     }
 
     /// The last seq seen or tracked for the session, 0 when unknown.
     #[wasm_bindgen(js_name = getLastSeq)]
-    pub fn get_last_seq(&self, session_id: &str) -> f64 {
-        self.shell.borrow().core.last_seq(session_id) as f64
+    #[allow(non_snake_case)]
+    pub fn get_last_seq(&self, sessionId: &str) -> f64 {
+        self.shell.borrow().core.last_seq(sessionId) as f64
     }
 
     #[wasm_bindgen(js_name = clearSession)]
-    pub fn clear_session(&self, session_id: &str) {
-        self.shell.borrow_mut().core.clear_session(session_id);
+    #[allow(non_snake_case)]
+    pub fn clear_session(&self, sessionId: &str) {
+        self.shell.borrow_mut().core.clear_session(sessionId);
     }
 
     /// The tracked session ids (a JS array built here: wasm-bindgen's `Vec<String>`
