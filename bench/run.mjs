@@ -19,8 +19,8 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { start, waitFor } from "../tests/e2e/lib/processes.mjs";
-import { Server } from "../tests/e2e/lib/server.mjs";
+import { waitFor } from "../tests/e2e/lib/processes.mjs";
+import { launchServer } from "../tests/e2e/lib/server.mjs";
 import { openBrowser } from "../tests/e2e/lib/webdriver.mjs";
 import { writeReport } from "./report.mjs";
 
@@ -154,25 +154,7 @@ const BROWSER_BINARIES = {
 async function startBenchServer() {
   if (!existsSync(SERVER)) throw new Error(`${SERVER} is missing (make bench builds it)`);
   if (!existsSync(join(BENCH, "out", "page.js"))) throw new Error("bench/out is missing: node bench/build.mjs");
-  let url;
-  const child = start(SERVER, ["--port", "0", "--static-dir", BENCH, ...PLAN.server], {
-    onLine: (line) => {
-      const match = /^listening on (http:\/\/[0-9.:]+)/.exec(line);
-      if (match) url = match[1];
-    },
-  });
-  let exited = false;
-  child.exited.then(() => (exited = true));
-  try {
-    await waitFor("the reference server to listen", async () => {
-      if (exited) throw new Error(`server exited: ${child.output()}`);
-      return url;
-    });
-  } catch (error) {
-    await child.stop();
-    throw error;
-  }
-  return new Server(url, child);
+  return launchServer(SERVER, ["--static-dir", BENCH, ...PLAN.server]);
 }
 
 // ---- one browser -----------------------------------------------------------------

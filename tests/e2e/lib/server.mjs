@@ -13,8 +13,14 @@ export const DEMO_FLAGS = ["--sse-retry-ms", "500", "--heartbeat-ms", "2000"];
 export async function startServer(extraFlags = []) {
   if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: cargo build -p sse-courier-server`);
   if (!existsSync(join(ROOT, "www", "dist", "main.js"))) throw new Error("www/dist is missing: npm run --prefix www build");
+  return launchServer(BINARY, ["--static-dir", join(ROOT, "www"), ...DEMO_FLAGS, ...extraFlags]);
+}
+
+/** Starts `binary --port 0 ...flags`, waits for its `listening on` line, and returns a
+ * `Server` for it; stops the process when it never gets there. */
+export async function launchServer(binary, flags) {
   let url;
-  const process = start(BINARY, ["--port", "0", "--static-dir", join(ROOT, "www"), ...DEMO_FLAGS, ...extraFlags], {
+  const process = start(binary, ["--port", "0", ...flags], {
     onLine: (line) => {
       const match = /^listening on (http:\/\/[0-9.:]+)/.exec(line);
       if (match) url = match[1];
