@@ -492,22 +492,27 @@ fn session_id(message: &Map<String, Value>) -> Result<String, ApiError> {
     Ok(id.to_string())
 }
 
-fn reconnect_sessions(message: &Map<String, Value>) -> Result<Vec<(String, u64)>, ApiError> {
-    let list = match message.get("sessions") {
-        Some(Value::Array(list)) => list,
-        None | Some(Value::Null) => return Err(ApiError::bad_request("missing field `sessions`")),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "`sessions` must be an array, not {}",
-                kind(other)
-            )))
-        }
+/// A present `sessions` field: an array of at most `MAX_SESSIONS_PER_REQUEST` entries.
+fn session_list(value: &Value) -> Result<&Vec<Value>, ApiError> {
+    let Value::Array(list) = value else {
+        return Err(ApiError::bad_request(format!(
+            "`sessions` must be an array, not {}",
+            kind(value)
+        )));
     };
     if list.len() > MAX_SESSIONS_PER_REQUEST {
         return Err(ApiError::bad_request(format!(
             "`sessions` has more than {MAX_SESSIONS_PER_REQUEST} entries"
         )));
     }
+    Ok(list)
+}
+
+fn reconnect_sessions(message: &Map<String, Value>) -> Result<Vec<(String, u64)>, ApiError> {
+    let list = match message.get("sessions") {
+        None | Some(Value::Null) => return Err(ApiError::bad_request("missing field `sessions`")),
+        Some(value) => session_list(value)?,
+    };
     list.iter()
         .enumerate()
         .map(|(i, item)| {
@@ -539,19 +544,8 @@ fn reconnect_sessions(message: &Map<String, Value>) -> Result<Vec<(String, u64)>
 fn suspend_sessions(value: Option<&Value>) -> Result<Vec<String>, ApiError> {
     let list = match value {
         None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(list)) => list,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "`sessions` must be an array, not {}",
-                kind(other)
-            )))
-        }
+        Some(value) => session_list(value)?,
     };
-    if list.len() > MAX_SESSIONS_PER_REQUEST {
-        return Err(ApiError::bad_request(format!(
-            "`sessions` has more than {MAX_SESSIONS_PER_REQUEST} entries"
-        )));
-    }
     list.iter()
         .enumerate()
         .map(|(i, item)| {
