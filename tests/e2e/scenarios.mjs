@@ -118,7 +118,9 @@ export function defineSuite(browser) {
         : "Firefox's proxy set to a port where nothing listens (chrome context), its offline mode spares loopback";
     test(`offline then online (${offlineHow}): messages sent offline are delivered once online, exactly once`, { timeout: SCENARIO_TIMEOUT_MS }, () =>
       scenario(session, "offline", async (page, server) => {
-        await page.open();
+        // Server-side order is a guarantee only with orderedSends: by default the
+        // flushed POSTs run concurrently and may be accepted in either order (seen once).
+        await page.open({ ordered: 1 });
         await page.waitConnected();
         const network = offlineSwitch(session, browser);
         const ids = [];
