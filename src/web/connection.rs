@@ -2,7 +2,6 @@
 //! It holds the shell and forwards; no delivery logic lives here.
 
 use alloc::rc::Rc;
-use alloc::string::String;
 
 use js_sys::{Array, Function, Object};
 use wasm_bindgen::prelude::*;
@@ -25,8 +24,8 @@ impl Connection {
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "ConnectionConfig")] config: JsValue,
-    ) -> Result<Connection, JsError> {
-        let (core_config, options) = config::read(&config).map_err(|e| JsError::new(&e))?;
+    ) -> Result<Connection, JsValue> {
+        let (core_config, options) = config::read(&config)?;
         // A copy, like the existing client's `{ ...defaults, ...config }`: the app may
         // replace `connection.config.fetch` later and the next POST uses it.
         let live = Object::assign(&Object::new(), config.unchecked_ref());
@@ -74,21 +73,12 @@ impl Connection {
     pub fn send(
         &self,
         #[wasm_bindgen(unchecked_param_type = "OutgoingMessage")] msg: JsValue,
-    ) -> Result<bool, JsError> {
-        if !msg.is_object() || js_sys::Array::is_array(&msg) {
-            return Err(JsError::new("send: message must be a plain object"));
-        }
-        let Some(kind) = js::get(&msg, "type").as_string() else {
-            return Err(JsError::new("send: message.type must be a string"));
-        };
+    ) -> Result<bool, JsValue> {
+        let kind = js::message_type(&msg)?.as_string().unwrap_or_default();
         let Some(endpoint) = Endpoint::from_message_type(&kind) else {
             return Ok(false);
         };
-        let body = js::stringify(&msg).map_err(|error| {
-            let mut text = String::from("send: message cannot be serialised to JSON: ");
-            text.push_str(&js::get(&error, "message").as_string().unwrap_or_default());
-            JsError::new(&text)
-        })?;
+        let body = js::message_body(&msg)?;
         let accepted = {
             let mut s = self.shell.borrow_mut();
             match s.core.send(js::now(), endpoint) {

@@ -2,7 +2,6 @@
 //! console. Everything the shell reads from JS goes through here, duck-typed, because
 //! injected fakes are plain objects rather than the platform classes.
 
-use js_sys::{Reflect, JSON};
 use wasm_bindgen::prelude::*;
 
 /// The hand-written JS helper module: what is cheaper done in JS than through one
@@ -17,7 +16,7 @@ const s=v.sessionId,n=v.seq;\
 q=typeof s==='string'&&Number.isSafeInteger(n)&&n>=0?s===l?n:-1-n:NaN;return v}\
 export function c(){return q}\
 const M=new WeakMap,K=C=>{let m=M.get(C);m||M.set(C,m=new Map);return m};\
-export function p(C,u,i,b,n){let t=C,f=g(t,'fetch'),a,r;if(typeof f!=='function')f=g(t=globalThis,'fetch');\
+export function p(C,u,i,b,n){let t=C,f=g(t,'fetch'),a,r;if(typeof f!=='function')f=g(t=globalThis,'fetch');u=g(C,'baseUrl')+'/api/chat/'+u;\
 const o={method:'POST',headers:{'Content-Type':'application/json','X-Connection-ID':i},body:b};\
 if(n>=0){try{a=new AbortController}catch(_){}if(a)o.signal=a.signal}\
 if(typeof f!=='function')r=Promise.reject();else try{r=f.call(t,u,o)}catch(e){r=Promise.reject(e)}if(a)K(C).set(n,a);return r}\
@@ -28,8 +27,8 @@ const s=g(v,'status');K(C).delete(n);c(g(v,'ok')===true?0:typeof s==='number'&&s
 let L=[];\
 export function a(i,n){L.push({sessionId:i,lastSeq:n})}\
 export function j(k){const o={type:k,sessions:L};L=[];return JSON.stringify(o)}\
-export function k(u,i){const v=g(globalThis,'navigator'),f=g(v,'sendBeacon'),s=L;L=[];\
-if(typeof f!=='function')return;let t;try{t=new Blob([JSON.stringify({connectionId:i,sessions:s})],{type:'application/json'})}catch(_){return}\
+export function k(C,i){const v=g(globalThis,'navigator'),f=g(v,'sendBeacon'),s=L,u=g(C,'suspendUrl');L=[];\
+if(typeof f!=='function'||typeof u!=='string'||!u)return;let t;try{t=new Blob([JSON.stringify({connectionId:i,sessions:s})],{type:'application/json'})}catch(_){return}\
 try{f.call(v,u,t)}catch(_){}}\
 export function t(k){return{type:['_open','_close','_foreground'][k]}}\
 export function x(f,v){try{f.call(null,v)}catch(e){console.error('[sse-courier] listener threw',e)}}\
@@ -45,10 +44,23 @@ export function y(c){const a=[],G=globalThis,D=g(G,'document');\
 if(T(D))A(a,D,'visibilitychange',()=>{const s=g(D,'visibilityState');s==='visible'?c(0):s==='hidden'&&c(1)});\
 if(T(G)){A(a,G,'pageshow',e=>c(g(e,'persisted')===true?3:4));A(a,G,'pagehide',()=>c(2));A(a,G,'online',()=>c(5))}return a}\
 export function z(a){for(const[t,k,f]of a)R(t,k,f)}\
-export function s(u,C,w,m,r){const f=g(C,'createEventSource');let o;try{o=typeof f==='function'?f.call(void 0,u):new EventSource(u)}catch(_){return null}\
+export function s(C,w,m,r){const f=g(C,'createEventSource'),u=g(C,'baseUrl')+'/api/chat/events';let o;try{o=typeof f==='function'?f.call(void 0,u):new EventSource(u)}catch(_){return null}\
 if(o===null||typeof o!=='object')return null;A([],o,'welcome',w);S(o,'onmessage',m);S(o,'onerror',()=>r(g(o,'readyState')===2));return o}\
 export function h(o,w){o.close();R(o,'welcome',w);S(o,'onmessage',null);S(o,'onerror',null)}\
-export function v(t){console.warn('[sse-courier] '+t)}")]
+export function v(t){console.warn('[sse-courier] '+t)}\
+export function o(m){if(m===null||typeof m!=='object'||Array.isArray(m))throw Error('send: message must be a plain object');\
+const t=g(m,'type');if(typeof t!=='string')throw Error('send: message.type must be a string');return t}\
+export function e(m){let b,x;try{b=JSON.stringify(m)}catch(y){x=y}\
+if(typeof b!=='string')throw Error('send: message cannot be serialised to JSON: '+(g(x,'message')??''));return b}\
+const N=['a function','a string','a non-negative number','a positive number','a non-negative integer','a positive integer','a boolean','an array of endpoint names','an object'];\
+export function n(C){if(C===null||typeof C!=='object')throw Error('config must be an object with a baseUrl');\
+const E=(f,m)=>{throw Error('config.'+f+' must '+m)},u=g(C,'baseUrl');let B;\
+if(typeof u!=='string')E('baseUrl','be a string (\"\" for same-origin)');\
+if(/[?#]|\\/$/.test(u))E('baseUrl',\"not end with '/' nor contain '?' or '#'\");\
+return'fetch0createEventSource0onDelivery0suspendUrl1reconnectDelayMs2retryableEndpoints7maxPendingSends5maxStaleRetries5maxSendRetries4staleAfterMs3postTimeoutMs3backoff8backoff.initialMs3backoff.maxMs3orderedSends6maxEventBytes5'.match(/\\D+\\d/g).map(s=>{\
+const f=s.slice(0,-1),k=+s.slice(-1),v=f.startsWith('backoff.')?g(B,f.slice(8)):g(C,f),t=typeof v;if(v==null)return;\
+if(!(k<1?t==='function':k<2?t==='string':k<6?t==='number'&&(v>0||v===0&&!(k&1))&&v<=(k>3?4294967295:2147483647)&&(k<4||Number.isInteger(v)):k<7?t==='boolean':k<8?Array.isArray(v)&&[...v].every(x=>typeof x==='string'):t==='object'))E(f,'be '+N[k]);\
+if(k>7)B=v;return k<2?0:k<6?Math.ceil(v):k<7?+v:k<8?[...v]:0})}")]
 extern "C" {
     /// One crossing for an event: `event.data` read, checked to be a string of at most
     /// `max` UTF-16 units, `JSON.parse`d and checked to be a plain object, which is
@@ -65,7 +77,8 @@ extern "C" {
     pub fn seq_code() -> f64;
 
     /// `fetch.call(this, url, { method: 'POST', headers: { 'Content-Type':
-    /// 'application/json', 'X-Connection-ID': id }, body })` with `config.fetch` (read
+    /// 'application/json', 'X-Connection-ID': id }, body })`, the url being
+    /// `{config.baseUrl}/api/chat/{path}`, with `config.fetch` (read
     /// now) when it is a function, else `globalThis.fetch`, `this` being the object it
     /// was read from. When `post` is not negative (a POST timeout is configured), plus
     /// the `signal` of a new AbortController (when the platform has one), kept under
@@ -73,7 +86,7 @@ extern "C" {
     /// until the answer settles. A missing fetch or a synchronous
     /// throw become an already-rejected promise (a network error).
     #[wasm_bindgen(js_name = p)]
-    pub fn post(config: &JsValue, url: &str, id: &str, body: &JsValue, post: f64) -> JsValue;
+    pub fn post(config: &JsValue, path: &str, id: &str, body: &JsValue, post: f64) -> JsValue;
 
     /// Aborts the POST `post` of the connection whose config is `config` through its
     /// AbortController, if it has one still.
@@ -98,11 +111,12 @@ extern "C" {
     #[wasm_bindgen(js_name = j)]
     pub fn sessions_json(kind: &str) -> JsValue;
 
-    /// `navigator.sendBeacon(url, new Blob([JSON.stringify({ connectionId, sessions })],
-    /// { type: 'application/json' }))` of the sessions pushed so far (the list is
-    /// emptied), when `sendBeacon` exists; any throw is swallowed.
+    /// `navigator.sendBeacon(config.suspendUrl, new Blob([JSON.stringify({ connectionId,
+    /// sessions })], { type: 'application/json' }))` of the sessions pushed so far (the
+    /// list is emptied), when `sendBeacon` exists and `suspendUrl` is a non-empty
+    /// string; any throw is swallowed.
     #[wasm_bindgen(js_name = k)]
-    pub fn beacon(url: &str, connection_id: &str);
+    pub fn beacon(config: &JsValue, connection_id: &str);
 
     /// The `{ type }` notice `_open` (0), `_close` (1) or `_foreground` (2).
     #[wasm_bindgen(js_name = t)]
@@ -140,7 +154,7 @@ extern "C" {
     #[wasm_bindgen(js_name = z)]
     pub fn remove_listeners(list: &JsValue);
 
-    /// Opens `url` with `config.createEventSource` (read now, when it is a function) or
+    /// Opens `{config.baseUrl}/api/chat/events` with `config.createEventSource` (read now, when it is a function) or
     /// `new EventSource(url)` and puts
     /// the shell's handlers on it: `welcome` as a listener (`{ passive: true }`), every
     /// other event through the `onmessage` property, errors through `onerror` (which
@@ -148,7 +162,6 @@ extern "C" {
     /// when it could not be made (a throw, or a factory returning no object).
     #[wasm_bindgen(js_name = s)]
     pub fn open_stream(
-        url: &str,
         config: &JsValue,
         welcome: &JsValue,
         message: &JsValue,
@@ -160,6 +173,15 @@ extern "C" {
     #[wasm_bindgen(js_name = h)]
     pub fn close_stream(source: &JsValue, welcome: &JsValue);
 
+    /// Checks each field of the app's config alone (its type and range) and hands back
+    /// one entry per field of its table, in order: undefined when absent, else the
+    /// value as a number (milliseconds rounded up, a flag as 0/1, 0 for functions,
+    /// strings and `backoff`), or for `retryableEndpoints` a copy of the array (of
+    /// strings). Throws an `Error` naming the first bad field: `config.<field> must
+    /// be …` (or `config must be an object with a baseUrl`).
+    #[wasm_bindgen(js_name = n, catch)]
+    pub fn read_config(config: &JsValue) -> Result<JsValue, JsValue>;
+
     /// `console.warn("[sse-courier] " + text)`.
     #[wasm_bindgen(js_name = v)]
     pub fn warn(text: &str);
@@ -167,22 +189,21 @@ extern "C" {
     /// `obj[key]`, or `undefined` when `obj` is not an object or the getter throws.
     #[wasm_bindgen(js_name = g)]
     pub fn get(obj: &JsValue, key: &str) -> JsValue;
-}
 
-/// `obj[index]`, or `undefined` when `obj` is not an object or the getter throws.
-pub fn get_at(obj: &JsValue, index: f64) -> JsValue {
-    Reflect::get(obj, &JsValue::from_f64(index)).unwrap_or(JsValue::UNDEFINED)
-}
+    /// `obj[index]`, or `undefined` when `obj` is not an object or the getter throws.
+    #[wasm_bindgen(js_name = g)]
+    pub fn get_at(obj: &JsValue, index: u32) -> JsValue;
 
-/// `JSON.stringify(value)` as a JS string value (kept in JS: the body is never copied
-/// through Rust), or the JS error it threw.
-pub fn stringify(value: &JsValue) -> Result<JsValue, JsValue> {
-    let text = JSON::stringify(value)?;
-    if text.is_undefined() {
-        // Nothing to serialise (e.g. a `toJSON` returning undefined): no error message.
-        return Err(JsValue::UNDEFINED);
-    }
-    Ok(text.into())
+    /// The `type` of a message `send()` was given; throws an `Error` saying what is
+    /// wrong when the message is not a plain object or its `type` not a string.
+    #[wasm_bindgen(js_name = o, catch)]
+    pub fn message_type(message: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `JSON.stringify(message)`, a JS string (the body is never copied through
+    /// Rust); throws an `Error` naming JSON (with the cause's message) when it throws
+    /// or gives no string.
+    #[wasm_bindgen(js_name = e, catch)]
+    pub fn message_body(message: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 /// Milliseconds since the epoch, read at call time so fake timers (which fake `Date`)

@@ -154,14 +154,9 @@ pub fn dispatch(shell: &Shared, message: &JsValue) {
 }
 
 fn open_stream(shell: &Shared, id: StreamId) {
-    let (url, config) = {
-        let s = shell.borrow();
-        let mut url = s.options.base_url.clone();
-        url.push_str("/api/chat/events");
-        (url, s.config.clone())
-    };
+    let config = shell.borrow().config.clone();
     let weak = Rc::downgrade(shell);
-    let opened = Stream::open(&url, &config, move |signal| {
+    let opened = Stream::open(&config, move |signal| {
         if let Some(shell) = weak.upgrade() {
             super::inputs::on_stream_signal(&shell, id, signal);
         }
@@ -177,11 +172,8 @@ fn open_stream(shell: &Shared, id: StreamId) {
 }
 
 fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &str, body: Body) {
-    let (url, body, config, key) = {
+    let (body, config, key) = {
         let s = shell.borrow();
-        let mut url = s.options.base_url.clone();
-        url.push_str("/api/chat/");
-        url.push_str(endpoint.path());
         let body = match body {
             Body::Message(msg) => s
                 .outgoing
@@ -198,9 +190,9 @@ fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &st
         } else {
             -1.0
         };
-        (url, body, s.config.clone(), key)
+        (body, s.config.clone(), key)
     };
-    let answer = js::post(&config, &url, connection_id, &body, key);
+    let answer = js::post(&config, endpoint.path(), connection_id, &body, key);
     let weak = Rc::downgrade(shell);
     post::when_settled(&answer, &config, key, move |outcome| {
         if let Some(shell) = weak.upgrade() {
@@ -212,12 +204,9 @@ fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &st
 }
 
 fn send_beacon(shell: &Shared, connection_id: &str, sessions: &[SessionSeq]) {
-    let url = shell.borrow().options.suspend_url.clone();
-    if url.is_empty() {
-        return;
-    }
+    let config = shell.borrow().config.clone();
     push_sessions(sessions);
-    js::beacon(&url, connection_id);
+    js::beacon(&config, connection_id);
 }
 
 /// `{"type": kind, "sessions": [{"sessionId", "lastSeq"}]}`, keys in the existing

@@ -31,11 +31,10 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// Opens `url` with the injected factory (read from `config` at this moment) or
+    /// Opens `{config.baseUrl}/api/chat/events` with the injected factory (read from `config` at this moment) or
     /// `new EventSource(url)`, and routes its events to `on_signal`. `Err` when no
     /// source could be made (reported by the caller, naming createEventSource).
     pub fn open(
-        url: &str,
         config: &JsValue,
         on_signal: impl Fn(StreamSignal) + Clone + 'static,
     ) -> Result<Stream, ()> {
@@ -48,13 +47,7 @@ impl Stream {
                 closed: closed.is_truthy(),
             })
         });
-        let source = js::open_stream(
-            url,
-            config,
-            welcome.as_ref(),
-            message.as_ref(),
-            error.as_ref(),
-        );
+        let source = js::open_stream(config, welcome.as_ref(), message.as_ref(), error.as_ref());
         if source.is_null() {
             return Err(());
         }

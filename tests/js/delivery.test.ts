@@ -163,6 +163,20 @@ describe("post timeout", () => {
   });
 });
 
+describe("retryableEndpoints", () => {
+  it("makes the named endpoints retryable and only those", async () => {
+    const { conn, manual, reports } = setup({ retryableEndpoints: ["watch"] });
+    conn.send({ type: "watch", clientMsgId: "w" });
+    conn.send({ type: "send", clientMsgId: "s" });
+    manual.calls[0].resolve({ ok: false, status: 404 });
+    manual.calls[1].resolve({ ok: false, status: 404 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reports).toEqual([expect.objectContaining({ status: "failed", reason: "stale_connection", clientMsgId: "s" })]);
+    latest().welcome("conn-2");
+    expect(manual.endpoints()).toEqual(["watch", "send", "watch"]);
+  });
+});
+
 describe("de-duplication", () => {
   it("a replayed event not newer than the tracked seq is not dispatched twice", () => {
     const { listener } = setup();
@@ -197,6 +211,14 @@ describe("bad input", () => {
     [{ baseUrl: "", retryableEndpoints: ["suspend"] }, /retryableEndpoints/],
     [{ baseUrl: "", retryableEndpoints: ["nope"] }, /retryableEndpoints/],
     [{ baseUrl: "", staleAfterMs: 0 }, /staleAfterMs/],
+    [{ baseUrl: "", postTimeoutMs: 2 ** 31 }, /postTimeoutMs/],
+    [{ baseUrl: "", maxSendRetries: 1.5 }, /maxSendRetries/],
+    [{ baseUrl: "", orderedSends: 1 }, /orderedSends/],
+    [{ baseUrl: "", retryableEndpoints: [1] }, /retryableEndpoints/],
+    [{ baseUrl: "", retryableEndpoints: "send" }, /retryableEndpoints/],
+    [{ baseUrl: "", backoff: 5 }, /config\.backoff must be an object/],
+    [{ baseUrl: "", backoff: { initialMs: -1 } }, /backoff\.initialMs/],
+    [{ baseUrl: "", backoff: { initialMs: 40_000 } }, /config\.backoff\.maxMs/],
   ])("config %j is refused naming the field", (config, field) => {
     expect(() => new Connection(config as never)).toThrow(field);
   });
