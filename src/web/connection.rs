@@ -1,16 +1,15 @@
 //! `Connection`, the class JS imports: a drop-in for the existing `SseConnection`.
 //! It holds the shell and forwards; no delivery logic lives here.
 
-use alloc::rc::Rc;
+use alloc::rc::{Rc, Weak};
 
-use js_sys::{Array, Function, Object};
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 use super::config;
-use super::inputs::on_page_signal;
+use super::inputs::on_input;
 use super::js;
-use super::lifecycle::Lifecycle;
-use super::shell::{pump, Outgoing, Shared, Shell, ShellCell};
+use super::shell::{pump, Inbox, Outgoing, Shared, Shell, ShellCell};
 use crate::core::{Endpoint, Machine, SendOutcome};
 
 #[wasm_bindgen]
@@ -26,33 +25,38 @@ impl Connection {
         #[wasm_bindgen(unchecked_param_type = "ConnectionConfig")] config: JsValue,
     ) -> Result<Connection, JsValue> {
         let (core_config, options) = config::read(&config)?;
-        // A copy, like the existing client's `{ ...defaults, ...config }`: the app may
-        // replace `connection.config.fetch` later and the next POST uses it.
-        let live = Object::assign(&Object::new(), config.unchecked_ref());
         let seed = (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64;
-        let shell = Shell::new(Machine::new(core_config, seed), options, live);
-        Ok(Connection {
-            shell: Rc::new(ShellCell::new(shell)),
-        })
+        let shell = Rc::new_cyclic(|weak: &Weak<ShellCell>| {
+            let weak = weak.clone();
+            let inbox = Inbox::new(move |kind, id, value| {
+                if let Some(shell) = weak.upgrade() {
+                    on_input(&shell, kind, id, value);
+                }
+            });
+            // The state copies the config, like the existing client's `{ ...defaults,
+            // ...config }`: the app may replace `connection.config.fetch` later and the
+            // next POST uses it.
+            let state = js::new_state(&config, inbox.as_ref());
+            ShellCell::new(Shell::new(
+                Machine::new(core_config, seed),
+                options,
+                state,
+                inbox,
+            ))
+        });
+        Ok(Connection { shell })
     }
 
     /// The config this connection reads `fetch`, `createEventSource` and `onDelivery` from.
     #[wasm_bindgen(getter, unchecked_return_type = "ConnectionConfig")]
     pub fn config(&self) -> JsValue {
-        self.shell.borrow().config.clone().into()
+        self.shell.borrow().state.config()
     }
 
     /// Opens the stream and starts listening to page lifecycle events.
     pub fn connect(&self) {
-        if self.shell.borrow().lifecycle.is_none() {
-            let weak = Rc::downgrade(&self.shell);
-            let lifecycle = Lifecycle::listen(move |signal| {
-                if let Some(shell) = weak.upgrade() {
-                    on_page_signal(&shell, signal);
-                }
-            });
-            self.shell.borrow_mut().lifecycle = Some(lifecycle);
-        }
+        let state = self.shell.borrow().state();
+        js::listen_lifecycle(&state);
         self.shell.borrow_mut().core.connect(js::now());
         pump(&self.shell);
     }
@@ -60,8 +64,8 @@ impl Connection {
     /// Closes the stream, cancels any reconnect and removes every listener. Queued
     /// sends are kept for a later `connect()`.
     pub fn disconnect(&self) {
-        let lifecycle = self.shell.borrow_mut().lifecycle.take();
-        drop(lifecycle);
+        let state = self.shell.borrow().state();
+        js::unlisten_lifecycle(&state);
         self.shell.borrow_mut().core.disconnect(js::now());
         pump(&self.shell);
     }
@@ -146,11 +150,10 @@ impl Connection {
     /// conversion costs more code).
     #[wasm_bindgen(js_name = getTrackedSessions, unchecked_return_type = "string[]")]
     pub fn get_tracked_sessions(&self) -> Array {
-        let list = Array::new();
         for id in self.shell.borrow().core.tracked_sessions() {
-            list.push(&JsValue::from_str(id));
+            js::push_session(id, 0.0);
         }
-        list
+        js::session_ids().unchecked_into()
     }
 
     /// Drops every queued send (each reported `dropped`, reason `cleared`).

@@ -1,19 +1,29 @@
-//! Turns what the browser reports (stream events, page lifecycle) into core inputs.
-//! Parsing happens here, in JS, so event bodies are never copied through Rust.
+//! Turns what the browser reports (stream events, POST answers, page lifecycle, the
+//! timer), all arriving through the shell's one inbox, into core inputs. Parsing
+//! happens in JS, so event bodies are never copied through Rust.
 
 use wasm_bindgen::JsValue;
 
 use super::js::{self, read_event, seq_code};
-use super::lifecycle::PageSignal;
-use super::shell::{dispatch, pump, Shared};
-use super::stream::StreamSignal;
-use crate::core::{EventVerdict, StreamId};
+use super::shell::{dispatch, on_timer, pump, Shared};
+use crate::core::{EventVerdict, PostId, PostOutcome, StreamId};
 
-pub fn on_stream_signal(shell: &Shared, stream: StreamId, signal: StreamSignal) {
-    match signal {
-        StreamSignal::Welcome(event) => {
-            let now = js::now();
-            let id = parse_event(shell, &event)
+// The inbox kinds, as `helper.js` sends them.
+const WELCOME: u32 = 0;
+const MESSAGE: u32 = 1;
+const STREAM_ERROR: u32 = 2;
+const POST_ANSWER: u32 = 3;
+const PAGE: u32 = 4;
+
+/// One report from the platform: `id` is the stream's, the POST's or the lifecycle
+/// code (0 for the timer); `value` the event, the error's closed flag (1 when
+/// readyState is CLOSED) or the POST's outcome code.
+pub fn on_input(shell: &Shared, kind: u32, id: f64, value: JsValue) {
+    let now = js::now();
+    let stream = StreamId(id as u32);
+    match kind {
+        WELCOME => {
+            let id = parse_event(shell, &value)
                 .map(|obj| js::get(&obj, "connectionId"))
                 .and_then(|id| id.as_string());
             let mut s = shell.borrow_mut();
@@ -22,11 +32,27 @@ pub fn on_stream_signal(shell: &Shared, stream: StreamId, signal: StreamSignal) 
                 None => s.core.on_malformed_event(now, stream),
             }
         }
-        StreamSignal::Message(event) => on_message(shell, stream, &event),
-        StreamSignal::Error { closed } => {
-            let now = js::now();
+        MESSAGE => on_message(shell, stream, &value),
+        STREAM_ERROR => {
+            let closed = value.as_f64() == Some(1.0);
             shell.borrow_mut().core.on_stream_error(now, stream, closed)
         }
+        POST_ANSWER => {
+            let code = value.as_f64().unwrap_or(-1.0);
+            let outcome = if code == 0.0 {
+                PostOutcome::Accepted
+            } else if code >= 1.0 {
+                PostOutcome::Status(code as u16)
+            } else {
+                PostOutcome::NetworkError
+            };
+            shell
+                .borrow_mut()
+                .core
+                .on_post_answer(now, PostId(id as u32), outcome);
+        }
+        PAGE => on_page(shell, now, id as u32),
+        _ => on_timer(shell),
     }
     pump(shell);
 }
@@ -75,17 +101,15 @@ fn parse_event(shell: &Shared, event: &JsValue) -> Option<JsValue> {
     (!value.is_null()).then_some(value)
 }
 
-pub fn on_page_signal(shell: &Shared, signal: PageSignal) {
-    let now = js::now();
-    {
-        let mut s = shell.borrow_mut();
-        match signal {
-            PageSignal::Visible => s.core.on_visibility(now, true),
-            PageSignal::Hidden => s.core.on_visibility(now, false),
-            PageSignal::PageHide => s.core.on_page_hide(now),
-            PageSignal::PageShow { persisted } => s.core.on_page_show(now, persisted),
-            PageSignal::Online => s.core.on_online(now),
-        }
+/// A page lifecycle code: 0 visible, 1 hidden, 2 pagehide, 3 pageshow from the
+/// bfcache, 4 another pageshow, 5 online.
+fn on_page(shell: &Shared, now: u64, code: u32) {
+    let mut s = shell.borrow_mut();
+    match code {
+        0 => s.core.on_visibility(now, true),
+        1 => s.core.on_visibility(now, false),
+        2 => s.core.on_page_hide(now),
+        3 | 4 => s.core.on_page_show(now, code == 3),
+        _ => s.core.on_online(now),
     }
-    pump(shell);
 }

@@ -2,16 +2,12 @@
 //! into core inputs and carries out the core's actions. It owns the JS objects and
 //! holds no delivery logic.
 
-mod callbacks;
 mod config;
 mod connection;
 mod inputs;
 mod js;
-mod lifecycle;
-mod post;
 mod report;
 mod shell;
-mod stream;
 mod types;
 
 pub use connection::Connection;

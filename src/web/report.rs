@@ -9,10 +9,10 @@ pub fn deliver(shell: &Shared, msg: MsgId, fate: Fate) {
     let Some(outgoing) = take_outgoing(shell, msg) else {
         return;
     };
-    let config = shell.borrow().config.clone();
+    let state = shell.borrow().state();
     let (code, http_status) = describe(fate);
     js::report(
-        &config,
+        &state,
         code,
         http_status,
         outgoing.endpoint.path(),

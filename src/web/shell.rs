@@ -6,21 +6,17 @@
 //! `Connection` synchronously; each action is popped under a short borrow and carried
 //! out after it is released, so nested calls just pump the same action queue.
 
-use alloc::rc::{Rc, Weak};
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Ref, RefCell, RefMut};
 
-use js_sys::{Function, Object};
-use wasm_bindgen::JsValue;
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
 
-use super::callbacks::Timeout;
 use super::config::ShellOptions;
-use super::js;
-use super::lifecycle::Lifecycle;
-use super::post;
+use super::js::{self, State};
 use super::report;
-use super::stream::Stream;
 use crate::core::{Action, Body, Endpoint, Machine, MsgId, Notice, PostId, SessionSeq, StreamId};
 
 /// A message the app sent that has no fate yet: the object (handed back in its
@@ -32,22 +28,35 @@ pub struct Outgoing {
     pub endpoint: Endpoint,
 }
 
+/// The shell's one closure: everything the platform reports (stream events, POST
+/// answers, page lifecycle, the timer) reaches it as `(kind, id, value)`. `Fn`, not
+/// `FnMut`, so that a nested report (an app listener disconnecting, whose fake
+/// EventSource errors on `close()`) may re-enter it.
+pub type Inbox = Closure<dyn Fn(u32, f64, JsValue)>;
+
 pub struct Shell {
     pub core: Machine,
     pub options: ShellOptions,
-    /// The live config object (`connection.config`): `fetch`, `createEventSource` and
-    /// `onDelivery` are read from it at each use, as the existing client does.
-    pub config: Object,
+    /// The JS side of this connection (streams, AbortControllers, the host timer, the
+    /// lifecycle listeners), and the live config (`connection.config`) in it.
+    pub state: State,
     pub listener: Option<Function>,
     /// Messages without a fate yet, unordered (a few hundred at most: the queue is
     /// bounded), searched linearly: a map costs kilobytes of wasm.
     pub outgoing: Vec<Outgoing>,
-    pub lifecycle: Option<Lifecycle>,
     /// The `sessionId` of the last event with a seq, as its JS string and its Rust copy:
     /// events come in runs of one session, so the id is copied into Rust once a run.
     pub last_session: (JsValue, String),
-    streams: Vec<(StreamId, Stream)>,
-    timer: Option<(u64, Timeout)>,
+    /// The deadline the host timer is armed at, if any.
+    timer: Option<u64>,
+    _inbox: Inbox,
+}
+
+impl Drop for Shell {
+    fn drop(&mut self) {
+        // Before the inbox is freed (fields drop after this): nothing may call it.
+        js::retire(&self.state);
+    }
 }
 
 pub type Shared = Rc<ShellCell>;
@@ -79,18 +88,23 @@ fn conflict() -> ! {
 }
 
 impl Shell {
-    pub fn new(core: Machine, options: ShellOptions, config: Object) -> Shell {
+    pub fn new(core: Machine, options: ShellOptions, state: State, inbox: Inbox) -> Shell {
         Shell {
             core,
             options,
-            config,
+            state,
             listener: None,
             outgoing: Vec::new(),
-            lifecycle: None,
             last_session: (JsValue::UNDEFINED, String::new()),
-            streams: Vec::new(),
             timer: None,
+            _inbox: inbox,
         }
+    }
+
+    /// The JS state, to hand to the helper once the borrow is released.
+    pub fn state(&self) -> State {
+        // An imported type's `clone` is `JsValue`'s; the value is this same state.
+        self.state.clone().unchecked_into()
     }
 }
 
@@ -110,12 +124,8 @@ fn perform(shell: &Shared, action: Action) {
     match action {
         Action::OpenStream(id) => open_stream(shell, id),
         Action::CloseStream(id) => {
-            let closed = {
-                let mut s = shell.borrow_mut();
-                let index = s.streams.iter().position(|(sid, _)| *sid == id);
-                index.map(|i| s.streams.swap_remove(i))
-            };
-            drop(closed);
+            let state = shell.borrow().state();
+            js::close_stream(&state, id.0);
         }
         Action::Post {
             id,
@@ -124,8 +134,8 @@ fn perform(shell: &Shared, action: Action) {
             body,
         } => start_post(shell, id, endpoint, &connection_id, body),
         Action::AbortPost(id) => {
-            let config = shell.borrow().config.clone();
-            js::abort(&config, f64::from(id.0));
+            let state = shell.borrow().state();
+            js::abort(&state, id.0);
         }
         Action::Beacon {
             connection_id,
@@ -154,25 +164,16 @@ pub fn dispatch(shell: &Shared, message: &JsValue) {
 }
 
 fn open_stream(shell: &Shared, id: StreamId) {
-    let config = shell.borrow().config.clone();
-    let weak = Rc::downgrade(shell);
-    let opened = Stream::open(&config, move |signal| {
-        if let Some(shell) = weak.upgrade() {
-            super::inputs::on_stream_signal(&shell, id, signal);
-        }
-    });
-    match opened {
-        Ok(stream) => shell.borrow_mut().streams.push((id, stream)),
-        Err(_) => {
-            js::warn("could not open an EventSource (pass config.createEventSource)");
-            let now = js::now();
-            shell.borrow_mut().core.on_stream_error(now, id, true);
-        }
+    let state = shell.borrow().state();
+    if !js::open_stream(&state, id.0) {
+        js::warn("could not open an EventSource (pass config.createEventSource)");
+        let now = js::now();
+        shell.borrow_mut().core.on_stream_error(now, id, true);
     }
 }
 
 fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &str, body: Body) {
-    let (body, config, key) = {
+    let (body, state, signal) = {
         let s = shell.borrow();
         let body = match body {
             Body::Message(msg) => s
@@ -184,29 +185,15 @@ fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &st
             Body::Reconnect(sessions) => sessions_json("reconnect", &sessions),
             Body::Suspend(sessions) => sessions_json("session_suspend", &sessions),
         };
-        // The POST's id keys its AbortController, made only with a POST timeout.
-        let key = if s.options.post_timeout {
-            f64::from(id.0)
-        } else {
-            -1.0
-        };
-        (body, s.config.clone(), key)
+        (body, s.state(), s.options.post_timeout)
     };
-    let answer = js::post(&config, endpoint.path(), connection_id, &body, key);
-    let weak = Rc::downgrade(shell);
-    post::when_settled(&answer, &config, key, move |outcome| {
-        if let Some(shell) = weak.upgrade() {
-            let now = js::now();
-            shell.borrow_mut().core.on_post_answer(now, id, outcome);
-            pump(&shell);
-        }
-    });
+    js::post(&state, endpoint.path(), connection_id, &body, id.0, signal);
 }
 
 fn send_beacon(shell: &Shared, connection_id: &str, sessions: &[SessionSeq]) {
-    let config = shell.borrow().config.clone();
+    let state = shell.borrow().state();
     push_sessions(sessions);
-    js::beacon(&config, connection_id);
+    js::beacon(&state, connection_id);
 }
 
 /// `{"type": kind, "sessions": [{"sessionId", "lastSeq"}]}`, keys in the existing
@@ -222,34 +209,35 @@ fn push_sessions(sessions: &[SessionSeq]) {
     }
 }
 
-/// Keeps exactly one host timer, armed at the core's earliest deadline. The
-/// `setTimeout` is looked up on `globalThis` when armed, so fake timers see it.
+/// Keeps the one host timer armed at the core's earliest deadline (the helper looks
+/// `setTimeout` up on `globalThis` when it arms it, so fake timers see it).
 fn arm_timer(shell: &Shared) {
-    let (deadline, stale) = {
-        let s = shell.borrow();
+    let (deadline, state) = {
+        let mut s = shell.borrow_mut();
         let deadline = s.core.poll_timeout();
-        let armed = s.timer.as_ref().map(|(at, _)| *at);
-        (deadline, armed != deadline)
+        if s.timer == deadline {
+            return;
+        }
+        s.timer = deadline;
+        (deadline, s.state())
     };
-    if !stale {
-        return;
-    }
-    let previous = shell.borrow_mut().timer.take();
-    drop(previous);
-    if let Some(deadline) = deadline {
-        let delay = deadline.saturating_sub(js::now()).min(i32::MAX as u64) as u32;
-        let weak: Weak<ShellCell> = Rc::downgrade(shell);
-        let timeout = Timeout::new(delay, move |_| {
-            if let Some(shell) = weak.upgrade() {
-                let fired = shell.borrow_mut().timer.take();
-                let now = js::now().max(deadline);
-                shell.borrow_mut().core.on_timeout(now);
-                pump(&shell);
-                drop(fired);
-            }
-        });
-        shell.borrow_mut().timer = Some((deadline, timeout));
-    }
+    let delay = match deadline {
+        Some(at) => at.saturating_sub(js::now()).min(i32::MAX as u64) as f64,
+        None => -1.0,
+    };
+    js::arm_timer(&state, delay);
+}
+
+/// The host timer fired: the core's deadline (or a later one) has come.
+pub fn on_timer(shell: &Shared) {
+    let now = {
+        let mut s = shell.borrow_mut();
+        let Some(deadline) = s.timer.take() else {
+            return;
+        };
+        js::now().max(deadline)
+    };
+    shell.borrow_mut().core.on_timeout(now);
 }
 
 /// Forgets the body of a message whose fate is known.
