@@ -3,7 +3,6 @@
 
 use alloc::rc::{Rc, Weak};
 
-use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 use super::config;
@@ -25,7 +24,7 @@ impl Connection {
         #[wasm_bindgen(unchecked_param_type = "ConnectionConfig")] config: JsValue,
     ) -> Result<Connection, JsValue> {
         let (core_config, options) = config::read(&config)?;
-        let seed = (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64;
+        let seed = (js::random() * 9_007_199_254_740_991.0) as u64;
         let shell = Rc::new_cyclic(|weak: &Weak<ShellCell>| {
             let weak = weak.clone();
             let inbox = Inbox::new(move |kind, id, value| {
@@ -108,7 +107,7 @@ impl Connection {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ConnectionListener | null")] listener: JsValue,
     ) {
-        self.shell.borrow_mut().listener = listener.dyn_into::<Function>().ok();
+        self.shell.borrow_mut().listener = listener.is_function().then_some(listener);
     }
 
     #[wasm_bindgen(js_name = isConnected)]
@@ -149,11 +148,11 @@ impl Connection {
     /// The tracked session ids (a JS array built here: wasm-bindgen's `Vec<String>`
     /// conversion costs more code).
     #[wasm_bindgen(js_name = getTrackedSessions, unchecked_return_type = "string[]")]
-    pub fn get_tracked_sessions(&self) -> Array {
+    pub fn get_tracked_sessions(&self) -> JsValue {
         for id in self.shell.borrow().core.tracked_sessions() {
             js::push_session(id, 0.0);
         }
-        js::session_ids().unchecked_into()
+        js::session_ids()
     }
 
     /// Drops every queued send (each reported `dropped`, reason `cleared`).

@@ -4,6 +4,18 @@
 
 use wasm_bindgen::prelude::*;
 
+// The two platform functions the shell calls directly (declared here rather than
+// through js-sys: the crate's JSPI task machinery would ride along into the wasm).
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    fn date_now() -> f64;
+
+    /// `Math.random()`: the seed of the core's backoff jitter.
+    #[wasm_bindgen(js_namespace = Math)]
+    pub fn random() -> f64;
+}
+
 /// The JS half of the shell (`helper.js`): what is cheaper done in JS than through one
 /// import per property (event parsing, the POST and its answer, reports, notices and
 /// bodies, stream, timer and lifecycle wiring, input checks). Its per-connection state
@@ -171,7 +183,7 @@ extern "C" {
 /// Milliseconds since the epoch, read at call time so fake timers (which fake `Date`)
 /// drive the core's clock.
 pub fn now() -> u64 {
-    let ms = js_sys::Date::now();
+    let ms = date_now();
     if ms > 0.0 {
         ms as u64
     } else {

@@ -11,7 +11,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Ref, RefCell, RefMut};
 
-use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use super::config::ShellOptions;
@@ -40,7 +39,7 @@ pub struct Shell {
     /// The JS side of this connection (streams, AbortControllers, the host timer, the
     /// lifecycle listeners), and the live config (`connection.config`) in it.
     pub state: State,
-    pub listener: Option<Function>,
+    pub listener: Option<JsValue>,
     /// Messages without a fate yet, unordered (a few hundred at most: the queue is
     /// bounded), searched linearly: a map costs kilobytes of wasm.
     pub outgoing: Vec<Outgoing>,
