@@ -51,15 +51,15 @@ export function r(event, max, lastSession) {
   try {
     data = event.data;
   } catch (_) {
-    return null;
+    return;
   }
-  if (typeof data !== "string" || data.length > max) return null;
+  if (typeof data !== "string" || data.length > max) return;
   try {
     value = JSON.parse(data);
   } catch (_) {
-    return null;
+    return;
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return;
   const session = value.sessionId, seq = value.seq;
   seqCode =
     typeof session === "string" && Number.isSafeInteger(seq) && seq >= 0

@@ -63,7 +63,7 @@ fn on_message(shell: &Shared, stream: StreamId, event: &JsValue) {
         (s.options.max_event_bytes, s.last_session.0.clone())
     };
     let parsed = read_event(event, max, &last);
-    if parsed.is_null() {
+    if parsed.is_undefined() {
         let now = js::now();
         shell.borrow_mut().core.on_malformed_event(now, stream);
         return;
@@ -98,7 +98,7 @@ fn on_message(shell: &Shared, stream: StreamId, event: &JsValue) {
 fn parse_event(shell: &Shared, event: &JsValue) -> Option<JsValue> {
     let max = shell.borrow().options.max_event_bytes;
     let value = read_event(event, max, &JsValue::UNDEFINED);
-    (!value.is_null()).then_some(value)
+    (!value.is_undefined()).then_some(value)
 }
 
 /// A page lifecycle code: 0 visible, 1 hidden, 2 pagehide, 3 pageshow from the

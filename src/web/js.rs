@@ -44,7 +44,7 @@ extern "C" {
 
     /// One crossing for an event: `event.data` read, checked to be a string of at most
     /// `max` UTF-16 units, `JSON.parse`d and checked to be a plain object, which is
-    /// returned (or null when any step fails). It also notes the event's seq code for
+    /// returned (or undefined when any step fails). It also notes the event's seq code for
     /// [`seq_code`], comparing `sessionId` with `last` (the JS string of the session
     /// the shell saw last) so a run of one session's events never copies the id.
     #[wasm_bindgen(js_name = r)]
