@@ -1,6 +1,17 @@
 //! The browser shell: turns `EventSource`, `fetch`, timers and page lifecycle events
 //! into core inputs and carries out the core's actions. It owns the JS objects and
 //! holds no delivery logic.
+//!
+//! It has two halves. The Rust half (`shell`, `inputs`, `report`, `config`,
+//! `connection`) decides what to do with each input and action. The JS half
+//! (`helper.js`, declared in `js`) is what touches the platform objects: it opens and
+//! closes EventSources, makes POSTs, arms the one host timer, adds and removes the
+//! lifecycle listeners, builds the notices and reports, and checks the app's input.
+//! Each connection's platform objects live in one JS state object that the Rust shell
+//! owns; everything the platform reports comes back through one closure, the inbox.
+//! The split is for size: from Rust each property read or call is a wasm import with
+//! its own glue, where one helper call does the same work in far fewer bytes (each
+//! step and its figures are in the commit history).
 
 mod config;
 mod connection;
