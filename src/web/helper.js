@@ -35,10 +35,10 @@ export function u(config, inbox) {
 
 /** The connection is gone: nothing may reach its inbox again. */
 export function f(S) {
+  S.f = null;
   for (const id of [...S.s.keys()]) h(S, id);
   m(S, -1);
   z(S);
-  S.f = null;
 }
 
 // ---- events ----------------------------------------------------------------------

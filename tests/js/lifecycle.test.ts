@@ -144,3 +144,68 @@ describe("cleanup", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+// Everything the platform reports reaches the package through one callback; these pin
+// down that it may be re-entered and torn down from inside itself.
+describe("re-entrancy", () => {
+  class ErrorOnClose extends FakeEventSource {
+    override close(): void {
+      super.close();
+      this.onerror?.();
+    }
+  }
+
+  function withSource(make: (url: string) => FakeEventSource) {
+    const listener = vi.fn();
+    const conn = track(
+      makeConnection({ createEventSource: (url: string) => make(url) as unknown as EventSource }),
+    );
+    conn.onMessage(listener);
+    conn.connect();
+    latest().welcome("conn-1");
+    return { conn, listener };
+  }
+
+  it("a listener may disconnect while an event is dispatched, even when close() reports an error", () => {
+    const { conn, listener } = withSource((url) => new ErrorOnClose(url));
+    listener.mockImplementation((msg: { type: string }) => {
+      if (msg.type === "block_delta") conn.disconnect();
+    });
+    const es = latest();
+    expect(() => es.emit("block_delta", { type: "block_delta", sessionId: "s", seq: 1 })).not.toThrow();
+    expect(es.readyState).toBe(2);
+    expect(conn.isConnected()).toBe(false);
+    expect(conn.send({ type: "send" })).toBe(false);
+    // The error close() reported belongs to a stream already let go: no _close, no
+    // reconnect.
+    expect(listener.mock.calls.map(([m]) => m.type)).toEqual(["_open", "block_delta"]);
+    expect(FakeEventSource.all).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("a listener may free the connection while an event is dispatched", async () => {
+    const { conn, listener } = withSource((url) => new ErrorOnClose(url));
+    listener.mockImplementation((msg: { type: string }) => {
+      if (msg.type === "block_delta") conn.free();
+    });
+    const es = latest();
+    expect(() => es.emit("block_delta", { type: "block_delta", sessionId: "s", seq: 1 })).not.toThrow();
+    expect(es.readyState).toBe(2);
+    expect(es.onmessage).toBeNull();
+    expect(doc.count() + win.count()).toBe(0);
+    await vi.runAllTimersAsync();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("a listener may send from inside _open: the POST is made at once", () => {
+    const fetch = okFetch();
+    const conn = track(makeConnection({ fetch }));
+    conn.onMessage((msg: { type: string }) => {
+      if (msg.type === "_open") conn.send({ type: "send", clientMsgId: "from-open" });
+    });
+    conn.connect();
+    latest().welcome("conn-1");
+    expect(fetch).toHaveBeenCalledTimes(1);
+    expect(JSON.parse(fetch.mock.calls[0][1].body).clientMsgId).toBe("from-open");
+  });
+});
