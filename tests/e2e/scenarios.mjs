@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { prng, scenario } from "./lib/demo.mjs";
 import { freePort, waitFor } from "./lib/processes.mjs";
+import { webTargetScenario } from "./lib/web-target.mjs";
 import { openBrowser } from "./lib/webdriver.mjs";
 
 const SCENARIO_TIMEOUT_MS = 120000;
@@ -66,6 +67,86 @@ export function defineSuite(browser) {
         });
         assert.deepEqual((await server.accepted(page.sessionId)).accepted, [id, again]);
         assert.equal((await page.snapshot()).reportedTwice, 0);
+      }),
+    );
+
+    test("web target without a bundler: pkg/web as native ES modules, init() finds its wasm beside the glue (application/wasm, streaming compile; the fallback for a wrong type too), the stale-connection send is delivered and accepted exactly once", { timeout: SCENARIO_TIMEOUT_MS }, () =>
+      webTargetScenario(session, async (page, server, staged) => {
+        // What the server answers matters to the browser: module scripts (the glue and
+        // its snippets, if the build has any) need a JavaScript type, streaming
+        // compilation needs application/wasm.
+        assert.ok(staged.files.includes("pkg/sse_courier.js") && staged.files.includes("pkg/sse_courier_bg.wasm"), `${staged.files}`);
+        for (const path of staged.files) {
+          const type = (await fetch(`${server.url}/${path}`, { method: "HEAD" })).headers.get("content-type");
+          if (path.endsWith(".wasm")) assert.equal(type, "application/wasm", path);
+          else assert.match(type, /^text\/javascript\b/, path);
+        }
+
+        // `import init, { Connection, version } from "./pkg/sse_courier.js"; await init();`
+        const loaded = await page.open();
+        assert.deepEqual(loaded.errors, []);
+        assert.equal(loaded.version, staged.version, "version() is the built package's");
+        assert.deepEqual(
+          loaded.wasmFetches,
+          [`${server.url}/pkg/sse_courier_bg.wasm`],
+          "init() fetched the wasm beside the glue (new URL('sse_courier_bg.wasm', import.meta.url))",
+        );
+        assert.deepEqual(
+          loaded.streaming.map((c) => [c.contentType, c.outcome]),
+          [["application/wasm", "ok"]],
+          "compiled once by WebAssembly.instantiateStreaming",
+        );
+        assert.deepEqual(loaded.warnings, [], "no MIME-type fallback warning");
+
+        // The seed scenario: connected and idle, the server forgets the connection;
+        // its stream stays open and silent, so the page still looks connected.
+        const { connectionId } = await page.waitConnected();
+        assert.equal((await server.control("forget", { connectionId })).forgotten, 1);
+        assert.equal((await page.state()).connected, true);
+
+        const sessionId = `web-target-${session.browser}`;
+        const clientMsgId = `web-target-${session.browser}-1`;
+        assert.equal(await page.send({ type: "send", sessionId, prompt: "hello from the web build", clientMsgId }), true);
+        // Settled: reported, nothing queued or in flight, connected, the agent's reply
+        // done; no later report can come.
+        const end = await waitFor("the message to be reported and the connection to settle", async () => {
+          const s = await page.state();
+          const replied = s.events.some((e) => e.type === "message_done" && e.clientMsgId === clientMsgId);
+          return s.reports.length > 0 && s.pending === 0 && s.inFlight === 0 && s.connected && replied ? s : false;
+        });
+        assert.deepEqual(
+          end.reports,
+          [{ clientMsgId, status: "delivered", reason: null, httpStatus: null, endpoint: "send" }],
+          "reported delivered, exactly once",
+        );
+        assert.equal(
+          end.events.filter((e) => e.type === "user_message" && e.clientMsgId === clientMsgId).length,
+          1,
+          "the server's echo reached onMessage once",
+        );
+        assert.deepEqual((await server.accepted(sessionId)).accepted, [clientMsgId], "accepted exactly once");
+        const sends = (await server.log()).posts.filter((p) => p.endpoint === "send");
+        assert.deepEqual(
+          sends.map((p) => [p.status, p.connectionId]),
+          [[404, connectionId], [200, end.connectionId]],
+          "one POST met the stale connection (404), the retry on a fresh one was accepted",
+        );
+        assert.notEqual(end.connectionId, connectionId);
+        assert.deepEqual(end.errors, []);
+
+        // A server sending the wasm with another type: instantiateStreaming refuses
+        // it and the glue's fallback (arrayBuffer + instantiate) must still work.
+        const fallback = await page.open({ mime: "application/octet-stream" });
+        assert.deepEqual(fallback.errors, []);
+        assert.equal(fallback.streaming.length, 1);
+        assert.equal(fallback.streaming[0].contentType, "application/octet-stream");
+        assert.notEqual(fallback.streaming[0].outcome, "ok", "instantiateStreaming refused the wrong type");
+        assert.ok(
+          fallback.warnings.some((w) => w.includes("application/wasm") && w.includes("Falling back")),
+          `the glue warned and fell back: ${JSON.stringify(fallback.warnings)}`,
+        );
+        assert.equal(fallback.version, staged.version);
+        await page.waitConnected("the fallback-compiled build to connect");
       }),
     );
 

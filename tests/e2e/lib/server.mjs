@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { start, waitFor } from "./processes.mjs";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
-const BINARY = join(ROOT, "target", "debug", "sse-courier-server");
+export const BINARY = join(ROOT, "target", "debug", "sse-courier-server");
 
 /** Flags the demo is served with by scripts/demo, minus the slow agent. */
 export const DEMO_FLAGS = ["--sse-retry-ms", "500", "--heartbeat-ms", "2000"];
