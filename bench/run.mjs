@@ -11,14 +11,15 @@
 //   node bench/run.mjs                  everything
 //   BENCH_BROWSERS=firefox node ...     one browser
 //   BENCH_REPS=3 node ...               fewer runs
+//   BENCH_INBOUND_EVENTS=50000 ...      events per inbound run (default 100,000)
 //   BENCH_MEMORY_MESSAGES=20000 ...     more messages in the memory run
-//   BENCH_ONLY=memory node ...          some benchmarks only (inbound, outbound,
-//                                       recovery, deadStream, memory); writes nothing
+//   BENCH_ONLY=memory node ...          some benchmarks only (inbound, inboundDispatch,
+//                                       outbound, recovery, deadStream, memory); writes nothing
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, totalmem } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { waitFor } from "../tests/e2e/lib/processes.mjs";
 import { launchServer } from "../tests/e2e/lib/server.mjs";
 import { openBrowser } from "../tests/e2e/lib/webdriver.mjs";
@@ -36,7 +37,12 @@ const only = (name) => !ONLY || ONLY.includes(name);
 const PLAN = {
   reps: REPS,
   server: ["--no-agent", "--heartbeat-ms", "250", "--sse-retry-ms", "500"],
-  inbound: { count: 10000, bytes: 100 },
+  // count: events per timed run, emitted in back-to-back calls of `batch` (the server's
+  // cap per call); each variant first runs once untimed with `warmup` events.
+  inbound: { count: Number(process.env.BENCH_INBOUND_EVENTS ?? 100000), batch: 10000, ahead: Number(process.env.BENCH_INBOUND_AHEAD ?? 20000), bytes: 100, warmup: 10000 },
+  // The listener alone: `count` prebuilt `message` events dispatched on the stream's
+  // EventSource (no network), after one untimed run of `warmup` events per variant.
+  inboundDispatch: { count: Number(process.env.BENCH_INBOUND_EVENTS ?? 100000), bytes: 100, warmup: 10000 },
   outboundOrdered: { count: 200 },
   outboundConcurrent: { count: 500 },
   deadStream: { staleAfterMs: 1000 },
@@ -60,62 +66,129 @@ function gzip9(bytes) {
   return out.stdout.length;
 }
 
+/** The JS files wasm-bindgen copied from the crate (`snippets/.../*.js`) under `dir`. */
+function snippetFiles(dir) {
+  return existsSync(dir)
+    ? readdirSync(dir, { recursive: true })
+        .filter((f) => f.endsWith(".js"))
+        .map((f) => join(dir, f))
+        .sort()
+    : [];
+}
+
+/**
+ * Two figures, each one complete download, from the files `make pkg` built:
+ *
+ * - `bundled`: what an app built with a bundler ships, measured the way the anchors'
+ *   min+gzip sizes are: `pkg/bundler/sse_courier_bg.wasm` gzip -9, plus the bundler
+ *   build's JS (its entry, its glue and the helper module its wasm imports by path)
+ *   bundled and minified by esbuild into one module. The bundle keeps the app's API
+ *   (the entry's exports) and every function the wasm imports, read from the wasm's
+ *   import section, so nothing the wasm needs is tree-shaken away. The headline figure.
+ * - `web`: the `web` target loaded without a bundler: `pkg/web/sse_courier_bg.wasm`
+ *   gzip -9 plus `pkg/web/sse_courier.js` minified (esbuild) and gzip -9, plus any
+ *   helper module under `pkg/web/snippets/` (the web build would load it as a module
+ *   of its own; none since the helper is bundled into the web glue).
+ */
 async function sizes() {
   const esbuild = createRequire(join(ROOT, "www", "package.json"))("esbuild");
-  const read = (path) => readFileSync(join(ROOT, "pkg", path));
-  const wasm = read("web/sse_courier_bg.wasm");
-  const bundlerWasm = read("bundler/sse_courier_bg.wasm");
-  const glue = read("web/sse_courier.js");
+  const PKG = join(ROOT, "pkg");
+  const rel = (path) => relative(PKG, path);
   const minify = async (code) =>
     Buffer.from((await esbuild.transform(code, { minify: true, format: "esm", target: "es2022" })).code);
-  const glueMin = await minify(glue);
-  // The JS helper modules wasm-bindgen copies from `inline_js` (pkg/web/snippets/...):
-  // the web build loads them as modules of their own, so they count in its size.
-  const snippetDir = join(ROOT, "pkg", "web", "snippets");
-  const snippetFiles = existsSync(snippetDir)
-    ? readdirSync(snippetDir, { recursive: true }).filter((f) => f.endsWith(".js"))
-    : [];
-  let snippetsRaw = 0;
-  let snippetsGzip = 0;
-  let snippetsMinGzip = 0;
-  for (const file of snippetFiles) {
-    const code = readFileSync(join(snippetDir, file));
-    snippetsRaw += code.length;
-    snippetsGzip += gzip9(code);
-    snippetsMinGzip += gzip9(await minify(code));
+
+  // ---- bundled app (pkg/bundler)
+  const bundlerDir = join(PKG, "bundler");
+  const bundlerWasm = readFileSync(join(bundlerDir, "sse_courier_bg.wasm"));
+  // What the wasm imports, per module specifier (relative to pkg/bundler/).
+  const wasmImports = new Map();
+  for (const { module, name } of WebAssembly.Module.imports(new WebAssembly.Module(bundlerWasm))) {
+    if (!wasmImports.has(module)) wasmImports.set(module, []);
+    wasmImports.get(module).push(name);
   }
-  // What an app with a bundler ships: the bundler build's glue, minified as one module
-  // (every export of sse_courier_bg.js kept: the .wasm imports them).
+  const used = new Set();
+  const entry = ['export * from "./sse_courier.js";'];
+  [...wasmImports].forEach(([module, names], m) => {
+    const specs = names.map((name) => {
+      const alias = used.has(name) ? `m${m}_${name}` : name;
+      used.add(alias);
+      return alias === name ? name : `${name} as ${alias}`;
+    });
+    entry.push(`export { ${specs.join(", ")} } from ${JSON.stringify(module)};`);
+  });
   const bundled = await esbuild.build({
-    stdin: {
-      contents: 'export * from "./bundler/sse_courier_bg.js"; import "./bundler/sse_courier.js";',
-      resolveDir: join(ROOT, "pkg"),
-    },
+    stdin: { contents: entry.join("\n"), resolveDir: bundlerDir, sourcefile: "app-entry.js" },
+    absWorkingDir: PKG, // metafile input paths relative to pkg/
     bundle: true,
     minify: true,
     format: "esm",
     target: "es2022",
     write: false,
     external: ["*.wasm"],
+    metafile: true,
     logLevel: "silent",
+    logOverride: { "duplicate-object-key": "silent" },
   });
-  const bundlerGlueMin = Buffer.from(bundled.outputFiles[0].contents);
-  const wasmGzip = gzip9(wasm);
+  const bundledJs = Buffer.from(bundled.outputFiles[0].contents);
+  const bundledInputs = Object.keys(bundled.metafile.inputs)
+    .filter((path) => !path.endsWith("app-entry.js"))
+    .sort();
+  const bundlerSnippets = snippetFiles(join(bundlerDir, "snippets")).map(rel);
+  const missing = bundlerSnippets.filter((file) => !bundledInputs.includes(file));
+  // Every helper module reaches the bundle through the glue or the wasm's imports; one
+  // left out is not shipped (nothing imports it), but worth a look.
+  if (missing.length) log(`size: warning: not in the bundled app (nothing imports them): ${missing.join(", ")}`);
+  const bundledWasmGzip = gzip9(bundlerWasm);
+  const bundledJsMinGzip = gzip9(bundledJs);
+
+  // ---- web target, no bundler (pkg/web)
+  const webWasm = readFileSync(join(PKG, "web", "sse_courier_bg.wasm"));
+  const glue = readFileSync(join(PKG, "web", "sse_courier.js"));
+  const glueMin = await minify(glue);
+  const webSnippets = snippetFiles(join(PKG, "web", "snippets"));
+  let snippetsRaw = 0;
+  let snippetsGzip = 0;
+  let snippetsMinGzip = 0;
+  for (const file of webSnippets) {
+    const code = readFileSync(file);
+    snippetsRaw += code.length;
+    snippetsGzip += gzip9(code);
+    snippetsMinGzip += gzip9(await minify(code));
+  }
+  const webWasmGzip = gzip9(webWasm);
+  const glueGzip = gzip9(glue);
   const glueMinGzip = gzip9(glueMin);
+
+  const bundledTotal = bundledWasmGzip + bundledJsMinGzip;
   return {
-    wasmRaw: wasm.length,
-    wasmGzip,
-    bundlerWasmSame: wasm.equals(bundlerWasm),
-    glueRaw: glue.length,
-    glueGzip: gzip9(glue),
-    glueMinRaw: glueMin.length,
-    glueMinGzip,
-    bundlerGlueMinGzip: gzip9(bundlerGlueMin),
-    snippetsRaw,
-    snippetsGzip,
-    snippetsMinGzip,
-    totalGzip: wasmGzip + gzip9(glue) + snippetsGzip,
-    totalMinGzip: wasmGzip + glueMinGzip + snippetsMinGzip,
+    // The headline figure, compared with the 15,000-byte target and the anchors.
+    totalMinGzip: bundledTotal,
+    headline: "bundled",
+    bundled: {
+      wasm: rel(join(bundlerDir, "sse_courier_bg.wasm")),
+      wasmRaw: bundlerWasm.length,
+      wasmGzip: bundledWasmGzip,
+      jsInputs: bundledInputs,
+      jsMinRaw: bundledJs.length,
+      jsMinGzip: bundledJsMinGzip,
+      totalMinGzip: bundledTotal,
+    },
+    web: {
+      wasm: "web/sse_courier_bg.wasm",
+      wasmRaw: webWasm.length,
+      wasmGzip: webWasmGzip,
+      glue: "web/sse_courier.js",
+      glueRaw: glue.length,
+      glueGzip,
+      glueMinRaw: glueMin.length,
+      glueMinGzip,
+      snippets: webSnippets.map(rel),
+      snippetsRaw,
+      snippetsGzip,
+      snippetsMinGzip,
+      totalGzip: webWasmGzip + glueGzip + snippetsGzip,
+      totalMinGzip: webWasmGzip + glueMinGzip + snippetsMinGzip,
+    },
   };
 }
 
@@ -204,10 +277,15 @@ async function benchBrowser(browser) {
     if (only("inbound")) {
     log(`${browser}: inbound`);
     await fresh();
+    const { warmup, ...inboundPlan } = PLAN.inbound;
+    // One untimed run of each variant first, so no timed run pays for the JIT's warm-up.
+    for (const variant of ["courier", "bare", "raw"]) {
+      await page("inbound", { variant, ...inboundPlan, count: Math.min(warmup, inboundPlan.count) });
+    }
     const inbound = await alternate(page, [
-      ["courier", "inbound", { variant: "courier", ...PLAN.inbound }],
-      ["bare", "inbound", { variant: "bare", ...PLAN.inbound }],
-      ["raw", "inbound", { variant: "raw", ...PLAN.inbound }],
+      ["courier", "inbound", { variant: "courier", ...inboundPlan }],
+      ["bare", "inbound", { variant: "bare", ...inboundPlan }],
+      ["raw", "inbound", { variant: "raw", ...inboundPlan }],
     ]);
     result.inbound = {
       courier: summary(inbound.courier, "perSecond"),
@@ -216,6 +294,28 @@ async function benchBrowser(browser) {
       ratio: ratios(inbound.courier, inbound.bare, "perSecond"),
       ratioToRaw: ratios(inbound.courier, inbound.raw, "perSecond"),
       runs: inbound,
+    };
+
+    }
+    if (only("inboundDispatch")) {
+    log(`${browser}: inbound, listener only (dispatched events)`);
+    await fresh();
+    const { warmup, ...dispatchPlan } = PLAN.inboundDispatch;
+    for (const variant of ["courier", "bare", "raw"]) {
+      await page("inboundDispatch", { variant, ...dispatchPlan, count: Math.min(warmup, dispatchPlan.count) });
+    }
+    const dispatched = await alternate(page, [
+      ["courier", "inboundDispatch", { variant: "courier", ...dispatchPlan }],
+      ["bare", "inboundDispatch", { variant: "bare", ...dispatchPlan }],
+      ["raw", "inboundDispatch", { variant: "raw", ...dispatchPlan }],
+    ]);
+    result.inboundDispatch = {
+      courier: summary(dispatched.courier, "perSecond"),
+      bare: summary(dispatched.bare, "perSecond"),
+      raw: summary(dispatched.raw, "perSecond"),
+      ratio: ratios(dispatched.courier, dispatched.bare, "perSecond"),
+      ratioToRaw: ratios(dispatched.courier, dispatched.raw, "perSecond"),
+      runs: dispatched,
     };
 
     }
@@ -312,7 +412,10 @@ const results = {
   size: await sizes(),
   browsers: {},
 };
-log(`size: wasm ${results.size.wasmGzip} B gzip -9, glue ${results.size.glueMinGzip} B min+gzip`);
+log(
+  `size: bundled app ${results.size.bundled.totalMinGzip} B (wasm gzip ${results.size.bundled.wasmGzip} + JS min+gzip ${results.size.bundled.jsMinGzip}), ` +
+    `web target ${results.size.web.totalMinGzip} B (wasm gzip ${results.size.web.wasmGzip} + glue min+gzip ${results.size.web.glueMinGzip})`,
+);
 for (const browser of BROWSERS) {
   results.browsers[browser] = await benchBrowser(browser);
   log(`${browser}: done in ${results.browsers[browser].seconds}s`);
