@@ -22,24 +22,27 @@ pub struct ShellOptions {
 const DEFAULT_MAX_EVENT_BYTES: u64 = 1 << 20;
 
 // Indexes of the fields in the list the helper returns (the order of its table).
-const RECONNECT_DELAY_MS: u32 = 4;
-const RETRYABLE_ENDPOINTS: u32 = 5;
-const MAX_PENDING_SENDS: u32 = 6;
-const MAX_STALE_RETRIES: u32 = 7;
-const MAX_SEND_RETRIES: u32 = 8;
-const STALE_AFTER_MS: u32 = 9;
-const POST_TIMEOUT_MS: u32 = 10;
-const BACKOFF_INITIAL_MS: u32 = 12;
-const BACKOFF_MAX_MS: u32 = 13;
-const ORDERED_SENDS: u32 = 14;
-const MAX_EVENT_BYTES: u32 = 15;
+const RECONNECT_DELAY_MS: i32 = 4;
+const RETRYABLE_ENDPOINTS: i32 = 5;
+const MAX_PENDING_SENDS: i32 = 6;
+const MAX_STALE_RETRIES: i32 = 7;
+const MAX_SEND_RETRIES: i32 = 8;
+const STALE_AFTER_MS: i32 = 9;
+const POST_TIMEOUT_MS: i32 = 10;
+const BACKOFF_INITIAL_MS: i32 = 12;
+const BACKOFF_MAX_MS: i32 = 13;
+const ORDERED_SENDS: i32 = 14;
+const MAX_EVENT_BYTES: i32 = 15;
 
 /// Validates the JS config; nothing is kept when any field is wrong. The error is the
 /// JS `Error` to throw.
 pub fn read(config: &JsValue) -> Result<(Config, ShellOptions), JsValue> {
-    let fields = js::read_config(config)?;
+    let fields = js::read_config(config);
+    if js::is_error(&fields) {
+        return Err(fields);
+    }
     // A field's number, or `default` when it was absent (the helper gives undefined).
-    let field = |index: u32, default: u64| match js::get_at(&fields, index).as_f64() {
+    let field = |index: i32, default: u64| match js::get_at(&fields, index).as_f64() {
         Some(n) => n as u64,
         None => default,
     };

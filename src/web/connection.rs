@@ -49,7 +49,7 @@ impl Connection {
     /// The config this connection reads `fetch`, `createEventSource` and `onDelivery` from.
     #[wasm_bindgen(getter, unchecked_return_type = "ConnectionConfig")]
     pub fn config(&self) -> JsValue {
-        self.shell.borrow().state.config()
+        js::config_of(&self.shell.borrow().state)
     }
 
     /// Opens the stream and starts listening to page lifecycle events.
@@ -77,11 +77,17 @@ impl Connection {
         &self,
         #[wasm_bindgen(unchecked_param_type = "OutgoingMessage")] msg: JsValue,
     ) -> Result<bool, JsValue> {
-        let kind = js::message_type(&msg)?.as_string().unwrap_or_default();
+        let kind = js::message_type(&msg);
+        let Some(kind) = kind.as_string() else {
+            return Err(kind);
+        };
         let Some(endpoint) = Endpoint::from_message_type(&kind) else {
             return Ok(false);
         };
-        let body = js::message_body(&msg)?;
+        let body = js::message_body(&msg);
+        if js::is_error(&body) {
+            return Err(body);
+        }
         let accepted = {
             let mut s = self.shell.borrow_mut();
             match s.core.send(js::now(), endpoint) {

@@ -33,6 +33,11 @@ export function u(config, inbox) {
   return { c: Object.assign({}, config), f: inbox, s: new Map(), a: new Map(), t: undefined, l: null };
 }
 
+/** The config copy of a state (`connection.config`). */
+export function C(S) {
+  return S.c;
+}
+
 /** The connection is gone: nothing may reach its inbox again. */
 export function f(S) {
   S.f = null;
@@ -237,7 +242,7 @@ export function d(S, fate, httpStatus, endpoint, message) {
   if (typeof onDelivery !== "function") return;
   const report = { status: fate ? (fate < 4 ? "dropped" : "failed") : "delivered" };
   if (fate) report.reason = reasons[fate - 1];
-  if (httpStatus !== undefined) report.httpStatus = httpStatus;
+  if (httpStatus) report.httpStatus = httpStatus;
   report.endpoint = endpoint;
   const id = g(message, "clientMsgId");
   if (typeof id === "string") report.clientMsgId = id;
@@ -287,17 +292,23 @@ export function z(S) {
 
 // ---- input checks ----------------------------------------------------------------
 
-/** The `type` of a message given to `send()`; throws when the message is wrong. */
-export function o(message) {
-  if (message === null || typeof message !== "object" || Array.isArray(message)) {
-    throw Error("send: message must be a plain object");
-  }
-  const type = g(message, "type");
-  if (typeof type !== "string") throw Error("send: message.type must be a string");
-  return type;
+// The checks below give an Error rather than throw it (Rust tells them apart with
+// `q` and throws it): an import that may throw costs a wrapper in the glue.
+
+export function q(value) {
+  return value instanceof Error;
 }
 
-/** `JSON.stringify(message)`; throws naming JSON when it cannot. */
+/** The `type` of a message given to `send()`, or an Error when the message is wrong. */
+export function o(message) {
+  if (message === null || typeof message !== "object" || Array.isArray(message)) {
+    return Error("send: message must be a plain object");
+  }
+  const type = g(message, "type");
+  return typeof type === "string" ? type : Error("send: message.type must be a string");
+}
+
+/** `JSON.stringify(message)`, or an Error naming JSON when it cannot. */
 export function e(message) {
   let body, cause;
   try {
@@ -305,10 +316,9 @@ export function e(message) {
   } catch (error) {
     cause = error;
   }
-  if (typeof body !== "string") {
-    throw Error("send: message cannot be serialised to JSON: " + (g(cause, "message") ?? ""));
-  }
-  return body;
+  return typeof body === "string"
+    ? body
+    : Error("send: message cannot be serialised to JSON: " + (g(cause, "message") ?? ""));
 }
 
 // Each optional field with its kind: 0 function, 1 string, 2 milliseconds from 0,
@@ -322,6 +332,14 @@ const NEEDS = ["a function", "a string", "a non-negative number", "a positive nu
 
 /** Checks each config field alone (see `read_config` in js.rs). */
 export function n(config) {
+  try {
+    return fields(config);
+  } catch (error) {
+    return error;
+  }
+}
+
+function fields(config) {
   if (config === null || typeof config !== "object") throw Error("config must be an object with a baseUrl");
   const refuse = (field, must) => {
     throw Error("config." + field + " must " + must);

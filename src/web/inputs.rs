@@ -20,7 +20,10 @@ const PAGE: u32 = 4;
 /// readyState is CLOSED) or the POST's outcome code.
 pub fn on_input(shell: &Shared, kind: u32, id: f64, value: JsValue) {
     let now = js::now();
-    let stream = StreamId(id as u32);
+    // Ids go to the helper as i32 (so it is called without a conversion wrapper):
+    // back through i32, a wrapped id above 2^31 comes back as itself.
+    let id = id as i32 as u32;
+    let stream = StreamId(id);
     match kind {
         WELCOME => {
             let id = parse_event(shell, &value)
@@ -49,9 +52,9 @@ pub fn on_input(shell: &Shared, kind: u32, id: f64, value: JsValue) {
             shell
                 .borrow_mut()
                 .core
-                .on_post_answer(now, PostId(id as u32), outcome);
+                .on_post_answer(now, PostId(id), outcome);
         }
-        PAGE => on_page(shell, now, id as u32),
+        PAGE => on_page(shell, now, id),
         _ => on_timer(shell),
     }
     pump(shell);
@@ -62,7 +65,7 @@ fn on_message(shell: &Shared, stream: StreamId, event: &JsValue) {
         let s = shell.borrow();
         (s.options.max_event_bytes, s.last_session.0.clone())
     };
-    let parsed = read_event(event, max, &last);
+    let parsed = read_event(event, f64::from(max), &last);
     if parsed.is_undefined() {
         let now = js::now();
         shell.borrow_mut().core.on_malformed_event(now, stream);
@@ -97,7 +100,7 @@ fn on_message(shell: &Shared, stream: StreamId, event: &JsValue) {
 /// (and counted by the core), never allowed to break the stream.
 fn parse_event(shell: &Shared, event: &JsValue) -> Option<JsValue> {
     let max = shell.borrow().options.max_event_bytes;
-    let value = read_event(event, max, &JsValue::UNDEFINED);
+    let value = read_event(event, f64::from(max), &JsValue::UNDEFINED);
     (!value.is_undefined()).then_some(value)
 }
 

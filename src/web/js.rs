@@ -34,8 +34,8 @@ extern "C" {
     pub fn new_state(config: &JsValue, inbox: &JsValue) -> State;
 
     /// The config copy of a state.
-    #[wasm_bindgen(method, getter, js_name = c)]
-    pub fn config(this: &State) -> JsValue;
+    #[wasm_bindgen(js_name = C)]
+    pub fn config_of(state: &State) -> JsValue;
 
     /// Retires a state: closes its streams, disarms its timer, removes its lifecycle
     /// listeners, and cuts its inbox (a late POST answer then reaches nobody).
@@ -48,7 +48,7 @@ extern "C" {
     /// [`seq_code`], comparing `sessionId` with `last` (the JS string of the session
     /// the shell saw last) so a run of one session's events never copies the id.
     #[wasm_bindgen(js_name = r)]
-    pub fn read_event(event: &JsValue, max: u32, last: &JsValue) -> JsValue;
+    pub fn read_event(event: &JsValue, max: f64, last: &JsValue) -> JsValue;
 
     /// The seq code of the last event [`read_event`] returned: `NaN` when `sessionId`
     /// is not a string or `seq` not a non-negative integer; the seq when the session is
@@ -63,11 +63,11 @@ extern "C" {
     /// errors through `onerror`. False when no source could be made (a throw, or a
     /// factory returning no object).
     #[wasm_bindgen(js_name = s)]
-    pub fn open_stream(state: &State, id: u32) -> bool;
+    pub fn open_stream(state: &State, id: i32) -> bool;
 
     /// Closes stream `id`, then detaches its handlers (so `close()` cannot call back).
     #[wasm_bindgen(js_name = h)]
-    pub fn close_stream(state: &State, id: u32);
+    pub fn close_stream(state: &State, id: i32);
 
     /// POST `post`: `fetch.call(this, url, { method: 'POST', headers: {
     /// 'Content-Type': 'application/json', 'X-Connection-ID': id }, body })`, the url
@@ -80,11 +80,11 @@ extern "C" {
     /// outcome: 0 when `ok` is true, the status when it is a number in 1..=999, else
     /// -1 (a network error).
     #[wasm_bindgen(js_name = p)]
-    pub fn post(state: &State, path: &str, id: &str, body: &JsValue, post: u32, signal: bool);
+    pub fn post(state: &State, path: &str, id: &str, body: &JsValue, post: i32, signal: i32);
 
     /// Aborts POST `post` through its AbortController, if it has one still.
     #[wasm_bindgen(js_name = b)]
-    pub fn abort(state: &State, post: u32);
+    pub fn abort(state: &State, post: i32);
 
     /// Arms the state's one host timer `ms` from now, replacing any armed one;
     /// disarms it when `ms` is negative. `setTimeout` is looked up when armed.
@@ -114,7 +114,7 @@ extern "C" {
 
     /// The `{ type }` notice `_open` (0), `_close` (1) or `_foreground` (2).
     #[wasm_bindgen(js_name = t)]
-    pub fn notice(kind: u32) -> JsValue;
+    pub fn notice(kind: i32) -> JsValue;
 
     /// `callback.call(null, value)`; a throw is reported with `console.error` (the app's
     /// own exception is never allowed to unwind through the delivery loop).
@@ -124,17 +124,11 @@ extern "C" {
     /// Hands `config.onDelivery` (read now; nothing when it is not a function) the
     /// delivery report `{ status, reason?, httpStatus?, endpoint,
     /// clientMsgId?, message }` (`clientMsgId` when the message has a string one), as
-    /// [`call_app`] does. `fate` is 0 for delivered; 1 to 3 for dropped (reason
+    /// [`call_app`] does (`httpStatus` when `http_status` is not 0). `fate` is 0 for delivered; 1 to 3 for dropped (reason
     /// queue_overflow, stale_retries_exhausted, cleared); 4 to 8 for failed (reason
     /// rejected, stale_connection, server_error, network, timeout).
     #[wasm_bindgen(js_name = d)]
-    pub fn report(
-        state: &State,
-        fate: u32,
-        http_status: Option<u16>,
-        endpoint: &str,
-        message: &JsValue,
-    );
+    pub fn report(state: &State, fate: i32, http_status: i32, endpoint: &str, message: &JsValue);
 
     /// Starts listening (once) to the page lifecycle events whose target exists
     /// (`visibilitychange` on `document`; `pageshow`, `pagehide`, `online` on
@@ -151,10 +145,10 @@ extern "C" {
     /// one entry per field of its table, in order: undefined when absent, else the
     /// value as a number (milliseconds rounded up, a flag as 0/1, 0 for functions,
     /// strings and `backoff`), or for `retryableEndpoints` a copy of the array (of
-    /// strings). Throws an `Error` naming the first bad field: `config.<field> must
-    /// be …` (or `config must be an object with a baseUrl`).
-    #[wasm_bindgen(js_name = n, catch)]
-    pub fn read_config(config: &JsValue) -> Result<JsValue, JsValue>;
+    /// strings). Gives an `Error` naming the first bad field instead: `config.<field>
+    /// must be …` (or `config must be an object with a baseUrl`).
+    #[wasm_bindgen(js_name = n)]
+    pub fn read_config(config: &JsValue) -> JsValue;
 
     /// `console.warn("[sse-courier] " + text)`.
     #[wasm_bindgen(js_name = v)]
@@ -166,18 +160,23 @@ extern "C" {
 
     /// `obj[index]`, or `undefined` when `obj` is not an object or the getter throws.
     #[wasm_bindgen(js_name = g)]
-    pub fn get_at(obj: &JsValue, index: u32) -> JsValue;
+    pub fn get_at(obj: &JsValue, index: i32) -> JsValue;
 
-    /// The `type` of a message `send()` was given; throws an `Error` saying what is
-    /// wrong when the message is not a plain object or its `type` not a string.
-    #[wasm_bindgen(js_name = o, catch)]
-    pub fn message_type(message: &JsValue) -> Result<JsValue, JsValue>;
+    /// The `type` of a message `send()` was given, or an `Error` saying what is wrong
+    /// when the message is not a plain object or its `type` not a string.
+    #[wasm_bindgen(js_name = o)]
+    pub fn message_type(message: &JsValue) -> JsValue;
 
     /// `JSON.stringify(message)`, a JS string (the body is never copied through
-    /// Rust); throws an `Error` naming JSON (with the cause's message) when it throws
-    /// or gives no string.
-    #[wasm_bindgen(js_name = e, catch)]
-    pub fn message_body(message: &JsValue) -> Result<JsValue, JsValue>;
+    /// Rust), or an `Error` naming JSON (with the cause's message) when it throws or
+    /// gives no string.
+    #[wasm_bindgen(js_name = e)]
+    pub fn message_body(message: &JsValue) -> JsValue;
+
+    /// Whether `value` is an `Error` (what the checking helpers give instead of
+    /// throwing: an import that may throw costs a wrapper in the glue).
+    #[wasm_bindgen(js_name = q)]
+    pub fn is_error(value: &JsValue) -> bool;
 }
 
 /// Milliseconds since the epoch, read at call time so fake timers (which fake `Date`)

@@ -21,24 +21,24 @@ pub fn deliver(shell: &Shared, msg: MsgId, fate: Fate) {
 }
 
 /// The fate's code for [`js::report`] (which spells it as the TypeScript
-/// `DeliveryReport` does) and its `httpStatus`.
-fn describe(fate: Fate) -> (u32, Option<u16>) {
+/// `DeliveryReport` does) and its `httpStatus` (0: none).
+fn describe(fate: Fate) -> (i32, i32) {
     match fate {
-        Fate::Delivered => (0, None),
+        Fate::Delivered => (0, 0),
         Fate::Dropped(reason) => (
             match reason {
                 DropReason::QueueOverflow => 1,
                 DropReason::StaleRetriesExhausted => 2,
                 DropReason::Cleared => 3,
             },
-            None,
+            0,
         ),
         Fate::Failed(reason) => match reason {
-            FailReason::Rejected(code) => (4, Some(code)),
-            FailReason::StaleConnection => (5, Some(404)),
-            FailReason::ServerError(code) => (6, Some(code)),
-            FailReason::Network => (7, None),
-            FailReason::TimedOut => (8, None),
+            FailReason::Rejected(code) => (4, code.into()),
+            FailReason::StaleConnection => (5, 404),
+            FailReason::ServerError(code) => (6, code.into()),
+            FailReason::Network => (7, 0),
+            FailReason::TimedOut => (8, 0),
         },
     }
 }

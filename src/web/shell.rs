@@ -124,7 +124,7 @@ fn perform(shell: &Shared, action: Action) {
         Action::OpenStream(id) => open_stream(shell, id),
         Action::CloseStream(id) => {
             let state = shell.borrow().state();
-            js::close_stream(&state, id.0);
+            js::close_stream(&state, id.0 as i32);
         }
         Action::Post {
             id,
@@ -134,7 +134,7 @@ fn perform(shell: &Shared, action: Action) {
         } => start_post(shell, id, endpoint, &connection_id, body),
         Action::AbortPost(id) => {
             let state = shell.borrow().state();
-            js::abort(&state, id.0);
+            js::abort(&state, id.0 as i32);
         }
         Action::Beacon {
             connection_id,
@@ -164,7 +164,7 @@ pub fn dispatch(shell: &Shared, message: &JsValue) {
 
 fn open_stream(shell: &Shared, id: StreamId) {
     let state = shell.borrow().state();
-    if !js::open_stream(&state, id.0) {
+    if !js::open_stream(&state, id.0 as i32) {
         js::warn("could not open an EventSource (pass config.createEventSource)");
         let now = js::now();
         shell.borrow_mut().core.on_stream_error(now, id, true);
@@ -186,7 +186,14 @@ fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &st
         };
         (body, s.state(), s.options.post_timeout)
     };
-    js::post(&state, endpoint.path(), connection_id, &body, id.0, signal);
+    js::post(
+        &state,
+        endpoint.path(),
+        connection_id,
+        &body,
+        id.0 as i32,
+        i32::from(signal),
+    );
 }
 
 fn send_beacon(shell: &Shared, connection_id: &str, sessions: &[SessionSeq]) {
