@@ -49,7 +49,8 @@ impl Connection {
     /// The config this connection reads `fetch`, `createEventSource` and `onDelivery` from.
     #[wasm_bindgen(getter, unchecked_return_type = "ConnectionConfig")]
     pub fn config(&self) -> JsValue {
-        js::config_of(&self.shell.borrow().state)
+        let state = self.shell.borrow().state();
+        js::config_of(&state)
     }
 
     /// Opens the stream and starts listening to page lifecycle events.

@@ -1,10 +1,13 @@
 //! The shell's state and its one loop: feed the core an input, then carry out every
 //! action it hands back, then arm the one host timer at the core's next deadline.
 //!
-//! Re-entrancy rule: the `RefCell` is never borrowed across a call into JS. The app's
-//! listener, an injected `fetch` or `createEventSource` may call back into
-//! `Connection` synchronously; each action is popped under a short borrow and carried
-//! out after it is released, so nested calls just pump the same action queue.
+//! Re-entrancy rule: the `RefCell` is never borrowed across a call into JS that can run
+//! the app's code (its listener, `onDelivery`, an injected `fetch` or
+//! `createEventSource`, an EventSource's `close()`), since that code may call back into
+//! `Connection` synchronously. Each action is popped under a short borrow and carried
+//! out after it is released, so nested calls just pump the same action queue. (The
+//! helper's pure functions, such as pushing a session id onto its list, run no app
+//! code.)
 
 use alloc::rc::Rc;
 use alloc::string::String;
@@ -172,19 +175,18 @@ fn open_stream(shell: &Shared, id: StreamId) {
 }
 
 fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &str, body: Body) {
-    let (body, state, signal) = {
+    let (state, signal) = {
         let s = shell.borrow();
-        let body = match body {
-            Body::Message(msg) => s
-                .outgoing
-                .iter()
-                .find(|o| o.id == msg)
-                .map(|o| o.body.clone())
-                .unwrap_or(JsValue::UNDEFINED),
-            Body::Reconnect(sessions) => sessions_json("reconnect", &sessions),
-            Body::Suspend(sessions) => sessions_json("session_suspend", &sessions),
-        };
-        (body, s.state(), s.options.post_timeout)
+        (s.state(), s.options.post_timeout)
+    };
+    let body = match body {
+        Body::Message(msg) => {
+            let s = shell.borrow();
+            let outgoing = s.outgoing.iter().find(|o| o.id == msg);
+            outgoing.map_or(JsValue::UNDEFINED, |o| o.body.clone())
+        }
+        Body::Reconnect(sessions) => sessions_json("reconnect", &sessions),
+        Body::Suspend(sessions) => sessions_json("session_suspend", &sessions),
     };
     js::post(
         &state,
