@@ -30,6 +30,7 @@ test-native: check-core
 test-js: pkg
 	@echo "== JS tests of the built package (vitest, node) =="
 	@ln -sfn ../../../pkg tests/js/node_modules/sse-courier
+	@! grep -nE '(: |=> |\(|, )any\b' pkg/*/*.d.ts || { echo "the package typings say any (above)"; exit 1; }
 	cd tests/js && npx tsc -p typecheck && npx tsc -p . && npx vitest run
 
 # The core must stay sans-IO: a native build of the library must not reach any web crate.
