@@ -152,8 +152,9 @@ impl Connection {
         self.shell.borrow_mut().core.clear_session(sessionId);
     }
 
-    /// The tracked session ids (a JS array built here: wasm-bindgen's `Vec<String>`
-    /// conversion costs more code).
+    /// The tracked session ids, as a JS array the helper builds from its session list
+    /// (the one reconnect and suspend bodies use; the seq pushed is not read):
+    /// wasm-bindgen's `Vec<String>` conversion costs more code.
     #[wasm_bindgen(js_name = getTrackedSessions, unchecked_return_type = "string[]")]
     pub fn get_tracked_sessions(&self) -> JsValue {
         for id in self.shell.borrow().core.tracked_sessions() {

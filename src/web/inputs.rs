@@ -35,7 +35,7 @@ pub fn on_input(shell: &Shared, kind: u32, id: f64, value: JsValue) {
                 None => s.core.on_malformed_event(now, stream),
             }
         }
-        MESSAGE => on_message(shell, stream, &value),
+        MESSAGE => on_message(shell, now, stream, &value),
         STREAM_ERROR => {
             let closed = value.as_f64() == Some(1.0);
             shell.borrow_mut().core.on_stream_error(now, stream, closed)
@@ -55,24 +55,22 @@ pub fn on_input(shell: &Shared, kind: u32, id: f64, value: JsValue) {
                 .on_post_answer(now, PostId(id), outcome);
         }
         PAGE => on_page(shell, now, id),
-        _ => on_timer(shell),
+        _ => on_timer(shell, now),
     }
     pump(shell);
 }
 
-fn on_message(shell: &Shared, stream: StreamId, event: &JsValue) {
+fn on_message(shell: &Shared, now: u64, stream: StreamId, event: &JsValue) {
     let (max, last) = {
         let s = shell.borrow();
         (s.options.max_event_bytes, s.last_session.0.clone())
     };
     let parsed = read_event(event, f64::from(max), &last);
     if parsed.is_undefined() {
-        let now = js::now();
         shell.borrow_mut().core.on_malformed_event(now, stream);
         return;
     }
     let code = seq_code();
-    let now = js::now();
     let verdict = {
         let mut s = shell.borrow_mut();
         let s = &mut *s;

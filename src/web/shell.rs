@@ -237,15 +237,11 @@ fn arm_timer(shell: &Shared) {
 }
 
 /// The host timer fired: the core's deadline (or a later one) has come.
-pub fn on_timer(shell: &Shared) {
-    let now = {
-        let mut s = shell.borrow_mut();
-        let Some(deadline) = s.timer.take() else {
-            return;
-        };
-        js::now().max(deadline)
-    };
-    shell.borrow_mut().core.on_timeout(now);
+pub fn on_timer(shell: &Shared, now: u64) {
+    let mut s = shell.borrow_mut();
+    if let Some(deadline) = s.timer.take() {
+        s.core.on_timeout(now.max(deadline));
+    }
 }
 
 /// Forgets the body of a message whose fate is known.
