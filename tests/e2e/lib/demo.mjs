@@ -16,8 +16,7 @@ export class DemoPage {
   }
 
   async open(query = {}) {
-    const search = new URLSearchParams(query).toString();
-    await this.session.navigate(`${this.server.url}/${search ? `?${search}` : ""}`);
+    await this.session.navigate(pageUrl(this.server, query));
     await waitFor("the demo page to load the package", () =>
       this.session.execute("return window.__demo ? window.__demo.ready === true : false"),
     );
@@ -94,11 +93,45 @@ export class DemoPage {
     );
   }
 
-  async screenshot(name) {
-    mkdirSync(RESULTS, { recursive: true });
-    const path = join(RESULTS, `${name}.png`);
-    writeFileSync(path, await this.session.screenshot());
-    return path;
+  screenshot(name) {
+    return saveScreenshot(this.session, name);
+  }
+}
+
+/** The server's page URL with `query` as its search string. */
+export function pageUrl(server, query = {}) {
+  const search = new URLSearchParams(query).toString();
+  return `${server.url}/${search ? `?${search}` : ""}`;
+}
+
+/** Saves the session's screenshot as test-results/<name>.png; returns its path. */
+export async function saveScreenshot(session, name) {
+  mkdirSync(RESULTS, { recursive: true });
+  const path = join(RESULTS, `${name}.png`);
+  writeFileSync(path, await session.screenshot());
+  return path;
+}
+
+/**
+ * Runs `body()`; when it throws, appends to its error the notes `describe(notes)`
+ * pushes (and why it stopped, if it throws too). Whatever happens, the page is left
+ * before the server is stopped, so its stream does not spin on errors.
+ */
+export async function withServer(session, server, body, describe) {
+  try {
+    return await body();
+  } catch (error) {
+    const notes = [];
+    try {
+      await describe(notes);
+    } catch (noteError) {
+      notes.push(`(no page state: ${noteError.message})`);
+    }
+    error.message += `\n${notes.join("\n")}`;
+    throw error;
+  } finally {
+    await session.navigate("about:blank").catch(() => {});
+    await server.stop();
   }
 }
 
@@ -110,24 +143,11 @@ export class DemoPage {
 export async function scenario(session, name, body, { serverFlags = [] } = {}) {
   const server = await startServer(serverFlags);
   const page = new DemoPage(session, server);
-  try {
-    await body(page, server);
-  } catch (error) {
-    const notes = [];
-    try {
-      notes.push(`screenshot: ${await page.screenshot(`e2e-${session.browser}-${name}-failure`)}`);
-      notes.push("page timeline (ms kind text):", ...(await page.timelineTail()));
-      notes.push(`snapshot: ${JSON.stringify(await page.snapshot())}`);
-    } catch (noteError) {
-      notes.push(`(no page state: ${noteError.message})`);
-    }
-    error.message += `\n${notes.join("\n")}`;
-    throw error;
-  } finally {
-    // Leave the page before the server goes, so its stream does not spin on errors.
-    await session.navigate("about:blank").catch(() => {});
-    await server.stop();
-  }
+  await withServer(session, server, () => body(page, server), async (notes) => {
+    notes.push(`screenshot: ${await page.screenshot(`e2e-${session.browser}-${name}-failure`)}`);
+    notes.push("page timeline (ms kind text):", ...(await page.timelineTail()));
+    notes.push(`snapshot: ${JSON.stringify(await page.snapshot())}`);
+  });
 }
 
 /** A small seeded PRNG (mulberry32): the chaos run is reproducible from its seed. */

@@ -1,9 +1,9 @@
 // The package's `web` build loaded without a bundler: a copy of pkg/web beside a tiny
 // page (tests/e2e/web-target/index.html), served by the reference server from a
 // directory made for the run, and that page as the tests see it (`window.__web`).
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, sep } from "node:path";
-import { RESULTS } from "./demo.mjs";
+import { pageUrl, saveScreenshot, withServer } from "./demo.mjs";
 import { waitFor } from "./processes.mjs";
 import { BINARY, DEMO_FLAGS, launchServer } from "./server.mjs";
 
@@ -39,8 +39,7 @@ export class WebTargetPage {
 
   /** Opens the page and waits for init() and the Connection; throws the page's errors. */
   async open(query = {}) {
-    const search = new URLSearchParams(query).toString();
-    await this.session.navigate(`${this.server.url}/${search ? `?${search}` : ""}`);
+    await this.session.navigate(pageUrl(this.server, query));
     const state = await waitFor("the page to load the web build and init() it", async () => {
       const s = await this.state();
       return s && s.state !== "loading" ? s : false;
@@ -83,27 +82,19 @@ export async function webTargetScenario(session, body) {
   const staged = stageWebTarget(session.browser);
   const server = await launchServer(BINARY, ["--static-dir", staged.dir, ...DEMO_FLAGS]);
   const page = new WebTargetPage(session, server);
-  try {
-    await body(page, server, staged);
-    rmSync(staged.dir, { recursive: true, force: true });
-  } catch (error) {
-    const notes = [`staged page and package: ${staged.dir}`];
-    try {
-      mkdirSync(RESULTS, { recursive: true });
-      const shot = join(RESULTS, `e2e-${session.browser}-web-target-failure.png`);
-      writeFileSync(shot, await session.screenshot());
-      notes.push(`screenshot: ${shot}`);
+  await withServer(
+    session,
+    server,
+    async () => {
+      await body(page, server, staged);
+      rmSync(staged.dir, { recursive: true, force: true });
+    },
+    async (notes) => {
+      notes.push(`staged page and package: ${staged.dir}`);
+      notes.push(`screenshot: ${await saveScreenshot(session, `e2e-${session.browser}-web-target-failure`)}`);
       const s = await page.state();
       if (s) s.events = s.events?.slice(-20);
       notes.push(`page state (last 20 events): ${JSON.stringify(s)}`);
-    } catch (noteError) {
-      notes.push(`(no page state: ${noteError.message})`);
-    }
-    error.message += `\n${notes.join("\n")}`;
-    throw error;
-  } finally {
-    // Leave the page before the server goes, so its stream does not spin on errors.
-    await session.navigate("about:blank").catch(() => {});
-    await server.stop();
-  }
+    },
+  );
 }
