@@ -274,50 +274,36 @@ async function benchBrowser(browser) {
     };
     const t0 = Date.now();
 
-    if (only("inbound")) {
-    log(`${browser}: inbound`);
-    await fresh();
-    const { warmup, ...inboundPlan } = PLAN.inbound;
-    // One untimed run of each variant first, so no timed run pays for the JIT's warm-up.
-    for (const variant of ["courier", "bare", "raw"]) {
-      await page("inbound", { variant, ...inboundPlan, count: Math.min(warmup, inboundPlan.count) });
-    }
-    const inbound = await alternate(page, [
-      ["courier", "inbound", { variant: "courier", ...inboundPlan }],
-      ["bare", "inbound", { variant: "bare", ...inboundPlan }],
-      ["raw", "inbound", { variant: "raw", ...inboundPlan }],
-    ]);
-    result.inbound = {
-      courier: summary(inbound.courier, "perSecond"),
-      bare: summary(inbound.bare, "perSecond"),
-      raw: summary(inbound.raw, "perSecond"),
-      ratio: ratios(inbound.courier, inbound.bare, "perSecond"),
-      ratioToRaw: ratios(inbound.courier, inbound.raw, "perSecond"),
-      runs: inbound,
+    // The three inbound variants of one page case: an untimed run of each first (so no
+    // timed run pays for the JIT's warm-up), then alternating timed runs.
+    const inboundCase = async (name, { warmup, ...plan }) => {
+      for (const variant of ["courier", "bare", "raw"]) {
+        await page(name, { variant, ...plan, count: Math.min(warmup, plan.count) });
+      }
+      const runs = await alternate(page, [
+        ["courier", name, { variant: "courier", ...plan }],
+        ["bare", name, { variant: "bare", ...plan }],
+        ["raw", name, { variant: "raw", ...plan }],
+      ]);
+      return {
+        courier: summary(runs.courier, "perSecond"),
+        bare: summary(runs.bare, "perSecond"),
+        raw: summary(runs.raw, "perSecond"),
+        ratio: ratios(runs.courier, runs.bare, "perSecond"),
+        ratioToRaw: ratios(runs.courier, runs.raw, "perSecond"),
+        runs,
+      };
     };
 
+    if (only("inbound")) {
+      log(`${browser}: inbound`);
+      await fresh();
+      result.inbound = await inboundCase("inbound", PLAN.inbound);
     }
     if (only("inboundDispatch")) {
-    log(`${browser}: inbound, listener only (dispatched events)`);
-    await fresh();
-    const { warmup, ...dispatchPlan } = PLAN.inboundDispatch;
-    for (const variant of ["courier", "bare", "raw"]) {
-      await page("inboundDispatch", { variant, ...dispatchPlan, count: Math.min(warmup, dispatchPlan.count) });
-    }
-    const dispatched = await alternate(page, [
-      ["courier", "inboundDispatch", { variant: "courier", ...dispatchPlan }],
-      ["bare", "inboundDispatch", { variant: "bare", ...dispatchPlan }],
-      ["raw", "inboundDispatch", { variant: "raw", ...dispatchPlan }],
-    ]);
-    result.inboundDispatch = {
-      courier: summary(dispatched.courier, "perSecond"),
-      bare: summary(dispatched.bare, "perSecond"),
-      raw: summary(dispatched.raw, "perSecond"),
-      ratio: ratios(dispatched.courier, dispatched.bare, "perSecond"),
-      ratioToRaw: ratios(dispatched.courier, dispatched.raw, "perSecond"),
-      runs: dispatched,
-    };
-
+      log(`${browser}: inbound, listener only (dispatched events)`);
+      await fresh();
+      result.inboundDispatch = await inboundCase("inboundDispatch", PLAN.inboundDispatch);
     }
     if (only("outbound")) {
     log(`${browser}: outbound`);
