@@ -24,14 +24,21 @@ test-native: check-core
 	cargo test --workspace
 
 # The drop-in check from the JS side: the existing client's scenarios and the new
-# delivery rules, run by vitest in Node against the built package (pkg/nodejs),
-# imported by its npm name, with injected fake fetch/EventSource and fake timers.
+# delivery rules, run by vitest in Node against the built package, imported by its npm
+# name (the default entry: ESM, and CommonJS in entries.test.ts), with injected fake
+# fetch/EventSource and fake timers; lifetime.test.ts forces garbage collections.
 # tsc first: the typings must accept the existing client's usage (typecheck/usage.ts).
+# attw then checks the packed package's typings under every TypeScript resolution
+# mode; the subpaths are ESM by nature (the WebAssembly ESM integration, import.meta.url),
+# so only for them is a CommonJS `require` resolving to ESM expected.
 test-js: pkg
-	@echo "== JS tests of the built package (vitest, node) =="
+	@echo "== JS tests of the built package (vitest, node; attw; the wasm embedder) =="
 	@ln -sfn ../../../pkg tests/js/node_modules/sse-courier
-	@! grep -nE '(: |=> |\(|, )any\b' pkg/*/*.d.ts || { echo "the package typings say any (above)"; exit 1; }
+	@! grep -nE '(: |=> |\(|, )any\b' pkg/*.d.ts pkg/*/*.d.ts || { echo "the package typings say any (above)"; exit 1; }
+	node --test tools/embed-wasm/
 	cd tests/js && npx tsc -p typecheck && npx tsc -p . && npx vitest run
+	cd tests/js && npx attw --pack ../../pkg --entrypoints . && \
+	  npx attw --pack ../../pkg --entrypoints ./web ./bundler --ignore-rules cjs-resolves-to-esm
 
 # The core must stay sans-IO: a native build of the library must not reach any web crate.
 check-core:
@@ -46,7 +53,7 @@ test-chrome:
 test-firefox:
 	@scripts/with-server --sse-retry-ms 300 -- scripts/browser-tests firefox
 
-# End-to-end: the demo page (www/, the built package bundled by esbuild) driven over
+# End-to-end: the demo page (www/, the built package bundled by esbuild, no plugin) driven over
 # WebDriver in headless Chromium and Firefox; each scenario starts its own reference
 # server on a free port, and every driver, browser and server is stopped afterwards.
 test-e2e: pkg
@@ -66,7 +73,7 @@ lint:
 
 # The npm package (wasm-pack output plus pkg-template/) into pkg/: rebuilt only when
 # a source changed, so test-js and test-e2e share one build within a `make test`.
-PKG_SOURCES := $(shell find src pkg-template -type f) Cargo.toml Cargo.lock scripts/build-pkg
+PKG_SOURCES := $(shell find src pkg-template tools/embed-wasm -type f) Cargo.toml Cargo.lock scripts/build-pkg
 pkg: setup pkg/package.json
 
 pkg/package.json: $(PKG_SOURCES)

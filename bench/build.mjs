@@ -1,16 +1,15 @@
-// Bundles the bench page (bench/src/page.js) into bench/out/ with esbuild, the way the
-// demo does (www/build.mjs): `import { Connection } from "sse-courier"` resolves to the
-// local package's `bundler` build in pkg/, whose .wasm is imported as an ES module.
-// esbuild comes from the demo's dependencies (www/node_modules).
-//
-// The .wasm plugin is the demo's (www/esbuild-wasm.mjs). One addition: the page may import the package's .wasm module
-// itself (to read `memory` and the externref table); it resolves to the same module
-// the glue imports, so it is the same instance.
+// Bundles the bench page (bench/src/page.js) into bench/out/ with esbuild:
+// `import { Connection } from "sse-courier"` resolves to the local package's
+// `sse-courier/bundler` entry in pkg/, whose .wasm is imported as an ES module
+// (esbuild-wasm.mjs beside this file), because the page also imports that wasm module
+// itself (to read `memory` and the externref table): it resolves to the same module
+// the glue imports, so it is the same instance. esbuild comes from the demo's
+// dependencies (www/node_modules).
 import { existsSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { wasmEsmIntegration } from "../www/esbuild-wasm.mjs";
+import { wasmEsmIntegration } from "./esbuild-wasm.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
@@ -24,7 +23,7 @@ try {
   console.error("bench: esbuild is missing: npm ci --prefix www");
   process.exit(1);
 }
-if (!existsSync(join(pkg, "sse_courier.js"))) {
+if (!existsSync(join(pkg, "index.js"))) {
   console.error("bench: pkg/bundler is missing: make pkg");
   process.exit(1);
 }
@@ -32,7 +31,7 @@ if (!existsSync(join(pkg, "sse_courier.js"))) {
 const localPackage = {
   name: "local-sse-courier",
   setup(build) {
-    build.onResolve({ filter: /^sse-courier$/ }, () => ({ path: join(pkg, "sse_courier.js") }));
+    build.onResolve({ filter: /^sse-courier$/ }, () => ({ path: join(pkg, "index.js") }));
     build.onResolve({ filter: /^sse-courier\/wasm$/ }, () => ({
       path: join(pkg, "sse_courier_bg.wasm"),
       namespace: "wasm-module",

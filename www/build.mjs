@@ -1,9 +1,7 @@
 // Bundles the demo (src/main.ts) into dist/ with esbuild, importing the npm package
 // `sse-courier` the way an app with a bundler does: `import { Connection } from
-// "sse-courier"`, which resolves to the package's `bundler` build.
-//
-// That build imports its .wasm as an ES module, which esbuild cannot load by itself:
-// esbuild-wasm.mjs beside this file provides it.
+// "sse-courier"`, the package's default entry, which carries its wasm inside and needs
+// no plugin.
 //
 //   node build.mjs            build once
 //   node build.mjs --watch    rebuild on change
@@ -11,7 +9,6 @@ import * as esbuild from "esbuild";
 import { existsSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { wasmEsmIntegration } from "./esbuild-wasm.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -24,21 +21,18 @@ if (!existsSync(join(here, "node_modules", "sse-courier", "package.json"))) {
   process.exit(1);
 }
 
-// Each build names the wasm by its hash: start from an empty dist/ so old ones go.
+// Start from an empty dist/ so that nothing of an older build is served.
 rmSync(join(here, "dist"), { recursive: true, force: true });
 
 const options = {
   absWorkingDir: here,
   entryPoints: ["src/main.ts"],
   bundle: true,
-  format: "esm", // top-level await (the wasm instantiation) needs ESM output
+  format: "esm",
   platform: "browser",
   target: "es2022",
   outdir: "dist",
   sourcemap: true,
-  loader: { ".wasm": "file" },
-  assetNames: "[name]-[hash]",
-  plugins: [wasmEsmIntegration],
   logLevel: "warning",
 };
 

@@ -73,10 +73,11 @@ impl Connection {
     /// POSTs the message now when connected, queues it while (re)connecting.
     /// Returns `false` for an unknown `type`, or when down and not recovering; throws
     /// (changing nothing) when `msg` is not an object, its `type` is not a string or
-    /// it cannot be serialised to JSON.
+    /// it cannot be serialised to JSON. Typed to accept any object, as the existing
+    /// client's `send(msg: object)` does, so its callers compile unchanged.
     pub fn send(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "OutgoingMessage")] msg: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "OutgoingMessage | object")] msg: JsValue,
     ) -> Result<bool, JsValue> {
         let kind = js::message_type(&msg);
         let Some(kind) = kind.as_string() else {

@@ -32,7 +32,14 @@ void [sent, id, seq, sessions];
 
 // @ts-expect-error baseUrl is required
 new Connection({});
-// @ts-expect-error a message needs a type
-conn.send({ prompt: "no type" });
+// The existing client's signature is `send(msg: object)`: its callers pass values typed
+// `object` or `Record<string, unknown>`, and the type is checked when sent (it throws).
+const asObject: object = { type: "send", prompt: "hi" };
+const asRecord: Record<string, unknown> = { type: "stop", sessionId: "s" };
+const acceptedObject: boolean = conn.send(asObject);
+const acceptedRecord: boolean = conn.send(asRecord);
+void [acceptedObject, acceptedRecord];
+// @ts-expect-error a message is an object
+conn.send("send");
 // @ts-expect-error onDelivery takes a report
 new Connection({ baseUrl: "", onDelivery: (n: number) => n });

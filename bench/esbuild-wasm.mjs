@@ -2,7 +2,8 @@
 // as webpack and vite-plugin-wasm implement it. The .wasm file is copied next to the
 // bundle (hashed name), and the module that stands for it instantiates it with its
 // imports and re-exports its exports, exactly what wasm-pack's bundler glue expects.
-// Used by the demo (www/build.mjs) and the bench page (bench/build.mjs).
+// Used by the bench page (bench/build.mjs), which builds on the package's `sse-courier/bundler`
+// entry to read the wasm's memory; the demo needs no plugin.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
