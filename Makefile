@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: test demo setup test-native test-js test-browsers test-chrome test-firefox test-e2e check-core lint pkg bench
+.PHONY: test demo setup test-native test-js test-browsers test-chrome test-firefox test-e2e test-apps check-core lint pkg bench mutants
 
 test: setup
 	@start=$$(date +%s); \
@@ -13,6 +13,7 @@ test: setup
 	$(MAKE) --no-print-directory test-js && \
 	$(MAKE) --no-print-directory test-browsers && \
 	$(MAKE) --no-print-directory test-e2e && \
+	$(MAKE) --no-print-directory test-apps && \
 	echo "make test: all suites passed in $$(( $$(date +%s) - start ))s"
 
 setup:
@@ -32,17 +33,36 @@ test-native: check-core
 # mode; the subpaths are ESM by nature (the WebAssembly ESM integration, import.meta.url),
 # so only for them is a CommonJS `require` resolving to ESM expected.
 test-js: pkg
-	@echo "== JS tests of the built package (vitest, node; attw; the wasm embedder) =="
+	@echo "== JS tests of the built package (vitest, node; attw; the build's JS tools) =="
 	@ln -sfn ../../../pkg tests/js/node_modules/sse-courier
 	@! grep -nE '(: |=> |\(|, )any\b' pkg/*.d.ts pkg/*/*.d.ts || { echo "the package typings say any (above)"; exit 1; }
-	node --test tools/embed-wasm/
+	node --test tools/embed-wasm/ tools/wasm-rename/
 	cd tests/js && npx tsc -p typecheck && npx tsc -p . && npx vitest run
 	cd tests/js && npx attw --pack ../../pkg --entrypoints . && \
 	  npx attw --pack ../../pkg --entrypoints ./web ./bundler --ignore-rules cjs-resolves-to-esm
 
+# The app matrix: the packed tarball (npm pack of pkg/, what users install) installed
+# into tiny apps with pinned bundlers (Vite 6 and 8 build and dev server, webpack,
+# esbuild, Rollup, a page with no bundler, Web Workers, Node ESM and CJS), each loaded
+# in Chromium and Firefox against the reference server (tests/apps/README.md).
+test-apps: pkg
+	@echo "== app matrix (packed package: bundlers, no bundler, workers, node; chromium, firefox) =="
+	@cargo build -q -p sse-courier-server
+	node --test --test-concurrency=1 --test-reporter=spec tests/apps/
+
 # The core must stay sans-IO: a native build of the library must not reach any web crate.
 check-core:
 	@scripts/check-core
+
+# Mutation testing of the delivery core (not part of `make test`): cargo-mutants
+# (installed when missing) mutates src/core/ as .cargo/mutants.toml says and runs the
+# core's native unit, scenario and property tests against each mutant. It fails on a
+# missed mutant; the equivalent ones are excluded there, each with its reason
+# (docs/mutants.md). Results in target/mutants.out/. MUTANTS_JOBS=1 on a busy machine.
+MUTANTS_JOBS ?= 2
+mutants:
+	@command -v cargo-mutants >/dev/null 2>&1 || { echo "setup: cargo install cargo-mutants" >&2; cargo install -q cargo-mutants; }
+	CARGO_PROFILE_DEV_DEBUG=0 CARGO_PROFILE_TEST_DEBUG=0 cargo mutants --jobs $(MUTANTS_JOBS)
 
 # wasm-bindgen-test suites headless in both browsers, each against its own fresh server.
 test-browsers: test-chrome test-firefox
@@ -73,7 +93,7 @@ lint:
 
 # The npm package (wasm-pack output plus pkg-template/) into pkg/: rebuilt only when
 # a source changed, so test-js and test-e2e share one build within a `make test`.
-PKG_SOURCES := $(shell find src pkg-template tools/embed-wasm -type f) Cargo.toml Cargo.lock scripts/build-pkg
+PKG_SOURCES := $(shell find src pkg-template tools/embed-wasm tools/wasm-rename -type f -not -path '*/target/*') Cargo.toml Cargo.lock scripts/build-pkg LICENSE-MIT LICENSE-APACHE
 pkg: setup pkg/package.json
 
 pkg/package.json: $(PKG_SOURCES)

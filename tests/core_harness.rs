@@ -1,6 +1,8 @@
 //! Test rig for the delivery core: plays the shell by hand (drains actions after
-//! every input, keeps the clock). Included by `core_scenarios.rs` and
-//! `core_properties.rs` with `#[path]`; built alone it holds no tests.
+//! every input, keeps the clock), plus helpers that pick POSTs, reports, notices and
+//! streams out of the actions. Included by `core_scenarios.rs` with `#[path]`
+//! (`core_properties.rs` drives the machine with its own fake shell and server);
+//! built alone it holds no tests.
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(dead_code)]
 

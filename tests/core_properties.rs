@@ -1,6 +1,6 @@
 //! Property tests of the delivery core: random interleavings of sends, answers,
 //! stream trouble, lifecycle calls and timer firings, played against a small fake
-//! shell and server, checking the delivery invariants of SPEC.md section 3.
+//! shell and server, checking the delivery invariants of docs/delivery-rules.md.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::collections::BTreeMap;
@@ -305,8 +305,14 @@ impl World {
     fn check_books(&self) -> Result<(), TestCaseError> {
         prop_assert!(self.m.pending_len() <= self.config.max_pending_sends);
         let unsettled = self.accepted.len() - self.fates.len();
-        let held = self.m.pending_len() + self.m.in_flight_len() + self.m.retrying_len();
+        let held = self.m.pending_len() + self.m.in_flight_len();
         prop_assert_eq!(unsettled, held, "a message vanished or was counted twice");
+        let posted = self.open.iter().filter(|o| o.msg.is_some()).count();
+        prop_assert_eq!(
+            self.m.in_flight_len(),
+            posted + self.m.retrying_len(),
+            "in flight: awaiting an answer or a retry"
+        );
         if self.config.ordered_sends {
             let retryable_open = self
                 .open

@@ -1,6 +1,6 @@
 //! Scenario tests of the delivery core: one short given/when/then story each.
 //! Sections: the seed PR and its review, the existing client's own tests
-//! translated, then each delivery rule of SPEC.md section 3.
+//! translated, then each delivery rule of docs/delivery-rules.md ("Rule N" below).
 #![cfg(not(target_arch = "wasm32"))]
 
 #[path = "core_harness.rs"]
@@ -9,7 +9,7 @@ mod harness;
 use harness::*;
 use sse_courier::core::{
     Action, Backoff, Body, Config, DropReason, Endpoint, EndpointSet, EventVerdict, FailReason,
-    Fate, MsgId, Notice, PostOutcome, SendOutcome, SessionSeq, Warning,
+    Fate, MsgId, Notice, PostOutcome, SendOutcome, SessionSeq, Stats, Warning,
 };
 
 const NOT_FOUND: PostOutcome = PostOutcome::Status(404);
@@ -970,6 +970,34 @@ fn online_while_connected_does_nothing() {
 }
 
 #[test]
+fn online_while_the_browser_retries_an_erroring_stream_rebuilds_it_at_once() {
+    let mut rig = Rig::connected(Config::default());
+    let erroring = rig.stream();
+    rig.stream_error();
+
+    rig.m.on_online(rig.now);
+
+    let actions = rig.drain();
+    assert_eq!(closed(&actions), [erroring]);
+    assert_eq!(opened(&actions).len(), 1);
+    assert!(notices(&actions).is_empty(), "_close was already sent");
+}
+
+#[test]
+fn check_and_reconnect_while_a_reconnect_is_scheduled_waits_for_it() {
+    let mut rig = Rig::connected(Config::default());
+    let stream = rig.stream();
+    rig.m.on_stream_error(rig.now, stream, true);
+    rig.drain();
+
+    rig.check_and_reconnect(true);
+    rig.m.on_visibility(rig.now, true);
+
+    assert!(opened(&rig.drain()).is_empty(), "no second way back");
+    assert_eq!(opened(&rig.advance(500)).len(), 1);
+}
+
+#[test]
 fn stream_closed_by_the_browser_is_reopened_by_the_core_after_the_delay() {
     let mut rig = Rig::connected(Config::default());
     let stream = rig.stream();
@@ -1208,5 +1236,136 @@ fn an_unvalidated_zero_config_neither_panics_nor_spins() {
     assert!(
         reports(&rig.log).iter().any(|(m, _)| *m == msg),
         "settled, not stuck"
+    );
+}
+
+// ─── Counts: pending, in flight, stats ───────────────────────────────────────
+
+#[test]
+fn a_message_waiting_on_its_retry_counts_as_in_flight_not_pending() {
+    let mut rig = Rig::connected(fast_retries(5));
+    let msg = rig.send_id(Endpoint::Send);
+    assert_eq!((rig.m.pending_len(), rig.m.in_flight_len()), (0, 1));
+
+    rig.answer(post_of(&rig.log.clone(), msg), PostOutcome::Status(503));
+
+    assert_eq!(rig.m.retrying_len(), 1);
+    assert_eq!(
+        (rig.m.pending_len(), rig.m.in_flight_len()),
+        (0, 1),
+        "posted once, not back in the send queue"
+    );
+    let retry = post_of(&rig.run_timers(), msg);
+    assert_eq!((rig.m.pending_len(), rig.m.in_flight_len()), (0, 1));
+    rig.answer(retry, OK);
+    assert_eq!((rig.m.pending_len(), rig.m.in_flight_len()), (0, 0));
+}
+
+#[test]
+fn a_message_waiting_on_its_retry_becomes_pending_on_disconnect() {
+    let mut rig = Rig::connected(fast_retries(5));
+    let msg = rig.send_id(Endpoint::Send);
+    rig.answer(post_of(&rig.log.clone(), msg), PostOutcome::NetworkError);
+
+    rig.m.disconnect(rig.now);
+
+    assert_eq!((rig.m.pending_len(), rig.m.in_flight_len()), (1, 0));
+}
+
+#[test]
+fn stats_count_streams_reconnects_and_reconnect_posts() {
+    let mut rig = reconnecting_with_session();
+    let reconnect = post_to(&rig.welcome("conn-def"), Endpoint::Reconnect);
+    rig.answer(reconnect, PostOutcome::Status(503));
+    rig.advance(500);
+    rig.stream_error();
+    rig.m.on_online(rig.now);
+    let reconnect = post_to(&rig.welcome("conn-ghi"), Endpoint::Reconnect);
+    rig.answer(reconnect, NOT_FOUND);
+
+    rig.m.on_online(rig.now);
+
+    assert_eq!(
+        rig.m.stats(),
+        &Stats {
+            streams_opened: 5,
+            reconnects: 4,
+            reconnect_posts: 2,
+            reconnect_post_failures: 2,
+            stale_404s: 1,
+            ..Stats::default()
+        },
+        "forced rebuild, reconnect timer, online twice; two handshakes refused"
+    );
+}
+
+#[test]
+fn stats_count_duplicates_malformed_events_timeouts_and_the_watchdog() {
+    let mut rig = Rig::connected(Config {
+        stale_after_ms: Some(10_000),
+        post_timeout_ms: Some(1_000),
+        ..fast_retries(5)
+    });
+    let stream = rig.stream();
+    rig.m.on_event(rig.now, stream, Some("s"), Some(2));
+    rig.m.on_event(rig.now, stream, Some("s"), Some(2));
+    rig.m.on_malformed_event(rig.now, stream);
+    let msg = rig.send_id(Endpoint::Send);
+    rig.advance(1_000);
+    let retry = post_of(&rig.advance(100), msg);
+    rig.answer(retry, OK);
+
+    rig.advance(10_000);
+
+    assert_eq!(
+        rig.m.stats(),
+        &Stats {
+            streams_opened: 2,
+            reconnects: 1,
+            duplicates_skipped: 1,
+            malformed_events: 1,
+            post_timeouts: 1,
+            send_retries: 1,
+            stale_streams: 1,
+            delivered: 1,
+            ..Stats::default()
+        }
+    );
+}
+
+#[test]
+fn stats_count_every_fate_and_every_late_answer() {
+    let mut rig = Rig::connected(fast_retries(0));
+    let delivered = rig.send_id(Endpoint::Send);
+    let failed = rig.send_id(Endpoint::Send);
+    let late = rig.send_id(Endpoint::Mode);
+    rig.answer(post_of(&rig.log.clone(), delivered), OK);
+    rig.answer(post_of(&rig.log.clone(), failed), PostOutcome::Status(500));
+    rig.check_and_reconnect(true);
+    rig.answer(post_of(&rig.log.clone(), late), OK);
+    let dropped = rig.send_id(Endpoint::Send);
+    rig.m.clear_pending_sends();
+    rig.drain();
+
+    assert_eq!(
+        reports(&rig.log),
+        [
+            (delivered, Fate::Delivered),
+            (failed, Fate::Failed(FailReason::ServerError(500))),
+            (late, Fate::Delivered),
+            (dropped, Fate::Dropped(DropReason::Cleared)),
+        ]
+    );
+    assert_eq!(
+        rig.m.stats(),
+        &Stats {
+            streams_opened: 2,
+            reconnects: 1,
+            late_answers: 1,
+            delivered: 2,
+            dropped: 1,
+            failed: 1,
+            ..Stats::default()
+        }
     );
 }

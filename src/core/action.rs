@@ -124,5 +124,10 @@ mod tests {
         for warning in warnings {
             assert!(!warning.message().is_empty());
         }
+        let mut messages: Vec<&str> = warnings.iter().map(Warning::message).collect();
+        messages.sort_unstable();
+        messages.dedup();
+        assert_eq!(messages.len(), warnings.len(), "each says what happened");
+        assert!(Warning::StaleStream.message().contains("staleAfterMs"));
     }
 }

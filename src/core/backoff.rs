@@ -67,4 +67,16 @@ mod tests {
         assert!(delays.iter().all(|d| (2000..=4000).contains(d)));
         assert!(delays.iter().any(|d| *d != delays[0]), "no jitter at all");
     }
+
+    #[test]
+    fn delay_reaches_both_ends_of_its_range() {
+        let b = Backoff {
+            initial_ms: 2,
+            max_ms: 2,
+        };
+        let mut rng = Rng::new(5);
+        let delays: Vec<u64> = (0..50).map(|_| b.delay(0, &mut rng)).collect();
+        assert!(delays.iter().all(|d| (1..=2).contains(d)), "{delays:?}");
+        assert!(delays.contains(&1) && delays.contains(&2), "{delays:?}");
+    }
 }

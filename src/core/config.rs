@@ -14,7 +14,8 @@ pub struct Config {
     /// Delay before reopening the stream after the first failed reconnect POST.
     pub reconnect_delay_ms: u64,
     /// Endpoints whose messages are re-queued on 404 and retried on 5xx/429/network
-    /// errors. Lifecycle endpoints are never retried whatever this says (rule 3).
+    /// errors. Lifecycle endpoints are never retried whatever this says
+    /// (docs/delivery-rules.md, rule 3).
     pub retryable: EndpointSet,
     /// Bound of the pending queue; overflow evicts the oldest message.
     pub max_pending_sends: usize,
@@ -228,6 +229,68 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(config.validate(), Ok(()));
+    }
+
+    #[test]
+    fn every_limit_itself_is_allowed_and_one_past_it_is_not() {
+        let at_the_limits = Config {
+            reconnect_delay_ms: MAX_TIMER_MS,
+            max_pending_sends: 1,
+            max_stale_retries: 1,
+            stale_after_ms: Some(MAX_TIMER_MS),
+            post_timeout_ms: Some(1),
+            backoff: Backoff {
+                initial_ms: MAX_TIMER_MS,
+                max_ms: MAX_TIMER_MS,
+            },
+            ..Config::default()
+        };
+        assert_eq!(at_the_limits.validate(), Ok(()));
+        let low = Config {
+            stale_after_ms: Some(1),
+            post_timeout_ms: Some(MAX_TIMER_MS),
+            backoff: Backoff {
+                initial_ms: 1,
+                max_ms: 1,
+            },
+            ..Config::default()
+        };
+        assert_eq!(low.validate(), Ok(()));
+        let past = |config: Config| config.validate().unwrap_err();
+        assert_eq!(
+            past(Config {
+                stale_after_ms: Some(MAX_TIMER_MS + 1),
+                ..Config::default()
+            }),
+            ConfigError::StaleAfterMs
+        );
+        assert_eq!(
+            past(Config {
+                post_timeout_ms: Some(0),
+                ..Config::default()
+            }),
+            ConfigError::PostTimeoutMs
+        );
+        assert_eq!(
+            past(Config {
+                backoff: Backoff {
+                    initial_ms: MAX_TIMER_MS + 1,
+                    max_ms: MAX_TIMER_MS + 1,
+                },
+                ..Config::default()
+            }),
+            ConfigError::BackoffInitialMs
+        );
+        assert_eq!(
+            past(Config {
+                backoff: Backoff {
+                    initial_ms: 1,
+                    max_ms: MAX_TIMER_MS + 1,
+                },
+                ..Config::default()
+            }),
+            ConfigError::BackoffMaxMs
+        );
     }
 
     fn field_name(error: ConfigError) -> &'static str {

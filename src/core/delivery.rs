@@ -1,6 +1,6 @@
 //! Messages: sending, queueing, flushing, and settling each one's fate from its POST
 //! answer, with re-queue on 404, retries on transient failures and the reports that
-//! make every fate observable (rules 1-7, 10).
+//! make every fate observable (docs/delivery-rules.md, rules 1-7 and 10).
 
 use super::action::{Action, Body, Warning};
 use super::config::Config;
@@ -22,7 +22,7 @@ impl Machine {
         }
         let item = Pending::new(self.alloc_msg(), endpoint);
         let msg = item.msg;
-        if self.is_connected() && !self.must_wait(&item) {
+        if self.may_post_now(&item) {
             self.post_message(now, item);
             SendOutcome::Posted(msg)
         } else {
@@ -71,19 +71,14 @@ impl Machine {
         }
     }
 
-    /// Posts what the queue allows, in send order. With `ordered_sends` at most one
-    /// retryable message is outstanding; everything else goes at once.
+    /// Posts what the queue allows ([`Machine::may_post_now`]), in send order.
     pub(super) fn flush(&mut self, now: u64) {
-        while self.is_connected() {
-            let busy = self.config.ordered_sends && self.slot_busy();
-            let config = &self.config;
-            let next = self
-                .queue
-                .take_first(|p| !busy || !is_retryable(config, p.endpoint));
-            match next {
-                Some(item) => self.post_message(now, item),
-                None => break,
-            }
+        loop {
+            let next = self.queue.iter().position(|p| self.may_post_now(p));
+            let Some(item) = next.and_then(|at| self.queue.take(at)) else {
+                break;
+            };
+            self.post_message(now, item);
         }
     }
 
@@ -98,7 +93,7 @@ impl Machine {
     pub(super) fn retry_due(&mut self, now: u64, item: Pending) {
         // The retrying message is the oldest outstanding retryable one, so it goes
         // straight out rather than through a full queue that would evict it.
-        if self.is_connected() && !(self.config.ordered_sends && self.slot_busy()) {
+        if self.may_post_now(&item) {
             self.post_message(now, item);
         } else {
             self.enqueue(item);
@@ -107,11 +102,17 @@ impl Machine {
 
     /// Settles one POST: for a message, its fate (or its next attempt).
     pub(super) fn settle(&mut self, now: u64, flight: Flight, outcome: PostOutcome) {
+        if flight.generation != self.generation {
+            bump(&mut self.stats.late_answers);
+        }
+        let stale = matches!(outcome.verdict(), Verdict::Stale);
+        if stale {
+            bump(&mut self.stats.stale_404s);
+        }
         match flight.purpose {
             Purpose::Reconnect => self.on_reconnect_answer(now, flight.generation, outcome),
             Purpose::Suspend => {
-                if matches!(outcome.verdict(), Verdict::Stale) {
-                    bump(&mut self.stats.stale_404s);
+                if stale {
                     self.connection_stale(now, flight.generation);
                 }
             }
@@ -137,7 +138,6 @@ impl Machine {
         match outcome.verdict() {
             Verdict::Accepted => self.report(item.msg, Fate::Delivered),
             Verdict::Stale => {
-                bump(&mut self.stats.stale_404s);
                 if !retryable {
                     // A lifecycle signal belongs to the dead connection: never replay it.
                     self.report(item.msg, Fate::Failed(FailReason::StaleConnection));
@@ -174,24 +174,29 @@ impl Machine {
 
     /// A 404 answer to a POST sent on `generation`. Only a 404 on the current,
     /// connected generation rebuilds the stream; since that bumps the generation,
-    /// every other 404 from the same stale connection is late (rule 4).
+    /// every other 404 from the same stale connection is late
+    /// (docs/delivery-rules.md, rule 4).
     fn connection_stale(&mut self, now: u64, generation: u32) {
         if generation == self.generation && self.is_connected() {
             self.push(Action::Warn(Warning::StaleConnection));
             self.restart_stream(now);
-        } else {
-            bump(&mut self.stats.late_answers);
         }
     }
 
-    fn must_wait(&self, item: &Pending) -> bool {
-        self.config.ordered_sends
-            && is_retryable(&self.config, item.endpoint)
+    /// The one gate for "may this message be posted now", used by `send`, `flush` and
+    /// `retry_due`: only when connected, and with `ordered_sends` a retryable message
+    /// also waits while another retryable one is outstanding (in flight or waiting on a
+    /// retry) or one sent before it is still queued. Other messages never wait.
+    pub(super) fn may_post_now(&self, item: &Pending) -> bool {
+        let config = &self.config;
+        let must_wait = config.ordered_sends
+            && is_retryable(config, item.endpoint)
             && (self.slot_busy()
                 || self
                     .queue
                     .iter()
-                    .any(|p| is_retryable(&self.config, p.endpoint)))
+                    .any(|p| p.msg < item.msg && is_retryable(config, p.endpoint)));
+        self.is_connected() && !must_wait
     }
 
     /// A retryable message is in flight or waiting on a retry (`ordered_sends`).
@@ -247,7 +252,8 @@ impl Machine {
     }
 }
 
-/// Retryable: on the allowlist and not a lifecycle endpoint (rule 3).
+/// Retryable: on the allowlist and not a lifecycle endpoint (docs/delivery-rules.md,
+/// rule 3).
 pub(crate) fn is_retryable(config: &Config, endpoint: Endpoint) -> bool {
     config.retryable.contains(endpoint) && !endpoint.is_lifecycle()
 }
@@ -265,6 +271,70 @@ mod tests {
         assert!(is_retryable(&config, Endpoint::Watch));
         assert!(!is_retryable(&config, Endpoint::Suspend));
         assert!(!is_retryable(&config, Endpoint::Mode));
+    }
+
+    use crate::core::ids::StreamId;
+
+    fn connected(ordered_sends: bool) -> Machine {
+        let mut m = Machine::new(
+            Config {
+                ordered_sends,
+                ..Config::default()
+            },
+            1,
+        );
+        m.connect(0);
+        m.on_welcome(0, StreamId(1), "c1");
+        m
+    }
+
+    fn item(n: u32, endpoint: Endpoint) -> Pending {
+        Pending::new(MsgId(n), endpoint)
+    }
+
+    #[test]
+    fn nothing_may_be_posted_unless_connected() {
+        let mut m = Machine::new(Config::default(), 1);
+        m.connect(0);
+        assert!(!m.may_post_now(&item(1, Endpoint::Stop)));
+        m.on_welcome(0, StreamId(1), "c1");
+        assert!(m.may_post_now(&item(1, Endpoint::Stop)));
+    }
+
+    #[test]
+    fn unordered_sends_never_wait_for_each_other() {
+        let mut m = connected(false);
+        m.queue.insert(item(1, Endpoint::Send), 10);
+        m.retries.push(99, item(2, Endpoint::Send));
+        assert!(m.may_post_now(&item(3, Endpoint::Send)));
+    }
+
+    #[test]
+    fn ordered_retryable_waits_for_an_earlier_queued_retryable_only() {
+        let mut m = connected(true);
+        m.queue.insert(item(2, Endpoint::Send), 10);
+        m.queue.insert(item(3, Endpoint::Mode), 10);
+        assert!(!m.may_post_now(&item(4, Endpoint::Send)), "2 goes first");
+        assert!(m.may_post_now(&item(2, Endpoint::Send)), "nothing before 2");
+        assert!(m.may_post_now(&item(1, Endpoint::Send)), "sent before 2");
+        assert!(m.may_post_now(&item(4, Endpoint::Mode)), "not retryable");
+    }
+
+    #[test]
+    fn ordered_retryable_waits_while_a_retryable_is_in_flight_or_retrying() {
+        let mut m = connected(true);
+        m.send(0, Endpoint::Stop);
+        assert!(
+            m.may_post_now(&item(9, Endpoint::Send)),
+            "a Stop never blocks"
+        );
+        m.send(0, Endpoint::Send);
+        assert!(!m.may_post_now(&item(9, Endpoint::Send)));
+        assert!(m.may_post_now(&item(9, Endpoint::Stop)));
+
+        let mut m = connected(true);
+        m.retries.push(99, item(1, Endpoint::Send));
+        assert!(!m.may_post_now(&item(9, Endpoint::Send)));
     }
 
     #[test]

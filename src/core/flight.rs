@@ -1,5 +1,6 @@
 //! POSTs in flight: what each one carries, the connection generation it was sent
-//! on (so a late answer can be told from a current one, rule 7), and its timeout.
+//! on (so a late answer can be told from a current one: docs/delivery-rules.md,
+//! rule 7), and its timeout.
 
 use alloc::vec::Vec;
 
@@ -100,6 +101,15 @@ mod tests {
         assert_eq!(flights.take_expired(400).map(|f| f.post), Some(PostId(2)));
         assert_eq!(flights.take_expired(400).map(|f| f.post), Some(PostId(1)));
         assert_eq!(flights.take_expired(400), None);
+    }
+
+    #[test]
+    fn posts_expiring_together_come_out_in_the_order_they_were_sent() {
+        let mut flights = Flights::default();
+        flights.push(flight(1, Some(100)));
+        flights.push(flight(2, Some(100)));
+        assert_eq!(flights.take_expired(100).map(|f| f.post), Some(PostId(1)));
+        assert_eq!(flights.take_expired(100).map(|f| f.post), Some(PostId(2)));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Connection state: the stream, the welcome, the reconnect POST and reconnect
-//! scheduling, and the browser lifecycle inputs that poke them (rules 1, 7, 8, 9).
+//! scheduling, and the browser lifecycle inputs that poke them
+//! (docs/delivery-rules.md, rules 1, 7, 8 and 9).
 
 use super::action::{Action, Body, Notice, Warning};
 use super::endpoint::Endpoint;
@@ -97,7 +98,8 @@ impl Machine {
         self.welcomed_before = true;
     }
 
-    /// Tracks the event's seq and says whether to dispatch it (rule 8).
+    /// Tracks the event's seq and says whether to dispatch it
+    /// (docs/delivery-rules.md, rule 8).
     pub fn on_event(
         &mut self,
         now: u64,
@@ -182,14 +184,12 @@ impl Machine {
         }
     }
 
-    /// The answer to the reconnect POST sent on `generation`.
+    /// The answer to the reconnect POST sent on `generation` (a late one is only
+    /// counted, by `settle`).
     pub(super) fn on_reconnect_answer(&mut self, now: u64, generation: u32, outcome: PostOutcome) {
         let stream = match self.phase {
             Phase::Handshaking { stream } if generation == self.generation => stream,
-            _ => {
-                bump(&mut self.stats.late_answers);
-                return;
-            }
+            _ => return,
         };
         if outcome.is_ok() {
             self.become_connected(now, stream);

@@ -78,10 +78,6 @@ impl Machine {
         seq::pop_front(&mut self.actions)
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
     /// Connected: the welcome came and, on a reconnect, the reconnect POST succeeded.
     pub fn is_connected(&self) -> bool {
         matches!(self.phase, Phase::Connected { .. })
@@ -97,17 +93,20 @@ impl Machine {
         self.phase.stream()
     }
 
-    /// Messages waiting in the queue.
+    /// Messages in the send queue, not yet posted (or back in it after a 404 or
+    /// `disconnect`): JS `pendingCount`.
     pub fn pending_len(&self) -> usize {
         self.queue.len()
     }
 
-    /// Message POSTs awaiting an answer (reconnect and suspend POSTs not counted).
+    /// Messages posted and not yet settled: awaiting their POST's answer or waiting out
+    /// the backoff before their retry (reconnect and suspend POSTs not counted): JS
+    /// `inFlightCount`. Every unsettled message is either pending or in flight.
     pub fn in_flight_len(&self) -> usize {
-        self.flights.messages().count()
+        self.flights.messages().count() + self.retries.len()
     }
 
-    /// Messages waiting out a retry backoff.
+    /// Of the messages in flight, those waiting out a retry backoff.
     pub fn retrying_len(&self) -> usize {
         self.retries.len()
     }

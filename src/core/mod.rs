@@ -8,10 +8,24 @@
 //! [`Machine::poll_timeout`]. Actions come out in the order they must be carried
 //! out (on a welcome: the flushed POSTs, then `Notify(Open)`).
 //!
-//! Additions to the API sketch the shell was written against (all additive):
-//! `Endpoint::is_lifecycle`, `EndpointSet::{empty, insert, remove, contains,
-//! is_empty}`, `Warning::message`, `Machine::{config, current_stream,
-//! retrying_len}`, `Backoff::ceiling` and `MAX_TIMER_MS`.
+//! The API, all on [`Machine`] (built by `new(config, seed)`):
+//! - inputs: `connect`, `disconnect`, `check_and_reconnect`, `send` (gives a
+//!   [`SendOutcome`]), `send_suspend`, `clear_pending_sends`, `on_welcome`,
+//!   `on_event` (gives an [`EventVerdict`]), `on_malformed_event`, `on_stream_error`,
+//!   `on_post_answer` (takes a [`PostOutcome`]), `on_timeout`, `on_visibility`,
+//!   `on_page_hide`, `on_page_show`, `on_online`, `track_seq`, `clear_session`;
+//! - outputs: `poll_action` ([`Action`]: a message's [`Fate`] comes as a `Report`)
+//!   and `poll_timeout`;
+//! - reads: `is_connected`, `connection_id`, `current_stream`, `pending_len` (in the
+//!   send queue), `in_flight_len` (posted and unsettled: awaiting an answer or a
+//!   retry), `retrying_len` (of those, waiting on a retry), `last_seq`,
+//!   `tracked_sessions`, `stats` ([`Stats`]).
+//!
+//! Settings are a [`Config`] (with a [`Backoff`]; `validate` names the JS option at
+//! fault with a [`ConfigError`], delays up to [`MAX_TIMER_MS`]). Endpoints map to
+//! message types and paths through [`Endpoint`] (`from_message_type`, `from_path`,
+//! `path`, `is_lifecycle`) and form an [`EndpointSet`] (`empty`,
+//! `default_retryable`, `insert`, `remove`, `contains`, `is_empty`).
 //!
 //! Where the core knowingly differs from the existing client (all in edge cases
 //! its tests never reach):

@@ -1,5 +1,6 @@
 //! What happened to things: the answer to a POST, the result of `send`, the verdict
-//! on an incoming event, and the final fate of a message (rule 10).
+//! on an incoming event, and the final fate of a message (docs/delivery-rules.md,
+//! rule 10).
 
 use super::ids::MsgId;
 
@@ -66,7 +67,8 @@ pub enum SendOutcome {
 pub enum EventVerdict {
     /// Hand it to the app's listener.
     Dispatch,
-    /// Its `(sessionId, seq)` is not newer than the tracked seq: a replay (rule 8).
+    /// Its `(sessionId, seq)` is not newer than the tracked seq: a replay
+    /// (docs/delivery-rules.md, rule 8).
     Duplicate,
     /// It came from a stream that is no longer the current one.
     Ignored,

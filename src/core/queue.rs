@@ -1,6 +1,6 @@
-//! The pending queue (rules 1 and 2): messages waiting to be posted, kept in send
-//! order (by `MsgId`) so a re-queued message goes back to its place, and bounded on
-//! every path in, evicting the oldest.
+//! The pending queue (docs/delivery-rules.md, rules 1 and 2): messages waiting to be
+//! posted, kept in send order (by `MsgId`) so a re-queued message goes back to its
+//! place, and bounded on every path in, evicting the oldest.
 
 use alloc::vec::Vec;
 
@@ -14,9 +14,9 @@ use super::ids::MsgId;
 pub(crate) struct Pending {
     pub(crate) msg: MsgId,
     pub(crate) endpoint: Endpoint,
-    /// 404s met so far (rule 5).
+    /// 404s met so far (docs/delivery-rules.md, rule 5).
     pub(crate) stale_404s: u32,
-    /// Retries after transient failures so far (rule 6).
+    /// Retries after transient failures so far (docs/delivery-rules.md, rule 6).
     pub(crate) retries: u32,
 }
 
@@ -52,9 +52,8 @@ impl Queue {
         }
     }
 
-    /// Removes and returns the first entry (in send order) that `may_go` allows.
-    pub(crate) fn take_first(&mut self, may_go: impl Fn(&Pending) -> bool) -> Option<Pending> {
-        let at = self.0.iter().position(may_go)?;
+    /// Removes and returns the entry at `at` (in send order); `None` past the end.
+    pub(crate) fn take(&mut self, at: usize) -> Option<Pending> {
         seq::remove_at(&mut self.0, at)
     }
 
@@ -115,13 +114,15 @@ mod tests {
     }
 
     #[test]
-    fn take_first_skips_entries_that_may_not_go() {
+    fn take_removes_the_entry_at_its_place_and_nothing_past_the_end() {
         let mut queue = Queue::default();
         queue.insert(item(1), 10);
         queue.insert(Pending::new(MsgId(2), Endpoint::Stop), 10);
-        let taken = queue.take_first(|p| p.endpoint == Endpoint::Stop);
-        assert_eq!(taken.map(|p| p.msg), Some(MsgId(2)));
-        assert_eq!(ids(&queue), [1]);
-        assert_eq!(queue.take_first(|_| false), None);
+        queue.insert(item(3), 10);
+        let taken = queue.take(1);
+        assert_eq!(taken.map(|p| p.endpoint), Some(Endpoint::Stop));
+        assert_eq!(ids(&queue), [1, 3]);
+        assert_eq!(queue.take(2), None);
+        assert_eq!(ids(&queue), [1, 3]);
     }
 }

@@ -1,4 +1,5 @@
-//! Messages waiting out a backoff delay before their next attempt (rule 6).
+//! Messages waiting out a backoff delay before their next attempt
+//! (docs/delivery-rules.md, rule 6).
 
 use alloc::vec::Vec;
 

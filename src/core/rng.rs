@@ -49,6 +49,19 @@ mod tests {
     }
 
     #[test]
+    fn outputs_are_xorshift64_star() {
+        // Reference values of xorshift64* (shifts 12, 25, 27; multiplier
+        // 0x2545F4914F6CDD1D), computed outside this code.
+        let mut rng = Rng::new(1);
+        assert_eq!(rng.next_u64(), 0x47e4_ce4b_896c_dd1d);
+        assert_eq!(rng.next_u64(), 0xabcf_a6a8_e079_651d);
+        assert_eq!(rng.next_u64(), 0xb9d1_0d8f_eb73_1f57);
+        let mut zero = Rng::new(0);
+        assert_eq!(zero.next_u64(), 0x0d83_b3e2_9a21_487a);
+        assert_eq!(zero.next_u64(), 0x54c4_4c79_f1fe_9d67);
+    }
+
+    #[test]
     fn zero_seed_does_not_get_stuck_at_zero() {
         let mut rng = Rng::new(0);
         assert!((0..10).any(|_| rng.next_u64() != 0));

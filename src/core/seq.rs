@@ -1,6 +1,10 @@
 //! Order-keeping insert and remove on a `Vec` without `Vec::insert`/`Vec::remove`,
 //! whose out-of-range panics format their message: the shipped wasm has no use for
 //! that formatting code. The collections here hold a few entries, so shifting is cheap.
+//! The `unsafe` pays for itself: in the shipped wasm (wasm-bindgen, then the package's
+//! wasm-opt flags) the safe ways cost more, gzip -9: a bounds check then
+//! `rotate_left`/`rotate_right` on the tail +1,163 B, a loop of `swap`s +217 B,
+//! `Vec::remove`/`Vec::insert` behind a bounds check +245 B.
 
 use alloc::vec::Vec;
 

@@ -1,6 +1,6 @@
-//! Tracked sessions and the last seq seen on each (rule 8), in insertion order
-//! like the existing client's `Map`, so reconnect and suspend bodies list them in
-//! the same order.
+//! Tracked sessions and the last seq seen on each (docs/delivery-rules.md, rule 8),
+//! in insertion order like the existing client's `Map`, so reconnect and suspend
+//! bodies list them in the same order.
 
 use super::action::SessionSeq;
 use alloc::borrow::ToOwned;

@@ -10,15 +10,17 @@ pub struct Stats {
     pub reconnects: u32,
     pub reconnect_posts: u32,
     pub reconnect_post_failures: u32,
-    /// Events not dispatched because their seq was not newer (rule 8).
+    /// Events not dispatched because their seq was not newer (docs/delivery-rules.md,
+    /// rule 8).
     pub duplicates_skipped: u32,
     pub malformed_events: u32,
-    /// POSTs answered 404.
+    /// POSTs answered 404 (messages, suspends and reconnects).
     pub stale_404s: u32,
     /// Retries scheduled after 5xx/429/network errors/timeouts.
     pub send_retries: u32,
     pub post_timeouts: u32,
-    /// Answers that came after their connection was replaced.
+    /// POST answers (timeouts included) that came after the connection the POST was
+    /// sent on was replaced; they settle the message but change no connection state.
     pub late_answers: u32,
     /// Streams rebuilt by the heartbeat watchdog.
     pub stale_streams: u32,

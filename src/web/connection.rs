@@ -27,15 +27,12 @@ impl Connection {
         let seed = (js::random() * 9_007_199_254_740_991.0) as u64;
         let shell = Rc::new_cyclic(|weak: &Weak<ShellCell>| {
             let weak = weak.clone();
-            let inbox = Inbox::new(move |kind, id, value| {
-                if let Some(shell) = weak.upgrade() {
-                    on_input(&shell, kind, id, value);
-                }
+            let inbox = Inbox::new(move |kind, id, now, number, text| match weak.upgrade() {
+                Some(shell) => on_input(&shell, kind, id, now, number, text),
+                None => 0,
             });
-            // The state copies the config, like the existing client's `{ ...defaults,
-            // ...config }`: the app may replace `connection.config.fetch` later and the
-            // next POST uses it.
-            let state = js::new_state(&config, inbox.as_ref());
+            let max_event_length = f64::from(options.max_event_bytes);
+            let state = js::create_state(&config, inbox.as_ref(), max_event_length);
             ShellCell::new(Shell::new(
                 Machine::new(core_config, seed),
                 options,
@@ -115,7 +112,8 @@ impl Connection {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ConnectionListener | null")] listener: JsValue,
     ) {
-        self.shell.borrow_mut().listener = listener.is_function().then_some(listener);
+        let state = self.shell.borrow().state();
+        js::set_listener(&state, &listener);
     }
 
     #[wasm_bindgen(js_name = isConnected)]
@@ -153,15 +151,16 @@ impl Connection {
         self.shell.borrow_mut().core.clear_session(sessionId);
     }
 
-    /// The tracked session ids, as a JS array the helper builds from its session list
-    /// (the one reconnect and suspend bodies use; the seq pushed is not read):
-    /// wasm-bindgen's `Vec<String>` conversion costs more code.
+    /// The tracked session ids, as a JS array the helper builds from a session list
+    /// (the one reconnect and suspend bodies use; the seq is not read): wasm-bindgen's
+    /// `Vec<String>` conversion costs more code.
     #[wasm_bindgen(js_name = getTrackedSessions, unchecked_return_type = "string[]")]
     pub fn get_tracked_sessions(&self) -> JsValue {
+        let list = js::new_session_list();
         for id in self.shell.borrow().core.tracked_sessions() {
-            js::push_session(id, 0.0);
+            js::add_session(&list, &js::string(id), 0.0);
         }
-        js::session_ids()
+        js::session_ids(&list)
     }
 
     /// Drops every queued send (each reported `dropped`, reason `cleared`).

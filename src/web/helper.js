@@ -1,127 +1,197 @@
-// The JS half of the browser shell: what is cheaper done in JS than through one wasm
-// import per property. It holds no delivery logic; the Rust shell (src/web/) decides,
-// this module touches the platform objects.
+// The JS half of the browser shell: the code that touches platform objects, where one
+// call here does what would take one wasm import per property from Rust. It holds no
+// delivery logic: the Rust shell (src/web/) decides, this module carries out.
 //
-// Each connection has one state object `S`, made by `u` and owned by the Rust shell:
-//   S.c  the live config (`connection.config`, a copy of the app's object): `fetch`,
-//        `createEventSource`, `onDelivery`, `baseUrl`, `suspendUrl` are read from it
-//        at each use, as the existing client does;
-//   S.f  the shell's one inbox, called `S.f(kind, id, value)` (null once retired);
-//   S.s  the open streams, by stream id: [source, welcome listener];
-//   S.a  the AbortControllers of POSTs in flight, by POST id (with postTimeoutMs);
-//   S.t  the host timer; S.l  the page lifecycle listeners, when listening.
-// Inbox kinds: 0 welcome (stream id, event), 1 message (stream id, event), 2 stream
-// error (stream id, 1 when readyState is CLOSED), 3 POST answer (POST id, 0 accepted /
-// HTTP status / -1 network error), 4 page lifecycle (code), 5 timer.
+// Each connection has one state object, made by `createState` and owned by the Rust
+// shell. Everything the platform reports reaches Rust through the state's inbox, one
+// call per event: `inbox(kind, id, now, number, text)`, with `kind` one of the
+// `INBOX_` codes below. Everything here is defensive: injected fakes are plain objects, and nothing an
+// app or a fake does may throw into the delivery loop.
 //
-// The export names are one letter: the wasm and the glue spell each of them. Each is
-// documented where Rust declares it (src/web/js.rs). Everything here is defensive:
-// injected fakes are plain objects, and nothing an app or a fake does may throw into
-// the delivery loop.
+// The build shortens every name: the state's fields end in `_` so that esbuild's
+// `--mangle-props=_$` renames them, and the exported functions are renamed in the wasm
+// and here alike (tools/wasm-rename). Each export is documented where Rust declares it
+// (src/web/js.rs), under the same name.
 
-const call = (S, kind, id, value) => S.f && S.f(kind, id, value);
+// What the inbox hears, as `kind`. Rust reads the same codes (src/web/inputs.rs).
+/** A `welcome` event: `text` is its connection id (undefined when malformed). */
+const INBOX_WELCOME = 0;
+/** A server event: `number` its seq (NaN when none), `text` its session id when it
+ * differs from the last one reported. The inbox answers whether to dispatch it. */
+const INBOX_MESSAGE = 1;
+/** An event whose data is not a JSON object within `maxEventBytes`. */
+const INBOX_MALFORMED = 2;
+/** The stream failed: `number` is 1 when it is closed for good (readyState CLOSED). */
+const INBOX_STREAM_ERROR = 3;
+/** A POST settled: `number` is `POST_ACCEPTED`, `POST_NETWORK_ERROR` or the HTTP status. */
+const INBOX_POST_ANSWER = 4;
+/** A page lifecycle event: `id` is one of the `PAGE_` codes. */
+const INBOX_PAGE = 5;
+/** The host timer fired. */
+const INBOX_TIMER = 6;
 
-/** `obj[key]`, or undefined when `obj` is not an object or the getter throws. */
-export function g(obj, key) {
+const POST_ACCEPTED = 0;
+const POST_NETWORK_ERROR = -1;
+
+const PAGE_VISIBLE = 0;
+const PAGE_HIDDEN = 1;
+const PAGE_HIDE = 2;
+const PAGE_SHOW_FROM_CACHE = 3;
+const PAGE_SHOW = 4;
+const PAGE_ONLINE = 5;
+
+/** The notices the listener gets, by the code Rust passes to `notify`. */
+const NOTICE_TYPES = ["_open", "_close", "_foreground"];
+
+/** The `status` and `reason` of a delivery report, by the code Rust passes to `report`. */
+const REPORT_OUTCOMES = [
+  { status: "delivered" },
+  { status: "dropped", reason: "queue_overflow" },
+  { status: "dropped", reason: "stale_retries_exhausted" },
+  { status: "dropped", reason: "cleared" },
+  { status: "failed", reason: "rejected" },
+  { status: "failed", reason: "stale_connection" },
+  { status: "failed", reason: "server_error" },
+  { status: "failed", reason: "network" },
+  { status: "failed", reason: "timeout" },
+];
+
+const EVENT_SOURCE_CLOSED = 2;
+
+/** `object[key]`, or undefined when `object` is not an object or the getter throws. */
+export function readProperty(object, key) {
   try {
-    if (obj === Object(obj)) return obj[key];
+    if (object === Object(object)) return object[key];
   } catch (_) {}
 }
 
 /** A new connection state for the app's `config` and the shell's `inbox`. */
-export function u(config, inbox) {
-  return { c: Object.assign({}, config), f: inbox, s: new Map(), a: new Map(), t: undefined, l: null };
+export function createState(config, inbox, maxEventLength) {
+  return {
+    // A copy, like the existing client's `{ ...defaults, ...config }`: the app may
+    // replace `connection.config.fetch` later and the next POST uses it. Its options
+    // are plain data properties (the copy read any getters once), so they are read
+    // directly.
+    config_: Object.assign({}, config),
+    inbox_: inbox,
+    maxEventLength_: maxEventLength,
+    listener_: undefined,
+    /** The session id last handed to the inbox with an event. */
+    reportedSession_: undefined,
+    /** Open streams by stream id: `[source, welcome listener]`. */
+    streams_: new Map(),
+    /** AbortControllers of POSTs in flight, by POST id (with `postTimeoutMs` only). */
+    postControllers_: new Map(),
+    timer_: undefined,
+    /** The page lifecycle listeners while listening: `[target, type, handler]`. */
+    lifecycleListeners_: null,
+  };
 }
 
+const tell = (state, kind, id, number, text) =>
+  state.inbox_ ? state.inbox_(kind, id, Date.now(), number, text) : 0;
+
 /** The config copy of a state (`connection.config`). */
-export function C(S) {
-  return S.c;
+export function configOf(state) {
+  return state.config_;
 }
 
 /** The connection is gone: nothing may reach its inbox again. */
-export function f(S) {
-  S.f = null;
-  for (const id of [...S.s.keys()]) h(S, id);
-  m(S, -1);
-  z(S);
+export function retire(state) {
+  state.inbox_ = null;
+  for (const id of [...state.streams_.keys()]) closeStream(state, id);
+  armTimer(state, -1);
+  unlistenLifecycle(state);
 }
 
-// ---- events ----------------------------------------------------------------------
+// ---- streams ---------------------------------------------------------------------
 
-let seqCode;
+const hasListeners = (target) =>
+  typeof readProperty(target, "addEventListener") === "function" &&
+  typeof readProperty(target, "removeEventListener") === "function";
 
-/** Parses an event's data (see `read_event` in js.rs); notes its seq code for `c`. */
-export function r(event, max, lastSession) {
+const listen = (list, target, type, handler) => {
+  try {
+    target.addEventListener(type, handler, { passive: true });
+  } catch (_) {}
+  list.push([target, type, handler]);
+};
+
+const unlisten = (target, type, handler) => {
+  try {
+    target.removeEventListener(type, handler, false);
+  } catch (_) {}
+};
+
+const setProperty = (object, key, value) => {
+  try {
+    Reflect.set(object, key, value);
+  } catch (_) {}
+};
+
+/** The event's data as a plain object, or undefined when it is not a string of at most
+ * `maxLength` UTF-16 units holding a JSON object. */
+function parseEventData(event, maxLength) {
   let data, value;
   try {
     data = event.data;
   } catch (_) {
     return;
   }
-  if (typeof data !== "string" || data.length > max) return;
+  if (typeof data !== "string" || data.length > maxLength) return;
   try {
     value = JSON.parse(data);
   } catch (_) {
     return;
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return;
-  const session = value.sessionId, seq = value.seq;
-  seqCode =
-    typeof session === "string" && Number.isSafeInteger(seq) && seq >= 0
-      ? session === lastSession ? seq : -1 - seq
-      : NaN;
-  return value;
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) return value;
 }
 
-export function c() {
-  return seqCode;
+function onWelcome(state, id, event) {
+  const connectionId = readProperty(parseEventData(event, state.maxEventLength_), "connectionId");
+  tell(state, INBOX_WELCOME, id, 0, typeof connectionId === "string" ? connectionId : undefined);
 }
 
-// ---- streams ---------------------------------------------------------------------
+/** One crossing per event: the inbox gets the seq and (when it changed) the session,
+ * and answers whether the listener gets the event. */
+function onServerEvent(state, id, event) {
+  const message = parseEventData(event, state.maxEventLength_);
+  if (!message) return tell(state, INBOX_MALFORMED, id);
+  const { sessionId, seq } = message;
+  let newSession;
+  const tracked = typeof sessionId === "string" && Number.isSafeInteger(seq) && seq >= 0;
+  if (tracked && sessionId !== state.reportedSession_) newSession = state.reportedSession_ = sessionId;
+  if (tell(state, INBOX_MESSAGE, id, tracked ? seq : NaN, newSession)) dispatch(state, message);
+}
 
-const hasListeners = (o) =>
-  typeof g(o, "addEventListener") === "function" && typeof g(o, "removeEventListener") === "function";
-const listen = (list, target, kind, fn) => {
-  try {
-    target.addEventListener(kind, fn, { passive: true });
-  } catch (_) {}
-  list.push([target, kind, fn]);
-};
-const unlisten = (target, kind, fn) => {
-  try {
-    target.removeEventListener(kind, fn, false);
-  } catch (_) {}
-};
-const setProperty = (o, key, value) => {
-  try {
-    Reflect.set(o, key, value);
-  } catch (_) {}
-};
-
-/** Opens stream `id`; false when no EventSource could be made. */
-export function s(S, id) {
-  const factory = g(S.c, "createEventSource"), url = g(S.c, "baseUrl") + "/api/chat/events";
+/** Opens stream `id`; 0 when no EventSource could be made. */
+export function openStream(state, id) {
+  const factory = state.config_.createEventSource;
+  const url = state.config_.baseUrl + "/api/chat/events";
   let source;
   try {
     source = typeof factory === "function" ? factory.call(undefined, url) : new EventSource(url);
   } catch (_) {
-    return false;
+    return 0;
   }
-  if (source === null || typeof source !== "object") return false;
-  const welcome = (event) => call(S, 0, id, event);
+  if (source === null || typeof source !== "object") return 0;
+  const welcome = (event) => onWelcome(state, id, event);
   listen([], source, "welcome", welcome);
-  setProperty(source, "onmessage", (event) => call(S, 1, id, event));
-  setProperty(source, "onerror", () => call(S, 2, id, g(source, "readyState") === 2 ? 1 : 0));
-  S.s.set(id, [source, welcome]);
-  return true;
+  setProperty(source, "onmessage", (event) => onServerEvent(state, id, event));
+  setProperty(source, "onerror", () => {
+    const closed = readProperty(source, "readyState") === EVENT_SOURCE_CLOSED;
+    tell(state, INBOX_STREAM_ERROR, id, closed ? 1 : 0);
+  });
+  state.streams_.set(id, [source, welcome]);
+  return 1;
 }
 
 /** Closes stream `id`, then detaches its handlers (so `close()` cannot call back). */
-export function h(S, id) {
-  const open = S.s.get(id);
-  if (!open) return;
-  S.s.delete(id);
-  const [source, welcome] = open;
+export function closeStream(state, id) {
+  const stream = state.streams_.get(id);
+  if (!stream) return;
+  state.streams_.delete(id);
+  const [source, welcome] = stream;
   try {
     source.close();
   } catch (_) {}
@@ -132,184 +202,213 @@ export function h(S, id) {
 
 // ---- POSTs -----------------------------------------------------------------------
 
-/** POSTs `body` to `{baseUrl}/api/chat/{path}` as POST `post`; its answer reaches the inbox. */
-export function p(S, path, connectionId, body, post, withSignal) {
-  let self = S.c, fetch = g(self, "fetch"), controller, answer;
-  if (typeof fetch !== "function") fetch = g((self = globalThis), "fetch");
+/** The inbox's code for a settled fetch: accepted, the HTTP status, or a network error. */
+function answerCode(settled) {
+  const response = settled.value;
+  if (readProperty(response, "ok") === true) return POST_ACCEPTED;
+  const status = readProperty(response, "status");
+  return typeof status === "number" && status >= 1 && status <= 999 ? status : POST_NETWORK_ERROR;
+}
+
+/** An unread body holds its connection (Chromium fails every request after ~16k). */
+function discardBody(response) {
+  const body = readProperty(response, "body");
+  const cancel = readProperty(body, "cancel");
+  if (typeof cancel !== "function") return;
+  try {
+    Promise.allSettled([cancel.call(body)]);
+  } catch (_) {}
+}
+
+/** POSTs `body` to `{baseUrl}/api/chat/{path}` as POST `postId`. */
+export function post(state, path, connectionId, body, postId, withSignal) {
+  let owner = state.config_;
+  let fetch = owner.fetch;
+  if (typeof fetch !== "function") fetch = readProperty((owner = globalThis), "fetch");
   const init = {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-Connection-ID": connectionId },
     body,
   };
   if (withSignal) {
+    let controller;
     try {
       controller = new AbortController();
     } catch (_) {}
     if (controller) {
       init.signal = controller.signal;
-      S.a.set(post, controller);
+      state.postControllers_.set(postId, controller);
     }
   }
+  let answer;
   if (typeof fetch !== "function") answer = Promise.reject();
   else {
     try {
-      answer = fetch.call(self, g(S.c, "baseUrl") + "/api/chat/" + path, init);
+      answer = fetch.call(owner, state.config_.baseUrl + "/api/chat/" + path, init);
     } catch (error) {
       answer = Promise.reject(error);
     }
   }
   Promise.allSettled([answer]).then(([settled]) => {
-    const response = settled.value, responseBody = g(response, "body"), cancel = g(responseBody, "cancel");
-    // An unread body holds the connection (Chromium fails every request after ~16k).
-    if (typeof cancel === "function") {
-      try {
-        Promise.allSettled([cancel.call(responseBody)]);
-      } catch (_) {}
-    }
-    S.a.delete(post);
-    const status = g(response, "status");
-    call(S, 3, post, g(response, "ok") === true ? 0 : typeof status === "number" && status >= 1 && status <= 999 ? status : -1);
+    discardBody(settled.value);
+    state.postControllers_.delete(postId);
+    tell(state, INBOX_POST_ANSWER, postId, answerCode(settled));
   });
 }
 
-/** Aborts POST `post` through its AbortController, if it has one still. */
-export function b(S, post) {
-  const controller = S.a.get(post);
+/** Aborts POST `postId` through its AbortController, if it has one still. */
+export function abortPost(state, postId) {
+  const controller = state.postControllers_.get(postId);
   if (controller) {
-    S.a.delete(post);
+    state.postControllers_.delete(postId);
     controller.abort();
   }
 }
 
-let sessions = [];
+/** An empty list of `{ sessionId, lastSeq }`, for `addSession`. */
+export function newSessionList() {
+  return [];
+}
 
-/** Adds `{ sessionId, lastSeq }` to the list the next `j` or `k` takes. */
-export function a(sessionId, lastSeq) {
-  sessions.push({ sessionId, lastSeq });
+export function addSession(list, sessionId, lastSeq) {
+  list.push({ sessionId, lastSeq });
 }
 
 /** `JSON.stringify({ type, sessions })`, keys in the existing client's order. */
-export function j(type) {
-  const body = { type, sessions };
-  sessions = [];
-  return JSON.stringify(body);
+export function sessionsBody(type, sessions) {
+  return JSON.stringify({ type, sessions });
 }
 
-/** The session ids pushed so far, as an array (for `getTrackedSessions`). */
-export function i() {
-  const ids = sessions.map((s) => s.sessionId);
-  sessions = [];
-  return ids;
+/** The ids of a session list, as an array. */
+export function sessionIds(sessions) {
+  return sessions.map((session) => session.sessionId);
 }
 
 /** `navigator.sendBeacon(suspendUrl, { connectionId, sessions })`, when possible. */
-export function k(S, connectionId) {
-  const nav = g(globalThis, "navigator"), send = g(nav, "sendBeacon"), list = sessions, url = g(S.c, "suspendUrl");
-  sessions = [];
+export function sendBeacon(state, connectionId, sessions) {
+  const navigator = readProperty(globalThis, "navigator");
+  const send = readProperty(navigator, "sendBeacon");
+  const url = state.config_.suspendUrl;
   if (typeof send !== "function" || typeof url !== "string" || !url) return;
   let blob;
   try {
-    blob = new Blob([JSON.stringify({ connectionId, sessions: list })], { type: "application/json" });
+    blob = new Blob([JSON.stringify({ connectionId, sessions })], { type: "application/json" });
   } catch (_) {
     return;
   }
   try {
-    send.call(nav, url, blob);
+    send.call(navigator, url, blob);
   } catch (_) {}
 }
 
 // ---- the app ---------------------------------------------------------------------
 
-/** The notice `_open` (0), `_close` (1) or `_foreground` (2). */
-export function t(kind) {
-  return { type: ["_open", "_close", "_foreground"][kind] };
-}
-
-/** `fn.call(null, value)`; the app's exception is reported, never let through. */
-export function x(fn, value) {
+/** `callback.call(null, value)`; the app's exception is reported, never let through. */
+function callApp(callback, value) {
   try {
-    fn.call(null, value);
+    callback.call(null, value);
   } catch (error) {
     console.error("[sse-courier] listener threw", error);
   }
 }
 
-const reasons = ["queue_overflow", "stale_retries_exhausted", "cleared", "rejected", "stale_connection", "server_error", "network", "timeout"];
-
-/** Hands `config.onDelivery` the report of `message`'s fate (see `report` in js.rs). */
-export function d(S, fate, httpStatus, endpoint, message) {
-  const onDelivery = g(S.c, "onDelivery");
-  if (typeof onDelivery !== "function") return;
-  const report = { status: fate ? (fate < 4 ? "dropped" : "failed") : "delivered" };
-  if (fate) report.reason = reasons[fate - 1];
-  if (httpStatus) report.httpStatus = httpStatus;
-  report.endpoint = endpoint;
-  const id = g(message, "clientMsgId");
-  if (typeof id === "string") report.clientMsgId = id;
-  report.message = message;
-  x(onDelivery, report);
+/** The app's listener (`onMessage`): a function, or anything else for none. */
+export function setListener(state, listener) {
+  state.listener_ = typeof listener === "function" ? listener : undefined;
 }
 
-export function v(text) {
+function dispatch(state, message) {
+  if (state.listener_) callApp(state.listener_, message);
+}
+
+/** Dispatches the notice `_open`, `_close` or `_foreground` (by its index in NOTICE_TYPES). */
+export function notify(state, notice) {
+  dispatch(state, { type: NOTICE_TYPES[notice] });
+}
+
+/** Hands `config.onDelivery` the report of `message`'s fate (an index in REPORT_OUTCOMES). */
+export function report(state, outcome, httpStatus, endpoint, message) {
+  const onDelivery = state.config_.onDelivery;
+  if (typeof onDelivery !== "function") return;
+  const { status, reason } = REPORT_OUTCOMES[outcome];
+  const delivery = { status };
+  if (reason) delivery.reason = reason;
+  if (httpStatus) delivery.httpStatus = httpStatus;
+  delivery.endpoint = endpoint;
+  const clientMsgId = readProperty(message, "clientMsgId");
+  if (typeof clientMsgId === "string") delivery.clientMsgId = clientMsgId;
+  delivery.message = message;
+  callApp(onDelivery, delivery);
+}
+
+export function warn(text) {
   console.warn("[sse-courier] " + text);
 }
 
-// ---- timer and page lifecycle --------------------------------------------------------
+// ---- timer and page lifecycle ----------------------------------------------------
 
 /** Arms the one host timer `ms` from now (disarms it when `ms` is negative).
  * `setTimeout` is looked up when armed, so fake timers see it. */
-export function m(S, ms) {
-  if (S.t !== undefined) clearTimeout(S.t);
-  S.t = ms < 0 ? undefined : setTimeout(() => {
-    S.t = undefined;
-    call(S, 5, 0);
-  }, ms);
+export function armTimer(state, ms) {
+  if (state.timer_ !== undefined) clearTimeout(state.timer_);
+  state.timer_ =
+    ms < 0
+      ? undefined
+      : setTimeout(() => {
+          state.timer_ = undefined;
+          tell(state, INBOX_TIMER, 0);
+        }, ms);
 }
 
-/** Starts listening to page lifecycle events (once), whichever targets exist. */
-export function y(S) {
-  if (S.l) return;
-  const list = (S.l = []), global = globalThis, doc = g(global, "document"), page = (code) => call(S, 4, code);
-  if (hasListeners(doc)) {
-    listen(list, doc, "visibilitychange", () => {
-      const state = g(doc, "visibilityState");
-      state === "visible" ? page(0) : state === "hidden" && page(1);
+/** Starts listening to page lifecycle events (once), on whichever targets exist. */
+export function listenLifecycle(state) {
+  if (state.lifecycleListeners_) return;
+  const list = (state.lifecycleListeners_ = []);
+  const page = (event) => tell(state, INBOX_PAGE, event);
+  const document = readProperty(globalThis, "document");
+  if (hasListeners(document)) {
+    listen(list, document, "visibilitychange", () => {
+      const visibility = readProperty(document, "visibilityState");
+      if (visibility === "visible") page(PAGE_VISIBLE);
+      else if (visibility === "hidden") page(PAGE_HIDDEN);
     });
   }
-  if (hasListeners(global)) {
-    listen(list, global, "pageshow", (event) => page(g(event, "persisted") === true ? 3 : 4));
-    listen(list, global, "pagehide", () => page(2));
-    listen(list, global, "online", () => page(5));
+  if (hasListeners(globalThis)) {
+    listen(list, globalThis, "pageshow", (event) =>
+      page(readProperty(event, "persisted") === true ? PAGE_SHOW_FROM_CACHE : PAGE_SHOW),
+    );
+    listen(list, globalThis, "pagehide", () => page(PAGE_HIDE));
+    listen(list, globalThis, "online", () => page(PAGE_ONLINE));
   }
 }
 
 /** Stops listening to page lifecycle events. */
-export function z(S) {
-  if (!S.l) return;
-  for (const [target, kind, fn] of S.l) unlisten(target, kind, fn);
-  S.l = null;
+export function unlistenLifecycle(state) {
+  if (!state.lifecycleListeners_) return;
+  for (const [target, type, handler] of state.lifecycleListeners_) unlisten(target, type, handler);
+  state.lifecycleListeners_ = null;
 }
 
 // ---- input checks ----------------------------------------------------------------
 
-// The checks below give an Error rather than throw it (Rust tells them apart with
-// `q` and throws it): an import that may throw costs a wrapper in the glue.
+// The checks give an Error rather than throw it (Rust tells them apart with
+// `isError` and throws it): an import that may throw costs a wrapper in the glue.
 
-export function q(value) {
+export function isError(value) {
   return value instanceof Error;
 }
 
 /** The `type` of a message given to `send()`, or an Error when the message is wrong. */
-export function o(message) {
+export function messageType(message) {
   if (message === null || typeof message !== "object" || Array.isArray(message)) {
     return Error("send: message must be a plain object");
   }
-  const type = g(message, "type");
+  const type = readProperty(message, "type");
   return typeof type === "string" ? type : Error("send: message.type must be a string");
 }
 
 /** `JSON.stringify(message)`, or an Error naming JSON when it cannot. */
-export function e(message) {
+export function messageBody(message) {
   let body, cause;
   try {
     body = JSON.stringify(message);
@@ -318,51 +417,5 @@ export function e(message) {
   }
   return typeof body === "string"
     ? body
-    : Error("send: message cannot be serialised to JSON: " + (g(cause, "message") ?? ""));
-}
-
-// Each optional field with its kind: 0 function, 1 string, 2 milliseconds from 0,
-// 3 milliseconds above 0, 4 integer from 0, 5 integer from 1, 6 boolean, 7 array of
-// strings (endpoint names, checked by Rust), 8 object. `backoff.*` is read from `backoff`.
-const FIELDS =
-  "fetch0createEventSource0onDelivery0suspendUrl1reconnectDelayMs2retryableEndpoints7maxPendingSends5" +
-  "maxStaleRetries5maxSendRetries4staleAfterMs3postTimeoutMs3backoff8backoff.initialMs3backoff.maxMs3" +
-  "orderedSends6maxEventBytes5";
-const NEEDS = ["a function", "a string", "a non-negative number", "a positive number", "a non-negative integer", "a positive integer", "a boolean", "an array of endpoint names", "an object"];
-
-/** Checks each config field alone (see `read_config` in js.rs). */
-export function n(config) {
-  try {
-    return fields(config);
-  } catch (error) {
-    return error;
-  }
-}
-
-function fields(config) {
-  if (config === null || typeof config !== "object") throw Error("config must be an object with a baseUrl");
-  const refuse = (field, must) => {
-    throw Error("config." + field + " must " + must);
-  };
-  const baseUrl = g(config, "baseUrl");
-  if (typeof baseUrl !== "string") refuse("baseUrl", 'be a string ("" for same-origin)');
-  if (/[?#]|\/$/.test(baseUrl)) refuse("baseUrl", "not end with '/' nor contain '?' or '#'");
-  let backoff;
-  return FIELDS.match(/\D+\d/g).map((entry) => {
-    const field = entry.slice(0, -1), kind = +entry.slice(-1);
-    const value = field.startsWith("backoff.") ? g(backoff, field.slice(8)) : g(config, field), type = typeof value;
-    if (value == null) return undefined;
-    const ok =
-      kind < 1 ? type === "function"
-      : kind < 2 ? type === "string"
-      : kind < 6
-        ? type === "number" && (value > 0 || (value === 0 && !(kind & 1))) &&
-          value <= (kind > 3 ? 4294967295 : 2147483647) && (kind < 4 || Number.isInteger(value))
-      : kind < 7 ? type === "boolean"
-      : kind < 8 ? Array.isArray(value) && [...value].every((name) => typeof name === "string")
-      : type === "object";
-    if (!ok) refuse(field, "be " + NEEDS[kind]);
-    if (kind > 7) backoff = value;
-    return kind < 2 ? 0 : kind < 6 ? Math.ceil(value) : kind < 7 ? +value : kind < 8 ? [...value] : 0;
-  });
+    : Error("send: message cannot be serialised to JSON: " + (readProperty(cause, "message") ?? ""));
 }

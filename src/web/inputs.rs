@@ -1,116 +1,128 @@
 //! Turns what the browser reports (stream events, POST answers, page lifecycle, the
-//! timer), all arriving through the shell's one inbox, into core inputs. Parsing
-//! happens in JS, so event bodies are never copied through Rust.
+//! timer), all arriving through the shell's one inbox, into core inputs. The JS half
+//! parses each event and hands over only what the core decides on: one crossing per
+//! event, and the event itself never copied through Rust.
 
-use wasm_bindgen::JsValue;
+use alloc::string::String;
 
-use super::js::{self, read_event, seq_code};
-use super::shell::{dispatch, on_timer, pump, Shared};
+use super::js;
+use super::shell::{on_timer, pump, Shared};
 use crate::core::{EventVerdict, PostId, PostOutcome, StreamId};
 
-// The inbox kinds, as `helper.js` sends them.
-const WELCOME: u32 = 0;
-const MESSAGE: u32 = 1;
-const STREAM_ERROR: u32 = 2;
-const POST_ANSWER: u32 = 3;
-const PAGE: u32 = 4;
+/// The inbox's kinds, as `helper.js` names them (`INBOX_WELCOME`, ...).
+mod inbox {
+    pub const WELCOME: u32 = 0;
+    pub const MESSAGE: u32 = 1;
+    pub const MALFORMED: u32 = 2;
+    pub const STREAM_ERROR: u32 = 3;
+    pub const POST_ANSWER: u32 = 4;
+    pub const PAGE: u32 = 5;
+    pub const TIMER: u32 = 6;
+}
+
+/// How a POST settled, as `helper.js` names it (`POST_ACCEPTED`, `POST_NETWORK_ERROR`);
+/// any other code is the
+/// HTTP status of an answer that was not `ok`.
+mod post_answer {
+    pub const ACCEPTED: f64 = 0.0;
+    pub const NETWORK_ERROR: f64 = -1.0;
+}
+
+/// Page lifecycle events, as `helper.js` names them (`PAGE_VISIBLE`, ...).
+mod page_event {
+    pub const VISIBLE: u32 = 0;
+    pub const HIDDEN: u32 = 1;
+    pub const PAGE_HIDE: u32 = 2;
+    pub const PAGE_SHOW_FROM_CACHE: u32 = 3;
+    pub const PAGE_SHOW: u32 = 4;
+    pub const ONLINE: u32 = 5;
+}
+
+/// Whether the JS half hands a server event to the app's listener.
+const DISPATCH: u32 = 1;
+const SKIP: u32 = 0;
 
 /// One report from the platform: `id` is the stream's, the POST's or the lifecycle
-/// code (0 for the timer); `value` the event, the error's closed flag (1 when
-/// readyState is CLOSED) or the POST's outcome code.
-pub fn on_input(shell: &Shared, kind: u32, id: f64, value: JsValue) {
-    let now = js::now();
-    // Ids go to the helper as i32 (so it is called without a conversion wrapper):
-    // back through i32, a wrapped id above 2^31 comes back as itself.
-    let id = id as i32 as u32;
+/// event's; `now` is `Date.now()` when it happened; `number` and `text` depend on the
+/// kind (see the `INBOX_` codes in `helper.js`). Answers whether to dispatch a server event.
+pub fn on_input(
+    shell: &Shared,
+    kind: u32,
+    id: u32,
+    now: f64,
+    number: f64,
+    text: Option<String>,
+) -> u32 {
+    let now = js::from_js_time(now);
     let stream = StreamId(id);
+    let mut verdict = SKIP;
     match kind {
-        WELCOME => {
-            let id = parse_event(shell, &value)
-                .map(|obj| js::get(&obj, "connectionId"))
-                .and_then(|id| id.as_string());
+        inbox::WELCOME => {
             let mut s = shell.borrow_mut();
-            match id {
-                Some(id) => s.core.on_welcome(now, stream, &id),
+            match text {
+                Some(connection_id) => s.core.on_welcome(now, stream, &connection_id),
                 None => s.core.on_malformed_event(now, stream),
             }
         }
-        MESSAGE => on_message(shell, now, stream, &value),
-        STREAM_ERROR => {
-            let closed = value.as_f64() == Some(1.0);
+        inbox::MESSAGE => verdict = on_message(shell, now, stream, number, text),
+        inbox::MALFORMED => shell.borrow_mut().core.on_malformed_event(now, stream),
+        inbox::STREAM_ERROR => {
+            let closed = number == 1.0;
             shell.borrow_mut().core.on_stream_error(now, stream, closed)
         }
-        POST_ANSWER => {
-            let code = value.as_f64().unwrap_or(-1.0);
-            let outcome = if code == 0.0 {
+        inbox::POST_ANSWER => {
+            let outcome = if number == post_answer::ACCEPTED {
                 PostOutcome::Accepted
-            } else if code >= 1.0 {
-                PostOutcome::Status(code as u16)
-            } else {
+            } else if number == post_answer::NETWORK_ERROR || number < 1.0 {
                 PostOutcome::NetworkError
+            } else {
+                PostOutcome::Status(number as u16)
             };
             shell
                 .borrow_mut()
                 .core
                 .on_post_answer(now, PostId(id), outcome);
         }
-        PAGE => on_page(shell, now, id),
-        _ => on_timer(shell, now),
+        inbox::PAGE => on_page(shell, now, id),
+        inbox::TIMER => on_timer(shell, now),
+        _ => {}
     }
     pump(shell);
+    verdict
 }
 
-fn on_message(shell: &Shared, now: u64, stream: StreamId, event: &JsValue) {
-    let (max, last) = {
-        let s = shell.borrow();
-        (s.options.max_event_bytes, s.last_session.0.clone())
-    };
-    let parsed = read_event(event, f64::from(max), &last);
-    if parsed.is_undefined() {
-        shell.borrow_mut().core.on_malformed_event(now, stream);
-        return;
-    }
-    let code = seq_code();
-    let verdict = {
-        let mut s = shell.borrow_mut();
-        let s = &mut *s;
-        let seq = if code.is_nan() {
-            None
-        } else if code >= 0.0 {
-            Some(code as u64)
-        } else {
-            // Another session than the last one: its id is copied into Rust once per
-            // run of its events.
-            let id = js::get(&parsed, "sessionId");
-            s.last_session = (id.clone(), id.as_string().unwrap_or_default());
-            Some((-1.0 - code) as u64)
-        };
-        let session = seq.map(|_| s.last_session.1.as_str());
-        s.core.on_event(now, stream, session, seq)
-    };
-    if matches!(verdict, EventVerdict::Dispatch) {
-        dispatch(shell, &parsed);
-    }
-}
-
-/// The event's data as a plain object, or `None` when it is not a string, is larger
-/// than `maxEventBytes`, is not JSON, or is not an object: such events are skipped
-/// (and counted by the core), never allowed to break the stream.
-fn parse_event(shell: &Shared, event: &JsValue) -> Option<JsValue> {
-    let max = shell.borrow().options.max_event_bytes;
-    let value = read_event(event, f64::from(max), &JsValue::UNDEFINED);
-    (!value.is_undefined()).then_some(value)
-}
-
-/// A page lifecycle code: 0 visible, 1 hidden, 2 pagehide, 3 pageshow from the
-/// bfcache, 4 another pageshow, 5 online.
-fn on_page(shell: &Shared, now: u64, code: u32) {
+/// A parsed server event: `seq` is NaN when it carries no `(sessionId, seq)`, and
+/// `new_session` is its session id when it differs from the last one reported (events
+/// come in runs of one session, so the id is copied into Rust once a run).
+fn on_message(
+    shell: &Shared,
+    now: u64,
+    stream: StreamId,
+    seq: f64,
+    new_session: Option<String>,
+) -> u32 {
     let mut s = shell.borrow_mut();
-    match code {
-        0 => s.core.on_visibility(now, true),
-        1 => s.core.on_visibility(now, false),
-        2 => s.core.on_page_hide(now),
-        3 | 4 => s.core.on_page_show(now, code == 3),
-        _ => s.core.on_online(now),
+    let s = &mut *s;
+    if let Some(session) = new_session {
+        s.last_session = session;
+    }
+    let seq = (!seq.is_nan()).then_some(seq as u64);
+    let session = seq.map(|_| s.last_session.as_str());
+    match s.core.on_event(now, stream, session, seq) {
+        EventVerdict::Dispatch => DISPATCH,
+        _ => SKIP,
+    }
+}
+
+fn on_page(shell: &Shared, now: u64, event: u32) {
+    let mut s = shell.borrow_mut();
+    match event {
+        page_event::VISIBLE => s.core.on_visibility(now, true),
+        page_event::HIDDEN => s.core.on_visibility(now, false),
+        page_event::PAGE_HIDE => s.core.on_page_hide(now),
+        page_event::PAGE_SHOW_FROM_CACHE => s.core.on_page_show(now, true),
+        page_event::PAGE_SHOW => s.core.on_page_show(now, false),
+        page_event::ONLINE => s.core.on_online(now),
+        _ => {}
     }
 }

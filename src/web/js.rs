@@ -1,6 +1,11 @@
-//! Small, non-panicking helpers over raw JS values: property access, JSON, time,
-//! console. Everything the shell reads from JS goes through here, duck-typed, because
-//! injected fakes are plain objects rather than the platform classes.
+//! The shell's declarations of the JS it calls: the two platform functions it reads
+//! directly, and the JS half of the shell (`helper.js`, `options.js`), each function
+//! under its JS name. Everything is duck-typed and non-throwing, because injected
+//! fakes are plain objects rather than the platform classes.
+//!
+//! Strings cross as JS strings (`&JsValue`), never as `&str`: a `&str` parameter makes
+//! wasm-bindgen put a decoding wrapper in the glue, and the build can only rename the
+//! helper's functions when the wasm imports them directly.
 
 use wasm_bindgen::prelude::*;
 
@@ -16,173 +21,175 @@ extern "C" {
     pub fn random() -> f64;
 }
 
-/// The JS half of the shell (`helper.js`): what is cheaper done in JS than through one
-/// import per property (event parsing, the POST and its answer, reports, notices and
-/// bodies, stream, timer and lifecycle wiring, input checks). Its per-connection state
-/// object (`State`, made by [`new_state`]) owns the platform objects; the shell owns
-/// the state and hears everything through its one inbox.
+/// Platform work done in JS: one call where Rust would need one import per property.
+/// Each connection's platform objects (streams, AbortControllers, the host timer, the
+/// lifecycle listeners, the app's listener) live in its `State`; the shell owns the
+/// state and hears everything through its one inbox (see `inputs.rs`).
 #[wasm_bindgen(module = "/src/web/helper.js")]
 extern "C" {
     /// A JS object of the helper's: one connection's platform objects and its inbox.
     pub type State;
 
+    /// `object[key]`, or undefined when `object` is not an object or the getter throws.
+    #[wasm_bindgen(js_name = readProperty)]
+    pub fn read_property(object: &JsValue, key: &JsValue) -> JsValue;
+
     /// A new connection state: a copy of the app's `config` (what `connection.config`
-    /// returns, read at each use like the existing client's) and the shell's `inbox`,
-    /// which every stream event, POST answer, lifecycle event and timer reaches as
-    /// `inbox(kind, id, value)` (the kinds are in `inputs.rs`).
-    #[wasm_bindgen(js_name = u)]
-    pub fn new_state(config: &JsValue, inbox: &JsValue) -> State;
+    /// returns, read at each use like the existing client's), the shell's `inbox`, and
+    /// the longest event data it parses (`maxEventBytes`, in UTF-16 units).
+    #[wasm_bindgen(js_name = createState)]
+    pub fn create_state(config: &JsValue, inbox: &JsValue, max_event_length: f64) -> State;
 
     /// The config copy of a state.
-    #[wasm_bindgen(js_name = C)]
+    #[wasm_bindgen(js_name = configOf)]
     pub fn config_of(state: &State) -> JsValue;
 
     /// Retires a state: closes its streams, disarms its timer, removes its lifecycle
     /// listeners, and cuts its inbox (a late POST answer then reaches nobody).
-    #[wasm_bindgen(js_name = f)]
     pub fn retire(state: &State);
-
-    /// One crossing for an event: `event.data` read, checked to be a string of at most
-    /// `max` UTF-16 units, `JSON.parse`d and checked to be a plain object, which is
-    /// returned (or undefined when any step fails). It also notes the event's seq code for
-    /// [`seq_code`], comparing `sessionId` with `last` (the JS string of the session
-    /// the shell saw last) so a run of one session's events never copies the id.
-    #[wasm_bindgen(js_name = r)]
-    pub fn read_event(event: &JsValue, max: f64, last: &JsValue) -> JsValue;
-
-    /// The seq code of the last event [`read_event`] returned: `NaN` when `sessionId`
-    /// is not a string or `seq` not a non-negative integer; the seq when the session is
-    /// `last`; `-1 - seq` when it is another session.
-    #[wasm_bindgen(js_name = c)]
-    pub fn seq_code() -> f64;
 
     /// Opens stream `id`: `{config.baseUrl}/api/chat/events` with
     /// `config.createEventSource` (read now, when it is a function) or
     /// `new EventSource(url)`, with the shell's handlers on it: `welcome` as a listener
     /// (`{ passive: true }`), every other event through the `onmessage` property,
-    /// errors through `onerror`. False when no source could be made (a throw, or a
-    /// factory returning no object).
-    #[wasm_bindgen(js_name = s)]
-    pub fn open_stream(state: &State, id: i32) -> bool;
+    /// errors through `onerror`. Each event is parsed there and reaches the inbox in one
+    /// call. 0 when no source could be made (a throw, or a factory returning no object).
+    #[wasm_bindgen(js_name = openStream)]
+    pub fn open_stream(state: &State, id: i32) -> i32;
 
     /// Closes stream `id`, then detaches its handlers (so `close()` cannot call back).
-    #[wasm_bindgen(js_name = h)]
+    #[wasm_bindgen(js_name = closeStream)]
     pub fn close_stream(state: &State, id: i32);
 
-    /// POST `post`: `fetch.call(this, url, { method: 'POST', headers: {
+    /// POST `post_id`: `fetch.call(this, url, { method: 'POST', headers: {
     /// 'Content-Type': 'application/json', 'X-Connection-ID': id }, body })`, the url
     /// being `{config.baseUrl}/api/chat/{path}`, with `config.fetch` (read now) when it
     /// is a function, else `globalThis.fetch`, `this` being the object it was read
-    /// from. With `signal` (a POST timeout is configured), plus the `signal` of a new
-    /// AbortController, kept for [`abort`] until the answer settles. A missing fetch or
-    /// a synchronous throw become a network error. Once the answer settles (always in
-    /// a later microtask), its unread body is cancelled and the inbox hears the
-    /// outcome: 0 when `ok` is true, the status when it is a number in 1..=999, else
-    /// -1 (a network error).
-    #[wasm_bindgen(js_name = p)]
-    pub fn post(state: &State, path: &str, id: &str, body: &JsValue, post: i32, signal: i32);
+    /// from. With `with_signal` (a POST timeout is configured), plus the `signal` of a
+    /// new AbortController, kept for [`abort_post`] until the answer settles. A missing
+    /// fetch or a synchronous throw become a network error. Once the answer settles
+    /// (always in a later microtask), its unread body is cancelled and the inbox hears
+    /// the outcome.
+    pub fn post(
+        state: &State,
+        path: &JsValue,
+        connection_id: &JsValue,
+        body: &JsValue,
+        post_id: i32,
+        with_signal: i32,
+    );
 
-    /// Aborts POST `post` through its AbortController, if it has one still.
-    #[wasm_bindgen(js_name = b)]
-    pub fn abort(state: &State, post: i32);
+    /// Aborts POST `post_id` through its AbortController, if it has one still.
+    #[wasm_bindgen(js_name = abortPost)]
+    pub fn abort_post(state: &State, post_id: i32);
+
+    /// An empty JS array of `{ sessionId, lastSeq }`, filled by [`add_session`].
+    #[wasm_bindgen(js_name = newSessionList)]
+    pub fn new_session_list() -> JsValue;
+
+    #[wasm_bindgen(js_name = addSession)]
+    pub fn add_session(list: &JsValue, session_id: &JsValue, last_seq: f64);
+
+    /// `JSON.stringify({ type, sessions })`: keys in the existing client's order, its
+    /// tests compare the string.
+    #[wasm_bindgen(js_name = sessionsBody)]
+    pub fn sessions_body(kind: &JsValue, sessions: &JsValue) -> JsValue;
+
+    /// The ids of a session list, as a JS array.
+    #[wasm_bindgen(js_name = sessionIds)]
+    pub fn session_ids(sessions: &JsValue) -> JsValue;
+
+    /// `navigator.sendBeacon(config.suspendUrl, new Blob([JSON.stringify({ connectionId,
+    /// sessions })], { type: 'application/json' }))`, when `sendBeacon` exists and
+    /// `suspendUrl` is a non-empty string; any throw is swallowed.
+    #[wasm_bindgen(js_name = sendBeacon)]
+    pub fn send_beacon(state: &State, connection_id: &JsValue, sessions: &JsValue);
+
+    /// The app's listener (`onMessage`); anything but a function means none.
+    #[wasm_bindgen(js_name = setListener)]
+    pub fn set_listener(state: &State, listener: &JsValue);
+
+    /// Hands the listener the `{ type }` notice `_open`, `_close` or `_foreground`
+    /// (see [`super::shell::notice_code`]).
+    pub fn notify(state: &State, notice: i32);
+
+    /// Hands `config.onDelivery` (read now; nothing when it is not a function) the
+    /// delivery report `{ status, reason?, httpStatus?, endpoint, clientMsgId?,
+    /// message }`: `outcome` gives `status` and `reason` (see
+    /// [`super::report::Outcome`]), `httpStatus` is set when `http_status` is not 0,
+    /// `clientMsgId` when the message has a string one. A throw from the app is
+    /// reported with `console.error`, never let through.
+    pub fn report(
+        state: &State,
+        outcome: i32,
+        http_status: i32,
+        endpoint: &JsValue,
+        message: &JsValue,
+    );
+
+    /// `console.warn("[sse-courier] " + text)`.
+    pub fn warn(text: &JsValue);
 
     /// Arms the state's one host timer `ms` from now, replacing any armed one;
     /// disarms it when `ms` is negative. `setTimeout` is looked up when armed.
-    #[wasm_bindgen(js_name = m)]
+    #[wasm_bindgen(js_name = armTimer)]
     pub fn arm_timer(state: &State, ms: f64);
-
-    /// Adds `{ sessionId, lastSeq }` to the session list the next [`sessions_json`],
-    /// [`beacon`] or [`session_ids`] takes.
-    #[wasm_bindgen(js_name = a)]
-    pub fn push_session(session_id: &str, last_seq: f64);
-
-    /// `JSON.stringify({ type: kind, sessions })` of the sessions pushed so far (the
-    /// list is emptied): keys in the existing client's order, its tests compare it.
-    #[wasm_bindgen(js_name = j)]
-    pub fn sessions_json(kind: &str) -> JsValue;
-
-    /// The ids of the sessions pushed so far, as an array (the list is emptied).
-    #[wasm_bindgen(js_name = i)]
-    pub fn session_ids() -> JsValue;
-
-    /// `navigator.sendBeacon(config.suspendUrl, new Blob([JSON.stringify({ connectionId,
-    /// sessions })], { type: 'application/json' }))` of the sessions pushed so far (the
-    /// list is emptied), when `sendBeacon` exists and `suspendUrl` is a non-empty
-    /// string; any throw is swallowed.
-    #[wasm_bindgen(js_name = k)]
-    pub fn beacon(state: &State, connection_id: &str);
-
-    /// The `{ type }` notice `_open` (0), `_close` (1) or `_foreground` (2).
-    #[wasm_bindgen(js_name = t)]
-    pub fn notice(kind: i32) -> JsValue;
-
-    /// `callback.call(null, value)`; a throw is reported with `console.error` (the app's
-    /// own exception is never allowed to unwind through the delivery loop).
-    #[wasm_bindgen(js_name = x)]
-    pub fn call_app(callback: &JsValue, value: &JsValue);
-
-    /// Hands `config.onDelivery` (read now; nothing when it is not a function) the
-    /// delivery report `{ status, reason?, httpStatus?, endpoint,
-    /// clientMsgId?, message }` (`clientMsgId` when the message has a string one), as
-    /// [`call_app`] does (`httpStatus` when `http_status` is not 0). `fate` is 0 for delivered; 1 to 3 for dropped (reason
-    /// queue_overflow, stale_retries_exhausted, cleared); 4 to 8 for failed (reason
-    /// rejected, stale_connection, server_error, network, timeout).
-    #[wasm_bindgen(js_name = d)]
-    pub fn report(state: &State, fate: i32, http_status: i32, endpoint: &str, message: &JsValue);
 
     /// Starts listening (once) to the page lifecycle events whose target exists
     /// (`visibilitychange` on `document`; `pageshow`, `pagehide`, `online` on
-    /// `globalThis`), each `{ passive: true }`; the inbox hears a code: 0 visible,
-    /// 1 hidden, 2 pagehide, 3 pageshow persisted, 4 pageshow not persisted, 5 online.
-    #[wasm_bindgen(js_name = y)]
+    /// `globalThis`), each `{ passive: true }`.
+    #[wasm_bindgen(js_name = listenLifecycle)]
     pub fn listen_lifecycle(state: &State);
 
     /// Removes the lifecycle listeners [`listen_lifecycle`] added, if any.
-    #[wasm_bindgen(js_name = z)]
+    #[wasm_bindgen(js_name = unlistenLifecycle)]
     pub fn unlisten_lifecycle(state: &State);
 
-    /// Checks each field of the app's config alone (its type and range) and hands back
-    /// one entry per field of its table, in order: undefined when absent, else the
-    /// value as a number (milliseconds rounded up, a flag as 0/1, 0 for functions,
-    /// strings and `backoff`), or for `retryableEndpoints` a copy of the array (of
-    /// strings). Gives an `Error` naming the first bad field instead: `config.<field>
-    /// must be …` (or `config must be an object with a baseUrl`).
-    #[wasm_bindgen(js_name = n)]
-    pub fn read_config(config: &JsValue) -> JsValue;
-
-    /// `console.warn("[sse-courier] " + text)`.
-    #[wasm_bindgen(js_name = v)]
-    pub fn warn(text: &str);
-
-    /// `obj[key]`, or `undefined` when `obj` is not an object or the getter throws.
-    #[wasm_bindgen(js_name = g)]
-    pub fn get(obj: &JsValue, key: &str) -> JsValue;
-
-    /// `obj[index]`, or `undefined` when `obj` is not an object or the getter throws.
-    #[wasm_bindgen(js_name = g)]
-    pub fn get_at(obj: &JsValue, index: i32) -> JsValue;
+    /// Whether `value` is an `Error` (what the checks give instead of throwing: an
+    /// import that may throw costs a wrapper in the glue).
+    #[wasm_bindgen(js_name = isError)]
+    pub fn is_error(value: &JsValue) -> bool;
 
     /// The `type` of a message `send()` was given, or an `Error` saying what is wrong
     /// when the message is not a plain object or its `type` not a string.
-    #[wasm_bindgen(js_name = o)]
+    #[wasm_bindgen(js_name = messageType)]
     pub fn message_type(message: &JsValue) -> JsValue;
 
     /// `JSON.stringify(message)`, a JS string (the body is never copied through
     /// Rust), or an `Error` naming JSON (with the cause's message) when it throws or
     /// gives no string.
-    #[wasm_bindgen(js_name = e)]
+    #[wasm_bindgen(js_name = messageBody)]
     pub fn message_body(message: &JsValue) -> JsValue;
+}
 
-    /// Whether `value` is an `Error` (what the checking helpers give instead of
-    /// throwing: an import that may throw costs a wrapper in the glue).
-    #[wasm_bindgen(js_name = q)]
-    pub fn is_error(value: &JsValue) -> bool;
+#[wasm_bindgen(module = "/src/web/options.js")]
+extern "C" {
+    /// The app's config checked option by option (type and range): an object of the
+    /// options present, numbers of milliseconds rounded up, `backoff.initialMs` and
+    /// `backoff.maxMs` as `backoffInitialMs` and `backoffMaxMs`. An `Error` naming the
+    /// first option at fault instead (`config.<option> must …`).
+    #[wasm_bindgen(js_name = checkConfig)]
+    pub fn check_config(config: &JsValue) -> JsValue;
+}
+
+/// A JS string of a Rust one.
+pub fn string(text: &str) -> JsValue {
+    JsValue::from_str(text)
+}
+
+/// `object[key]` for a key known to Rust.
+pub fn get(object: &JsValue, key: &str) -> JsValue {
+    read_property(object, &string(key))
 }
 
 /// Milliseconds since the epoch, read at call time so fake timers (which fake `Date`)
 /// drive the core's clock.
 pub fn now() -> u64 {
-    let ms = date_now();
+    from_js_time(date_now())
+}
+
+/// A time in milliseconds from JS (`Date.now()`), as the core counts it.
+pub fn from_js_time(ms: f64) -> u64 {
     if ms > 0.0 {
         ms as u64
     } else {

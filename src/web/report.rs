@@ -5,40 +5,54 @@ use super::js;
 use super::shell::{take_outgoing, Shared};
 use crate::core::{DropReason, FailReason, Fate, MsgId};
 
+/// A report's `status` and `reason`, numbered as `helper.js` lists them
+/// (`REPORT_OUTCOMES`), which spells them as the TypeScript `DeliveryReport` does.
+#[derive(Clone, Copy)]
+pub enum Outcome {
+    Delivered = 0,
+    DroppedQueueOverflow = 1,
+    DroppedStaleRetriesExhausted = 2,
+    DroppedCleared = 3,
+    FailedRejected = 4,
+    FailedStaleConnection = 5,
+    FailedServerError = 6,
+    FailedNetwork = 7,
+    FailedTimeout = 8,
+}
+
 pub fn deliver(shell: &Shared, msg: MsgId, fate: Fate) {
     let Some(outgoing) = take_outgoing(shell, msg) else {
         return;
     };
     let state = shell.borrow().state();
-    let (code, http_status) = describe(fate);
+    let (outcome, http_status) = describe(fate);
     js::report(
         &state,
-        code,
+        outcome as i32,
         http_status,
-        outgoing.endpoint.path(),
+        &js::string(outgoing.endpoint.path()),
         &outgoing.message,
     );
 }
 
-/// The fate's code for [`js::report`] (which spells it as the TypeScript
-/// `DeliveryReport` does) and its `httpStatus` (0: none).
-fn describe(fate: Fate) -> (i32, i32) {
+/// The fate's outcome and its `httpStatus` (0: none).
+fn describe(fate: Fate) -> (Outcome, i32) {
     match fate {
-        Fate::Delivered => (0, 0),
+        Fate::Delivered => (Outcome::Delivered, 0),
         Fate::Dropped(reason) => (
             match reason {
-                DropReason::QueueOverflow => 1,
-                DropReason::StaleRetriesExhausted => 2,
-                DropReason::Cleared => 3,
+                DropReason::QueueOverflow => Outcome::DroppedQueueOverflow,
+                DropReason::StaleRetriesExhausted => Outcome::DroppedStaleRetriesExhausted,
+                DropReason::Cleared => Outcome::DroppedCleared,
             },
             0,
         ),
         Fate::Failed(reason) => match reason {
-            FailReason::Rejected(code) => (4, code.into()),
-            FailReason::StaleConnection => (5, 404),
-            FailReason::ServerError(code) => (6, code.into()),
-            FailReason::Network => (7, 0),
-            FailReason::TimedOut => (8, 0),
+            FailReason::Rejected(code) => (Outcome::FailedRejected, code.into()),
+            FailReason::StaleConnection => (Outcome::FailedStaleConnection, 404),
+            FailReason::ServerError(code) => (Outcome::FailedServerError, code.into()),
+            FailReason::Network => (Outcome::FailedNetwork, 0),
+            FailReason::TimedOut => (Outcome::FailedTimeout, 0),
         },
     }
 }

@@ -31,24 +31,24 @@ pub struct Outgoing {
 }
 
 /// The shell's one closure: everything the platform reports (stream events, POST
-/// answers, page lifecycle, the timer) reaches it as `(kind, id, value)`. `Fn`, not
-/// `FnMut`, so that a nested report (an app listener disconnecting, whose fake
-/// EventSource errors on `close()`) may re-enter it.
-pub type Inbox = Closure<dyn Fn(u32, f64, JsValue)>;
+/// answers, page lifecycle, the timer) reaches it as `(kind, id, now, number, text)`
+/// (see `inputs.rs`). `Fn`, not `FnMut`, so that a nested report (an app listener
+/// disconnecting, whose fake EventSource errors on `close()`) may re-enter it.
+pub type Inbox = Closure<dyn Fn(u32, u32, f64, f64, Option<String>) -> u32>;
 
 pub struct Shell {
     pub core: Machine,
     pub options: ShellOptions,
     /// The JS side of this connection (streams, AbortControllers, the host timer, the
-    /// lifecycle listeners), and the live config (`connection.config`) in it.
+    /// lifecycle listeners, the app's listener), and the live config
+    /// (`connection.config`) in it.
     pub state: State,
-    pub listener: Option<JsValue>,
     /// Messages without a fate yet, unordered (a few hundred at most: the queue is
     /// bounded), searched linearly: a map costs kilobytes of wasm.
     pub outgoing: Vec<Outgoing>,
-    /// The `sessionId` of the last event with a seq, as its JS string and its Rust copy:
-    /// events come in runs of one session, so the id is copied into Rust once a run.
-    pub last_session: (JsValue, String),
+    /// The `sessionId` of the last event with a seq that the JS half reported: it
+    /// sends an id only when it changes.
+    pub last_session: String,
     /// The deadline the host timer is armed at, if any.
     timer: Option<u64>,
     _inbox: Inbox,
@@ -95,9 +95,8 @@ impl Shell {
             core,
             options,
             state,
-            listener: None,
             outgoing: Vec::new(),
-            last_session: (JsValue::UNDEFINED, String::new()),
+            last_session: String::new(),
             timer: None,
             _inbox: inbox,
         }
@@ -137,38 +136,36 @@ fn perform(shell: &Shared, action: Action) {
         } => start_post(shell, id, endpoint, &connection_id, body),
         Action::AbortPost(id) => {
             let state = shell.borrow().state();
-            js::abort(&state, id.0 as i32);
+            js::abort_post(&state, id.0 as i32);
         }
         Action::Beacon {
             connection_id,
             sessions,
         } => send_beacon(shell, &connection_id, &sessions),
         Action::Notify(notice) => {
-            let kind = match notice {
-                Notice::Open => 0,
-                Notice::Close => 1,
-                Notice::Foreground => 2,
-            };
-            dispatch(shell, &js::notice(kind));
+            let state = shell.borrow().state();
+            js::notify(&state, notice_code(notice));
         }
         Action::Report { msg, fate } => report::deliver(shell, msg, fate),
-        Action::Warn(warning) => js::warn(warning.message()),
+        Action::Warn(warning) => js::warn(&js::string(warning.message())),
     }
 }
 
-/// Hands an object to the app's listener, if any; a throwing listener is reported and
-/// does not disturb delivery.
-pub fn dispatch(shell: &Shared, message: &JsValue) {
-    let listener = shell.borrow().listener.clone();
-    if let Some(listener) = listener {
-        js::call_app(&listener, message);
+/// A notice as `helper.js` names it (`NOTICE_TYPES`).
+pub fn notice_code(notice: Notice) -> i32 {
+    match notice {
+        Notice::Open => 0,
+        Notice::Close => 1,
+        Notice::Foreground => 2,
     }
 }
 
 fn open_stream(shell: &Shared, id: StreamId) {
     let state = shell.borrow().state();
-    if !js::open_stream(&state, id.0 as i32) {
-        js::warn("could not open an EventSource (pass config.createEventSource)");
+    if js::open_stream(&state, id.0 as i32) == 0 {
+        js::warn(&js::string(
+            "could not open an EventSource (pass config.createEventSource)",
+        ));
         let now = js::now();
         shell.borrow_mut().core.on_stream_error(now, id, true);
     }
@@ -185,13 +182,13 @@ fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &st
             let outgoing = s.outgoing.iter().find(|o| o.id == msg);
             outgoing.map_or(JsValue::UNDEFINED, |o| o.body.clone())
         }
-        Body::Reconnect(sessions) => sessions_json("reconnect", &sessions),
-        Body::Suspend(sessions) => sessions_json("session_suspend", &sessions),
+        Body::Reconnect(sessions) => sessions_body("reconnect", &sessions),
+        Body::Suspend(sessions) => sessions_body("session_suspend", &sessions),
     };
     js::post(
         &state,
-        endpoint.path(),
-        connection_id,
+        &js::string(endpoint.path()),
+        &js::string(connection_id),
         &body,
         id.0 as i32,
         i32::from(signal),
@@ -200,21 +197,22 @@ fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &st
 
 fn send_beacon(shell: &Shared, connection_id: &str, sessions: &[SessionSeq]) {
     let state = shell.borrow().state();
-    push_sessions(sessions);
-    js::beacon(&state, connection_id);
+    js::send_beacon(&state, &js::string(connection_id), &session_list(sessions));
 }
 
 /// `{"type": kind, "sessions": [{"sessionId", "lastSeq"}]}`, keys in the existing
 /// client's order, since its tests compare the body string.
-fn sessions_json(kind: &str, sessions: &[SessionSeq]) -> JsValue {
-    push_sessions(sessions);
-    js::sessions_json(kind)
+fn sessions_body(kind: &str, sessions: &[SessionSeq]) -> JsValue {
+    js::sessions_body(&js::string(kind), &session_list(sessions))
 }
 
-fn push_sessions(sessions: &[SessionSeq]) {
+/// The sessions as a JS array of `{ sessionId, lastSeq }`.
+pub fn session_list(sessions: &[SessionSeq]) -> JsValue {
+    let list = js::new_session_list();
     for s in sessions {
-        js::push_session(&s.session_id, s.last_seq as f64);
+        js::add_session(&list, &js::string(&s.session_id), s.last_seq as f64);
     }
+    list
 }
 
 /// Keeps the one host timer armed at the core's earliest deadline (the helper looks

@@ -1,6 +1,7 @@
-// What the package adds over the existing client (SPEC.md section 3 and 4), through
-// the public API: every message's fate is reported, stale 404s recover, lifecycle
-// messages are never replayed, bad input throws and changes nothing.
+// What the package adds over the existing client (docs/delivery-rules.md, and "Bad
+// input" in docs/api.md), through the public API: every message's fate is reported,
+// stale 404s recover, lifecycle messages are never replayed, bad input throws and
+// changes nothing.
 import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
 import { Connection, type DeliveryReport } from "sse-courier";
 import { FakeEventSource, BASE, latest, makeConnection, manualFetch } from "./fakes";

@@ -1,5 +1,6 @@
-// Page lifecycle (SPEC rule 9) and cleanup: every listener the package adds is removed
-// by disconnect() and free(). The page is faked with counting event targets.
+// Page lifecycle (docs/delivery-rules.md, rule 9) and cleanup: every listener the
+// package adds is removed by disconnect() and free(). The page is faked with counting
+// event targets.
 import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
 import { FakeEventSource, BASE, latest, makeConnection, okFetch } from "./fakes";
 

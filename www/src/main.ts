@@ -175,7 +175,7 @@ function onDelivery(report: DeliveryReport) {
   const detail = [reason, httpStatus].filter((x) => x !== undefined).join(" ");
   if (id) {
     if (fates[id]) {
-      reportedTwice++; // rule 10 says once; the tests check this stays 0
+      reportedTwice++; // once only (docs/delivery-rules.md, rule 10); the tests check this stays 0
       console.error(`second report for ${id}`, report);
     }
     fates[id] = { status, reason, httpStatus, endpoint };

@@ -60,7 +60,8 @@ impl Endpoint {
         })
     }
 
-    /// The message `type` that maps to this endpoint (SPEC.md section 1).
+    /// The message `type` that maps to this endpoint (docs/protocol.md, "Message types
+    /// and endpoints").
     fn message_type(self) -> &'static str {
         match self {
             Endpoint::Send => "send",

@@ -1,4 +1,4 @@
-//! Reference server for sse-courier's wire protocol ("protocol v2", SPEC.md section 1).
+//! Reference server for sse-courier's wire protocol ("protocol v2", docs/protocol.md).
 //!
 //! Events go down one SSE stream per connection (`GET /api/chat/events`); client
 //! messages come up as JSON POSTs (`POST /api/chat/{endpoint}`) naming their

@@ -1,0 +1,107 @@
+// The options `new Connection(config)` accepts, and their one validator. Each option's
+// name, what it must be, and the error naming it live in OPTIONS below; the defaults
+// of absent options are delivery policy and live in the core (`Config::default` in
+// src/core/config.rs, and `maxEventBytes` in src/web/config.rs), so nothing is stated
+// twice. Rust reads the options this module hands back by the same names
+// (src/web/config.rs), and turns endpoint names into endpoints itself.
+
+const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once past a signed 32-bit delay
+const MAX_COUNT = 2 ** 32 - 1;
+
+const isNumber = (value) => typeof value === "number" && !Number.isNaN(value);
+
+/** What an option's value must be: a test, the error's wording, and what Rust gets.
+ * Private fields end in `_`, so that the build shortens them (esbuild's mangle-props). */
+const FUNCTION = { must_: "a function", accepts_: (value) => typeof value === "function" };
+const STRING = { must_: "a string", accepts_: (value) => typeof value === "string" };
+const BOOLEAN = { must_: "a boolean", accepts_: (value) => typeof value === "boolean" };
+const OBJECT = { must_: "an object", accepts_: (value) => typeof value === "object" };
+const MILLISECONDS = {
+  must_: "a non-negative number",
+  accepts_: (value) => isNumber(value) && value >= 0 && value <= MAX_TIMER_MS,
+  // Rust counts whole milliseconds; a fraction rounds up, never to an earlier time.
+  normalise_: Math.ceil,
+};
+const POSITIVE_MILLISECONDS = {
+  must_: "a positive number",
+  accepts_: (value) => isNumber(value) && value > 0 && value <= MAX_TIMER_MS,
+  normalise_: Math.ceil,
+};
+const COUNT = {
+  must_: "a non-negative integer",
+  accepts_: (value) => Number.isInteger(value) && value >= 0 && value <= MAX_COUNT,
+};
+const POSITIVE_COUNT = {
+  must_: "a positive integer",
+  accepts_: (value) => Number.isInteger(value) && value > 0 && value <= MAX_COUNT,
+};
+const ENDPOINT_NAMES = {
+  must_: "an array of endpoint names",
+  accepts_: (value) => Array.isArray(value) && value.every((name) => typeof name === "string"),
+  // A copy, so the app changing its array later changes nothing.
+  normalise_: (names) => [...names],
+};
+
+/** Every option but `baseUrl`, in the order they are checked. `backoff` holds `nested_`. */
+const OPTIONS = [
+  { name_: "fetch", kind_: FUNCTION },
+  { name_: "createEventSource", kind_: FUNCTION },
+  { name_: "onDelivery", kind_: FUNCTION },
+  { name_: "suspendUrl", kind_: STRING },
+  { name_: "reconnectDelayMs", kind_: MILLISECONDS },
+  { name_: "retryableEndpoints", kind_: ENDPOINT_NAMES },
+  { name_: "maxPendingSends", kind_: POSITIVE_COUNT },
+  { name_: "maxStaleRetries", kind_: POSITIVE_COUNT },
+  { name_: "maxSendRetries", kind_: COUNT },
+  { name_: "staleAfterMs", kind_: POSITIVE_MILLISECONDS },
+  { name_: "postTimeoutMs", kind_: POSITIVE_MILLISECONDS },
+  {
+    name_: "backoff",
+    kind_: OBJECT,
+    nested_: [
+      { name_: "initialMs", kind_: POSITIVE_MILLISECONDS },
+      { name_: "maxMs", kind_: POSITIVE_MILLISECONDS },
+    ],
+  },
+  { name_: "orderedSends", kind_: BOOLEAN },
+  { name_: "maxEventBytes", kind_: POSITIVE_COUNT },
+];
+
+const read = (object, key) => {
+  try {
+    return object[key];
+  } catch (_) {}
+};
+
+const refuse = (path, must) => {
+  throw Error(`config.${path} must ${must}`);
+};
+
+/** The options present in `from` that `table` lists, checked and normalised, into
+ * `into` under their full names (`backoff.initialMs` as `backoffInitialMs`). */
+function checkOptions(from, table, into, prefix) {
+  for (const { name_: name, kind_: kind, nested_: nested } of table) {
+    const value = read(from, name);
+    if (value == null) continue;
+    const path = prefix ? `${prefix}.${name}` : name;
+    if (!kind.accepts_(value)) refuse(path, `be ${kind.must_}`);
+    if (nested) checkOptions(value, nested, into, name);
+    else into[prefix ? prefix + name[0].toUpperCase() + name.slice(1) : name] = kind.normalise_ ? kind.normalise_(value) : value;
+  }
+}
+
+/** The app's config checked option by option: an object of the options present,
+ * normalised (see `Kinds`), or an Error naming the first option at fault. */
+export function checkConfig(config) {
+  try {
+    if (config === null || typeof config !== "object") throw Error("config must be an object with a baseUrl");
+    const baseUrl = read(config, "baseUrl");
+    if (typeof baseUrl !== "string") refuse("baseUrl", 'be a string ("" for same-origin)');
+    if (/[?#]|\/$/.test(baseUrl)) refuse("baseUrl", "not end with '/' nor contain '?' or '#'");
+    const options = {};
+    checkOptions(config, OPTIONS, options, "");
+    return options;
+  } catch (error) {
+    return error;
+  }
+}

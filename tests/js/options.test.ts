@@ -1,0 +1,288 @@
+// Each config option, and each default, pinned by the behaviour it controls. Every
+// option is given a value no other option has (700, 4, 2, 6, 300, 1100, 1300, 1700,
+// 50), so an option read into another's place, or two defaults swapped, fails here.
+import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
+import { type ConnectionConfig, type DeliveryReport } from "sse-courier";
+import { FakeEventSource, latest, makeConnection, manualFetch } from "./fakes";
+
+beforeEach(() => {
+  FakeEventSource.all = [];
+  vi.useFakeTimers();
+  vi.spyOn(console, "warn").mockImplementation(() => {});
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+type Options = Partial<ConnectionConfig>;
+
+function connected(options: Options = {}) {
+  const manual = manualFetch();
+  const reports: DeliveryReport[] = [];
+  const listener = vi.fn();
+  const conn = makeConnection({ fetch: manual.fn as never, onDelivery: (r) => reports.push(r), ...options });
+  conn.onMessage(listener);
+  conn.connect();
+  latest().welcome("conn-1");
+  return { conn, manual, reports, listener };
+}
+
+/** A fetch answering every POST with `status` (`ok` for 2xx), recording when. */
+function answering(status: number) {
+  const times: number[] = [];
+  const fetch = vi.fn(() => {
+    times.push(Date.now());
+    return Promise.resolve({ ok: status < 300, status });
+  });
+  return { fetch, times };
+}
+
+/** Milliseconds until a new stream opens after the first reconnect POST fails. */
+async function reconnectDelay(options: Options) {
+  const fetch = vi.fn((url: string) =>
+    Promise.resolve(url.endsWith("/reconnect") ? { ok: false, status: 500 } : { ok: true }),
+  );
+  const conn = makeConnection({ fetch: fetch as never, ...options });
+  conn.connect();
+  latest().welcome("conn-1");
+  conn.trackSeq("s", 1);
+  conn.checkAndReconnect(true);
+  latest().welcome("conn-2");
+  await vi.advanceTimersByTimeAsync(0);
+  const streams = FakeEventSource.all.length;
+  const start = Date.now();
+  while (FakeEventSource.all.length === streams) await vi.advanceTimersByTimeAsync(1);
+  return Date.now() - start;
+}
+
+/** POSTs a message meeting 404 on every fresh connection gets before it is dropped. */
+async function staleAttempts(options: Options) {
+  const { conn, manual, reports } = connected(options);
+  conn.send({ type: "send", clientMsgId: "doomed" });
+  for (let answered = 0; reports.length === 0; answered++) {
+    manual.calls[answered].resolve({ ok: false, status: 404 });
+    await vi.advanceTimersByTimeAsync(0);
+    if (reports.length === 0) latest().welcome(`conn-${answered + 2}`);
+  }
+  expect(reports).toEqual([expect.objectContaining({ status: "dropped", reason: "stale_retries_exhausted" })]);
+  return manual.calls.length;
+}
+
+/** When each POST of one retryable send meeting 500 every time is made. */
+async function retryTimes(options: Options) {
+  const { fetch, times } = answering(500);
+  const reports: DeliveryReport[] = [];
+  const conn = makeConnection({ fetch: fetch as never, onDelivery: (r) => reports.push(r), ...options });
+  conn.connect();
+  latest().welcome("conn-1");
+  conn.send({ type: "send", clientMsgId: "m" });
+  await vi.runAllTimersAsync();
+  expect(reports).toEqual([expect.objectContaining({ status: "failed", reason: "server_error" })]);
+  return times;
+}
+
+const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]);
+
+/** How many sends wait in the queue, and how many were evicted, after `sent` sends
+ * before the welcome. */
+function queued(options: Options, sent: number) {
+  const reports: DeliveryReport[] = [];
+  const conn = makeConnection({ onDelivery: (r) => reports.push(r), ...options });
+  conn.connect();
+  for (let i = 0; i < sent; i++) conn.send({ type: "send", clientMsgId: `m-${i}` });
+  return { pending: conn.pendingCount, evicted: reports.filter((r) => r.reason === "queue_overflow").length };
+}
+
+/** Milliseconds of silence after which the stream is rebuilt. */
+async function staleAfter(options: Options) {
+  const { conn } = connected(options);
+  const streams = FakeEventSource.all.length;
+  let waited = 0;
+  while (FakeEventSource.all.length === streams && waited < 100_000) {
+    await vi.advanceTimersByTimeAsync(100);
+    waited += 100;
+  }
+  conn.disconnect();
+  return FakeEventSource.all.length === streams ? "never" : waited;
+}
+
+/** Whether an event whose data is `length` UTF-16 units long reaches the listener. */
+function dispatchedAt(options: Options, length: number) {
+  const { listener } = connected(options);
+  const padding = "x".repeat(length - JSON.stringify({ type: "t", p: "" }).length);
+  latest().emit("message", JSON.stringify({ type: "t", p: padding }));
+  return listener.mock.calls.some(([msg]) => msg.type === "t");
+}
+
+describe("options and their defaults", () => {
+  it("reconnectDelayMs: the first new stream after a failed reconnect POST (default 500)", async () => {
+    expect(await reconnectDelay({ reconnectDelayMs: 700 })).toBe(700);
+    FakeEventSource.all = [];
+    expect(await reconnectDelay({})).toBe(500);
+  });
+
+  it("maxPendingSends: the queue bound (default 100)", () => {
+    expect(queued({ maxPendingSends: 4 }, 5)).toEqual({ pending: 4, evicted: 1 });
+    expect(queued({}, 101)).toEqual({ pending: 100, evicted: 1 });
+    expect(queued({}, 100)).toEqual({ pending: 100, evicted: 0 });
+  });
+
+  it("maxStaleRetries: 404s a message may meet (default 3)", async () => {
+    expect(await staleAttempts({ maxStaleRetries: 2 })).toBe(2);
+    expect(await staleAttempts({})).toBe(3);
+  });
+
+  it("maxSendRetries: retries after 5xx before a send fails (default 5)", async () => {
+    expect(await retryTimes({ maxSendRetries: 6 })).toHaveLength(7);
+    expect(await retryTimes({})).toHaveLength(6);
+  });
+
+  it("backoff.initialMs and backoff.maxMs: the first retry waits up to initialMs, none more than maxMs", async () => {
+    const given = gaps(await retryTimes({ maxSendRetries: 6, backoff: { initialMs: 300, maxMs: 1100 } }));
+    expect(given[0]).toBeGreaterThanOrEqual(150);
+    expect(given[0]).toBeLessThanOrEqual(300);
+    expect(Math.max(...given)).toBeLessThanOrEqual(1100);
+    expect(given[given.length - 1]).toBeGreaterThanOrEqual(550);
+  });
+
+  it("backoff defaults: the first retry waits 250..500 ms, the fifth 4000..8000", async () => {
+    const defaults = gaps(await retryTimes({}));
+    expect(defaults[0]).toBeGreaterThanOrEqual(250);
+    expect(defaults[0]).toBeLessThanOrEqual(500);
+    expect(defaults[4]).toBeGreaterThanOrEqual(4000);
+    expect(defaults[4]).toBeLessThanOrEqual(8000);
+  });
+
+  it("staleAfterMs: a silent stream is rebuilt after it (default off)", async () => {
+    expect(await staleAfter({ staleAfterMs: 1300 })).toBe(1300);
+    expect(await staleAfter({})).toBe("never");
+  });
+
+  it("postTimeoutMs: a POST unanswered that long is aborted (default off)", async () => {
+    const timed = connected({ postTimeoutMs: 1700 });
+    timed.conn.send({ type: "stop" });
+    await vi.advanceTimersByTimeAsync(1699);
+    expect(timed.reports).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(timed.reports).toEqual([expect.objectContaining({ status: "failed", reason: "timeout" })]);
+
+    const untimed = connected({});
+    untimed.conn.send({ type: "stop" });
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(untimed.reports).toEqual([]);
+    expect(untimed.manual.calls[0].init).not.toHaveProperty("signal");
+  });
+
+  it("maxEventBytes: longer event data is skipped (default 1 MiB, counted in UTF-16 units)", () => {
+    expect(dispatchedAt({ maxEventBytes: 50 }, 50)).toBe(true);
+    expect(dispatchedAt({ maxEventBytes: 50 }, 51)).toBe(false);
+    expect(dispatchedAt({}, 2 ** 20)).toBe(true);
+    expect(dispatchedAt({}, 2 ** 20 + 1)).toBe(false);
+  });
+
+  it("orderedSends: one retryable POST in flight at a time (default false)", () => {
+    const ordered = connected({ orderedSends: true });
+    ordered.conn.send({ type: "send", clientMsgId: "a" });
+    ordered.conn.send({ type: "send", clientMsgId: "b" });
+    expect(ordered.manual.endpoints()).toEqual(["send"]);
+
+    const concurrent = connected({});
+    concurrent.conn.send({ type: "send", clientMsgId: "a" });
+    concurrent.conn.send({ type: "send", clientMsgId: "b" });
+    expect(concurrent.manual.endpoints()).toEqual(["send", "send"]);
+  });
+
+  it("retryableEndpoints: which endpoints a 404 re-queues (default send only)", async () => {
+    const given = connected({ retryableEndpoints: ["watch"] });
+    given.conn.send({ type: "watch", sessionId: "s" });
+    given.conn.send({ type: "send", clientMsgId: "m" });
+    for (const call of given.manual.calls) call.resolve({ ok: false, status: 404 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(given.reports).toEqual([expect.objectContaining({ endpoint: "send", reason: "stale_connection" })]);
+    expect(given.conn.pendingCount).toBe(1);
+
+    const defaults = connected({});
+    defaults.conn.send({ type: "watch", sessionId: "s" });
+    defaults.conn.send({ type: "send", clientMsgId: "m" });
+    for (const call of defaults.manual.calls) call.resolve({ ok: false, status: 404 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(defaults.reports).toEqual([expect.objectContaining({ endpoint: "watch", reason: "stale_connection" })]);
+    expect(defaults.conn.pendingCount).toBe(1);
+  });
+});
+
+describe("every report, exactly", () => {
+  const message = (type: string) => ({ type, sessionId: "s", clientMsgId: `id-${type}` });
+
+  async function reportOf(answer: (call: ReturnType<typeof manualFetch>["calls"][number]) => void, type = "stop") {
+    const { conn, manual, reports } = connected();
+    const sent = message(type);
+    conn.send(sent);
+    answer(manual.calls[0]);
+    await vi.advanceTimersByTimeAsync(0);
+    return { reports, sent };
+  }
+
+  it("delivered", async () => {
+    const { reports, sent } = await reportOf((call) => call.resolve({ ok: true }));
+    expect(reports).toEqual([{ status: "delivered", endpoint: "stop", clientMsgId: "id-stop", message: sent }]);
+  });
+
+  it("failed, rejected, with the HTTP status", async () => {
+    const { reports, sent } = await reportOf((call) => call.resolve({ ok: false, status: 400 }));
+    expect(reports).toEqual([
+      { status: "failed", reason: "rejected", httpStatus: 400, endpoint: "stop", clientMsgId: "id-stop", message: sent },
+    ]);
+  });
+
+  it("failed, stale_connection (404 on a lifecycle endpoint)", async () => {
+    const { reports, sent } = await reportOf((call) => call.resolve({ ok: false, status: 404 }));
+    expect(reports).toEqual([
+      { status: "failed", reason: "stale_connection", httpStatus: 404, endpoint: "stop", clientMsgId: "id-stop", message: sent },
+    ]);
+  });
+
+  it("failed, server_error, with the HTTP status", async () => {
+    const { reports, sent } = await reportOf((call) => call.resolve({ ok: false, status: 503 }));
+    expect(reports).toEqual([
+      { status: "failed", reason: "server_error", httpStatus: 503, endpoint: "stop", clientMsgId: "id-stop", message: sent },
+    ]);
+  });
+
+  it("failed, network", async () => {
+    const { reports, sent } = await reportOf((call) => call.reject(new TypeError("Failed to fetch")));
+    expect(reports).toEqual([{ status: "failed", reason: "network", endpoint: "stop", clientMsgId: "id-stop", message: sent }]);
+  });
+
+  it("dropped, cleared", () => {
+    const reports: DeliveryReport[] = [];
+    const conn = makeConnection({ onDelivery: (r) => reports.push(r) });
+    conn.connect();
+    const sent = message("send");
+    conn.send(sent);
+    conn.clearPendingSends();
+    expect(reports).toEqual([{ status: "dropped", reason: "cleared", endpoint: "send", clientMsgId: "id-send", message: sent }]);
+  });
+
+  it("dropped, queue_overflow, and dropped, stale_retries_exhausted, carry no httpStatus", async () => {
+    const reports: DeliveryReport[] = [];
+    const conn = makeConnection({ maxPendingSends: 1, onDelivery: (r) => reports.push(r) });
+    conn.connect();
+    const first = message("send");
+    conn.send(first);
+    conn.send({ type: "send", clientMsgId: "second" });
+    expect(reports).toEqual([
+      { status: "dropped", reason: "queue_overflow", endpoint: "send", clientMsgId: "id-send", message: first },
+    ]);
+    expect(await staleAttempts({ maxStaleRetries: 1 })).toBe(1);
+  });
+
+  it("failed, timeout", async () => {
+    const { conn, reports } = connected({ postTimeoutMs: 1000 });
+    const sent = message("stop");
+    conn.send(sent);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(reports).toEqual([{ status: "failed", reason: "timeout", endpoint: "stop", clientMsgId: "id-stop", message: sent }]);
+  });
+});
