@@ -118,6 +118,8 @@ pub struct SeenPost {
     pub endpoint: Endpoint,
     pub connection_id: String,
     pub body: Body,
+    /// Whether the request must outlive the page (`fetch`'s `keepalive`).
+    pub keepalive: bool,
 }
 
 pub fn posts(actions: &[Action]) -> Vec<SeenPost> {
@@ -129,11 +131,13 @@ pub fn posts(actions: &[Action]) -> Vec<SeenPost> {
                 endpoint,
                 connection_id,
                 body,
+                keepalive,
             } => Some(SeenPost {
                 id: *id,
                 endpoint: *endpoint,
                 connection_id: connection_id.clone(),
                 body: body.clone(),
+                keepalive: *keepalive,
             }),
             _ => None,
         })

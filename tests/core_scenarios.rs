@@ -936,6 +936,31 @@ fn hidden_and_pagehide_send_suspend() {
 }
 
 #[test]
+fn only_a_suspend_sent_as_the_page_goes_away_outlives_the_page() {
+    let mut rig = Rig::connected(Config::default());
+    rig.m.track_seq("sess-1", 1);
+    rig.m.send(rig.now, Endpoint::Send);
+
+    rig.m.send_suspend(rig.now);
+    rig.m.on_visibility(rig.now, false);
+    rig.m.on_page_hide(rig.now);
+
+    let keepalive: Vec<(Endpoint, bool)> = posts(&rig.drain())
+        .iter()
+        .map(|post| (post.endpoint, post.keepalive))
+        .collect();
+    assert_eq!(
+        keepalive,
+        [
+            (Endpoint::Send, false),
+            (Endpoint::Suspend, false),
+            (Endpoint::Suspend, true),
+            (Endpoint::Suspend, true),
+        ]
+    );
+}
+
+#[test]
 fn pageshow_from_bfcache_reconnects_if_down() {
     let mut rig = Rig::connected(Config::default());
     rig.stream_error();

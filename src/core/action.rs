@@ -88,6 +88,11 @@ pub enum Action {
         endpoint: Endpoint,
         connection_id: String,
         body: Body,
+        /// The request must outlive the page: a suspend sent because the page is being
+        /// hidden or left (`fetch`'s `keepalive`; WebKit cancels a page's other
+        /// requests as it enters the back/forward cache). Only then, so the requests
+        /// of the existing client's calls keep exactly its init object.
+        keepalive: bool,
     },
     /// Abort this POST: it timed out, and the core already counted it as `TimedOut`.
     AbortPost(PostId),

@@ -34,16 +34,24 @@ impl Machine {
     /// `sendSuspend()`: POST the tracked sessions when connected, else a beacon to the
     /// last known connection. Nothing when no session is tracked.
     pub fn send_suspend(&mut self, now: u64) {
+        self.suspend(now, false);
+    }
+
+    /// The suspend, `leaving` when the page is being hidden or left (its POST must
+    /// then outlive the page: see `Action::Post::keepalive`).
+    pub(crate) fn suspend(&mut self, now: u64, leaving: bool) {
         if self.sessions.is_empty() {
             return;
         }
         let sessions = self.sessions.snapshot();
         if self.is_connected() {
+            let keepalive = leaving;
             self.post(
                 now,
                 Endpoint::Suspend,
                 Body::Suspend(sessions),
                 Purpose::Suspend,
+                keepalive,
             );
         } else if let Some(connection_id) = self.connection_id.clone() {
             self.push(Action::Beacon {
@@ -211,10 +219,17 @@ impl Machine {
     fn post_message(&mut self, now: u64, item: Pending) {
         let body = Body::Message(item.msg);
         let endpoint = item.endpoint;
-        self.post(now, endpoint, body, Purpose::Message(item));
+        self.post(now, endpoint, body, Purpose::Message(item), false);
     }
 
-    fn post(&mut self, now: u64, endpoint: Endpoint, body: Body, purpose: Purpose) {
+    fn post(
+        &mut self,
+        now: u64,
+        endpoint: Endpoint,
+        body: Body,
+        purpose: Purpose,
+        keepalive: bool,
+    ) {
         let Some(connection_id) = self.connection_id.clone() else {
             // Connected implies a welcome gave an id; keep the message rather than lose it.
             if let Purpose::Message(item) = purpose {
@@ -234,6 +249,7 @@ impl Machine {
             endpoint,
             connection_id,
             body,
+            keepalive,
         });
     }
 

@@ -156,12 +156,12 @@ impl Machine {
             self.check_and_reconnect(now, false);
             self.push(Action::Notify(Notice::Foreground));
         } else {
-            self.send_suspend(now);
+            self.suspend(now, true);
         }
     }
 
     pub fn on_page_hide(&mut self, now: u64) {
-        self.send_suspend(now);
+        self.suspend(now, true);
     }
 
     /// `pageshow`; `persisted` means the page came back from the bfcache.
@@ -271,6 +271,7 @@ impl Machine {
             endpoint: Endpoint::Reconnect,
             connection_id: connection_id.to_owned(),
             body: Body::Reconnect(self.sessions.snapshot()),
+            keepalive: false,
         });
     }
 }

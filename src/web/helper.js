@@ -221,7 +221,7 @@ function discardBody(response) {
 }
 
 /** POSTs `body` to `{baseUrl}/api/chat/{path}` as POST `postId`. */
-export function post(state, path, connectionId, body, postId, withSignal) {
+export function post(state, path, connectionId, body, postId, withSignal, keepalive) {
   let owner = state.config_;
   let fetch = owner.fetch;
   if (typeof fetch !== "function") fetch = readProperty((owner = globalThis), "fetch");
@@ -230,6 +230,9 @@ export function post(state, path, connectionId, body, postId, withSignal) {
     headers: { "Content-Type": "application/json", "X-Connection-ID": connectionId },
     body,
   };
+  // Only when the page is going away, so other requests keep the existing client's
+  // exact init object.
+  if (keepalive) init.keepalive = true;
   if (withSignal) {
     let controller;
     try {

@@ -66,7 +66,8 @@ extern "C" {
     /// being `{config.baseUrl}/api/chat/{path}`, with `config.fetch` (read now) when it
     /// is a function, else `globalThis.fetch`, `this` being the object it was read
     /// from. With `with_signal` (a POST timeout is configured), plus the `signal` of a
-    /// new AbortController, kept for [`abort_post`] until the answer settles. A missing
+    /// new AbortController, kept for [`abort_post`] until the answer settles; with
+    /// `keepalive` (the page is going away), plus `keepalive: true`. A missing
     /// fetch or a synchronous throw become a network error. Once the answer settles
     /// (always in a later microtask), its unread body is cancelled and the inbox hears
     /// the outcome.
@@ -77,6 +78,7 @@ extern "C" {
         body: &JsValue,
         post_id: i32,
         with_signal: i32,
+        keepalive: i32,
     );
 
     /// Aborts POST `post_id` through its AbortController, if it has one still.

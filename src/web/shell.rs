@@ -133,7 +133,8 @@ fn perform(shell: &Shared, action: Action) {
             endpoint,
             connection_id,
             body,
-        } => start_post(shell, id, endpoint, &connection_id, body),
+            keepalive,
+        } => start_post(shell, id, endpoint, &connection_id, body, keepalive),
         Action::AbortPost(id) => {
             let state = shell.borrow().state();
             js::abort_post(&state, id.0 as i32);
@@ -171,7 +172,14 @@ fn open_stream(shell: &Shared, id: StreamId) {
     }
 }
 
-fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &str, body: Body) {
+fn start_post(
+    shell: &Shared,
+    id: PostId,
+    endpoint: Endpoint,
+    connection_id: &str,
+    body: Body,
+    keepalive: bool,
+) {
     let (state, signal) = {
         let s = shell.borrow();
         (s.state(), s.options.post_timeout)
@@ -192,6 +200,7 @@ fn start_post(shell: &Shared, id: PostId, endpoint: Endpoint, connection_id: &st
         &body,
         id.0 as i32,
         i32::from(signal),
+        i32::from(keepalive),
     );
 }
 

@@ -1,9 +1,10 @@
 // The app matrix (README.md): the packed package installed like a user's dependency,
-// built by each bundler and loaded in headless Chromium and Firefox (and run by Node),
+// built by each bundler and loaded in headless Chromium and Firefox and in WebKit
+// (MiniBrowser on Xvfb) (and run by Node),
 // each app connecting to one reference server, sending one message and reporting what it
 // saw. Run: node --test --test-concurrency=1 tests/apps/
 // Env: SSE_COURIER_TARBALL (test that tarball instead of packing pkg/), APPS_ONLY (a
-// regex on app names), APPS_BROWSERS (default "chromium,firefox"), APPS_BUILD_JOBS
+// regex on app names), APPS_BROWSERS (default "chromium,firefox,webkit"), APPS_BUILD_JOBS
 // (parallel builds, default 2).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -14,7 +15,7 @@ import { BROWSER_APPS, HOSTS, NODE_APPS, buildAll, slug } from "./lib/apps.mjs";
 import { APPS, installTarball, packTarball } from "./lib/package.mjs";
 
 const only = process.env.APPS_ONLY ? new RegExp(process.env.APPS_ONLY, "i") : null;
-const browserNames = (process.env.APPS_BROWSERS ?? "chromium,firefox").split(",").filter(Boolean);
+const browserNames = (process.env.APPS_BROWSERS ?? "chromium,firefox,webkit").split(",").filter(Boolean);
 const browserApps = BROWSER_APPS.filter((app) => !only || only.test(app.name));
 const nodeApps = NODE_APPS.filter((app) => !only || only.test(app.name));
 const runLifetime = !only || only.test("lifetime");

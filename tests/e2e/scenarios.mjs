@@ -3,8 +3,10 @@
 // scenario with its own server on a free port.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { lifecycleTests } from "./lifecycle.mjs";
 import { prng, scenario } from "./lib/demo.mjs";
 import { freePort, waitFor } from "./lib/processes.mjs";
+import { startRelay } from "./lib/relay.mjs";
 import { webTargetScenario } from "./lib/web-target.mjs";
 import { openBrowser } from "./lib/webdriver.mjs";
 
@@ -193,41 +195,46 @@ export function defineSuite(browser) {
       }),
     );
 
-    const offlineHow =
-      browser === "chromium"
-        ? "network emulated offline through CDP (Network.emulateNetworkConditions)"
-        : "Firefox's proxy set to a port where nothing listens (chrome context), its offline mode spares loopback";
+    const offlineHow = {
+      chromium: "network emulated offline through CDP (Network.emulateNetworkConditions)",
+      firefox: "Firefox's proxy set to a port where nothing listens (chrome context), its offline mode spares loopback",
+      webkit: "WebKitWebDriver has no network switch: the page is loaded through a TCP relay in the test, which resets every connection while offline",
+    }[browser];
     test(`offline then online (${offlineHow}): messages sent offline are delivered once online, exactly once`, { timeout: SCENARIO_TIMEOUT_MS }, () =>
       scenario(session, "offline", async (page, server) => {
-        // Server-side order is a guarantee only with orderedSends: by default the
-        // flushed POSTs run concurrently and may be accepted in either order (seen once).
-        await page.open({ ordered: 1 });
-        await page.waitConnected();
-        const network = offlineSwitch(session, browser);
-        const ids = [];
+        const network = await offlineSwitch(session, browser, server);
         try {
-          await network.set(false);
-          // A real outage also ends the open stream; the page must notice and retry.
-          await server.control("kill-streams");
-          ids.push(await page.typeAndSend("written offline"));
-          ids.push(await page.typeAndSend("also written offline"));
-          // The page has met the outage: a POST failed or the stream dropped.
-          await waitFor("the page to meet the outage", async () =>
-            session.execute(
-              `return window.__demo.timeline.some((e) => /network error|error \\(/.test(e.text))`,
-            ),
-          );
-          assert.equal((await server.accepted(page.sessionId)).accepted.length, 0, "nothing reached the server offline");
-          const s = await page.snapshot();
-          assert.equal(s.reported, 0, "nothing reported while offline (retrying, not failed)");
+          // Server-side order is a guarantee only with orderedSends: by default the
+          // flushed POSTs run concurrently and may be accepted in either order (seen once).
+          await page.open({ ordered: 1 }, network.origin);
+          await page.waitConnected();
+          const ids = [];
+          try {
+            await network.set(false);
+            // A real outage also ends the open stream; the page must notice and retry.
+            await server.control("kill-streams");
+            ids.push(await page.typeAndSend("written offline"));
+            ids.push(await page.typeAndSend("also written offline"));
+            // The page has met the outage: a POST failed or the stream dropped.
+            await waitFor("the page to meet the outage", async () =>
+              session.execute(
+                `return window.__demo.timeline.some((e) => /network error|error \\(/.test(e.text))`,
+              ),
+            );
+            assert.equal((await server.accepted(page.sessionId)).accepted.length, 0, "nothing reached the server offline");
+            const s = await page.snapshot();
+            assert.equal(s.reported, 0, "nothing reported while offline (retrying, not failed)");
+          } finally {
+            await network.set(true);
+          }
+          await page.waitAllReported(40000);
+          await page.waitConnected("the page to reconnect once online");
+          assert.deepEqual((await server.accepted(page.sessionId)).accepted, ids, "accepted exactly once, in order");
+          const fates = await page.fates();
+          assert.deepEqual(ids.map((id) => fates[id].status), ["delivered", "delivered"]);
         } finally {
-          await network.set(true);
+          await network.close?.();
         }
-        await page.waitAllReported(40000);
-        await page.waitConnected("the page to reconnect once online");
-        assert.deepEqual((await server.accepted(page.sessionId)).accepted, ids, "accepted exactly once, in order");
-        const fates = await page.fates();
-        assert.deepEqual(ids.map((id) => fates[id].status), ["delivered", "delivered"]);
       }),
     );
 
@@ -327,6 +334,9 @@ export function defineSuite(browser) {
         console.log(`# ${browser} chaos: faults fired ${JSON.stringify(fired)}; welcomes ${s.welcomes}; screenshot ${shot}`);
       }),
     );
+
+    // The page lifecycle (bfcache, hidden and shown, pagehide): lifecycle.mjs.
+    lifecycleTests(browser, () => session);
   });
 }
 
@@ -339,8 +349,16 @@ async function waitForAllEvents(page, server) {
   });
 }
 
-/** Takes the browser's network down and up; how depends on the browser. */
-function offlineSwitch(session, browser) {
+/** Takes the browser's network down and up; how depends on the browser. `origin`,
+ * when set, is where the page must be loaded from for the switch to reach it. */
+async function offlineSwitch(session, browser, server) {
+  if (browser === "webkit") {
+    // WebKitWebDriver has no network emulation and MiniBrowser no offline mode: the page
+    // is loaded through a relay, which, offline, ends every open connection (the stream
+    // with it) and resets every new one, so each request fails with a network error.
+    const relay = await startRelay(server.url);
+    return { origin: relay.url, set: async (online) => relay.setOnline(online), close: () => relay.close() };
+  }
   if (browser === "chromium") {
     return {
       async set(online) {

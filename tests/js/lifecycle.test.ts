@@ -97,6 +97,22 @@ describe("page lifecycle", () => {
     expect(fetch).toHaveBeenCalledWith(`${BASE}/api/chat/suspend`, expect.any(Object));
   });
 
+  it("a suspend sent as the page goes away is keepalive; sendSuspend()'s init is exactly the existing client's", () => {
+    const { conn, fetch } = connected();
+    conn.trackSeq("s", 3);
+    conn.sendSuspend();
+    doc.visibilityState = "hidden";
+    doc.fire("visibilitychange");
+    win.fire("pagehide");
+    const body = JSON.stringify({ type: "session_suspend", sessions: [{ sessionId: "s", lastSeq: 3 }] });
+    const init = { method: "POST", headers: { "Content-Type": "application/json", "X-Connection-ID": "conn-1" }, body };
+    expect(fetch.mock.calls).toEqual([
+      [`${BASE}/api/chat/suspend`, init],
+      [`${BASE}/api/chat/suspend`, { ...init, keepalive: true }],
+      [`${BASE}/api/chat/suspend`, { ...init, keepalive: true }],
+    ]);
+  });
+
   it("pageshow from the bfcache reconnects a dropped connection; a fresh pageshow does nothing", () => {
     connected();
     latest().fail();

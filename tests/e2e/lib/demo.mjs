@@ -15,8 +15,9 @@ export class DemoPage {
     this.server = server;
   }
 
-  async open(query = {}) {
-    await this.session.navigate(pageUrl(this.server, query));
+  /** Loads the demo from the server, or from `origin` (a relay in front of it). */
+  async open(query = {}, origin = this.server.url) {
+    await this.session.navigate(pageUrl({ url: origin }, query));
     await waitFor("the demo page to load the package", () =>
       this.session.execute("return window.__demo ? window.__demo.ready === true : false"),
     );

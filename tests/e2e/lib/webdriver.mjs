@@ -1,7 +1,7 @@
 // A small W3C WebDriver client over HTTP (node's fetch), enough for the demo tests:
-// start a driver (chromedriver or geckodriver) on a free port, open a headless
-// session with the capabilities of /webdriver.json, navigate, run scripts, type,
-// click, screenshot, and Chromium's CDP passthrough.
+// start a driver (chromedriver, geckodriver or WebKitWebDriver) on a free port, open a
+// headless session with the capabilities of /webdriver.json, navigate, run scripts,
+// type, click, screenshot, windows and history, and Chromium's CDP passthrough.
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -43,6 +43,24 @@ export const BROWSERS = {
       };
     },
   },
+  // WebKitGTK: WebKitWebDriver starts MiniBrowser --automation. MiniBrowser has no
+  // headless mode, so unless DISPLAY is set the driver (and so the browser) runs on an
+  // Xvfb display of its own: `xvfb-run -a`, in the driver's process group.
+  webkit: {
+    driver: () => which(process.env.WEBKITDRIVER, "/usr/bin/WebKitWebDriver"),
+    driverArgs: (port) => [`--port=${port}`],
+    command: (driver, args) => (process.env.DISPLAY ? [driver, args] : ["xvfb-run", ["-a", driver, ...args]]),
+    capabilities(headless) {
+      const options = headless["webkitgtk:browserOptions"] ?? {};
+      return {
+        browserName: "MiniBrowser",
+        "webkitgtk:browserOptions": {
+          ...options,
+          binary: which(process.env.MINIBROWSER, "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser", "/usr/libexec/webkit2gtk-4.1/MiniBrowser"),
+        },
+      };
+    },
+  },
 };
 
 /** Starts the driver for `browser` and opens one session; `close()` ends both. */
@@ -51,7 +69,8 @@ export async function openBrowser(browser) {
   const driverPath = kind.driver();
   if (!driverPath) throw new Error(`no WebDriver server found for ${browser}`);
   const port = await freePort();
-  const driver = start(driverPath, kind.driverArgs(port));
+  const [command, args] = (kind.command ?? ((path, a) => [path, a]))(driverPath, kind.driverArgs(port));
+  const driver = start(command, args);
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitFor(

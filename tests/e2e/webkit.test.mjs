@@ -1,0 +1,3 @@
+import { defineSuite } from "./scenarios.mjs";
+
+defineSuite("webkit");
