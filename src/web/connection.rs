@@ -188,6 +188,29 @@ impl Connection {
         pump(&self.shell);
     }
 
+    /// What the connection has seen and done since it was made (diagnostics: streams,
+    /// reconnects, skipped events, retries, fates).
+    #[wasm_bindgen(unchecked_return_type = "ConnectionStats")]
+    pub fn stats(&self) -> JsValue {
+        let stats = self.shell.borrow().core.stats().clone();
+        js::stats_object(
+            f64::from(stats.streams_opened),
+            f64::from(stats.reconnects),
+            f64::from(stats.reconnect_posts),
+            f64::from(stats.reconnect_post_failures),
+            f64::from(stats.duplicates_skipped),
+            f64::from(stats.malformed_events),
+            f64::from(stats.stale_404s),
+            f64::from(stats.send_retries),
+            f64::from(stats.post_timeouts),
+            f64::from(stats.late_answers),
+            f64::from(stats.stale_streams),
+            f64::from(stats.delivered),
+            f64::from(stats.dropped),
+            f64::from(stats.failed),
+        )
+    }
+
     /// How many sends wait in the queue (not yet POSTed).
     #[wasm_bindgen(getter, js_name = pendingCount)]
     pub fn pending_count(&self) -> u32 {

@@ -344,6 +344,41 @@ export function report(state, outcome, httpStatus, endpoint, message) {
   callApp(onDelivery, delivery);
 }
 
+/** The core's counters, under the names `ConnectionStats` gives them. */
+export function statsObject(
+  streamsOpened,
+  reconnects,
+  reconnectPosts,
+  reconnectPostFailures,
+  duplicatesSkipped,
+  malformedEvents,
+  stale404s,
+  sendRetries,
+  postTimeouts,
+  lateAnswers,
+  staleStreams,
+  delivered,
+  dropped,
+  failed,
+) {
+  return {
+    streamsOpened,
+    reconnects,
+    reconnectPosts,
+    reconnectPostFailures,
+    duplicatesSkipped,
+    malformedEvents,
+    stale404s,
+    sendRetries,
+    postTimeouts,
+    lateAnswers,
+    staleStreams,
+    delivered,
+    dropped,
+    failed,
+  };
+}
+
 export function warn(text) {
   console.warn("[sse-courier] " + text);
 }

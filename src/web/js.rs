@@ -129,6 +129,27 @@ extern "C" {
         message: &JsValue,
     );
 
+    /// The core's counters as a JS object (`ConnectionStats`), each under its name.
+    /// Numbers cross as f64: a u32 parameter costs a converting wrapper in the glue.
+    #[wasm_bindgen(js_name = statsObject)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn stats_object(
+        streams_opened: f64,
+        reconnects: f64,
+        reconnect_posts: f64,
+        reconnect_post_failures: f64,
+        duplicates_skipped: f64,
+        malformed_events: f64,
+        stale_404s: f64,
+        send_retries: f64,
+        post_timeouts: f64,
+        late_answers: f64,
+        stale_streams: f64,
+        delivered: f64,
+        dropped: f64,
+        failed: f64,
+    ) -> JsValue;
+
     /// `console.warn("[sse-courier] " + text)`.
     pub fn warn(text: &JsValue);
 

@@ -48,6 +48,32 @@ export interface DeliveryReport {
   message: OutgoingMessage;
 }
 
+/** Counters since the connection was made, for diagnostics (`stats()`). */
+export interface ConnectionStats {
+  /** Streams opened, the first included. */
+  streamsOpened: number;
+  /** Streams the connection rebuilt or reopened itself (checkAndReconnect, 404, watchdog, reconnect timer, online). */
+  reconnects: number;
+  reconnectPosts: number;
+  reconnectPostFailures: number;
+  /** Events not dispatched because their seq was not newer than the session's. */
+  duplicatesSkipped: number;
+  /** Events skipped because their data was not a JSON object within maxEventBytes. */
+  malformedEvents: number;
+  /** POSTs answered 404 (messages, suspends and reconnects). */
+  stale404s: number;
+  /** Retries scheduled after 5xx, 429, network errors and timeouts. */
+  sendRetries: number;
+  postTimeouts: number;
+  /** Answers that came after the connection their POST was sent on was replaced. */
+  lateAnswers: number;
+  /** Streams rebuilt by the staleAfterMs watchdog. */
+  staleStreams: number;
+  delivered: number;
+  dropped: number;
+  failed: number;
+}
+
 export interface ConnectionConfig {
   /** Base URL for the API, no trailing slash ("" for same origin). */
   baseUrl: string;

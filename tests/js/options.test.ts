@@ -286,3 +286,37 @@ describe("every report, exactly", () => {
     expect(reports).toEqual([{ status: "failed", reason: "timeout", endpoint: "stop", clientMsgId: "id-stop", message: sent }]);
   });
 });
+
+describe("stats()", () => {
+  it("counts what the connection saw and did, each counter under its own name", async () => {
+    const { conn, manual } = connected();
+    const stream = latest();
+    stream.emit("message", "not json");
+    stream.emit("message", "[1]");
+    stream.emit("message", { type: "delta", sessionId: "s", seq: 5 });
+    for (const seq of [5, 4, 3, 2]) stream.emit("message", { type: "delta", sessionId: "s", seq });
+    conn.send({ type: "stop" });
+    for (let i = 0; i < 3; i++) conn.send({ type: "send", clientMsgId: `ok-${i}` });
+    manual.calls[0].resolve({ ok: false, status: 500 });
+    for (const call of manual.calls.slice(1)) call.resolve({ ok: true });
+    await vi.advanceTimersByTimeAsync(0);
+    conn.checkAndReconnect(true);
+    latest().welcome("conn-2");
+    expect(conn.stats()).toEqual({
+      streamsOpened: 2,
+      reconnects: 1,
+      reconnectPosts: 1,
+      reconnectPostFailures: 0,
+      duplicatesSkipped: 4,
+      malformedEvents: 2,
+      stale404s: 0,
+      sendRetries: 0,
+      postTimeouts: 0,
+      lateAnswers: 0,
+      staleStreams: 0,
+      delivered: 3,
+      dropped: 0,
+      failed: 1,
+    });
+  });
+});
