@@ -28,13 +28,12 @@ pub fn read(config: &JsValue) -> Result<(Config, ShellOptions), JsValue> {
     if js::is_error(&options) {
         return Err(options);
     }
-    // A number option as the app gave it (checked and rounded up by options.js), or
-    // `default` when absent.
+    // An option as the number options.js made of it (milliseconds rounded up, a flag
+    // as 0 or 1), or `default` when absent.
     let number = |name: &str, default: u64| match js::get(&options, name).as_f64() {
         Some(n) => n as u64,
         None => default,
     };
-    let flag = |name: &str, default: bool| js::get(&options, name).as_bool().unwrap_or(default);
     let defaults = Config::default();
     let retryable = match js::get(&options, "retryableEndpoints") {
         names if names.is_undefined() => defaults.retryable,
@@ -55,7 +54,7 @@ pub fn read(config: &JsValue) -> Result<(Config, ShellOptions), JsValue> {
             initial_ms: number("backoffInitialMs", defaults.backoff.initial_ms),
             max_ms: number("backoffMaxMs", defaults.backoff.max_ms),
         },
-        ordered_sends: flag("orderedSends", defaults.ordered_sends),
+        ordered_sends: number("orderedSends", defaults.ordered_sends.into()) != 0,
     };
     // options.js checks each option alone; what is left is across options: a
     // `backoff.maxMs` below the given or default `backoff.initialMs`.

@@ -188,9 +188,10 @@ extern "C" {
 #[wasm_bindgen(module = "/src/web/options.js")]
 extern "C" {
     /// The app's config checked option by option (type and range): an object of the
-    /// options present, numbers of milliseconds rounded up, `backoff.initialMs` and
-    /// `backoff.maxMs` as `backoffInitialMs` and `backoffMaxMs`. An `Error` naming the
-    /// first option at fault instead (`config.<option> must …`).
+    /// options present, numbers of milliseconds rounded up, flags as 0 or 1,
+    /// `backoff.initialMs` and `backoff.maxMs` as `backoffInitialMs` and
+    /// `backoffMaxMs`. An `Error` naming the first option at fault instead
+    /// (`config.<option> must …`).
     #[wasm_bindgen(js_name = checkConfig)]
     pub fn check_config(config: &JsValue) -> JsValue;
 }

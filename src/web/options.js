@@ -14,7 +14,8 @@ const isNumber = (value) => typeof value === "number" && !Number.isNaN(value);
  * Private fields end in `_`, so that the build shortens them (esbuild's mangle-props). */
 const FUNCTION = { must_: "a function", accepts_: (value) => typeof value === "function" };
 const STRING = { must_: "a string", accepts_: (value) => typeof value === "string" };
-const BOOLEAN = { must_: "a boolean", accepts_: (value) => typeof value === "boolean" };
+// Rust reads every option it needs as a number: a flag as 0 or 1.
+const BOOLEAN = { must_: "a boolean", accepts_: (value) => typeof value === "boolean", normalise_: Number };
 const OBJECT = { must_: "an object", accepts_: (value) => typeof value === "object" };
 const MILLISECONDS = {
   must_: "a non-negative number",
