@@ -107,12 +107,9 @@ export function lifecycleTests(browser, getSession) {
     }, { retryMs: 500 }),
   );
 
-  // Firefox unloads the page (no bfcache with an open stream) and the suspend POST races
-  // the unload: it arrived (404) in the runs before the POST became keepalive, and was
-  // lost in 2 of 3 runs after. Marked todo there until the suspend on pagehide is made
-  // unload-proof (a beacon).
-  const pagehideTodo = browser === "firefox" ? "Firefox: the suspend POST sometimes dies with the unloading page" : undefined;
-  test("pagehide sends the suspend: leaving a connected page POSTs suspend with its connection id and sessions, received by the server", { timeout: TIMEOUT_MS, todo: pagehideTodo }, () =>
+  // The suspend sent as the page goes away is keepalive (WebKit cancels other requests
+  // as the page enters the bfcache; Firefox unloads a page with an open stream).
+  test("pagehide sends the suspend: leaving a connected page POSTs suspend with its connection id and sessions, received by the server", { timeout: TIMEOUT_MS }, () =>
     lifecycleScenario(getSession(), "pagehide", async (page, server) => {
       const sessionId = `pagehide-${browser}`;
       await page.open(sessionId);
