@@ -23,6 +23,7 @@ import { join, relative } from "node:path";
 import { waitFor } from "../tests/e2e/lib/processes.mjs";
 import { launchServer } from "../tests/e2e/lib/server.mjs";
 import { openBrowser } from "../tests/e2e/lib/webdriver.mjs";
+import { commonBytesBitmapOf, encodeModule, encodePayload } from "../tools/embed-wasm/embed.mjs";
 import { writeReport } from "./report.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
@@ -77,29 +78,68 @@ function snippetFiles(dir) {
 }
 
 /**
- * Two figures, each one complete download, from the files `make pkg` built:
+ * What an app ships for each of the package's entries (bench/README.md), gzip -9, from
+ * the files `make pkg` built; every JS figure is what esbuild makes of it when it bundles
+ * and minifies the app:
  *
- * - `bundled`: what an app built with a bundler ships, measured the way the anchors'
- *   min+gzip sizes are: `pkg/bundler/sse_courier_bg.wasm` gzip -9, plus the bundler
- *   build's JS (its entry, its glue and the helper module its wasm imports by path)
- *   bundled and minified by esbuild into one module. The bundle keeps the app's API
- *   (the entry's exports) and every function the wasm imports, read from the wasm's
- *   import section, so nothing the wasm needs is tree-shaken away. The headline figure.
- * - `web`: the `web` target loaded without a bundler: `pkg/web/sse_courier_bg.wasm`
- *   gzip -9 plus `pkg/web/sse_courier.js` minified (esbuild) and gzip -9, plus any
- *   helper module under `pkg/web/snippets/` (the web build would load it as a module
- *   of its own; none since the helper is bundled into the web glue).
+ * - `default` (`sse-courier`, the headline): `pkg/index.js`, which already is one module
+ *   with the wasm embedded as text (tools/embed-wasm), bundled and minified. Beside it,
+ *   the embedded wasm alone: the module tools/embed-wasm makes of `pkg/web`'s wasm (the
+ *   one the default entry embeds), minified, against that wasm as a file.
+ * - `web` (`sse-courier/web`): `pkg/web/sse_courier.js` (glue and helpers in one module)
+ *   minified, plus `pkg/web/sse_courier_bg.wasm`.
+ * - `bundler` (`sse-courier/bundler`): `pkg/bundler/sse_courier_bg.wasm`, plus the
+ *   entry, its glue and the helper modules bundled and minified into one module that
+ *   keeps the entry's exports and every function the wasm imports (read from the wasm's
+ *   import section: a bundler must keep them, so nothing the wasm needs is tree-shaken
+ *   away).
  */
 async function sizes() {
   const esbuild = createRequire(join(ROOT, "www", "package.json"))("esbuild");
   const PKG = join(ROOT, "pkg");
   const rel = (path) => relative(PKG, path);
+  const read = (path) => readFileSync(join(PKG, path));
   const minify = async (code) =>
     Buffer.from((await esbuild.transform(code, { minify: true, format: "esm", target: "es2022" })).code);
+  /** `entry` (module source, resolved in `dir`) bundled and minified, as an app's bundler would. */
+  const bundle = async (entry, dir) => {
+    const out = await esbuild.build({
+      stdin: { contents: entry, resolveDir: dir, sourcefile: "app-entry.js" },
+      absWorkingDir: PKG, // metafile input paths relative to pkg/
+      bundle: true,
+      minify: true,
+      format: "esm",
+      target: "es2022",
+      write: false,
+      external: ["*.wasm"],
+      metafile: true,
+      logLevel: "silent",
+      logOverride: { "duplicate-object-key": "silent" },
+    });
+    const inputs = Object.keys(out.metafile.inputs).filter((path) => !path.endsWith("app-entry.js"));
+    return { js: Buffer.from(out.outputFiles[0].contents), inputs: inputs.sort() };
+  };
 
-  // ---- bundled app (pkg/bundler)
+  // ---- default entry: one module, the wasm embedded
+  const defaultFile = read("index.js");
+  const defaultApp = await bundle('export * from "./index.js";', PKG);
+  const webWasm = read("web/sse_courier_bg.wasm");
+  const wasmBytes = new Uint8Array(webWasm);
+  if (!defaultFile.includes(encodePayload(wasmBytes, commonBytesBitmapOf(wasmBytes)))) {
+    throw new Error("size: pkg/index.js does not embed pkg/web/sse_courier_bg.wasm (make pkg)");
+  }
+  const embeddingModule = await minify(encodeModule(wasmBytes));
+  const defaultMinGzip = gzip9(defaultApp.js);
+
+  // ---- sse-courier/web: its one JS module and its wasm
+  const webJs = read("web/sse_courier.js");
+  const webJsMin = await minify(webJs);
+  const webWasmGzip = gzip9(webWasm);
+  const webJsMinGzip = gzip9(webJsMin);
+
+  // ---- sse-courier/bundler: its JS bundled, and its wasm
   const bundlerDir = join(PKG, "bundler");
-  const bundlerWasm = readFileSync(join(bundlerDir, "sse_courier_bg.wasm"));
+  const bundlerWasm = read("bundler/sse_courier_bg.wasm");
   // What the wasm imports, per module specifier (relative to pkg/bundler/).
   const wasmImports = new Map();
   for (const { module, name } of WebAssembly.Module.imports(new WebAssembly.Module(bundlerWasm))) {
@@ -107,7 +147,7 @@ async function sizes() {
     wasmImports.get(module).push(name);
   }
   const used = new Set();
-  const entry = ['export * from "./sse_courier.js";'];
+  const entry = ['export * from "./index.js";'];
   [...wasmImports].forEach(([module, names], m) => {
     const specs = names.map((name) => {
       const alias = used.has(name) ? `m${m}_${name}` : name;
@@ -116,78 +156,55 @@ async function sizes() {
     });
     entry.push(`export { ${specs.join(", ")} } from ${JSON.stringify(module)};`);
   });
-  const bundled = await esbuild.build({
-    stdin: { contents: entry.join("\n"), resolveDir: bundlerDir, sourcefile: "app-entry.js" },
-    absWorkingDir: PKG, // metafile input paths relative to pkg/
-    bundle: true,
-    minify: true,
-    format: "esm",
-    target: "es2022",
-    write: false,
-    external: ["*.wasm"],
-    metafile: true,
-    logLevel: "silent",
-    logOverride: { "duplicate-object-key": "silent" },
-  });
-  const bundledJs = Buffer.from(bundled.outputFiles[0].contents);
-  const bundledInputs = Object.keys(bundled.metafile.inputs)
-    .filter((path) => !path.endsWith("app-entry.js"))
-    .sort();
-  const bundlerSnippets = snippetFiles(join(bundlerDir, "snippets")).map(rel);
-  const missing = bundlerSnippets.filter((file) => !bundledInputs.includes(file));
+  const bundlerApp = await bundle(entry.join("\n"), bundlerDir);
   // Every helper module reaches the bundle through the glue or the wasm's imports; one
   // left out is not shipped (nothing imports it), but worth a look.
+  const missing = snippetFiles(join(bundlerDir, "snippets"))
+    .map(rel)
+    .filter((file) => !bundlerApp.inputs.includes(file));
   if (missing.length) log(`size: warning: not in the bundled app (nothing imports them): ${missing.join(", ")}`);
-  const bundledWasmGzip = gzip9(bundlerWasm);
-  const bundledJsMinGzip = gzip9(bundledJs);
+  const bundlerWasmGzip = gzip9(bundlerWasm);
+  const bundlerJsMinGzip = gzip9(bundlerApp.js);
 
-  // ---- web target, no bundler (pkg/web)
-  const webWasm = readFileSync(join(PKG, "web", "sse_courier_bg.wasm"));
-  const glue = readFileSync(join(PKG, "web", "sse_courier.js"));
-  const glueMin = await minify(glue);
-  const webSnippets = snippetFiles(join(PKG, "web", "snippets"));
-  let snippetsRaw = 0;
-  let snippetsGzip = 0;
-  let snippetsMinGzip = 0;
-  for (const file of webSnippets) {
-    const code = readFileSync(file);
-    snippetsRaw += code.length;
-    snippetsGzip += gzip9(code);
-    snippetsMinGzip += gzip9(await minify(code));
-  }
-  const webWasmGzip = gzip9(webWasm);
-  const glueGzip = gzip9(glue);
-  const glueMinGzip = gzip9(glueMin);
-
-  const bundledTotal = bundledWasmGzip + bundledJsMinGzip;
   return {
     // The headline figure, compared with the 15,000-byte target and the anchors.
-    totalMinGzip: bundledTotal,
-    headline: "bundled",
-    bundled: {
-      wasm: rel(join(bundlerDir, "sse_courier_bg.wasm")),
-      wasmRaw: bundlerWasm.length,
-      wasmGzip: bundledWasmGzip,
-      jsInputs: bundledInputs,
-      jsMinRaw: bundledJs.length,
-      jsMinGzip: bundledJsMinGzip,
-      totalMinGzip: bundledTotal,
+    headline: "default",
+    totalMinGzip: defaultMinGzip,
+    default: {
+      file: "index.js",
+      raw: defaultFile.length,
+      gzip: gzip9(defaultFile),
+      jsInputs: defaultApp.inputs,
+      minRaw: defaultApp.js.length,
+      totalMinGzip: defaultMinGzip,
+      // The wasm as the default entry embeds it, alone.
+      embeddedWasm: {
+        wasm: "web/sse_courier_bg.wasm",
+        wasmRaw: webWasm.length,
+        wasmGzip: webWasmGzip,
+        moduleMinRaw: embeddingModule.length,
+        moduleMinGzip: gzip9(embeddingModule),
+      },
     },
     web: {
       wasm: "web/sse_courier_bg.wasm",
       wasmRaw: webWasm.length,
       wasmGzip: webWasmGzip,
-      glue: "web/sse_courier.js",
-      glueRaw: glue.length,
-      glueGzip,
-      glueMinRaw: glueMin.length,
-      glueMinGzip,
-      snippets: webSnippets.map(rel),
-      snippetsRaw,
-      snippetsGzip,
-      snippetsMinGzip,
-      totalGzip: webWasmGzip + glueGzip + snippetsGzip,
-      totalMinGzip: webWasmGzip + glueMinGzip + snippetsMinGzip,
+      js: "web/sse_courier.js",
+      jsRaw: webJs.length,
+      jsGzip: gzip9(webJs),
+      jsMinRaw: webJsMin.length,
+      jsMinGzip: webJsMinGzip,
+      totalMinGzip: webWasmGzip + webJsMinGzip,
+    },
+    bundler: {
+      wasm: "bundler/sse_courier_bg.wasm",
+      wasmRaw: bundlerWasm.length,
+      wasmGzip: bundlerWasmGzip,
+      jsInputs: bundlerApp.inputs,
+      jsMinRaw: bundlerApp.js.length,
+      jsMinGzip: bundlerJsMinGzip,
+      totalMinGzip: bundlerWasmGzip + bundlerJsMinGzip,
     },
   };
 }
@@ -379,8 +396,10 @@ async function benchBrowser(browser) {
     result.seconds = Math.round((Date.now() - t0) / 1000);
     return result;
   } catch (error) {
-    error.message += `\n--- server output (tail) ---\n${server.process.output().slice(-3000)}`;
-    throw error;
+    // A new error: the one caught may have a read-only `message` (a DOMException).
+    throw new Error(`${browser}: ${error?.message ?? error}\n--- server output (tail) ---\n${server.process.output().slice(-3000)}`, {
+      cause: error,
+    });
   } finally {
     await session?.navigate("about:blank").catch(() => {});
     await session?.close();
@@ -398,9 +417,11 @@ const results = {
   size: await sizes(),
   browsers: {},
 };
+const { default: defaultEntry, web, bundler } = results.size;
 log(
-  `size: bundled app ${results.size.bundled.totalMinGzip} B (wasm gzip ${results.size.bundled.wasmGzip} + JS min+gzip ${results.size.bundled.jsMinGzip}), ` +
-    `web target ${results.size.web.totalMinGzip} B (wasm gzip ${results.size.web.wasmGzip} + glue min+gzip ${results.size.web.glueMinGzip})`,
+  `size (gzip -9): default entry ${defaultEntry.totalMinGzip} B (one module, the wasm embedded); ` +
+    `web ${web.totalMinGzip} B (wasm ${web.wasmGzip} + JS ${web.jsMinGzip}); ` +
+    `bundler ${bundler.totalMinGzip} B (wasm ${bundler.wasmGzip} + JS ${bundler.jsMinGzip})`,
 );
 for (const browser of BROWSERS) {
   results.browsers[browser] = await benchBrowser(browser);
