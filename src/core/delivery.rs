@@ -154,6 +154,7 @@ impl Machine {
                     if item.stale_404s >= self.config.max_stale_retries {
                         self.drop_message(item, DropReason::StaleRetriesExhausted);
                     } else {
+                        self.persist_attempt(&item);
                         self.enqueue(item);
                     }
                 }
@@ -164,6 +165,7 @@ impl Machine {
                     let delay = self.config.backoff.delay(item.retries, &mut self.rng);
                     item.retries += 1;
                     bump(&mut self.stats.send_retries);
+                    self.persist_attempt(&item);
                     if matches!(self.phase, Phase::Disconnected) {
                         // No timer after `disconnect()`: wait in the queue for `connect()`.
                         self.enqueue(item);
@@ -194,12 +196,15 @@ impl Machine {
     /// The one gate for "may this message be posted now", used by `send`, `flush` and
     /// `retry_due`: only when connected, and with `ordered_sends` a retryable message
     /// also waits while another retryable one is outstanding (in flight or waiting on a
-    /// retry) or one sent before it is still queued. Other messages never wait.
+    /// retry) or one sent before it is still queued. With the outbox on, a retryable
+    /// message also waits for the first `restore`, so the stored ones go first. Other
+    /// messages never wait.
     pub(super) fn may_post_now(&self, item: &Pending) -> bool {
         let config = &self.config;
-        let must_wait = config.ordered_sends
+        let must_wait = (self.restore_gate || config.ordered_sends)
             && is_retryable(config, item.endpoint)
-            && (self.slot_busy()
+            && (self.restore_gate
+                || self.slot_busy()
                 || self
                     .queue
                     .iter()
@@ -264,6 +269,8 @@ impl Machine {
             Fate::Dropped(_) => &mut self.stats.dropped,
             Fate::Failed(_) => &mut self.stats.failed,
         });
+        // Its record goes first: a removal the shell carries out before the report.
+        self.persist_settled(msg);
         self.push(Action::Report { msg, fate });
     }
 }

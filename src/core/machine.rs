@@ -10,6 +10,7 @@ use super::config::Config;
 use super::flight::Flights;
 use super::ids::{MsgId, PostId, StreamId};
 use super::lifecycle::Phase;
+use super::persist::Outbox;
 use super::queue::Queue;
 use super::retry::Retries;
 use super::rng::Rng;
@@ -46,6 +47,10 @@ pub struct Machine {
     next_post: u32,
     pub(super) actions: Vec<Action>,
     pub(super) stats: Stats,
+    /// The persisted outbox, when on (`with_persist`; docs/persisted-outbox.md).
+    pub(super) persist: Option<alloc::boxed::Box<dyn Outbox>>,
+    /// With the outbox on, until the first `restore`: retryable messages wait.
+    pub(super) restore_gate: bool,
 }
 
 impl Machine {
@@ -69,6 +74,8 @@ impl Machine {
             next_post: 0,
             actions: Vec::new(),
             stats: Stats::default(),
+            persist: None,
+            restore_gate: false,
         }
     }
 
@@ -140,6 +147,11 @@ impl Machine {
     pub(super) fn alloc_msg(&mut self) -> MsgId {
         self.next_msg = self.next_msg.wrapping_add(1);
         MsgId(self.next_msg)
+    }
+
+    /// The next message id `alloc_msg` gives is `first`.
+    pub(super) fn start_ids_at(&mut self, first: u32) {
+        self.next_msg = first.wrapping_sub(1);
     }
 
     pub(super) fn alloc_stream(&mut self) -> StreamId {

@@ -21,6 +21,16 @@
 //!   retry), `retrying_len` (of those, waiting on a retry), `last_seq`,
 //!   `tracked_sessions`, `stats` ([`Stats`]).
 //!
+//! The persisted outbox (opt-in, off by default; docs/persisted-outbox.md): a machine
+//! built by `with_persist(config, `[`PersistConfig`]`, seed)` also takes
+//! `send_keyed` (a message with its `clientMsgId`; `persists(endpoint)` says whether
+//! it will be stored) and `restore` (the store's [`Stored`] entries and the live
+//! owners, giving a [`Restored`] verdict per entry), and hands out
+//! `poll_outbox_action` ([`OutboxAction`]: put or remove a [`Record`], or an
+//! [`OutboxWarning`]), drained before `poll_action`; reads: `awaiting_restore`,
+//! `restored_pending`, `persisted_len`.
+//! With `Machine::new` none of it exists: no store action, no gate, ids from 1.
+//!
 //! Settings are a [`Config`] (with a [`Backoff`]; `validate` names the JS option at
 //! fault with a [`ConfigError`], delays up to [`MAX_TIMER_MS`]). Endpoints map to
 //! message types and paths through [`Endpoint`] (`from_message_type`, `from_path`,
@@ -52,6 +62,7 @@ mod ids;
 mod lifecycle;
 mod machine;
 mod outcome;
+mod persist;
 mod queue;
 mod retry;
 mod rng;
@@ -67,4 +78,8 @@ pub use endpoint::{Endpoint, EndpointSet};
 pub use ids::{MsgId, PostId, StreamId};
 pub use machine::Machine;
 pub use outcome::{DropReason, EventVerdict, FailReason, Fate, PostOutcome, SendOutcome};
+pub use persist::{
+    LeftAlone, OutboxAction, OutboxWarning, PersistConfig, PersistConfigError, Record, Restored,
+    Stored, DEFAULT_MAX_AGE_MS, FIRST_SENT_ID, RECORD_VERSION,
+};
 pub use stats::Stats;

@@ -25,8 +25,13 @@ pub struct Stats {
     /// Streams rebuilt by the heartbeat watchdog.
     pub stale_streams: u32,
     pub delivered: u32,
+    /// Reported dropped, records expired at restore included.
     pub dropped: u32,
     pub failed: u32,
+    /// Stored messages taken back by `restore` (docs/persisted-outbox.md).
+    pub restored: u32,
+    /// Stored messages dropped at restore for being older than `max_age_ms`.
+    pub expired: u32,
 }
 
 /// `*counter += 1`, saturating: counters must never make the core panic.
