@@ -112,8 +112,9 @@ demo: setup pkg
 
 # Benchmarks (not part of `make test`: timings are reported, never asserted): size,
 # inbound/outbound throughput, recovery time and memory of the package beside plain
-# JS, in headless Chromium and Firefox against the reference server (built optimised,
-# in its own `bench-server` profile so the server is not the bottleneck). Writes
+# JS, in headless Chromium and Firefox and in WebKit (MiniBrowser under Xvfb), against
+# the reference server (built optimised, in its own `bench-server` profile so the
+# server is not the bottleneck). Writes
 # bench/results.json and the tables of BENCHMARKS.md (bench/README.md).
 BENCH_SERVER_PROFILE := --profile bench-server --config 'profile.bench-server.inherits="release"' \
 	--config 'profile.bench-server.opt-level=2' --config 'profile.bench-server.lto=false' \

@@ -48,7 +48,13 @@ export function render(results) {
   out.push(
     `Run of ${results.date.slice(0, 16).replace("T", " ")} UTC, ${results.seconds} s in all. Machine: ${machine.nproc} cores (${machine.cpu}), ` +
       `${fmt(machine.memoryBytes / 2 ** 30, 1)} GiB memory, ${machine.os}; node ${machine.node}. ` +
-      `Browsers (headless): ${names.map((n) => `${b(n).version} (${n})`).join(", ")}. ` +
+      `Browsers: ${names.map((n) => `${b(n).version} (${n}, ${n === "webkit" ? "under Xvfb: MiniBrowser has no headless mode" : "headless"})`).join(", ")}. ` +
+      (names.some((n) => b(n).timerResolutionMs != null)
+        ? `\`performance.now()\` step (what the timed figures are rounded to): ${names
+            .filter((n) => b(n).timerResolutionMs != null)
+            .map((n) => `${n} ${fmt(b(n).timerResolutionMs, 3)} ms`)
+            .join(", ")}. `
+        : "") +
       `Server: ${machine.server}. Each timed figure is the median of ${plan.reps} runs; each ratio is the median of per-run ratios ` +
       `(the package and its plain-JS baseline a moment apart in the same page, order alternating). ` +
       `The cores are shared with other work: read the figures as ±10-20 %.`,
@@ -173,6 +179,7 @@ export function render(results) {
       `Listener alone, no network: the same set-up, then ${fmt(plan.inboundDispatch.count)} prebuilt \`message\` events ` +
         "(the JSON the server sends for that session, seq 1, 2, ...) dispatched synchronously on the stream's own `EventSource`, the whole loop timed. " +
         "*raw* here is the cost of `dispatchEvent` itself; *extra µs/event*: the Connection's time per event minus the bare page's. " +
+        `Each figure here is the median of ${plan.inboundDispatch.reps ?? plan.reps} runs per variant (single runs scatter widely). ` +
         "Issue 13 sets the same 0.9 target on this figure.",
       "",
       table(
@@ -275,7 +282,7 @@ export function render(results) {
       `then ${fmt(m.messages)} events and ${fmt(m.messages)} sends; then ${fmt(m.cycles)} cycles of \`disconnect()\` + \`connect()\` waiting for \`_open\`; ` +
       `then ${fmt(m.cycles)} lifetimes (\`new Connection\`, \`connect()\`, \`_open\`, \`disconnect()\`, \`free()\`). ` +
       "Live listeners: `addEventListener` registrations not removed (on window, document, EventSources); live timers: `setTimeout`s neither fired nor cleared; " +
-      "the externref table holds the JS values the wasm references. JS heap (Chromium only) is not measured after a forced GC: indicative only.",
+      "the externref table holds the JS values the wasm references. JS heap (Chromium only: Firefox and WebKit have no \`performance.memory\`, said so in their tables) is not measured after a forced GC: indicative only.",
     "",
   );
   for (const n of names) {
@@ -289,9 +296,12 @@ export function render(results) {
       ["live timers", "liveTimers"],
       ["open EventSources", "openEventSources"],
       ["JS heap (bytes, no GC)", "jsHeapBytes"],
-    ].filter(([, key]) => r.before[key] !== null);
+    ];
+    // A figure the engine does not expose (the JS heap: \`performance.memory\` is
+    // Chromium's) is said so in its row, not left out or guessed.
+    const missing = ([, key]) => r.before[key] === null || r.before[key] === undefined;
     const grew = metrics
-      .filter(([, key]) => key !== "jsHeapBytes")
+      .filter((metric) => metric[1] !== "jsHeapBytes" && !missing(metric))
       .filter(([, key]) => stages.slice(2).some((s) => r[s][key] > r.afterWarmup[key]))
       .map(([label]) => label);
     out.push(
@@ -299,7 +309,11 @@ export function render(results) {
       "",
       table(
         ["", "before", "after warm-up", `after ${fmt(r.messages)} messages`, `after ${fmt(r.cycles)} cycles`, `after ${fmt(r.cycles)} lifetimes`],
-        metrics.map(([label, key]) => [label, ...stages.map((s) => fmt(r[s][key]))]),
+        metrics.map((metric) => {
+          const [label, key] = metric;
+          if (!missing(metric)) return [label, ...stages.map((s) => fmt(r[s][key]))];
+          return [`${label}: not measured, ${key === "jsHeapBytes" ? "no `performance.memory` in this engine" : "not exposed here"}`, ...stages.map(() => "n/a")];
+        }),
       ),
       "",
     );

@@ -1,7 +1,9 @@
 // `make bench`: sizes of the built package, then the bench page (bench/index.html,
-// bench/src/page.js) in headless Chromium and Firefox against the reference server
-// on 127.0.0.1, driven over WebDriver with the end-to-end tests' client
-// (tests/e2e/lib/). Writes bench/results.json and the tables of BENCHMARKS.md.
+// bench/src/page.js) in headless Chromium and Firefox, and in WebKit (WebKitGTK's
+// MiniBrowser, which has no headless mode: on an Xvfb display, see
+// tests/e2e/lib/webdriver.mjs), against the reference server on 127.0.0.1, driven over
+// WebDriver with the end-to-end tests' client (tests/e2e/lib/). Writes
+// bench/results.json and the tables of BENCHMARKS.md.
 //
 // Each timed figure is the median of REPS runs; each ratio is taken per run (the
 // package and its plain-JS baseline run one after the other in the same page, their
@@ -12,6 +14,7 @@
 //   BENCH_BROWSERS=firefox node ...     one browser
 //   BENCH_REPS=3 node ...               fewer runs
 //   BENCH_INBOUND_EVENTS=50000 ...      events per inbound run (default 100,000)
+//   BENCH_DISPATCH_REPS=30 ...          runs of the listener-alone group (default 3 × REPS)
 //   BENCH_MEMORY_MESSAGES=20000 ...     more messages in the memory run
 //   BENCH_ONLY=memory node ...          some benchmarks only (inbound, inboundDispatch,
 //                                       outbound, recovery, deadStream, memory); writes nothing
@@ -29,7 +32,7 @@ import { writeReport } from "./report.mjs";
 const ROOT = new URL("../", import.meta.url).pathname;
 const BENCH = join(ROOT, "bench");
 const SERVER = process.env.BENCH_SERVER ?? join(ROOT, "target", "bench-server", "sse-courier-server");
-const BROWSERS = (process.env.BENCH_BROWSERS ?? "chromium,firefox").split(",").filter(Boolean);
+const BROWSERS = (process.env.BENCH_BROWSERS ?? "chromium,firefox,webkit").split(",").filter(Boolean);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const ONLY = process.env.BENCH_ONLY?.split(","); // e.g. "memory" (debugging; no report written)
 const only = (name) => !ONLY || ONLY.includes(name);
@@ -43,7 +46,15 @@ const PLAN = {
   inbound: { count: Number(process.env.BENCH_INBOUND_EVENTS ?? 100000), batch: 10000, ahead: Number(process.env.BENCH_INBOUND_AHEAD ?? 20000), bytes: 100, warmup: 10000 },
   // The listener alone: `count` prebuilt `message` events dispatched on the stream's
   // EventSource (no network), after one untimed run of `warmup` events per variant.
-  inboundDispatch: { count: Number(process.env.BENCH_INBOUND_EVENTS ?? 100000), bytes: 100, warmup: 10000 },
+  // `reps`: runs per variant, three times the others' by default: a run takes a
+  // fraction of a second, and single runs scatter widely (0.5-1.4 per-run ratios
+  // with 5 runs on the shared 2-core machine), so the median needs more of them.
+  inboundDispatch: {
+    count: Number(process.env.BENCH_INBOUND_EVENTS ?? 100000),
+    bytes: 100,
+    warmup: 10000,
+    reps: Number(process.env.BENCH_DISPATCH_REPS ?? 3 * REPS),
+  },
   outboundOrdered: { count: 200 },
   outboundConcurrent: { count: 500 },
   deadStream: { staleAfterMs: 1000 },
@@ -237,6 +248,12 @@ function machine() {
 const BROWSER_BINARIES = {
   chromium: () => firstLine(process.env.CHROMIUM ?? "/usr/bin/chromium", ["--version"]),
   firefox: () => firstLine(process.env.FIREFOX ?? "/usr/bin/firefox-esr", ["--version"]),
+  // MiniBrowser prints no version (it needs a display even for --version): the
+  // library's Debian package version.
+  webkit: () => {
+    const version = firstLine("dpkg-query", ["-W", "-f", "${Version}", "libwebkit2gtk-4.1-0"]);
+    return version ? `WebKitGTK ${version.replace(/-.*$/, "")} MiniBrowser` : "WebKitGTK MiniBrowser";
+  },
 };
 
 // ---- the server ------------------------------------------------------------------
@@ -249,10 +266,10 @@ async function startBenchServer() {
 
 // ---- one browser -----------------------------------------------------------------
 
-/** Runs `variants` REPS times, alternating their order; returns runs per variant. */
-async function alternate(page, variants) {
+/** Runs `variants` `reps` times, alternating their order; returns runs per variant. */
+async function alternate(page, variants, reps = REPS) {
   const runs = Object.fromEntries(variants.map(([name]) => [name, []]));
-  for (let rep = 0; rep < REPS; rep++) {
+  for (let rep = 0; rep < reps; rep++) {
     const order = rep % 2 ? [...variants].reverse() : variants;
     for (const [name, script, arg] of order) runs[name].push(await page(script, arg));
   }
@@ -288,20 +305,34 @@ async function benchBrowser(browser) {
     const result = {
       version: BROWSER_BINARIES[browser](),
       userAgent: await session.execute("return navigator.userAgent"),
+      // The smallest step of performance.now() seen in 50 ms: what every timed figure
+      // is rounded to (about 1 ms in WebKit, whose runs are timed as in the others).
+      timerResolutionMs: await session.execute(`
+        const t0 = performance.now();
+        let last = t0, step = Infinity;
+        while (last - t0 < 50) {
+          const t = performance.now();
+          if (t > last) { step = Math.min(step, t - last); last = t; }
+        }
+        return step;`),
     };
     const t0 = Date.now();
 
     // The three inbound variants of one page case: an untimed run of each first (so no
     // timed run pays for the JIT's warm-up), then alternating timed runs.
-    const inboundCase = async (name, { warmup, ...plan }) => {
+    const inboundCase = async (name, { warmup, reps = REPS, ...plan }) => {
       for (const variant of ["courier", "bare", "raw"]) {
         await page(name, { variant, ...plan, count: Math.min(warmup, plan.count) });
       }
-      const runs = await alternate(page, [
-        ["courier", name, { variant: "courier", ...plan }],
-        ["bare", name, { variant: "bare", ...plan }],
-        ["raw", name, { variant: "raw", ...plan }],
-      ]);
+      const runs = await alternate(
+        page,
+        [
+          ["courier", name, { variant: "courier", ...plan }],
+          ["bare", name, { variant: "bare", ...plan }],
+          ["raw", name, { variant: "raw", ...plan }],
+        ],
+        reps,
+      );
       return {
         courier: summary(runs.courier, "perSecond"),
         bare: summary(runs.bare, "perSecond"),

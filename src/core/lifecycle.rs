@@ -98,8 +98,16 @@ impl Machine {
         self.welcomed_before = true;
     }
 
+    /// Whether `on_event` reads its `now`: only the stale-stream watchdog
+    /// (`stale_after_ms`) needs the time of each event, so without it a shell may skip
+    /// reading the clock per event (and pass any `now`).
+    pub fn event_time_needed(&self) -> bool {
+        self.config.stale_after_ms.is_some()
+    }
+
     /// Tracks the event's seq and says whether to dispatch it
-    /// (docs/delivery-rules.md, rule 8).
+    /// (docs/delivery-rules.md, rule 8). `now` is read only when
+    /// `event_time_needed()`.
     pub fn on_event(
         &mut self,
         now: u64,
@@ -110,7 +118,9 @@ impl Machine {
         if self.phase.stream() != Some(stream) {
             return EventVerdict::Ignored;
         }
-        self.last_activity = now;
+        if self.event_time_needed() {
+            self.last_activity = now;
+        }
         match (session_id, seq) {
             (Some(session), Some(seq)) if !self.sessions.observe(session, seq) => {
                 bump(&mut self.stats.duplicates_skipped);
@@ -315,6 +325,22 @@ mod tests {
             m.on_stream_error(0, StreamId(99), false);
         });
         assert_eq!(before, after);
+    }
+
+    #[test]
+    fn event_times_are_needed_only_by_the_stale_stream_watchdog() {
+        let machine = |stale_after_ms| {
+            let config = Config {
+                stale_after_ms,
+                ..Config::default()
+            };
+            Machine::new(config, 1)
+        };
+        assert!(
+            !machine(None).event_time_needed(),
+            "the shell skips the clock"
+        );
+        assert!(machine(Some(30_000)).event_time_needed());
     }
 
     #[test]

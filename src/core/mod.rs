@@ -69,6 +69,11 @@ mod rng;
 mod seq;
 mod sessions;
 mod stats;
+// Native only until the shell uses it: merely compiled in, it changes LLVM's
+// inlining of the shipped wasm (+491 B raw) though nothing calls it
+// (docs/shared-stream.md, "Size").
+#[cfg(not(target_arch = "wasm32"))]
+mod tabs;
 mod timer;
 
 pub use action::{Action, Body, Notice, SessionSeq, Warning};
@@ -83,3 +88,7 @@ pub use persist::{
     Stored, DEFAULT_MAX_AGE_MS, FIRST_SENT_ID, RECORD_VERSION,
 };
 pub use stats::Stats;
+#[cfg(not(target_arch = "wasm32"))]
+pub use tabs::{
+    Tab, TabAction, TabConfig, TabId, Term, Wire, DEFAULT_HEARTBEAT_MS, DEFAULT_LEADER_SILENCE_MS,
+};

@@ -6,7 +6,6 @@ use alloc::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 
 use super::config;
-use super::inputs::on_input;
 use super::js;
 use super::shell::{pump, Inbox, Outgoing, Shared, Shell, ShellCell};
 use crate::core::{Endpoint, Machine, SendOutcome};
@@ -26,19 +25,12 @@ impl Connection {
         let (core_config, options) = config::read(&config)?;
         let seed = (js::random() * 9_007_199_254_740_991.0) as u64;
         let shell = Rc::new_cyclic(|weak: &Weak<ShellCell>| {
-            let weak = weak.clone();
-            let inbox = Inbox::new(move |kind, id, now, number, text| match weak.upgrade() {
-                Some(shell) => on_input(&shell, kind, id, now, number, text),
-                None => 0,
-            });
+            let core = Machine::new(core_config, seed);
+            let inbox = JsValue::from(Inbox::new(weak.clone()));
             let max_event_length = f64::from(options.max_event_bytes);
-            let state = js::create_state(&config, inbox.as_ref(), max_event_length);
-            ShellCell::new(Shell::new(
-                Machine::new(core_config, seed),
-                options,
-                state,
-                inbox,
-            ))
+            let timed_events = i32::from(core.event_time_needed());
+            let state = js::create_state(&config, &inbox, max_event_length, timed_events);
+            ShellCell::new(Shell::new(core, options, state))
         });
         Ok(Connection { shell })
     }

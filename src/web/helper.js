@@ -4,9 +4,9 @@
 //
 // Each connection has one state object, made by `createState` and owned by the Rust
 // shell. Everything the platform reports reaches Rust through the state's inbox, one
-// call per event: `inbox(kind, id, now, number, text)`, with `kind` one of the
-// `INBOX_` codes below. Everything here is defensive: injected fakes are plain objects, and nothing an
-// app or a fake does may throw into the delivery loop.
+// call per event: `inbox.tell(kind, id, now, number, text)`, with `kind` one of the
+// `INBOX_` codes below. Everything here is defensive: injected fakes are plain objects,
+// and nothing an app or a fake does may throw into the delivery loop.
 //
 // The build shortens every name: the state's fields end in `_` so that esbuild's
 // `--mangle-props=_$` renames them, and the exported functions are renamed in the wasm
@@ -66,7 +66,7 @@ export function readProperty(object, key) {
 }
 
 /** A new connection state for the app's `config` and the shell's `inbox`. */
-export function createState(config, inbox, maxEventLength) {
+export function createState(config, inbox, maxEventLength, timedEvents) {
   return {
     // A copy, like the existing client's `{ ...defaults, ...config }`: the app may
     // replace `connection.config.fetch` later and the next POST uses it. Its options
@@ -75,6 +75,9 @@ export function createState(config, inbox, maxEventLength) {
     config_: Object.assign({}, config),
     inbox_: inbox,
     maxEventLength_: maxEventLength,
+    /** Whether the inbox reads the time of each server event (1 or 0, the core's
+     * `event_time_needed`): `Date.now()` per event is not free (0.1-0.3 µs). */
+    timedEvents_: timedEvents,
     listener_: undefined,
     /** The session id last handed to the inbox with an event. */
     reportedSession_: undefined,
@@ -88,8 +91,11 @@ export function createState(config, inbox, maxEventLength) {
   };
 }
 
-const tell = (state, kind, id, number, text) =>
-  state.inbox_ ? state.inbox_(kind, id, Date.now(), number, text) : 0;
+/** Tells the inbox what happened at `now`; 0 once the state is retired. */
+const tellAt = (state, kind, id, now, number, text) =>
+  state.inbox_ ? state.inbox_.tell(kind, id, now, number, text) : 0;
+
+const tell = (state, kind, id, number, text) => tellAt(state, kind, id, Date.now(), number, text);
 
 /** The config copy of a state (`connection.config`). */
 export function configOf(state) {
@@ -98,7 +104,12 @@ export function configOf(state) {
 
 /** The connection is gone: nothing may reach its inbox again. */
 export function retire(state) {
+  const inbox = state.inbox_;
   state.inbox_ = null;
+  // Freed once the current call into the wasm has returned: it may be the inbox's
+  // own (an app listener freeing its connection), and an object is not freed while
+  // one of its methods runs.
+  if (inbox) queueMicrotask(() => inbox.free());
   for (const id of [...state.streams_.keys()]) closeStream(state, id);
   armTimer(state, -1);
   unlistenLifecycle(state);
@@ -161,7 +172,8 @@ function onServerEvent(state, id, event) {
   let newSession;
   const tracked = typeof sessionId === "string" && Number.isSafeInteger(seq) && seq >= 0;
   if (tracked && sessionId !== state.reportedSession_) newSession = state.reportedSession_ = sessionId;
-  if (tell(state, INBOX_MESSAGE, id, tracked ? seq : NaN, newSession)) dispatch(state, message);
+  const now = state.timedEvents_ ? Date.now() : 0;
+  if (tellAt(state, INBOX_MESSAGE, id, now, tracked ? seq : NaN, newSession)) dispatch(state, message);
 }
 
 /** Opens stream `id`; 0 when no EventSource could be made. */

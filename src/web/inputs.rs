@@ -43,8 +43,10 @@ const DISPATCH: u32 = 1;
 const SKIP: u32 = 0;
 
 /// One report from the platform: `id` is the stream's, the POST's or the lifecycle
-/// event's; `now` is `Date.now()` when it happened; `number` and `text` depend on the
-/// kind (see the `INBOX_` codes in `helper.js`). Answers whether to dispatch a server event.
+/// event's; `now` is `Date.now()` when it happened (0 for a server event when the core
+/// reads no event times, see `Machine::event_time_needed`); `number` and `text` depend
+/// on the kind (see the `INBOX_` codes in `helper.js`). Answers whether to dispatch a
+/// server event.
 pub fn on_input(
     shell: &Shared,
     kind: u32,

@@ -35,10 +35,17 @@ extern "C" {
     pub fn read_property(object: &JsValue, key: &JsValue) -> JsValue;
 
     /// A new connection state: a copy of the app's `config` (what `connection.config`
-    /// returns, read at each use like the existing client's), the shell's `inbox`, and
-    /// the longest event data it parses (`maxEventBytes`, in UTF-16 units).
+    /// returns, read at each use like the existing client's), the shell's `inbox`,
+    /// the longest event data it parses (`maxEventBytes`, in UTF-16 units), and whether
+    /// the inbox needs the time of each server event (1 or 0: the core's
+    /// `event_time_needed`; without it the clock is not read per event).
     #[wasm_bindgen(js_name = createState)]
-    pub fn create_state(config: &JsValue, inbox: &JsValue, max_event_length: f64) -> State;
+    pub fn create_state(
+        config: &JsValue,
+        inbox: &JsValue,
+        max_event_length: f64,
+        timed_events: i32,
+    ) -> State;
 
     /// The config copy of a state.
     #[wasm_bindgen(js_name = configOf)]

@@ -8,7 +8,7 @@
 //! closes EventSources, makes POSTs, arms the one host timer, adds and removes the
 //! lifecycle listeners, builds the notices and reports, and checks the app's input.
 //! Each connection's platform objects live in one JS state object that the Rust shell
-//! owns; everything the platform reports comes back through one closure, the inbox.
+//! owns; everything the platform reports comes back through one object, the inbox.
 //! The split is for size: from Rust each property read or call is a wasm import with
 //! its own glue, where one helper call does the same work in far fewer bytes (each
 //! step and its figures are in the commit history).

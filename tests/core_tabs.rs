@@ -1,0 +1,799 @@
+//! One stream for all tabs, the core half (docs/shared-stream.md): scenarios, each a
+//! given/when/then story, and the property test, played on a small world of
+//! tabs with a fake lock manager (Web Locks), a FIFO channel (BroadcastChannel) and a
+//! model server that stores events per session with seqs and replays on reconnect.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::collections::{BTreeMap, VecDeque};
+
+use proptest::prelude::*;
+use sse_courier::core::{
+    Action, Body, Config, Endpoint, EventVerdict, Fate, Machine, MsgId, Notice, PostId,
+    PostOutcome, SendOutcome, SessionSeq, StreamId, Tab, TabAction, TabConfig, TabId, Wire,
+};
+
+const SESSIONS: [&str; 3] = ["s0", "s1", "s2"];
+
+struct Slot {
+    tab: Tab,
+    alive: bool,
+    frozen: bool,
+    dispatched: BTreeMap<(String, u64), u32>,
+    reports: BTreeMap<MsgId, Vec<Fate>>,
+    sent: Vec<MsgId>,
+    notices: Vec<Notice>,
+    /// Sessions the app tracks, from the seq it started at.
+    tracks: Vec<(String, u64)>,
+}
+
+#[derive(Clone, Debug)]
+struct SeenPost {
+    tab: usize,
+    id: PostId,
+    connection_id: String,
+    body: Body,
+}
+
+/// An event down the stream: the tab and stream it reaches, its session and seq.
+type Down = (usize, StreamId, Option<(String, u64)>);
+
+#[derive(Default)]
+struct Server {
+    /// Events stored per session, seqs from 1.
+    stored: BTreeMap<String, u64>,
+    /// The live connection: its id, and the tab and stream it is delivered on.
+    conn: Option<(String, usize, StreamId)>,
+    next_conn: u32,
+    streams_opened: u32,
+    /// Open EventSources not yet welcomed.
+    opening: Vec<(usize, StreamId)>,
+    /// What goes down the stream, in order.
+    down: VecDeque<Down>,
+    accepted: BTreeMap<(usize, MsgId), u32>,
+    reconnect_bodies: Vec<Vec<SessionSeq>>,
+    posts: Vec<SeenPost>,
+}
+
+struct World {
+    now: u64,
+    slots: Vec<Slot>,
+    holder: Option<usize>,
+    waiting: Vec<usize>,
+    channel: VecDeque<(usize, Wire)>,
+    server: Server,
+    auto_answer: bool,
+}
+
+impl World {
+    fn new() -> Self {
+        World {
+            now: 1_000,
+            slots: Vec::new(),
+            holder: None,
+            waiting: Vec::new(),
+            channel: VecDeque::new(),
+            server: Server::default(),
+            auto_answer: true,
+        }
+    }
+
+    /// Opens a tab whose app tracks `tracks` (from the server's latest seq) and connects.
+    fn open(&mut self, tracks: &[&str]) -> usize {
+        let i = self.slots.len();
+        let machine = Machine::new(Config::default(), 7 + i as u64);
+        let tab = Tab::new(machine, TabConfig::new(TabId(100 + i as u64)));
+        let tracks: Vec<(String, u64)> = tracks
+            .iter()
+            .map(|s| (s.to_string(), self.stored(s)))
+            .collect();
+        self.slots.push(Slot {
+            tab,
+            alive: true,
+            frozen: false,
+            dispatched: BTreeMap::new(),
+            reports: BTreeMap::new(),
+            sent: Vec::new(),
+            notices: Vec::new(),
+            tracks: tracks.clone(),
+        });
+        let now = self.now;
+        self.slots[i].tab.with(now, |m| {
+            for (s, q) in &tracks {
+                m.track_seq(s, *q);
+            }
+            m.connect(now);
+        });
+        self.settle();
+        i
+    }
+
+    fn stored(&self, session: &str) -> u64 {
+        self.server.stored.get(session).copied().unwrap_or(0)
+    }
+
+    fn leader(&self) -> Option<usize> {
+        (0..self.slots.len()).find(|&i| self.slots[i].alive && self.slots[i].tab.is_leader())
+    }
+
+    /// The tab closes, crashes or is discarded: the browser releases its lock.
+    fn close(&mut self, i: usize) {
+        if !self.slots[i].alive {
+            return;
+        }
+        self.slots[i].alive = false;
+        if let Some((_, tab, _)) = &self.server.conn {
+            if *tab == i {
+                self.server.conn = None;
+            }
+        }
+        self.server.opening.retain(|(t, _)| *t != i);
+        self.waiting.retain(|t| *t != i);
+        if self.holder == Some(i) {
+            self.holder = None;
+            self.grant_next();
+        }
+        self.settle();
+    }
+
+    fn send(&mut self, i: usize) -> Option<MsgId> {
+        let now = self.now;
+        let outcome = self.slots[i].tab.with(now, |m| m.send(now, Endpoint::Send));
+        let id = match outcome {
+            SendOutcome::Posted(id) | SendOutcome::Queued(id) => Some(id),
+            SendOutcome::Refused => None,
+        };
+        if let Some(id) = id {
+            self.slots[i].sent.push(id);
+        }
+        self.settle();
+        id
+    }
+
+    /// The server stores an event and sends it down the live stream, if any.
+    fn emit(&mut self, session: &str) -> u64 {
+        let seq = self.stored(session) + 1;
+        self.server.stored.insert(session.into(), seq);
+        if let Some((_, tab, stream)) = &self.server.conn {
+            self.server
+                .down
+                .push_back((*tab, *stream, Some((session.into(), seq))));
+        }
+        self.settle();
+        seq
+    }
+
+    /// The server forgets the connection; the stream still looks open.
+    fn forget_connection(&mut self) {
+        self.server.conn = None;
+    }
+
+    fn advance(&mut self, ms: u64) {
+        let end = self.now + ms;
+        loop {
+            let next = (0..self.slots.len())
+                .filter(|&i| self.slots[i].alive && !self.slots[i].frozen)
+                .filter_map(|i| self.slots[i].tab.poll_timeout().map(|t| (t, i)))
+                .filter(|(t, _)| *t <= end)
+                .min();
+            let Some((t, i)) = next else { break };
+            self.now = self.now.max(t);
+            let now = self.now;
+            self.slots[i].tab.on_timeout(now);
+            self.settle();
+        }
+        self.now = end;
+        self.settle();
+    }
+
+    fn grant_next(&mut self) {
+        while self.holder.is_none() && !self.waiting.is_empty() {
+            let next = self.waiting.remove(0);
+            if self.slots[next].alive {
+                self.holder = Some(next);
+                let now = self.now;
+                self.slots[next].tab.on_lock_granted(now);
+            }
+        }
+    }
+
+    /// Runs everything that is due until the world is quiet.
+    fn settle(&mut self) {
+        for _ in 0..10_000 {
+            if !self.step() {
+                return;
+            }
+        }
+        panic!("the world never settles");
+    }
+
+    fn step(&mut self) -> bool {
+        for i in 0..self.slots.len() {
+            if !self.slots[i].alive {
+                continue;
+            }
+            if let Some(action) = self.slots[i].tab.poll_action() {
+                self.carry_out(i, action);
+                return true;
+            }
+        }
+        if let Some((from, wire)) = self.channel.pop_front() {
+            let now = self.now;
+            for i in 0..self.slots.len() {
+                if i == from || !self.slots[i].alive || self.slots[i].frozen {
+                    continue;
+                }
+                let verdict = self.slots[i].tab.on_channel(now, &wire);
+                if let (
+                    Wire::Event {
+                        session_id, seq, ..
+                    },
+                    EventVerdict::Dispatch,
+                ) = (&wire, verdict)
+                {
+                    record(&mut self.slots[i], session_id, seq);
+                }
+            }
+            return true;
+        }
+        if let Some((tab, stream)) = self.server.opening.first().copied() {
+            self.server.opening.remove(0);
+            self.server.next_conn += 1;
+            let id = format!("c{}", self.server.next_conn);
+            self.server.conn = Some((id.clone(), tab, stream));
+            let now = self.now;
+            if self.slots[tab].alive && !self.slots[tab].frozen {
+                self.slots[tab].tab.on_welcome(now, stream, &id);
+            }
+            return true;
+        }
+        if let Some((tab, stream, event)) = self.server.down.pop_front() {
+            let now = self.now;
+            if self.slots[tab].alive && !self.slots[tab].frozen {
+                let (s, q) = match &event {
+                    Some((s, q)) => (Some(s.as_str()), Some(*q)),
+                    None => (None, None),
+                };
+                let verdict = self.slots[tab].tab.on_event(now, stream, s, q);
+                if verdict == EventVerdict::Dispatch {
+                    let (s, q) = (s.map(String::from), q);
+                    record(&mut self.slots[tab], &s, &q);
+                }
+            }
+            return true;
+        }
+        if self.auto_answer && !self.server.posts.is_empty() {
+            let post = self.server.posts.remove(0);
+            self.answer(post);
+            return true;
+        }
+        false
+    }
+
+    /// The model server answers a POST.
+    fn answer(&mut self, post: SeenPost) {
+        let live = matches!(&self.server.conn, Some((id, _, _)) if *id == post.connection_id);
+        let outcome = if !live {
+            PostOutcome::Status(404)
+        } else {
+            match &post.body {
+                Body::Reconnect(sessions) => {
+                    self.server.reconnect_bodies.push(sessions.clone());
+                    let (_, tab, stream) = self.server.conn.clone().unwrap();
+                    for s in sessions {
+                        for q in s.last_seq + 1..=self.stored(&s.session_id) {
+                            self.server.down.push_back((
+                                tab,
+                                stream,
+                                Some((s.session_id.clone(), q)),
+                            ));
+                        }
+                    }
+                }
+                Body::Message(msg) => {
+                    *self.server.accepted.entry((post.tab, *msg)).or_default() += 1;
+                }
+                Body::Suspend(_) => {}
+            }
+            PostOutcome::Accepted
+        };
+        if self.slots[post.tab].alive {
+            let now = self.now;
+            self.slots[post.tab]
+                .tab
+                .with(now, |m| m.on_post_answer(now, post.id, outcome));
+        }
+    }
+
+    fn carry_out(&mut self, i: usize, action: TabAction) {
+        match action {
+            TabAction::Core(Action::OpenStream(s)) => {
+                assert!(
+                    self.slots[i].tab.is_leader(),
+                    "only the leader opens a stream"
+                );
+                self.server.streams_opened += 1;
+                self.server.opening.push((i, s));
+            }
+            TabAction::Core(Action::CloseStream(s)) => {
+                self.server.opening.retain(|o| *o != (i, s));
+                if matches!(&self.server.conn, Some((_, t, st)) if *t == i && *st == s) {
+                    self.server.conn = None;
+                }
+            }
+            TabAction::Core(Action::Post {
+                id,
+                connection_id,
+                body,
+                ..
+            }) => self.server.posts.push(SeenPost {
+                tab: i,
+                id,
+                connection_id,
+                body,
+            }),
+            TabAction::Core(Action::Report { msg, fate }) => {
+                self.slots[i].reports.entry(msg).or_default().push(fate)
+            }
+            TabAction::Core(Action::Notify(n)) => self.slots[i].notices.push(n),
+            TabAction::Core(_) => {}
+            TabAction::Broadcast(wire) => self.channel.push_back((i, wire)),
+            TabAction::RequestLock => {
+                if self.holder != Some(i) && !self.waiting.contains(&i) {
+                    self.waiting.push(i);
+                }
+                self.grant_next();
+            }
+            TabAction::StealLock => {
+                self.waiting.retain(|t| *t != i);
+                let now = self.now;
+                if let Some(old) = self.holder.replace(i) {
+                    if old != i && self.slots[old].alive {
+                        self.slots[old].tab.on_lock_lost(now);
+                    }
+                }
+                self.slots[i].tab.on_lock_granted(now);
+            }
+            TabAction::ReleaseLock => {
+                self.waiting.retain(|t| *t != i);
+                if self.holder == Some(i) {
+                    self.holder = None;
+                    self.grant_next();
+                }
+            }
+        }
+    }
+
+    fn dispatched(&self, i: usize, session: &str) -> Vec<u64> {
+        self.slots[i]
+            .dispatched
+            .keys()
+            .filter(|(s, _)| s == session)
+            .map(|(_, q)| *q)
+            .collect()
+    }
+
+    fn posts_to(&self, endpoint: Endpoint) -> usize {
+        self.server.reconnect_bodies.len() * usize::from(endpoint == Endpoint::Reconnect)
+    }
+}
+
+fn record(slot: &mut Slot, session: &Option<String>, seq: &Option<u64>) {
+    if let (Some(s), Some(q)) = (session, seq) {
+        *slot.dispatched.entry((s.clone(), *q)).or_default() += 1;
+    }
+}
+
+fn session(id: &str, seq: u64) -> SessionSeq {
+    SessionSeq {
+        session_id: id.into(),
+        last_seq: seq,
+    }
+}
+
+// ─── Leader and followers ────────────────────────────────────────────────────
+
+#[test]
+fn the_first_tab_takes_the_lock_and_holds_the_only_stream() {
+    let mut w = World::new();
+
+    let a = w.open(&["s0"]);
+
+    assert_eq!(w.leader(), Some(a));
+    assert_eq!(w.server.streams_opened, 1);
+    assert!(w.slots[a].tab.machine().is_connected());
+    assert_eq!(w.slots[a].notices, [Notice::Open]);
+}
+
+#[test]
+fn more_tabs_follow_and_open_without_a_stream_of_their_own() {
+    let mut w = World::new();
+    let a = w.open(&["s0"]);
+
+    let tabs: Vec<usize> = (0..7).map(|_| w.open(&["s0"])).collect();
+
+    assert_eq!(w.leader(), Some(a));
+    assert_eq!(w.server.streams_opened, 1, "one stream for eight tabs");
+    for t in tabs {
+        assert!(w.slots[t].tab.machine().is_connected(), "tab {t}");
+        assert_eq!(w.slots[t].notices, [Notice::Open]);
+        assert_eq!(w.slots[t].tab.machine().connection_id(), Some("c1"));
+    }
+}
+
+#[test]
+fn every_event_reaches_every_tab_once_through_the_channel() {
+    let mut w = World::new();
+    let a = w.open(&["s0"]);
+    let b = w.open(&["s0"]);
+    let c = w.open(&["s1"]);
+
+    let s0 = [w.emit("s0"), w.emit("s0")];
+    w.emit("s1");
+
+    for t in [a, b, c] {
+        assert_eq!(w.dispatched(t, "s0"), s0, "tab {t}");
+        assert_eq!(
+            w.dispatched(t, "s1"),
+            [1],
+            "tab {t}: fan-out is of every event"
+        );
+        assert!(w.slots[t].dispatched.values().all(|n| *n == 1));
+    }
+}
+
+#[test]
+fn a_follower_posts_its_own_sends_with_the_shared_connection_id() {
+    let mut w = World::new();
+    w.open(&[]);
+    let b = w.open(&[]);
+    w.auto_answer = false;
+
+    let msg = w.send(b).unwrap();
+
+    let post = w.server.posts.last().cloned().unwrap();
+    assert_eq!((post.tab, post.connection_id.as_str()), (b, "c1"));
+    assert_eq!(post.body, Body::Message(msg));
+    w.auto_answer = true;
+    w.settle();
+    assert_eq!(
+        w.slots[b].reports[&msg],
+        [Fate::Delivered],
+        "reported in its tab"
+    );
+}
+
+// ─── 404s: one stale connection, one reconnect ───────────────────────────────
+
+#[test]
+fn a_followers_404_and_the_leaders_404_on_one_connection_cause_one_reconnect() {
+    let mut w = World::new();
+    let a = w.open(&["s0"]);
+    let tabs = [a, w.open(&["s0"]), w.open(&["s0"]), w.open(&["s0"])];
+    w.auto_answer = false;
+    w.forget_connection();
+    let msgs: Vec<MsgId> = tabs.iter().map(|&t| w.send(t).unwrap()).collect();
+
+    w.auto_answer = true;
+    w.settle();
+
+    assert_eq!(w.server.streams_opened, 2, "one rebuild for four 404s");
+    assert_eq!(
+        w.posts_to(Endpoint::Reconnect),
+        1,
+        "one handshake for all tabs"
+    );
+    for (t, msg) in tabs.iter().zip(&msgs) {
+        assert_eq!(w.slots[*t].reports[msg], [Fate::Delivered], "tab {t}");
+        assert_eq!(w.server.accepted[&(*t, *msg)], 1);
+        assert_eq!(w.slots[*t].tab.machine().connection_id(), Some("c2"));
+        assert_eq!(
+            w.slots[*t].notices,
+            [Notice::Open, Notice::Close, Notice::Open],
+            "tab {t}"
+        );
+    }
+}
+
+#[test]
+fn a_404_from_a_follower_after_the_leader_rebuilt_changes_nothing_more() {
+    let mut w = World::new();
+    let a = w.open(&["s0"]);
+    let b = w.open(&["s0"]);
+    w.auto_answer = false;
+    let late = w.send(b).unwrap();
+    w.forget_connection();
+    w.slots[a]
+        .tab
+        .with(w.now, |m| m.check_and_reconnect(1_000, true));
+    w.settle();
+    let streams = w.server.streams_opened;
+
+    let post = w.server.posts.remove(0);
+    w.answer(post);
+    w.auto_answer = true;
+    w.settle();
+
+    assert_eq!(w.server.streams_opened, streams, "no second rebuild");
+    assert_eq!(w.slots[b].reports[&late], [Fate::Delivered]);
+}
+
+#[test]
+fn followers_404s_reaching_the_leader_before_it_notices_still_cause_one_rebuild() {
+    let mut w = World::new();
+    w.open(&["s0"]);
+    let followers = [w.open(&["s0"]), w.open(&["s0"]), w.open(&["s0"])];
+    w.auto_answer = false;
+    w.forget_connection();
+    let msgs: Vec<MsgId> = followers.iter().map(|&t| w.send(t).unwrap()).collect();
+
+    // Every follower meets its 404 before any Rebuild reaches the leader.
+    let posts: Vec<SeenPost> = w.server.posts.drain(..).collect();
+    for post in posts {
+        w.answer(post);
+    }
+    w.auto_answer = true;
+    w.settle();
+
+    assert_eq!(
+        w.server.streams_opened, 2,
+        "three Rebuild requests, one rebuild"
+    );
+    for (t, msg) in followers.iter().zip(&msgs) {
+        assert_eq!(w.slots[*t].reports[msg], [Fate::Delivered], "tab {t}");
+    }
+}
+
+// ─── Sessions of every tab survive a reconnect ───────────────────────────────
+
+#[test]
+fn the_reconnect_post_carries_every_tabs_sessions_at_the_lowest_seq() {
+    let mut w = World::new();
+    let a = w.open(&["s0"]);
+    w.emit("s0");
+    w.emit("s0");
+    let b = w.open(&["s1"]);
+    w.slots[b].tab.with(w.now, |m| m.track_seq("s0", 1));
+    w.settle();
+
+    w.slots[a]
+        .tab
+        .with(w.now, |m| m.check_and_reconnect(1_000, true));
+    w.settle();
+
+    assert_eq!(
+        w.server.reconnect_bodies,
+        [vec![session("s0", 1), session("s1", 0)]]
+    );
+    assert_eq!(
+        w.dispatched(a, "s0"),
+        [1, 2],
+        "a saw s0:2 already: not twice"
+    );
+    assert_eq!(
+        w.dispatched(b, "s0"),
+        [2],
+        "b asked for s0 from 1 and got s0:2"
+    );
+}
+
+#[test]
+fn the_union_follows_the_events_every_follower_was_sent_so_replay_stays_short() {
+    let mut w = World::new();
+    let a = w.open(&["s0"]);
+    w.open(&["s1"]);
+    w.emit("s1");
+    w.emit("s1");
+
+    w.slots[a]
+        .tab
+        .with(w.now, |m| m.check_and_reconnect(1_000, true));
+    w.settle();
+
+    assert_eq!(
+        w.server.reconnect_bodies,
+        [vec![session("s0", 0), session("s1", 2)]],
+        "s1 at 2, not at the 0 the follower reported when it joined"
+    );
+}
+
+#[test]
+fn events_stored_while_the_stream_was_down_are_replayed_to_every_tab_once() {
+    let mut w = World::new();
+    let a = w.open(&["s0"]);
+    let b = w.open(&["s0"]);
+    w.emit("s0");
+    w.forget_connection();
+    w.emit("s0");
+    w.emit("s0");
+
+    w.send(b);
+
+    for t in [a, b] {
+        assert_eq!(w.dispatched(t, "s0"), [1, 2, 3], "tab {t}");
+        assert!(w.slots[t].dispatched.values().all(|n| *n == 1));
+    }
+}
+
+// ─── Failover ────────────────────────────────────────────────────────────────
+
+#[test]
+fn when_the_leader_closes_another_tab_takes_over_and_replays_what_it_missed_once() {
+    let mut w = World::new();
+    let a = w.open(&["s0"]);
+    let b = w.open(&["s0"]);
+    let c = w.open(&["s1"]);
+    w.emit("s0");
+    w.emit("s1");
+
+    w.close(a);
+    let stored_meanwhile = [w.emit("s0"), w.emit("s1")];
+    w.settle();
+
+    let leader = w.leader().unwrap();
+    assert_ne!(leader, a);
+    assert_eq!(w.server.streams_opened, 2);
+    for t in [b, c] {
+        assert!(w.slots[t].tab.machine().is_connected(), "tab {t}");
+        assert_eq!(w.dispatched(t, "s0"), [1, stored_meanwhile[0]], "tab {t}");
+        assert_eq!(w.dispatched(t, "s1"), [1, stored_meanwhile[1]], "tab {t}");
+        assert!(w.slots[t].dispatched.values().all(|n| *n == 1));
+    }
+}
+
+#[test]
+fn sends_queued_during_failover_are_delivered_once_on_the_new_connection() {
+    let mut w = World::new();
+    let a = w.open(&["s0"]);
+    let b = w.open(&["s0"]);
+    w.auto_answer = false;
+    let msg = w.send(b).unwrap();
+
+    w.close(a);
+    w.auto_answer = true;
+    w.settle();
+
+    assert_eq!(w.slots[b].reports[&msg], [Fate::Delivered]);
+    assert_eq!(w.server.accepted[&(b, msg)], 1);
+    assert_eq!(w.slots[b].tab.machine().connection_id(), Some("c2"));
+}
+
+#[test]
+fn a_frozen_leader_is_replaced_after_leader_silence_ms_by_stealing_the_lock() {
+    let mut w = World::new();
+    let a = w.open(&["s0"]);
+    let b = w.open(&["s0"]);
+    w.slots[a].frozen = true;
+    w.forget_connection();
+
+    w.advance(4_000);
+    assert_eq!(
+        w.leader(),
+        Some(a),
+        "a heartbeat gap is not yet a frozen leader"
+    );
+    w.advance(2_000);
+
+    assert!(w.slots[b].tab.is_leader());
+    assert!(w.slots[b].tab.machine().is_connected());
+    w.slots[a].frozen = false;
+    w.advance(1_000);
+    assert!(!w.slots[a].tab.is_leader(), "the thawed tab follows");
+    assert!(w.slots[a].tab.machine().is_connected());
+    assert_eq!(w.slots[a].tab.machine().connection_id(), Some("c2"));
+}
+
+// ─── Off by default ──────────────────────────────────────────────────────────
+
+#[test]
+fn a_follower_that_disconnects_leaves_the_lock_queue_and_gets_nothing() {
+    let mut w = World::new();
+    w.open(&["s0"]);
+    let b = w.open(&["s0"]);
+
+    w.slots[b].tab.with(w.now, |m| m.disconnect(1_000));
+    w.settle();
+    w.emit("s0");
+
+    assert!(!w.waiting.contains(&b));
+    assert!(w.dispatched(b, "s0").is_empty());
+}
+
+// ─── The property ────────────────────────────────────────────────────────────
+
+#[derive(Clone, Debug)]
+enum Op {
+    Open(u8),
+    Close(usize),
+    Emit(usize),
+    Send(usize),
+    Forget,
+    Rebuild(usize),
+    Track(usize, usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        2 => (0u8..8).prop_map(Op::Open),
+        1 => any::<usize>().prop_map(Op::Close),
+        5 => (0usize..3).prop_map(Op::Emit),
+        4 => any::<usize>().prop_map(Op::Send),
+        1 => Just(Op::Forget),
+        1 => any::<usize>().prop_map(Op::Rebuild),
+        1 => (any::<usize>(), 0usize..3).prop_map(|(t, s)| Op::Track(t, s)),
+    ]
+}
+
+fn alive(w: &World) -> Vec<usize> {
+    (0..w.slots.len()).filter(|&i| w.slots[i].alive).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(192))]
+
+    /// The property: random tab opens and closes (the leader's included),
+    /// events, sends, forgotten connections and forced rebuilds, with every message
+    /// settled in FIFO order. Every event reaches every live tab that tracks its
+    /// session exactly once, and every send ends with exactly one fate.
+    #[test]
+    fn every_event_reaches_every_live_tab_once_and_every_send_has_one_fate(
+        ops in prop::collection::vec(op(), 1..60)
+    ) {
+        let mut w = World::new();
+        w.open(&["s0"]);
+        for op in ops {
+            let live = alive(&w);
+            match op {
+                Op::Open(mask) => {
+                    let tracks: Vec<&str> = (0..3).filter(|b| mask & (1 << b) != 0)
+                        .map(|b| SESSIONS[b]).collect();
+                    if live.len() < 8 { w.open(&tracks); }
+                }
+                Op::Close(k) if !live.is_empty() => w.close(live[k % live.len()]),
+                Op::Emit(s) => { w.emit(SESSIONS[s]); }
+                Op::Send(k) if !live.is_empty() => { w.send(live[k % live.len()]); }
+                Op::Forget => w.forget_connection(),
+                Op::Rebuild(k) if !live.is_empty() => {
+                    let t = live[k % live.len()];
+                    w.slots[t].tab.with(w.now, |m| m.check_and_reconnect(1_000, true));
+                    w.settle();
+                }
+                Op::Track(k, s) if !live.is_empty() => {
+                    // The app loaded history up to now and tracks the session from there.
+                    let t = live[k % live.len()];
+                    let seq = w.stored(SESSIONS[s]);
+                    let session = SESSIONS[s];
+                    w.slots[t].tab.with(w.now, |m| m.track_seq(session, seq));
+                    // From now on it expects exactly the events after `seq`.
+                    w.slots[t].tracks.retain(|(x, _)| x != session);
+                    w.slots[t].tracks.push((session.into(), seq));
+                    w.settle();
+                }
+                _ => {}
+            }
+            for slot in &w.slots {
+                prop_assert!(slot.dispatched.values().all(|n| *n == 1), "an event twice");
+                prop_assert!(slot.reports.values().all(|f| f.len() == 1), "a fate twice");
+            }
+        }
+        // Quiesce: a send from every live tab makes a forgotten connection show up.
+        for t in alive(&w) { w.send(t); }
+        w.advance(10_000);
+        if alive(&w).is_empty() { return Ok(()); }
+        prop_assert!(w.leader().is_some(), "no leader");
+        for t in alive(&w) {
+            let slot = &w.slots[t];
+            prop_assert!(slot.tab.machine().is_connected(), "tab {} not connected", t);
+            for (s, from) in &slot.tracks {
+                let want: Vec<u64> = (from + 1..=w.stored(s)).collect();
+                let got: Vec<u64> = w.dispatched(t, s).into_iter().filter(|q| q > from).collect();
+                prop_assert_eq!(got, want, "tab {} session {}", t, s);
+            }
+            for msg in &slot.sent {
+                let fates = slot.reports.get(msg).cloned().unwrap_or_default();
+                prop_assert_eq!(fates.len(), 1, "tab {} {:?}", t, msg);
+                let accepted = w.server.accepted.get(&(t, *msg)).copied().unwrap_or(0);
+                prop_assert_eq!(accepted, u32::from(fates[0] == Fate::Delivered));
+            }
+        }
+    }
+}
