@@ -68,9 +68,15 @@ export class LifecyclePage {
   }
 
   /** Sends and waits for its delivered report. */
+  /** Sends, then waits for the delivered report and for the page to track its session
+   * (from the agent's reply events, which may come after the report): a suspend carries
+   * only tracked sessions, and sends nothing when there are none. */
   async sendDelivered(clientMsgId) {
     if (!(await this.send(clientMsgId))) throw new Error(`send(${clientMsgId}) returned false`);
-    return this.until(`${clientMsgId} to be reported`, (s) => s.reports.some((r) => r.clientMsgId === clientMsgId));
+    return this.until(
+      `${clientMsgId} to be reported and session ${this.sessionId} tracked`,
+      (s) => s.reports.some((r) => r.clientMsgId === clientMsgId) && s.tracked.includes(this.sessionId),
+    );
   }
 
   /** Leaves for away.html (same origin), so the page may go into the bfcache. */
