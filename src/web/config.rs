@@ -40,7 +40,10 @@ pub fn read(config: &JsValue) -> Result<(Config, ShellOptions), JsValue> {
         names => retryable(&names)?,
     };
     // The two timeouts are off when absent (options.js refuses 0).
-    let optional = |name: &str| (number(name, 0) != 0).then(|| number(name, 0));
+    let optional = |name: &str| {
+        let ms = number(name, 0);
+        (ms != 0).then_some(ms)
+    };
     let post_timeout_ms = optional("postTimeoutMs");
     let core = Config {
         reconnect_delay_ms: number("reconnectDelayMs", defaults.reconnect_delay_ms),

@@ -4,7 +4,7 @@
 // changes nothing.
 import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
 import { Connection, type DeliveryReport } from "sse-courier";
-import { FakeEventSource, BASE, latest, makeConnection, manualFetch } from "./fakes";
+import { FakeEventSource, connectedWithManualFetch, latest, makeConnection } from "./fakes";
 
 beforeEach(() => {
   FakeEventSource.all = [];
@@ -16,16 +16,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-function setup(extra: Record<string, unknown> = {}) {
-  const manual = manualFetch();
-  const reports: DeliveryReport[] = [];
-  const listener = vi.fn();
-  const conn = makeConnection({ fetch: manual.fn as never, onDelivery: (r) => reports.push(r), ...extra });
-  conn.onMessage(listener);
-  conn.connect();
-  latest().welcome("conn-1");
-  return { conn, manual, reports, listener };
-}
+const setup = connectedWithManualFetch;
 
 describe("stale connection (the seed)", () => {
   it("a send that meets 404 is re-sent once on a fresh connection, same body", async () => {

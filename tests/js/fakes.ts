@@ -2,7 +2,7 @@
 // addEventListener/removeEventListener/close/onmessage/onerror/readyState, and a fetch
 // that resolves with plain `{ ok, status? }` objects.
 import { vi } from "vitest";
-import { Connection, type ConnectionConfig } from "sse-courier";
+import { Connection, type ConnectionConfig, type DeliveryReport } from "sse-courier";
 
 type Handler = (e: MessageEvent) => void;
 
@@ -69,4 +69,37 @@ export function manualFetch() {
     new Promise((resolve, reject) => calls.push({ url, init, resolve, reject })),
   );
   return { fn, calls, endpoints: () => calls.map((c) => c.url.replace(`${BASE}/api/chat/`, "")) };
+}
+
+/** A connection past its welcome ("conn-1"), its POSTs answered by hand, its reports
+ * and listener calls recorded. */
+export function connectedWithManualFetch(overrides: Partial<ConnectionConfig> = {}) {
+  const manual = manualFetch();
+  const reports: DeliveryReport[] = [];
+  const listener = vi.fn();
+  const conn = makeConnection({ fetch: manual.fn as never, onDelivery: (r) => reports.push(r), ...overrides });
+  conn.onMessage(listener);
+  conn.connect();
+  latest().welcome("conn-1");
+  return { conn, manual, reports, listener };
+}
+
+/** A page's `document` or `window` as far as the package touches them: event targets
+ * that count their listeners and fire events by hand. */
+export class CountingTarget {
+  handlers = new Map<string, Set<(e: unknown) => void>>();
+  visibilityState = "visible";
+  addEventListener(type: string, h: (e: unknown) => void) {
+    if (!this.handlers.has(type)) this.handlers.set(type, new Set());
+    this.handlers.get(type)!.add(h);
+  }
+  removeEventListener(type: string, h: (e: unknown) => void) {
+    this.handlers.get(type)?.delete(h);
+  }
+  count(): number {
+    return [...this.handlers.values()].reduce((n, s) => n + s.size, 0);
+  }
+  fire(type: string, event: Record<string, unknown> = {}) {
+    for (const h of this.handlers.get(type) ?? []) h({ type, ...event });
+  }
 }

@@ -2,25 +2,8 @@
 // package adds is removed by disconnect() and free(). The page is faked with counting
 // event targets.
 import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
-import { FakeEventSource, BASE, latest, makeConnection, okFetch } from "./fakes";
+import { CountingTarget, FakeEventSource, BASE, latest, makeConnection, okFetch } from "./fakes";
 
-class CountingTarget {
-  handlers = new Map<string, Set<(e: unknown) => void>>();
-  visibilityState = "visible";
-  addEventListener(type: string, h: (e: unknown) => void) {
-    if (!this.handlers.has(type)) this.handlers.set(type, new Set());
-    this.handlers.get(type)!.add(h);
-  }
-  removeEventListener(type: string, h: (e: unknown) => void) {
-    this.handlers.get(type)?.delete(h);
-  }
-  count(): number {
-    return [...this.handlers.values()].reduce((n, s) => n + s.size, 0);
-  }
-  fire(type: string, event: Record<string, unknown> = {}) {
-    for (const h of this.handlers.get(type) ?? []) h({ type, ...event });
-  }
-}
 
 let doc: CountingTarget;
 let win: CountingTarget;

@@ -5,7 +5,7 @@
 // Runs with --expose-gc (vitest.config.ts); the package's own FinalizationRegistry
 // would free a collected connection and close its stream.
 import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
-import { FakeEventSource, latest, makeConnection } from "./fakes";
+import { CountingTarget, FakeEventSource, latest, makeConnection } from "./fakes";
 
 const { gc, setImmediate: nextTurn } = globalThis as unknown as {
   gc?: () => void;
@@ -21,21 +21,6 @@ async function collectGarbage(): Promise<void> {
     gc();
   }
   await new Promise<void>((resolve) => nextTurn(resolve));
-}
-
-class CountingTarget {
-  handlers = new Map<string, Set<unknown>>();
-  visibilityState = "visible";
-  addEventListener(type: string, h: unknown) {
-    if (!this.handlers.has(type)) this.handlers.set(type, new Set());
-    this.handlers.get(type)!.add(h);
-  }
-  removeEventListener(type: string, h: unknown) {
-    this.handlers.get(type)?.delete(h);
-  }
-  count(): number {
-    return [...this.handlers.values()].reduce((n, s) => n + s.size, 0);
-  }
 }
 
 let page: CountingTarget;

@@ -3,7 +3,7 @@
 // 50), so an option read into another's place, or two defaults swapped, fails here.
 import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
 import { type ConnectionConfig, type DeliveryReport } from "sse-courier";
-import { FakeEventSource, latest, makeConnection, manualFetch } from "./fakes";
+import { FakeEventSource, connectedWithManualFetch, latest, makeConnection, manualFetch } from "./fakes";
 
 beforeEach(() => {
   FakeEventSource.all = [];
@@ -17,16 +17,7 @@ afterEach(() => {
 
 type Options = Partial<ConnectionConfig>;
 
-function connected(options: Options = {}) {
-  const manual = manualFetch();
-  const reports: DeliveryReport[] = [];
-  const listener = vi.fn();
-  const conn = makeConnection({ fetch: manual.fn as never, onDelivery: (r) => reports.push(r), ...options });
-  conn.onMessage(listener);
-  conn.connect();
-  latest().welcome("conn-1");
-  return { conn, manual, reports, listener };
-}
+const connected = connectedWithManualFetch;
 
 /** A fetch answering every POST with `status` (`ok` for 2xx), recording when. */
 function answering(status: number) {
