@@ -269,7 +269,13 @@ impl Persist {
 
     /// What to do with one readable record, taking nothing yet. `taken` are the
     /// records of the same read already chosen.
-    fn judge(&self, now: u64, record: &Record, live: &[String], taken: &[&Record]) -> Verdict {
+    fn judge(
+        &self,
+        now: u64,
+        record: &Record,
+        live: &[String],
+        taken: &[(&Record, usize)],
+    ) -> Verdict {
         if record.version != RECORD_VERSION {
             return Verdict::Leave(LeftAlone::UnknownVersion(record.version));
         }
@@ -281,7 +287,7 @@ impl Persist {
         if record.owner == self.config.owner {
             return Verdict::Leave(LeftAlone::Mine);
         }
-        if self.holds_key(&record.key) || taken.iter().any(|t| t.key == record.key) {
+        if self.holds_key(&record.key) || taken.iter().any(|(t, _)| t.key == record.key) {
             return Verdict::Leave(LeftAlone::Duplicate);
         }
         if live.contains(&record.owner) {
@@ -296,8 +302,10 @@ impl Persist {
 }
 
 /// The outbox as the machine sees it. Only `with_persist` makes one, so without it
-/// the linker drops every method (see the module documentation).
-pub(crate) trait Outbox: core::fmt::Debug {
+/// the linker drops every method (see the module documentation). Not `Debug` as a
+/// supertrait: a `Debug` method in the vtable would link the whole formatting
+/// machinery into the shipped wasm (about 6 KB); `dyn Outbox` is `Debug` below.
+pub(crate) trait Outbox {
     fn state(&mut self) -> &mut Persist;
     fn state_ref(&self) -> &Persist;
     /// Writes the record of `item`, if it is persisted.
@@ -305,6 +313,12 @@ pub(crate) trait Outbox: core::fmt::Debug {
     /// `msg`'s fate is settled: its record goes.
     fn settled(&mut self, msg: MsgId);
     fn clone_box(&self) -> Box<dyn Outbox>;
+}
+
+impl core::fmt::Debug for dyn Outbox {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.state_ref().fmt(f)
+    }
 }
 
 impl Clone for Box<dyn Outbox> {
@@ -445,8 +459,8 @@ impl Machine {
         let first = self.restore_gate;
         self.restore_gate = false;
         let mut verdicts = Vec::with_capacity(stored.len());
-        let mut taken: Vec<&Record> = Vec::new();
-        let mut taken_at: Vec<usize> = Vec::new();
+        // The records chosen, each with its index in `stored`.
+        let mut taken: Vec<(&Record, usize)> = Vec::new();
         let (mut expired, mut unknown, mut corrupt) = (0u32, 0u32, 0u32);
         for (index, entry) in stored.iter().enumerate() {
             let verdict = match entry {
@@ -460,8 +474,7 @@ impl Machine {
                         p.last_order = p.last_order.max(record.order);
                     }
                     if matches!(verdict, Verdict::Take) {
-                        taken.push(record);
-                        taken_at.push(index);
+                        taken.push((record, index));
                     }
                     if matches!(verdict, Verdict::Expire) {
                         p.out.push(OutboxAction::Remove {
@@ -488,19 +501,29 @@ impl Machine {
                 }
             });
         }
-        // Original order; ties (never from one page) by enqueue time, then key.
-        let mut order: Vec<usize> = (0..taken.len()).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (a, b) = (taken[a], taken[b]);
-            (a.order, a.enqueued_at, &a.key).cmp(&(b.order, b.enqueued_at, &b.key))
-        });
-        let count = u32::try_from(order.len()).unwrap_or(u32::MAX);
+        // Original order; ties (never from one page) by enqueue time, then key. An
+        // insertion sort (a read holds at most a few hundred records): std's sort, or
+        // indexing here and below, would link panic formatting into the shipped wasm.
+        let restore_order = |r: &Record| (r.order, r.enqueued_at, r.key.clone());
+        let mut sorted: Vec<(&Record, usize)> = Vec::with_capacity(taken.len());
+        for (record, place) in taken {
+            let key = restore_order(record);
+            let at = sorted
+                .iter()
+                .position(|(other, _)| restore_order(other) > key)
+                .unwrap_or(sorted.len());
+            seq::insert_at(&mut sorted, at, (record, place));
+        }
+        let taken = sorted;
+        let count = u32::try_from(taken.len()).unwrap_or(u32::MAX);
         // The first restore slots in below every id this page gave out.
         let mut below = (first && count < FIRST_SENT_ID).then(|| FIRST_SENT_ID - count);
-        let records: Vec<Record> = order.iter().map(|&i| taken[i].clone()).collect();
-        let places: Vec<usize> = order.iter().map(|&i| taken_at[i]).collect();
+        let records: Vec<(Record, usize)> = taken
+            .into_iter()
+            .map(|(record, place)| (record.clone(), place))
+            .collect();
         let any_taken = !records.is_empty();
-        for (mut record, place) in records.into_iter().zip(places) {
+        for (mut record, place) in records {
             let msg = match below.as_mut() {
                 Some(id) => {
                     let msg = MsgId(*id);
@@ -515,7 +538,9 @@ impl Machine {
                     self.alloc_msg()
                 }
             };
-            verdicts[place] = Restored::Taken(msg);
+            if let Some(verdict) = verdicts.get_mut(place) {
+                *verdict = Restored::Taken(msg);
+            }
             self.take_record(record, msg);
         }
         if first && any_taken {
@@ -569,11 +594,16 @@ impl Machine {
             return;
         };
         let p = p.state();
-        let mut waiting = Vec::new();
-        for at in 0..p.held.len() {
-            if !p.held[at].restored {
-                p.held[at].order = p.stamp(now);
-                waiting.push(p.held[at].msg);
+        let waiting: Vec<MsgId> = p
+            .held
+            .iter()
+            .filter(|h| !h.restored)
+            .map(|h| h.msg)
+            .collect();
+        for &msg in &waiting {
+            let order = p.stamp(now);
+            if let Some(held) = p.held.iter_mut().find(|h| h.msg == msg) {
+                held.order = order;
             }
         }
         for msg in waiting {
@@ -708,7 +738,7 @@ mod tests {
         );
         let earlier = record("k", "dead", 1, 0);
         assert_eq!(
-            left(p.judge(0, &record("k", "dead2", 2, 0), &live, &[&earlier])),
+            left(p.judge(0, &record("k", "dead2", 2, 0), &live, &[(&earlier, 0)])),
             Some(LeftAlone::Duplicate)
         );
         assert_eq!(

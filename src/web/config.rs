@@ -9,14 +9,28 @@
 use wasm_bindgen::{JsError, JsValue};
 
 use super::js;
-use crate::core::{Backoff, Config, Endpoint, EndpointSet};
+use crate::core::{Backoff, Config, Endpoint, EndpointSet, DEFAULT_MAX_AGE_MS};
 
 /// What the shell itself needs beyond the core's config. (`baseUrl` and `suspendUrl`
 /// are read by the JS helper from `connection.config` where it builds URLs.)
 pub struct ShellOptions {
     pub post_timeout: bool,
     pub max_event_bytes: u32,
+    /// The `persist` option, when given.
+    pub persist: Option<PersistOptions>,
 }
+
+/// `persist`: where the outbox is stored, under which namespace, and how old a stored
+/// message may be when it is read back.
+pub struct PersistOptions {
+    /// "indexeddb", "local", "session" or the app's own store object.
+    pub store: JsValue,
+    pub namespace: JsValue,
+    pub max_age_ms: u64,
+}
+
+/// `persist.key` by default: one outbox per origin unless the app names more.
+const DEFAULT_PERSIST_KEY: &str = "default";
 
 /// Events whose data is longer than this (in UTF-16 units) are skipped.
 const DEFAULT_MAX_EVENT_BYTES: u64 = 1 << 20;
@@ -66,9 +80,19 @@ pub fn read(config: &JsValue) -> Result<(Config, ShellOptions), JsValue> {
             "config.backoff.maxMs must not be below backoff.initialMs",
         ));
     }
+    let store = js::get(&options, "persistStore");
+    let persist = (!store.is_undefined()).then(|| PersistOptions {
+        store,
+        namespace: match js::get(&options, "persistKey") {
+            key if key.is_undefined() => js::string(DEFAULT_PERSIST_KEY),
+            key => key,
+        },
+        max_age_ms: number("persistMaxAgeMs", DEFAULT_MAX_AGE_MS),
+    });
     let shell = ShellOptions {
         post_timeout: post_timeout_ms.is_some(),
         max_event_bytes: number("maxEventBytes", DEFAULT_MAX_EVENT_BYTES) as u32,
+        persist,
     };
     Ok((core, shell))
 }

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 use super::config;
 use super::js;
 use super::shell::{pump, Inbox, Outgoing, Shared, Shell, ShellCell};
-use crate::core::{Endpoint, Machine, SendOutcome};
+use crate::core::{Endpoint, Machine, PersistConfig, SendOutcome};
 
 #[wasm_bindgen]
 pub struct Connection {
@@ -25,12 +25,25 @@ impl Connection {
         let (core_config, options) = config::read(&config)?;
         let seed = (js::random() * 9_007_199_254_740_991.0) as u64;
         let shell = Rc::new_cyclic(|weak: &Weak<ShellCell>| {
-            let core = Machine::new(core_config, seed);
             let inbox = JsValue::from(Inbox::new(weak.clone()));
+            let (core, outbox) = match &options.persist {
+                None => (Machine::new(core_config, seed), JsValue::UNDEFINED),
+                Some(persist) => {
+                    let owner = js::new_owner_id();
+                    let persist_config = PersistConfig {
+                        owner: owner.as_string().unwrap_or_default(),
+                        max_age_ms: persist.max_age_ms,
+                    };
+                    let core = Machine::with_persist(core_config, persist_config, seed);
+                    let outbox =
+                        js::open_outbox(&persist.store, &persist.namespace, &owner, &inbox);
+                    (core, outbox)
+                }
+            };
             let max_event_length = f64::from(options.max_event_bytes);
             let timed_events = i32::from(core.event_time_needed());
             let state = js::create_state(&config, &inbox, max_event_length, timed_events);
-            ShellCell::new(Shell::new(core, options, state))
+            ShellCell::new(Shell::new(core, options, state, outbox))
         });
         Ok(Connection { shell })
     }
@@ -42,10 +55,18 @@ impl Connection {
         js::config_of(&state)
     }
 
-    /// Opens the stream and starts listening to page lifecycle events.
+    /// Opens the stream and starts listening to page lifecycle events. With
+    /// `persist`, the first call also reads the stored messages back.
     pub fn connect(&self) {
-        let state = self.shell.borrow().state();
+        let (state, outbox) = {
+            let s = self.shell.borrow();
+            let first_restore = s.core.awaiting_restore();
+            (s.state(), first_restore.then(|| s.outbox.clone()))
+        };
         js::listen_lifecycle(&state);
+        if let Some(outbox) = outbox {
+            js::outbox_restore(&outbox);
+        }
         self.shell.borrow_mut().core.connect(js::now());
         pump(&self.shell);
     }
@@ -75,19 +96,33 @@ impl Connection {
         let Some(endpoint) = Endpoint::from_message_type(&kind) else {
             return Ok(false);
         };
-        let body = js::message_body(&msg);
+        // A message that will be stored needs a clientMsgId (the key the server
+        // de-duplicates a resend by): one is given to a copy when it has none.
+        let persists = self.shell.borrow().core.persists(endpoint);
+        let (body, client_msg_id) = if persists {
+            let keyed = js::with_client_msg_id(&msg);
+            (js::message_body(&keyed), js::get(&keyed, "clientMsgId"))
+        } else {
+            (js::message_body(&msg), JsValue::UNDEFINED)
+        };
         if js::is_error(&body) {
             return Err(body);
         }
         let accepted = {
             let mut s = self.shell.borrow_mut();
-            match s.core.send(js::now(), endpoint) {
+            let now = js::now();
+            let outcome = match client_msg_id.as_string() {
+                Some(key) => s.core.send_keyed(now, endpoint, &key),
+                None => s.core.send(now, endpoint),
+            };
+            match outcome {
                 SendOutcome::Posted(id) | SendOutcome::Queued(id) => {
                     s.outgoing.push(Outgoing {
                         id,
                         message: msg,
                         body,
                         endpoint,
+                        client_msg_id,
                     });
                     true
                 }
@@ -148,7 +183,7 @@ impl Connection {
     /// `Vec<String>` conversion costs more code.
     #[wasm_bindgen(js_name = getTrackedSessions, unchecked_return_type = "string[]")]
     pub fn get_tracked_sessions(&self) -> JsValue {
-        let list = js::new_session_list();
+        let list = js::new_list();
         for id in self.shell.borrow().core.tracked_sessions() {
             js::add_session(&list, &js::string(id), 0.0);
         }
@@ -200,7 +235,24 @@ impl Connection {
             f64::from(stats.delivered),
             f64::from(stats.dropped),
             f64::from(stats.failed),
+            f64::from(stats.restored),
+            f64::from(stats.expired),
         )
+    }
+
+    /// With `persist`: the messages read back from the store (sent before a reload,
+    /// or left by a tab that closed) that have no fate yet, oldest first, so that the
+    /// app can show them as sending. Each will get its delivery report.
+    #[wasm_bindgen(js_name = restoredPending, unchecked_return_type = "OutgoingMessage[]")]
+    pub fn restored_pending(&self) -> JsValue {
+        let list = js::new_list();
+        let s = self.shell.borrow();
+        for id in s.core.restored_pending() {
+            if let Some(outgoing) = s.outgoing.iter().find(|o| o.id == id) {
+                js::append(&list, &outgoing.message);
+            }
+        }
+        list
     }
 
     /// How many sends wait in the queue (not yet POSTed).

@@ -54,6 +54,7 @@ const REPORT_OUTCOMES = [
   { status: "failed", reason: "server_error" },
   { status: "failed", reason: "network" },
   { status: "failed", reason: "timeout" },
+  { status: "dropped", reason: "expired" },
 ];
 
 const EVENT_SOURCE_CLOSED = 2;
@@ -280,11 +281,6 @@ export function abortPost(state, postId) {
   }
 }
 
-/** An empty list of `{ sessionId, lastSeq }`, for `addSession`. */
-export function newSessionList() {
-  return [];
-}
-
 export function addSession(list, sessionId, lastSeq) {
   list.push({ sessionId, lastSeq });
 }
@@ -292,6 +288,15 @@ export function addSession(list, sessionId, lastSeq) {
 /** `JSON.stringify({ type, sessions })`, keys in the existing client's order. */
 export function sessionsBody(type, sessions) {
   return JSON.stringify({ type, sessions });
+}
+
+/** A new array (a list of sessions for `addSession`, or of anything for `append`). */
+export function newList() {
+  return [];
+}
+
+export function append(list, item) {
+  list.push(item);
 }
 
 /** The ids of a session list, as an array. */
@@ -341,8 +346,9 @@ export function notify(state, notice) {
   dispatch(state, { type: NOTICE_TYPES[notice] });
 }
 
-/** Hands `config.onDelivery` the report of `message`'s fate (an index in REPORT_OUTCOMES). */
-export function report(state, outcome, httpStatus, endpoint, message) {
+/** Hands `config.onDelivery` the report of `message`'s fate (an index in REPORT_OUTCOMES);
+ * its `clientMsgId` is `givenClientMsgId` when the shell gave the message one. */
+export function report(state, outcome, httpStatus, endpoint, message, givenClientMsgId) {
   const onDelivery = state.config_.onDelivery;
   if (typeof onDelivery !== "function") return;
   const { status, reason } = REPORT_OUTCOMES[outcome];
@@ -350,7 +356,7 @@ export function report(state, outcome, httpStatus, endpoint, message) {
   if (reason) delivery.reason = reason;
   if (httpStatus) delivery.httpStatus = httpStatus;
   delivery.endpoint = endpoint;
-  const clientMsgId = readProperty(message, "clientMsgId");
+  const clientMsgId = typeof givenClientMsgId === "string" ? givenClientMsgId : readProperty(message, "clientMsgId");
   if (typeof clientMsgId === "string") delivery.clientMsgId = clientMsgId;
   delivery.message = message;
   callApp(onDelivery, delivery);
@@ -372,6 +378,8 @@ export function statsObject(
   delivered,
   dropped,
   failed,
+  restored,
+  expired,
 ) {
   return {
     streamsOpened,
@@ -388,6 +396,8 @@ export function statsObject(
     delivered,
     dropped,
     failed,
+    restored,
+    expired,
   };
 }
 

@@ -92,10 +92,6 @@ extern "C" {
     #[wasm_bindgen(js_name = abortPost)]
     pub fn abort_post(state: &State, post_id: i32);
 
-    /// An empty JS array of `{ sessionId, lastSeq }`, filled by [`add_session`].
-    #[wasm_bindgen(js_name = newSessionList)]
-    pub fn new_session_list() -> JsValue;
-
     #[wasm_bindgen(js_name = addSession)]
     pub fn add_session(list: &JsValue, session_id: &JsValue, last_seq: f64);
 
@@ -126,15 +122,25 @@ extern "C" {
     /// delivery report `{ status, reason?, httpStatus?, endpoint, clientMsgId?,
     /// message }`: `outcome` gives `status` and `reason` (see
     /// [`super::report::Outcome`]), `httpStatus` is set when `http_status` is not 0,
-    /// `clientMsgId` when the message has a string one. A throw from the app is
-    /// reported with `console.error`, never let through.
+    /// `clientMsgId` is `client_msg_id` when that is a string, else the message's own
+    /// when it has a string one. A throw from the app is reported with
+    /// `console.error`, never let through.
     pub fn report(
         state: &State,
         outcome: i32,
         http_status: i32,
         endpoint: &JsValue,
         message: &JsValue,
+        client_msg_id: &JsValue,
     );
+
+    /// A new JS array, filled by [`append`] (or by [`add_session`], a list of
+    /// `{ sessionId, lastSeq }`).
+    #[wasm_bindgen(js_name = newList)]
+    pub fn new_list() -> JsValue;
+
+    /// `list.push(item)`.
+    pub fn append(list: &JsValue, item: &JsValue);
 
     /// The core's counters as a JS object (`ConnectionStats`), each under its name.
     /// Numbers cross as f64: a u32 parameter costs a converting wrapper in the glue.
@@ -155,6 +161,8 @@ extern "C" {
         delivered: f64,
         dropped: f64,
         failed: f64,
+        restored: f64,
+        expired: f64,
     ) -> JsValue;
 
     /// `console.warn("[sse-courier] " + text)`.
@@ -190,6 +198,65 @@ extern "C" {
     /// gives no string.
     #[wasm_bindgen(js_name = messageBody)]
     pub fn message_body(message: &JsValue) -> JsValue;
+}
+
+/// The persisted outbox's JS half: its store, its Web Locks and its reads of the store
+/// (see `outbox.rs`). Every function is non-throwing; a failing store is a warning.
+#[wasm_bindgen(module = "/src/web/outbox.js")]
+extern "C" {
+    /// A new page load's owner id (`crypto.randomUUID()`, with fallbacks).
+    #[wasm_bindgen(js_name = newOwnerId)]
+    pub fn new_owner_id() -> JsValue;
+
+    /// The message itself when its `clientMsgId` is a non-empty string, else a
+    /// shallow copy with a new one (the app's object is never changed).
+    #[wasm_bindgen(js_name = withClientMsgId)]
+    pub fn with_client_msg_id(message: &JsValue) -> JsValue;
+
+    /// Opens the outbox: the store `store` names ("indexeddb", "local", "session" or
+    /// the app's own) for `namespace`, and the owner lock of `owner`; writes wait for
+    /// both. Reads of the store reach `inbox.restore(entries, liveOwners)`.
+    #[wasm_bindgen(js_name = openOutbox)]
+    pub fn open_outbox(
+        store: &JsValue,
+        namespace: &JsValue,
+        owner: &JsValue,
+        inbox: &JsValue,
+    ) -> JsValue;
+
+    /// Stores the record (the core's `Record` fields and the message's JSON body)
+    /// under `key`: at once when the store is ready, in call order.
+    #[wasm_bindgen(js_name = outboxPut)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn outbox_put(
+        outbox: &JsValue,
+        version: f64,
+        key: &JsValue,
+        endpoint: &JsValue,
+        order: f64,
+        enqueued_at: f64,
+        stale_404s: f64,
+        retries: f64,
+        owner: &JsValue,
+        body: &JsValue,
+    );
+
+    /// Deletes the record under `key`.
+    #[wasm_bindgen(js_name = outboxRemove)]
+    pub fn outbox_remove(outbox: &JsValue, key: &JsValue);
+
+    /// Reads the store back into the inbox (inside the restore lock), once the outbox
+    /// is ready; a request during a read runs once after it.
+    #[wasm_bindgen(js_name = outboxRestore)]
+    pub fn outbox_restore(outbox: &JsValue);
+
+    /// Reads the store back again once the page `owner` is gone.
+    #[wasm_bindgen(js_name = outboxAwaitOwner)]
+    pub fn outbox_await_owner(outbox: &JsValue, owner: &JsValue);
+
+    /// Cuts the inbox and releases the owner lock; writes already started finish.
+    #[wasm_bindgen(js_name = closeOutbox)]
+    pub fn close_outbox(outbox: &JsValue);
 }
 
 #[wasm_bindgen(module = "/src/web/options.js")]

@@ -36,6 +36,19 @@ const POSITIVE_COUNT = {
   must_: "a positive integer",
   accepts_: (value) => Number.isInteger(value) && value > 0 && value <= MAX_COUNT,
 };
+const NAME = { must_: "a non-empty string", accepts_: (value) => typeof value === "string" && value !== "" };
+const AGE_MILLISECONDS = {
+  must_: "a positive number",
+  accepts_: (value) => isNumber(value) && value > 0 && value <= Number.MAX_SAFE_INTEGER,
+  normalise_: Math.ceil,
+};
+const STORE_NAMES = ["indexeddb", "local", "session"];
+const STORE = {
+  must_: `one of ${STORE_NAMES.map((name) => `"${name}"`).join(", ")} or an object with load, put and remove functions`,
+  accepts_: (value) =>
+    STORE_NAMES.includes(value) ||
+    (typeof value === "object" && ["load", "put", "remove"].every((name) => typeof read(value, name) === "function")),
+};
 const ENDPOINT_NAMES = {
   must_: "an array of endpoint names",
   accepts_: (value) => Array.isArray(value) && value.every((name) => typeof name === "string"),
@@ -43,7 +56,8 @@ const ENDPOINT_NAMES = {
   normalise_: (names) => [...names],
 };
 
-/** Every option but `baseUrl`, in the order they are checked. `backoff` holds `nested_`. */
+/** Every option but `baseUrl`, in the order they are checked. `backoff` and `persist`
+ * hold `nested_` options; a `required_` one must be there when its parent is. */
 const OPTIONS = [
   { name_: "fetch", kind_: FUNCTION },
   { name_: "createEventSource", kind_: FUNCTION },
@@ -66,6 +80,15 @@ const OPTIONS = [
   },
   { name_: "orderedSends", kind_: BOOLEAN },
   { name_: "maxEventBytes", kind_: POSITIVE_COUNT },
+  {
+    name_: "persist",
+    kind_: OBJECT,
+    nested_: [
+      { name_: "store", kind_: STORE, required_: true },
+      { name_: "key", kind_: NAME },
+      { name_: "maxAgeMs", kind_: AGE_MILLISECONDS },
+    ],
+  },
 ];
 
 const read = (object, key) => {
@@ -79,12 +102,14 @@ const refuse = (path, must) => {
 };
 
 /** The options present in `from` that `table` lists, checked and normalised, into
- * `into` under their full names (`backoff.initialMs` as `backoffInitialMs`). */
+ * `into` under their full names (`backoff.initialMs` as `backoffInitialMs`,
+ * `persist.store` as `persistStore`). */
 function checkOptions(from, table, into, prefix) {
-  for (const { name_: name, kind_: kind, nested_: nested } of table) {
+  for (const { name_: name, kind_: kind, nested_: nested, required_: required } of table) {
     const value = read(from, name);
-    if (value == null) continue;
     const path = prefix ? `${prefix}.${name}` : name;
+    if (value == null && required) refuse(path, `be ${kind.must_}`);
+    if (value == null) continue;
     if (!kind.accepts_(value)) refuse(path, `be ${kind.must_}`);
     if (nested) checkOptions(value, nested, into, name);
     else into[prefix ? prefix + name[0].toUpperCase() + name.slice(1) : name] = kind.normalise_ ? kind.normalise_(value) : value;

@@ -3,7 +3,9 @@
 
 use super::js;
 use super::shell::{take_outgoing, Shared};
-use crate::core::{DropReason, FailReason, Fate, MsgId};
+use wasm_bindgen::JsValue;
+
+use crate::core::{DropReason, Endpoint, FailReason, Fate, MsgId};
 
 /// A report's `status` and `reason`, numbered as `helper.js` lists them
 /// (`REPORT_OUTCOMES`), which spells them as the TypeScript `DeliveryReport` does.
@@ -18,20 +20,44 @@ pub enum Outcome {
     FailedServerError = 6,
     FailedNetwork = 7,
     FailedTimeout = 8,
+    /// A stored message older than `persist.maxAgeMs` when it was read back.
+    DroppedExpired = 9,
 }
 
 pub fn deliver(shell: &Shared, msg: MsgId, fate: Fate) {
     let Some(outgoing) = take_outgoing(shell, msg) else {
         return;
     };
-    let state = shell.borrow().state();
     let (outcome, http_status) = describe(fate);
+    tell_app(
+        shell,
+        outcome,
+        http_status,
+        outgoing.endpoint,
+        &outgoing.message,
+        &outgoing.client_msg_id,
+    );
+}
+
+/// Hands the app the report of `message`'s fate. `client_msg_id` is the id the
+/// message was stored under when the shell gave it one (else undefined: the report
+/// carries the message's own).
+pub fn tell_app(
+    shell: &Shared,
+    outcome: Outcome,
+    http_status: i32,
+    endpoint: Endpoint,
+    message: &JsValue,
+    client_msg_id: &JsValue,
+) {
+    let state = shell.borrow().state();
     js::report(
         &state,
         outcome as i32,
         http_status,
-        &js::string(outgoing.endpoint.path()),
-        &outgoing.message,
+        &js::string(endpoint.path()),
+        message,
+        client_msg_id,
     );
 }
 

@@ -19,6 +19,7 @@ use wasm_bindgen::prelude::*;
 use super::config::ShellOptions;
 use super::inputs::on_input;
 use super::js::{self, State};
+use super::outbox;
 use super::report;
 use crate::core::{Action, Body, Endpoint, Machine, MsgId, Notice, PostId, SessionSeq, StreamId};
 
@@ -29,6 +30,9 @@ pub struct Outgoing {
     pub message: JsValue,
     pub body: JsValue,
     pub endpoint: Endpoint,
+    /// The `clientMsgId` the shell gave the message to store it (undefined when it
+    /// gave none): the report carries it, the app's object being left unchanged.
+    pub client_msg_id: JsValue,
 }
 
 /// The shell's one inbox: everything the platform reports (stream events, POST
@@ -60,6 +64,13 @@ impl Inbox {
             None => 0,
         }
     }
+
+    /// A read of the persisted outbox's store (see `outbox.rs`).
+    pub fn restore(&self, entries: &JsValue, live_owners: &JsValue) {
+        if let Some(shell) = self.shell.upgrade() {
+            outbox::on_restore(&shell, entries, live_owners);
+        }
+    }
 }
 
 pub struct Shell {
@@ -77,12 +88,17 @@ pub struct Shell {
     pub last_session: String,
     /// The deadline the host timer is armed at, if any.
     timer: Option<u64>,
+    /// The persisted outbox's JS half (`outbox.js`), or undefined without `persist`.
+    pub outbox: JsValue,
 }
 
 impl Drop for Shell {
     fn drop(&mut self) {
         // Nothing may call the inbox from now on.
         js::retire(&self.state);
+        if !self.outbox.is_undefined() {
+            js::close_outbox(&self.outbox);
+        }
     }
 }
 
@@ -115,7 +131,7 @@ fn conflict() -> ! {
 }
 
 impl Shell {
-    pub fn new(core: Machine, options: ShellOptions, state: State) -> Shell {
+    pub fn new(core: Machine, options: ShellOptions, state: State, outbox: JsValue) -> Shell {
         Shell {
             core,
             options,
@@ -123,6 +139,7 @@ impl Shell {
             outgoing: Vec::new(),
             last_session: String::new(),
             timer: None,
+            outbox,
         }
     }
 
@@ -133,9 +150,16 @@ impl Shell {
     }
 }
 
-/// Carries out every pending action, then re-arms the host timer.
+/// Carries out every pending action, then re-arms the host timer. The outbox's store
+/// operations go first whenever there are any, so that a record is written before its
+/// message is posted and removed before its report.
 pub fn pump(shell: &Shared) {
     loop {
+        let store_action = shell.borrow_mut().core.poll_outbox_action();
+        if let Some(action) = store_action {
+            outbox::perform(shell, action);
+            continue;
+        }
         let action = shell.borrow_mut().core.poll_action();
         match action {
             Some(action) => perform(shell, action),
@@ -241,7 +265,7 @@ fn sessions_body(kind: &str, sessions: &[SessionSeq]) -> JsValue {
 
 /// The sessions as a JS array of `{ sessionId, lastSeq }`.
 pub fn session_list(sessions: &[SessionSeq]) -> JsValue {
-    let list = js::new_session_list();
+    let list = js::new_list();
     for s in sessions {
         js::add_session(&list, &js::string(&s.session_id), s.last_seq as f64);
     }

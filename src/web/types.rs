@@ -40,7 +40,8 @@ export interface DeliveryReport {
   /** Why it was dropped or failed. */
   reason?:
     | "queue_overflow" | "stale_retries_exhausted" | "cleared"
-    | "rejected" | "stale_connection" | "server_error" | "network" | "timeout";
+    | "rejected" | "stale_connection" | "server_error" | "network" | "timeout"
+    | "expired";
   /** The HTTP status behind a failure, when there was one. */
   httpStatus?: number;
   endpoint: Endpoint;
@@ -70,8 +71,42 @@ export interface ConnectionStats {
   /** Streams rebuilt by the staleAfterMs watchdog. */
   staleStreams: number;
   delivered: number;
+  /** Dropped messages, expired stored ones included. */
   dropped: number;
   failed: number;
+  /** Stored messages read back and queued again (`persist`). */
+  restored: number;
+  /** Stored messages dropped when read back, being older than `persist.maxAgeMs`. */
+  expired: number;
+}
+
+/** One entry of an app's own outbox store. */
+export interface OutboxStoreEntry {
+  key: string;
+  value: string;
+}
+
+/** An app's own place for the persisted outbox: string values under string keys. Each
+ * method may return a promise; a throw or a rejection is a warning, never an error. */
+export interface OutboxStore {
+  /** Every entry this store holds. */
+  load(): OutboxStoreEntry[] | Promise<OutboxStoreEntry[]>;
+  put(key: string, value: string): void | Promise<void>;
+  remove(key: string): void | Promise<void>;
+}
+
+/** Keeps every retryable message in a store until its fate is known, so that it
+ * survives a reload, a crash or a closed tab and is sent by the next page. */
+export interface PersistOptions {
+  /** "indexeddb", "local" (`localStorage`), "session" (`sessionStorage`) or the app's
+   * own store. A store that cannot be used is a warning and memory only. */
+  store: "indexeddb" | "local" | "session" | OutboxStore;
+  /** The outbox's name: pages with the same key share their stored messages (for
+   * example one per signed-in user). Default "default". */
+  key?: string;
+  /** A stored message first sent longer ago than this is not sent when read back but
+   * reported `dropped` / `expired`. Default 86,400,000 (a day). */
+  maxAgeMs?: number;
 }
 
 export interface ConnectionConfig {
@@ -103,7 +138,10 @@ export interface ConnectionConfig {
   orderedSends?: boolean;
   /** Events whose data is longer than this are skipped. Default 1 MiB. */
   maxEventBytes?: number;
-  /** Called once with the fate of every message passed to `send()`. */
+  /** Called once with the fate of every message passed to `send()`, and of every
+   * stored message read back (`persist`). */
   onDelivery?: (report: DeliveryReport) => void;
+  /** Keep retryable messages in a store until delivered (off by default). */
+  persist?: PersistOptions;
 }
 "#;

@@ -103,3 +103,83 @@ export class CountingTarget {
     for (const h of this.handlers.get(type) ?? []) h({ type, ...event });
   }
 }
+
+/** `Storage`'s methods over a Map, with an optional quota in characters. */
+export class FakeStorage {
+  private values = new Map<string, string>();
+  constructor(private quota = Infinity) {}
+  get length() {
+    return this.values.size;
+  }
+  key(index: number) {
+    return [...this.values.keys()][index] ?? null;
+  }
+  getItem(key: string) {
+    return this.values.get(key) ?? null;
+  }
+  setItem(key: string, value: string) {
+    const used = [...this.values].reduce((n, [k, v]) => n + k.length + v.length, 0);
+    if (used + key.length + value.length > this.quota) {
+      throw Object.assign(new Error("the quota has been exceeded"), { name: "QuotaExceededError" });
+    }
+    this.values.set(key, value);
+  }
+  removeItem(key: string) {
+    this.values.delete(key);
+  }
+}
+
+/** The Web Locks API (`navigator.locks`) of one browser: exclusive and shared locks by
+ * name, granted in request order, released when the callback's promise settles, and
+ * `query()`. A page that dies loses its locks: `dropAll()` (a browser restart). */
+export class FakeLocks {
+  private held: Array<{ name: string; mode: string }> = [];
+  private waiting: Array<{ name: string; mode: string; grant: () => void }> = [];
+
+  request(name: string, ...args: unknown[]): Promise<unknown> {
+    const callback = args[args.length - 1] as (lock: unknown) => unknown;
+    const options = (args.length > 1 ? args[0] : {}) as { mode?: string };
+    const mode = options.mode ?? "exclusive";
+    return new Promise((resolve, reject) => {
+      const grant = () => {
+        const lock = { name, mode };
+        this.held.push(lock);
+        Promise.resolve()
+          .then(() => callback(lock))
+          .then(resolve, reject)
+          .finally(() => {
+            this.held = this.held.filter((l) => l !== lock);
+            this.grantWaiting();
+          });
+      };
+      this.waiting.push({ name, mode, grant });
+      this.grantWaiting();
+    });
+  }
+
+  async query() {
+    return { held: this.held.map((l) => ({ ...l })), pending: this.waiting.map(({ name, mode }) => ({ name, mode })) };
+  }
+
+  heldNames(): string[] {
+    return this.held.map((l) => l.name);
+  }
+
+  /** The tab holding the locks `name` matches crashed: they are released. */
+  crash(name: RegExp) {
+    this.held = this.held.filter((l) => !name.test(l.name));
+    this.grantWaiting();
+  }
+
+  private grantWaiting() {
+    for (const request of [...this.waiting]) {
+      const holders = this.held.filter((l) => l.name === request.name);
+      const earlier = this.waiting.slice(0, this.waiting.indexOf(request)).some((w) => w.name === request.name);
+      const free = holders.length === 0 || (request.mode === "shared" && holders.every((l) => l.mode === "shared"));
+      if (free && !earlier) {
+        this.waiting = this.waiting.filter((w) => w !== request);
+        request.grant();
+      }
+    }
+  }
+}

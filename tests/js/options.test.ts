@@ -308,6 +308,8 @@ describe("stats()", () => {
       delivered: 3,
       dropped: 0,
       failed: 1,
+      restored: 0,
+      expired: 0,
     });
   });
 });

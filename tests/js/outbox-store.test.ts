@@ -1,35 +1,11 @@
-// The persisted outbox's storage (src/web/outbox-store.js), every kind of store and its
+// The persisted outbox's storage (src/web/outbox.js), every kind of store and its
 // failures: each write reads back, nothing throws into the caller, a failure is one
 // warning and the memory store, and nothing stored is deleted but on request.
 // IndexedDB is fake-indexeddb (in memory); Web Storage is a small Storage fake.
 import { describe, it, expect, beforeEach, afterEach, vi } from "vitest";
 import { IDBFactory } from "fake-indexeddb";
-import { openOutboxStore } from "../../src/web/outbox-store.js";
-
-/** `Storage`'s methods over a Map, with an optional quota in characters. */
-class FakeStorage {
-  private values = new Map<string, string>();
-  constructor(private quota = Infinity) {}
-  get length() {
-    return this.values.size;
-  }
-  key(index: number) {
-    return [...this.values.keys()][index] ?? null;
-  }
-  getItem(key: string) {
-    return this.values.get(key) ?? null;
-  }
-  setItem(key: string, value: string) {
-    const used = [...this.values].reduce((n, [k, v]) => n + k.length + v.length, 0);
-    if (used + key.length + value.length > this.quota) {
-      throw Object.assign(new Error("the quota has been exceeded"), { name: "QuotaExceededError" });
-    }
-    this.values.set(key, value);
-  }
-  removeItem(key: string) {
-    this.values.delete(key);
-  }
-}
+import { openOutboxStore } from "../../src/web/outbox.js";
+import { FakeStorage } from "./fakes";
 
 let warnings: string[];
 const warn = (text: string) => warnings.push(text);

@@ -52,6 +52,28 @@ export function mangleOptions(renaming, glueModule) {
   };
 }
 
+/** The names esbuild will rename (see `mangleOptions`) that one of the helper modules
+ * (`files`) also uses as a property name, as esbuild itself finds them. esbuild renames
+ * a property name everywhere in the bundle, so such a name would be renamed in the
+ * helpers too, where it may have to keep its spelling (a field of a stored record, of
+ * an object Rust reads by name). */
+export async function mangleCollisions(esbuild, renaming, glueModule, files) {
+  const { mangleCache } = mangleOptions(renaming, glueModule);
+  const renamed = Object.keys(mangleCache).filter((name) => mangleCache[name] !== name);
+  if (!renamed.length || !files.length) return [];
+  const result = await esbuild.build({
+    entryPoints: files,
+    outdir: "unused",
+    write: false,
+    logLevel: "silent",
+    mangleProps: new RegExp(`^(?:${renamed.map(escapeRegExp).join("|")})$`),
+    mangleQuoted: true,
+    // An input cache makes esbuild report the names it renamed.
+    mangleCache: {},
+  });
+  return Object.keys(result.mangleCache).sort();
+}
+
 /** `text` (typings) with each `readonly <name>:` / `export const <name>:` line of a raw
  * export renamed, in the whole text or only in the part `within` matches; throws on a
  * listed name that is not an export. */
@@ -72,8 +94,20 @@ export function renameTypings(text, exports, within = /^[^]*$/) {
  */
 export async function renameWebGlue({ dir, renaming, esbuild, glue = "sse_courier.js" }) {
   const glueModule = "./sse_courier_bg.js";
-  for (const [module, fields] of Object.entries(renaming.imports)) {
-    if (module === glueModule) continue;
+  const helpers = Object.keys(renaming.imports).filter((module) => module !== glueModule);
+  const collisions = await mangleCollisions(
+    esbuild,
+    renaming,
+    glueModule,
+    helpers.map((module) => join(dir, module)),
+  );
+  if (collisions.length) {
+    throw new Error(
+      `the helpers use ${collisions.join(", ")} as a name, which renaming the wasm would rename there too: keep it (wasm-rename --keep-export)`,
+    );
+  }
+  for (const module of helpers) {
+    const fields = renaming.imports[module];
     const snippet = join(dir, module);
     const implementation = snippet.replace(/\.js$/, ".impl.js");
     renameSync(snippet, implementation);

@@ -2,10 +2,12 @@
 // Run: node --test tools/wasm-rename/
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { aliasModuleSource, dropRepeatedModuleKeys, mangleOptions, renameTypings } from "./glue.mjs";
+import { aliasModuleSource, dropRepeatedModuleKeys, mangleCollisions, mangleOptions, renameTypings } from "./glue.mjs";
 
 const esbuildDir = fileURLToPath(new URL("../../www/node_modules/esbuild", import.meta.url));
 const esbuild = existsSync(esbuildDir) ? createRequire(import.meta.url)(esbuildDir) : null;
@@ -64,6 +66,19 @@ test("the mangle options match exactly the renamed names and the private fields"
   assert.equal(mangleCache.__wbg_now_0123456789abcdef, "a");
   assert.equal(mangleCache["./snippets/x/src/web/helper.js"], "b");
   assert.equal(mangleCache.connection_send, "a");
+});
+
+test("a renamed name that a helper uses as a property is a collision; a kept one, a string or a comment is not", { skip: skipWithoutEsbuild }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "glue-"));
+  const helper = join(dir, "helper.js");
+  writeFileSync(
+    helper,
+    `// the memory we keep
+    export const record = (version, key) => ({ version, key, note: "kept in memory", kept: 1, memoryUse: 2 });`,
+  );
+  const withVersion = { ...renaming, exports: { ...renaming.exports, version: "c", kept: "kept" } };
+  assert.deepEqual(await mangleCollisions(esbuild, withVersion, "./sse_courier_bg.js", [helper]), ["version"]);
+  assert.deepEqual(await mangleCollisions(esbuild, renaming, "./sse_courier_bg.js", [helper]), []);
 });
 
 test("esbuild renames the glue's exports, imports object and private fields as planned", { skip: skipWithoutEsbuild }, async () => {

@@ -1,0 +1,432 @@
+// The JS half of the persisted outbox (the `persist` option, docs/persisted-outbox.md):
+// the stores, the Web Locks that say which pages are alive, and the restore at start.
+// It decides nothing about delivery: the core decides what is stored, removed, taken
+// back, expired or left alone (src/core/persist.rs); this module writes, deletes and
+// reads back what it is told, and turns every failure into a warning, so that the
+// connection goes on in memory and nothing throws into the app.
+//
+// A store holds string values under string keys, namespaced by the app's
+// `persist.key`:
+// - "local" / "session": `localStorage` / `sessionStorage`, keys
+//   `sse-courier:<namespace>:<key>`. Synchronous: a write is durable when `put` returns.
+// - "indexeddb": database `sse-courier:<namespace>`, object store `records`. A write is
+//   durable when its transaction commits, which `put`'s promise reports.
+// - an app's own store: `{ load(), put(key, value), remove(key) }`, each returning a
+//   value or a promise (`load` gives `[{ key, value }]`).
+// A store that cannot be used (no such API, a private mode that blocks it, a throw)
+// becomes the memory store, after one warning.
+//
+// Private fields end in `_` (the build shortens them); the exports Rust calls are
+// documented where it declares them (src/web/js.rs).
+
+const PREFIX = "sse-courier";
+
+/** A store that keeps nothing across pages: the fallback when no other can be used. */
+function memoryStore(reason) {
+  const values = new Map();
+  return {
+    kind: "memory",
+    durable: false,
+    reason,
+    load: async () => [...values].map(([key, value]) => ({ key, value })),
+    put: async (key, value) => void values.set(key, value),
+    remove: async (key) => void values.delete(key),
+  };
+}
+
+const describeError = (error) => (error && typeof error === "object" && "name" in error ? `${error.name}: ${error.message}` : String(error));
+
+/** `localStorage` or `sessionStorage`, or undefined when it is missing or refuses use. */
+function webStorage(name) {
+  try {
+    const storage = globalThis[name];
+    const probe = `${PREFIX}:probe`;
+    storage.setItem(probe, "1");
+    storage.removeItem(probe);
+    return storage;
+  } catch (_) {}
+}
+
+function webStorageStore(kind, storage, namespace, warn) {
+  const prefix = `${PREFIX}:${namespace}:`;
+  return {
+    kind,
+    durable: true,
+    load: async () => {
+      const entries = [];
+      try {
+        for (let i = 0; i < storage.length; i++) {
+          const name = storage.key(i);
+          if (name !== null && name.startsWith(prefix)) {
+            entries.push({ key: name.slice(prefix.length), value: storage.getItem(name) });
+          }
+        }
+      } catch (error) {
+        warn(`could not read the ${kind} outbox (${describeError(error)}); going on in memory`);
+      }
+      return entries;
+    },
+    put: async (key, value) => {
+      try {
+        storage.setItem(prefix + key, value);
+      } catch (error) {
+        // A full store (QuotaExceededError) keeps the message in memory only.
+        warn(`could not store an outbox message in ${kind} (${describeError(error)}); it is kept in memory`);
+      }
+    },
+    remove: async (key) => {
+      try {
+        storage.removeItem(prefix + key);
+      } catch (error) {
+        warn(`could not remove an outbox message from ${kind} (${describeError(error)})`);
+      }
+    },
+  };
+}
+
+const RECORDS = "records";
+
+/** Resolves when an IndexedDB transaction commits, rejects when it fails. */
+const committed = (transaction) =>
+  new Promise((resolve, reject) => {
+    transaction.addEventListener("complete", () => resolve());
+    transaction.addEventListener("error", () => reject(transaction.error));
+    transaction.addEventListener("abort", () => reject(transaction.error ?? new Error("aborted")));
+  });
+
+function openDatabase(namespace) {
+  return new Promise((resolve, reject) => {
+    const request = globalThis.indexedDB.open(`${PREFIX}:${namespace}`, 1);
+    request.addEventListener("upgradeneeded", () => request.result.createObjectStore(RECORDS));
+    request.addEventListener("success", () => resolve(request.result));
+    request.addEventListener("error", () => reject(request.error));
+    // An older version held open elsewhere can leave the request blocked for ever:
+    // that counts as a failure.
+    request.addEventListener("blocked", () => reject(new Error("the database is blocked")));
+  });
+}
+
+function indexedDbStore(database, warn) {
+  const transact = (mode, work) => {
+    const transaction = database.transaction(RECORDS, mode);
+    const result = work(transaction.objectStore(RECORDS));
+    return committed(transaction).then(() => result);
+  };
+  return {
+    kind: "indexeddb",
+    durable: true,
+    load: async () => {
+      try {
+        const entries = [];
+        await transact("readonly", (records) => {
+          const cursor = records.openCursor();
+          cursor.addEventListener("success", () => {
+            const at = cursor.result;
+            if (!at) return;
+            entries.push({ key: String(at.key), value: at.value });
+            at.continue();
+          });
+        });
+        return entries;
+      } catch (error) {
+        warn(`could not read the indexeddb outbox (${describeError(error)}); going on in memory`);
+        return [];
+      }
+    },
+    put: async (key, value) => {
+      try {
+        await transact("readwrite", (records) => records.put(value, key));
+      } catch (error) {
+        warn(`could not store an outbox message in indexeddb (${describeError(error)}); it is kept in memory`);
+      }
+    },
+    remove: async (key) => {
+      try {
+        await transact("readwrite", (records) => records.delete(key));
+      } catch (error) {
+        warn(`could not remove an outbox message from indexeddb (${describeError(error)})`);
+      }
+    },
+  };
+}
+
+/** The app's own store, each call guarded so that nothing it does throws into delivery. */
+function customStore(store, warn) {
+  const call = async (what, fallback, ...args) => {
+    try {
+      return await store[what](...args);
+    } catch (error) {
+      warn(`the app's outbox store failed in ${what} (${describeError(error)})`);
+      return fallback;
+    }
+  };
+  return {
+    kind: "custom",
+    durable: true,
+    load: async () => {
+      const entries = await call("load", []);
+      if (!Array.isArray(entries)) {
+        warn("the app's outbox store's load() did not give an array; going on in memory");
+        return [];
+      }
+      return entries.filter((entry) => entry && typeof entry.key === "string" && typeof entry.value === "string");
+    },
+    put: (key, value) => call("put", undefined, key, value),
+    remove: (key) => call("remove", undefined, key),
+  };
+}
+
+const isCustomStore = (store) =>
+  store !== null && typeof store === "object" && ["load", "put", "remove"].every((name) => typeof store[name] === "function");
+
+/**
+ * The store `spec` names, for the app's `namespace`: "local", "session", "indexeddb" or
+ * the app's own `{ load, put, remove }`. Never throws: a store that cannot be used is
+ * the memory store, after `warn(text)`. An unknown `spec` is refused by the config
+ * check before this is reached; here it too becomes the memory store.
+ */
+export async function openOutboxStore(spec, namespace, warn) {
+  if (spec === "local" || spec === "session") {
+    const storage = webStorage(spec === "local" ? "localStorage" : "sessionStorage");
+    if (storage) return webStorageStore(spec, storage, namespace, warn);
+    warn(`${spec}Storage cannot be used here; the outbox is kept in memory only`);
+    return memoryStore(`${spec}Storage unavailable`);
+  }
+  if (spec === "indexeddb") {
+    if (!globalThis.indexedDB) {
+      warn("IndexedDB is missing here; the outbox is kept in memory only");
+      return memoryStore("indexeddb missing");
+    }
+    try {
+      return indexedDbStore(await openDatabase(namespace), warn);
+    } catch (error) {
+      warn(`IndexedDB could not be opened (${describeError(error)}); the outbox is kept in memory only`);
+      return memoryStore("indexeddb failed to open");
+    }
+  }
+  if (isCustomStore(spec)) return customStore(spec, warn);
+  warn("persist.store is not a store; the outbox is kept in memory only");
+  return memoryStore("no store");
+}
+
+// ---- the outbox of one connection ------------------------------------------------
+
+/** The format of a stored record this library writes (the core's `RECORD_VERSION`). */
+const RECORD_VERSION = 1;
+
+const warnApp = (text) => console.warn("[sse-courier] " + text);
+
+const isCount = (value) => Number.isSafeInteger(value) && value >= 0;
+
+/** The Web Locks API, or undefined where it is missing. */
+function webLocks() {
+  try {
+    const locks = globalThis.navigator?.locks;
+    if (typeof locks?.request === "function" && typeof locks.query === "function") return locks;
+  } catch (_) {}
+}
+
+/** A new page load's owner id: `crypto.randomUUID()`, or 128 random bits where it is
+ * missing (an insecure origin), or, lacking those too, `Math.random`. */
+export function newOwnerId() {
+  const crypto = globalThis.crypto;
+  try {
+    return crypto.randomUUID();
+  } catch (_) {}
+  const bytes = new Uint8Array(16);
+  try {
+    crypto.getRandomValues(bytes);
+  } catch (_) {
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  }
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** `message` with a non-empty string `clientMsgId`: itself when it has one, else a
+ * shallow copy with a new id (the app's object is never changed). */
+export function withClientMsgId(message) {
+  const id = message.clientMsgId;
+  return typeof id === "string" && id ? message : { ...message, clientMsgId: newOwnerId() };
+}
+
+/**
+ * Opens the outbox of one connection: the store `spec` names for `namespace`, and the
+ * owner lock of this page load (`sse-courier:<namespace>:owner:<owner>`), held until
+ * the connection is freed or the page goes. Writes wait until both are ready, so that
+ * no other page ever sees a record of this one while its owner lock is not held yet.
+ * `inbox.restore(entries, liveOwners)` hears each read of the store.
+ */
+export function openOutbox(spec, namespace, owner, inbox) {
+  const outbox = {
+    inbox_: inbox,
+    lockPrefix_: `${PREFIX}:${namespace}:`,
+    store_: undefined,
+    /** Writes made before the store and the owner lock were ready, in order. */
+    waitingWrites_: [],
+    /** Settles when every write started so far has. */
+    written_: Promise.resolve(),
+    locks_: webLocks(),
+    releaseOwnerLock_: undefined,
+    closed_: false,
+    /** Owners whose lock this page waits on (their records are restored when it goes). */
+    awaitedOwners_: new Set(),
+    restoring_: false,
+    restoreAgain_: false,
+  };
+  let ownerLock;
+  if (outbox.locks_) {
+    ownerLock = new Promise((granted) => {
+      outbox.locks_
+        .request(outbox.lockPrefix_ + "owner:" + owner, () => {
+          granted();
+          return new Promise((release) => {
+            outbox.releaseOwnerLock_ = release;
+            if (outbox.closed_) release();
+          });
+        })
+        .catch((error) => {
+          warnApp(`the outbox's owner lock failed (${describeError(error)})`);
+          granted();
+        });
+    });
+  } else {
+    warnApp(
+      "Web Locks are missing here: another tab of this app may send a stored message again (the server de-duplicates it by clientMsgId)",
+    );
+  }
+  outbox.ready_ = Promise.all([openOutboxStore(spec, namespace, warnApp), ownerLock]).then(([store]) => {
+    outbox.store_ = store;
+    for (const [operation, key, value] of outbox.waitingWrites_) write(outbox, operation, key, value);
+    outbox.waitingWrites_ = [];
+  });
+  return outbox;
+}
+
+/** Starts `store[operation](key, value)` now when the outbox is ready (a Web Storage
+ * write is then done when this returns), else once it is. Writes start in call order;
+ * an app's own store gets each after the previous one settled. */
+function write(outbox, operation, key, value) {
+  const store = outbox.store_;
+  if (!store) {
+    outbox.waitingWrites_.push([operation, key, value]);
+    return;
+  }
+  if (store.kind === "custom") {
+    outbox.written_ = outbox.written_.then(() => store[operation](key, value));
+  } else {
+    outbox.written_ = Promise.all([outbox.written_, store[operation](key, value)]);
+  }
+}
+
+/** Stores a record (the core's `Record`, and the message's JSON body) under `key`. */
+export function outboxPut(outbox, version, key, endpoint, order, enqueuedAt, stale404s, retries, owner, body) {
+  const record = { version, key, endpoint, order, enqueuedAt, stale404s, retries, owner, body };
+  write(outbox, "put", key, JSON.stringify(record));
+}
+
+export function outboxRemove(outbox, key) {
+  write(outbox, "remove", key);
+}
+
+/** A stored entry as Rust reads it: the record's fields when it is a record of this
+ * format with every field readable (`record: 1`), else its key and, when readable,
+ * its format version (`record: 0`). The body is parsed for the report's `message`. */
+export function decodeEntry({ key, value }) {
+  let stored;
+  try {
+    stored = JSON.parse(value);
+  } catch (_) {}
+  const version = stored?.version;
+  const entry = { key, version: isCount(version) ? version : undefined, record: 0 };
+  if (version !== RECORD_VERSION) return entry;
+  const { endpoint, order, enqueuedAt, stale404s, retries, owner, body } = stored;
+  const readable =
+    stored.key === key &&
+    typeof endpoint === "string" &&
+    [order, enqueuedAt, stale404s, retries].every(isCount) &&
+    typeof owner === "string" &&
+    typeof body === "string";
+  if (!readable) return entry;
+  let message;
+  try {
+    message = JSON.parse(body);
+  } catch (_) {}
+  if (message === null || typeof message !== "object" || Array.isArray(message)) return entry;
+  return Object.assign(entry, { record: 1, endpoint, order, enqueuedAt, stale404s, retries, owner, body, message });
+}
+
+/** The owner ids whose owner lock some page holds now. */
+async function liveOwners(outbox) {
+  if (!outbox.locks_) return [];
+  const prefix = outbox.lockPrefix_ + "owner:";
+  try {
+    const { held } = await outbox.locks_.query();
+    return held.map((lock) => lock.name).filter((name) => name.startsWith(prefix)).map((name) => name.slice(prefix.length));
+  } catch (error) {
+    warnApp(`could not list the live tabs (${describeError(error)})`);
+    return [];
+  }
+}
+
+/** One read of the store into the core, inside the restore lock when there are Web
+ * Locks (so two tabs never read, judge and claim at once); the claims the core asks
+ * for are written before the lock is released. */
+async function readBack(outbox) {
+  await outbox.ready_;
+  const restore = async () => {
+    if (outbox.closed_) return;
+    const entries = (await outbox.store_.load()).map(decodeEntry);
+    const live = await liveOwners(outbox);
+    if (outbox.closed_) return;
+    outbox.inbox_.restore(entries, live);
+    await outbox.written_;
+  };
+  if (!outbox.locks_) return restore();
+  try {
+    await outbox.locks_.request(outbox.lockPrefix_ + "restore", restore);
+  } catch (error) {
+    warnApp(`the outbox's restore failed (${describeError(error)})`);
+  }
+}
+
+/** Reads the store back into the core (at `connect()`, and when a page whose records
+ * were left to it goes). One read at a time; a request during a read runs once after. */
+export function outboxRestore(outbox) {
+  if (outbox.restoring_) {
+    outbox.restoreAgain_ = true;
+    return;
+  }
+  outbox.restoring_ = true;
+  readBack(outbox).finally(() => {
+    outbox.restoring_ = false;
+    if (outbox.restoreAgain_ && !outbox.closed_) {
+      outbox.restoreAgain_ = false;
+      outboxRestore(outbox);
+    }
+  });
+}
+
+/** Restores again once the page `owner` is gone (its owner lock released): its records
+ * were left to it while it lived. A shared request waits for the exclusive holder. */
+export function outboxAwaitOwner(outbox, owner) {
+  if (!outbox.locks_ || outbox.awaitedOwners_.has(owner)) return;
+  outbox.awaitedOwners_.add(owner);
+  outbox.locks_
+    .request(outbox.lockPrefix_ + "owner:" + owner, { mode: "shared" }, () => {})
+    .then(
+      () => {
+        outbox.awaitedOwners_.delete(owner);
+        if (!outbox.closed_) outboxRestore(outbox);
+      },
+      () => {},
+    );
+}
+
+/** The connection is freed: nothing reaches its inbox again, and its owner lock goes
+ * (its records are left to the next restore, here or in another tab). Writes already
+ * started finish. */
+export function closeOutbox(outbox) {
+  outbox.closed_ = true;
+  outbox.inbox_ = null;
+  if (outbox.releaseOwnerLock_) outbox.releaseOwnerLock_();
+}

@@ -1,0 +1,127 @@
+//! The shell's half of the persisted outbox (the `persist` option): carries out the
+//! core's store operations through `outbox.js`, and hands the core what a read of the
+//! store gave back, then acts on its verdicts. What is stored, taken back, expired or
+//! left alone is the core's decision (`crate::core::persist`).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use wasm_bindgen::JsValue;
+
+use super::js;
+use super::report::{self, Outcome};
+use super::shell::{pump, Outgoing, Shared};
+use crate::core::{Endpoint, LeftAlone, OutboxAction, Record, Restored, Stored};
+
+/// Carries out one store operation or warning of the core's.
+pub fn perform(shell: &Shared, action: OutboxAction) {
+    let outbox = shell.borrow().outbox.clone();
+    match action {
+        OutboxAction::Put { msg, record } => {
+            let body = {
+                let s = shell.borrow();
+                let outgoing = s.outgoing.iter().find(|o| o.id == msg);
+                outgoing.map_or(JsValue::UNDEFINED, |o| o.body.clone())
+            };
+            js::outbox_put(
+                &outbox,
+                f64::from(record.version),
+                &js::string(&record.key),
+                &js::string(record.endpoint.path()),
+                record.order as f64,
+                record.enqueued_at as f64,
+                f64::from(record.stale_404s),
+                f64::from(record.retries),
+                &js::string(&record.owner),
+                &body,
+            );
+        }
+        OutboxAction::Remove { key } => js::outbox_remove(&outbox, &js::string(&key)),
+        OutboxAction::Warn(warning) => js::warn(&js::string(warning.message())),
+    }
+}
+
+/// A read of the store (`entries`, as `outbox.js`'s `decodeEntry` made them) with the
+/// owner ids whose lock is held now: the core decides, then the taken messages join
+/// the outgoing ones, the expired ones are reported, and the records of live pages
+/// are awaited.
+pub fn on_restore(shell: &Shared, entries: &JsValue, live_owners: &JsValue) {
+    let entries = items(entries);
+    let live: Vec<String> = items(live_owners)
+        .iter()
+        .filter_map(JsValue::as_string)
+        .collect();
+    let stored: Vec<Stored> = entries.iter().map(read_stored).collect();
+    let verdicts = shell.borrow_mut().core.restore(js::now(), &stored, &live);
+    let mut expired = Vec::new();
+    for ((verdict, entry), stored) in verdicts.iter().zip(&entries).zip(&stored) {
+        let Stored::Record(record) = stored else {
+            continue;
+        };
+        match verdict {
+            Restored::Taken(id) => shell.borrow_mut().outgoing.push(Outgoing {
+                id: *id,
+                message: js::get(entry, "message"),
+                body: js::get(entry, "body"),
+                endpoint: record.endpoint,
+                client_msg_id: js::string(&record.key),
+            }),
+            Restored::Expired => expired.push((entry, record)),
+            Restored::Left(LeftAlone::OwnedElsewhere) => {
+                let outbox = shell.borrow().outbox.clone();
+                js::outbox_await_owner(&outbox, &js::string(&record.owner));
+            }
+            Restored::Left(_) => {}
+        }
+    }
+    // The claims and removals are written (outbox actions first), then the expired
+    // messages are reported: a report follows its record's removal.
+    pump(shell);
+    for (entry, record) in expired {
+        report::tell_app(
+            shell,
+            Outcome::DroppedExpired,
+            0,
+            record.endpoint,
+            &js::get(entry, "message"),
+            &js::string(&record.key),
+        );
+    }
+}
+
+/// The items of a JS array.
+fn items(list: &JsValue) -> Vec<JsValue> {
+    let mut items = Vec::new();
+    loop {
+        let item = js::read_property(list, &JsValue::from_f64(items.len() as f64));
+        if item.is_undefined() {
+            return items;
+        }
+        items.push(item);
+    }
+}
+
+/// One decoded entry as the core takes it: a record when `outbox.js` could read every
+/// field and the endpoint is one this library knows, else unreadable (with its format
+/// version when that much was readable).
+fn read_stored(entry: &JsValue) -> Stored {
+    let key = js::get(entry, "key").as_string().unwrap_or_default();
+    let version = js::as_count(&js::get(entry, "version")).map(|v| v.min(u32::MAX.into()) as u32);
+    let count = |name: &str| js::as_count(&js::get(entry, name)).unwrap_or(0);
+    let endpoint = js::get(entry, "endpoint")
+        .as_string()
+        .and_then(|path| Endpoint::from_path(&path));
+    match (js::get(entry, "record").as_f64() == Some(1.0), endpoint) {
+        (true, Some(endpoint)) => Stored::Record(Record {
+            version: version.unwrap_or(0),
+            key,
+            endpoint,
+            order: count("order"),
+            enqueued_at: count("enqueuedAt"),
+            stale_404s: count("stale404s").min(u32::MAX.into()) as u32,
+            retries: count("retries").min(u32::MAX.into()) as u32,
+            owner: js::get(entry, "owner").as_string().unwrap_or_default(),
+        }),
+        _ => Stored::Unreadable { key, version },
+    }
+}
