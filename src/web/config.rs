@@ -9,7 +9,9 @@
 use wasm_bindgen::{JsError, JsValue};
 
 use super::js;
-use crate::core::{Backoff, Config, Endpoint, EndpointSet, DEFAULT_MAX_AGE_MS};
+#[cfg(feature = "persist")]
+use crate::core::DEFAULT_MAX_AGE_MS;
+use crate::core::{Backoff, Config, Endpoint, EndpointSet};
 
 /// What the shell itself needs beyond the core's config. (`baseUrl` and `suspendUrl`
 /// are read by the JS helper from `connection.config` where it builds URLs.)
@@ -17,11 +19,13 @@ pub struct ShellOptions {
     pub post_timeout: bool,
     pub max_event_bytes: u32,
     /// The `persist` option, when given.
+    #[cfg(feature = "persist")]
     pub persist: Option<PersistOptions>,
 }
 
 /// `persist`: where the outbox is stored, under which namespace, and how old a stored
 /// message may be when it is read back.
+#[cfg(feature = "persist")]
 pub struct PersistOptions {
     /// "indexeddb", "local", "session" or the app's own store object.
     pub store: JsValue,
@@ -30,7 +34,24 @@ pub struct PersistOptions {
 }
 
 /// `persist.key` by default: one outbox per origin unless the app names more.
+#[cfg(feature = "persist")]
 const DEFAULT_PERSIST_KEY: &str = "default";
+
+/// The `persist` option as options.js checked it (`persistStore`, `persistKey`,
+/// `persistMaxAgeMs`), when given.
+#[cfg(feature = "persist")]
+fn persist_options(options: &JsValue) -> Option<PersistOptions> {
+    let store = js::get(options, "persistStore");
+    let max_age_ms = js::get(options, "persistMaxAgeMs").as_f64();
+    (!store.is_undefined()).then(|| PersistOptions {
+        store,
+        namespace: match js::get(options, "persistKey") {
+            key if key.is_undefined() => js::string(DEFAULT_PERSIST_KEY),
+            key => key,
+        },
+        max_age_ms: max_age_ms.map_or(DEFAULT_MAX_AGE_MS, |ms| ms as u64),
+    })
+}
 
 /// Events whose data is longer than this (in UTF-16 units) are skipped.
 const DEFAULT_MAX_EVENT_BYTES: u64 = 1 << 20;
@@ -80,19 +101,17 @@ pub fn read(config: &JsValue) -> Result<(Config, ShellOptions), JsValue> {
             "config.backoff.maxMs must not be below backoff.initialMs",
         ));
     }
-    let store = js::get(&options, "persistStore");
-    let persist = (!store.is_undefined()).then(|| PersistOptions {
-        store,
-        namespace: match js::get(&options, "persistKey") {
-            key if key.is_undefined() => js::string(DEFAULT_PERSIST_KEY),
-            key => key,
-        },
-        max_age_ms: number("persistMaxAgeMs", DEFAULT_MAX_AGE_MS),
-    });
+    #[cfg(not(feature = "persist"))]
+    if !js::get(&options, "persistStore").is_undefined() {
+        return Err(refuse(
+            "config.persist needs the \"sse-courier/persist\" entry: import { Connection } from \"sse-courier/persist\"",
+        ));
+    }
     let shell = ShellOptions {
         post_timeout: post_timeout_ms.is_some(),
         max_event_bytes: number("maxEventBytes", DEFAULT_MAX_EVENT_BYTES) as u32,
-        persist,
+        #[cfg(feature = "persist")]
+        persist: persist_options(&options),
     };
     Ok((core, shell))
 }

@@ -7,8 +7,10 @@ use wasm_bindgen::prelude::*;
 
 use super::config;
 use super::js;
+#[cfg(feature = "persist")]
+use super::outbox;
 use super::shell::{pump, Inbox, Outgoing, Shared, Shell, ShellCell};
-use crate::core::{Endpoint, Machine, PersistConfig, SendOutcome};
+use crate::core::{Endpoint, Machine, SendOutcome};
 
 #[wasm_bindgen]
 pub struct Connection {
@@ -26,20 +28,13 @@ impl Connection {
         let seed = (js::random() * 9_007_199_254_740_991.0) as u64;
         let shell = Rc::new_cyclic(|weak: &Weak<ShellCell>| {
             let inbox = JsValue::from(Inbox::new(weak.clone()));
+            #[cfg(feature = "persist")]
             let (core, outbox) = match &options.persist {
+                Some(persist) => outbox::open(persist, core_config, seed, &inbox),
                 None => (Machine::new(core_config, seed), JsValue::UNDEFINED),
-                Some(persist) => {
-                    let owner = js::new_owner_id();
-                    let persist_config = PersistConfig {
-                        owner: owner.as_string().unwrap_or_default(),
-                        max_age_ms: persist.max_age_ms,
-                    };
-                    let core = Machine::with_persist(core_config, persist_config, seed);
-                    let outbox =
-                        js::open_outbox(&persist.store, &persist.namespace, &owner, &inbox);
-                    (core, outbox)
-                }
             };
+            #[cfg(not(feature = "persist"))]
+            let (core, outbox) = (Machine::new(core_config, seed), JsValue::UNDEFINED);
             let max_event_length = f64::from(options.max_event_bytes);
             let timed_events = i32::from(core.event_time_needed());
             let state = js::create_state(&config, &inbox, max_event_length, timed_events);
@@ -58,15 +53,10 @@ impl Connection {
     /// Opens the stream and starts listening to page lifecycle events. With
     /// `persist`, the first call also reads the stored messages back.
     pub fn connect(&self) {
-        let (state, outbox) = {
-            let s = self.shell.borrow();
-            let first_restore = s.core.awaiting_restore();
-            (s.state(), first_restore.then(|| s.outbox.clone()))
-        };
+        let state = self.shell.borrow().state();
         js::listen_lifecycle(&state);
-        if let Some(outbox) = outbox {
-            js::outbox_restore(&outbox);
-        }
+        #[cfg(feature = "persist")]
+        outbox::restore_at_first_connect(&self.shell);
         self.shell.borrow_mut().core.connect(js::now());
         pump(&self.shell);
     }
@@ -98,12 +88,13 @@ impl Connection {
         };
         // A message that will be stored needs a clientMsgId (the key the server
         // de-duplicates a resend by): one is given to a copy when it has none.
-        let persists = self.shell.borrow().core.persists(endpoint);
-        let (body, client_msg_id) = if persists {
-            let keyed = js::with_client_msg_id(&msg);
-            (js::message_body(&keyed), js::get(&keyed, "clientMsgId"))
-        } else {
-            (js::message_body(&msg), JsValue::UNDEFINED)
+        #[cfg(feature = "persist")]
+        let keyed = outbox::keyed_message(&self.shell, endpoint, &msg);
+        #[cfg(not(feature = "persist"))]
+        let keyed: Option<JsValue> = None;
+        let (body, client_msg_id) = match keyed {
+            Some(keyed) => (js::message_body(&keyed), js::get(&keyed, "clientMsgId")),
+            None => (js::message_body(&msg), JsValue::UNDEFINED),
         };
         if js::is_error(&body) {
             return Err(body);
@@ -111,7 +102,10 @@ impl Connection {
         let accepted = {
             let mut s = self.shell.borrow_mut();
             let now = js::now();
-            let outcome = match client_msg_id.as_string() {
+            let key = client_msg_id
+                .as_string()
+                .filter(|_| cfg!(feature = "persist"));
+            let outcome = match key {
                 Some(key) => s.core.send_keyed(now, endpoint, &key),
                 None => s.core.send(now, endpoint),
             };
@@ -240,18 +234,15 @@ impl Connection {
         )
     }
 
-    /// With `persist`: the messages read back from the store (sent before a reload,
+    /// With `persist` (the `sse-courier/persist` entry; otherwise always empty): the
+    /// messages read back from the store (sent before a reload,
     /// or left by a tab that closed) that have no fate yet, oldest first, so that the
     /// app can show them as sending. Each will get its delivery report.
     #[wasm_bindgen(js_name = restoredPending, unchecked_return_type = "OutgoingMessage[]")]
     pub fn restored_pending(&self) -> JsValue {
         let list = js::new_list();
-        let s = self.shell.borrow();
-        for id in s.core.restored_pending() {
-            if let Some(outgoing) = s.outgoing.iter().find(|o| o.id == id) {
-                js::append(&list, &outgoing.message);
-            }
-        }
+        #[cfg(feature = "persist")]
+        outbox::list_restored_pending(&self.shell, &list);
         list
     }
 

@@ -202,6 +202,8 @@ extern "C" {
 
 /// The persisted outbox's JS half: its store, its Web Locks and its reads of the store
 /// (see `outbox.rs`). Every function is non-throwing; a failing store is a warning.
+/// Only in the build with the `persist` feature.
+#[cfg(feature = "persist")]
 #[wasm_bindgen(module = "/src/web/outbox.js")]
 extern "C" {
     /// A new page load's owner id (`crypto.randomUUID()`, with fallbacks).

@@ -17,6 +17,7 @@ mod config;
 mod connection;
 mod inputs;
 mod js;
+#[cfg(feature = "persist")]
 mod outbox;
 mod report;
 mod shell;

@@ -8,10 +8,62 @@ use alloc::vec::Vec;
 
 use wasm_bindgen::JsValue;
 
+use super::config::PersistOptions;
 use super::js;
 use super::report::{self, Outcome};
 use super::shell::{pump, Outgoing, Shared};
-use crate::core::{Endpoint, LeftAlone, OutboxAction, Record, Restored, Stored};
+use crate::core::{
+    Config, Endpoint, LeftAlone, Machine, OutboxAction, PersistConfig, Record, Restored, Stored,
+};
+
+/// A machine with the outbox on, and the outbox's JS half: a new owner id for this page
+/// load, the store the app named, and the owner lock.
+pub fn open(
+    persist: &PersistOptions,
+    config: Config,
+    seed: u64,
+    inbox: &JsValue,
+) -> (Machine, JsValue) {
+    let owner = js::new_owner_id();
+    let persist_config = PersistConfig {
+        owner: owner.as_string().unwrap_or_default(),
+        max_age_ms: persist.max_age_ms,
+    };
+    let core = Machine::with_persist(config, persist_config, seed);
+    let outbox = js::open_outbox(&persist.store, &persist.namespace, &owner, inbox);
+    (core, outbox)
+}
+
+/// The message to serialise for a send, when it will be stored: itself when it has a
+/// `clientMsgId`, else a copy with a new one (the key the server de-duplicates a
+/// resend by). `None` when it will not be stored.
+pub fn keyed_message(shell: &Shared, endpoint: Endpoint, message: &JsValue) -> Option<JsValue> {
+    let persists = shell.borrow().core.persists(endpoint);
+    persists.then(|| js::with_client_msg_id(message))
+}
+
+/// Starts reading the store back, at the first `connect()` (the core holds retryable
+/// messages until then, so that the stored ones go first).
+pub fn restore_at_first_connect(shell: &Shared) {
+    let outbox = {
+        let s = shell.borrow();
+        s.core.awaiting_restore().then(|| s.outbox.clone())
+    };
+    if let Some(outbox) = outbox {
+        js::outbox_restore(&outbox);
+    }
+}
+
+/// Appends to `list` the messages read back from the store that have no fate yet,
+/// oldest first.
+pub fn list_restored_pending(shell: &Shared, list: &JsValue) {
+    let s = shell.borrow();
+    for id in s.core.restored_pending() {
+        if let Some(outgoing) = s.outgoing.iter().find(|o| o.id == id) {
+            js::append(list, &outgoing.message);
+        }
+    }
+}
 
 /// Carries out one store operation or warning of the core's.
 pub fn perform(shell: &Shared, action: OutboxAction) {

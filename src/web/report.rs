@@ -21,6 +21,7 @@ pub enum Outcome {
     FailedNetwork = 7,
     FailedTimeout = 8,
     /// A stored message older than `persist.maxAgeMs` when it was read back.
+    #[cfg(feature = "persist")]
     DroppedExpired = 9,
 }
 

@@ -19,6 +19,7 @@ use wasm_bindgen::prelude::*;
 use super::config::ShellOptions;
 use super::inputs::on_input;
 use super::js::{self, State};
+#[cfg(feature = "persist")]
 use super::outbox;
 use super::report;
 use crate::core::{Action, Body, Endpoint, Machine, MsgId, Notice, PostId, SessionSeq, StreamId};
@@ -66,6 +67,7 @@ impl Inbox {
     }
 
     /// A read of the persisted outbox's store (see `outbox.rs`).
+    #[cfg(feature = "persist")]
     pub fn restore(&self, entries: &JsValue, live_owners: &JsValue) {
         if let Some(shell) = self.shell.upgrade() {
             outbox::on_restore(&shell, entries, live_owners);
@@ -88,7 +90,8 @@ pub struct Shell {
     pub last_session: String,
     /// The deadline the host timer is armed at, if any.
     timer: Option<u64>,
-    /// The persisted outbox's JS half (`outbox.js`), or undefined without `persist`.
+    /// The persisted outbox's JS half (`outbox.js`), or undefined without the `persist`
+    /// option (always, in a build without the `persist` feature).
     pub outbox: JsValue,
 }
 
@@ -96,6 +99,7 @@ impl Drop for Shell {
     fn drop(&mut self) {
         // Nothing may call the inbox from now on.
         js::retire(&self.state);
+        #[cfg(feature = "persist")]
         if !self.outbox.is_undefined() {
             js::close_outbox(&self.outbox);
         }
@@ -155,10 +159,13 @@ impl Shell {
 /// message is posted and removed before its report.
 pub fn pump(shell: &Shared) {
     loop {
-        let store_action = shell.borrow_mut().core.poll_outbox_action();
-        if let Some(action) = store_action {
-            outbox::perform(shell, action);
-            continue;
+        #[cfg(feature = "persist")]
+        {
+            let store_action = shell.borrow_mut().core.poll_outbox_action();
+            if let Some(action) = store_action {
+                outbox::perform(shell, action);
+                continue;
+            }
         }
         let action = shell.borrow_mut().core.poll_action();
         match action {

@@ -6,7 +6,8 @@
 // old page's locks gone (a new FakeLocks), as when the browser unloads the page.
 import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
 import { IDBFactory } from "fake-indexeddb";
-import { Connection, type ConnectionConfig, type DeliveryReport, type PersistOptions } from "sse-courier";
+import { Connection, type ConnectionConfig, type DeliveryReport, type PersistOptions } from "sse-courier/persist";
+import { Connection as DefaultConnection } from "sse-courier";
 import { FakeEventSource, FakeLocks, FakeStorage, latest, manualFetch, BASE } from "./fakes";
 
 let warnings: string[];
@@ -59,6 +60,21 @@ const stored = () => {
   }
   return out;
 };
+
+describe("the default entry has no outbox", () => {
+  it("it refuses the persist option, naming the entry that has it", () => {
+    expect(() => new DefaultConnection({ baseUrl: BASE, persist: { store: "local" } })).toThrow(
+      'config.persist needs the "sse-courier/persist" entry',
+    );
+  });
+
+  it("restoredPending() is empty, and stats() counts no restore", () => {
+    const conn = new DefaultConnection({ baseUrl: BASE, createEventSource: (url) => new FakeEventSource(url) as never });
+    expect(conn.restoredPending()).toEqual([]);
+    expect(conn.stats()).toMatchObject({ restored: 0, expired: 0 });
+    conn.free();
+  });
+});
 
 describe("off by default", () => {
   it("without persist nothing is stored and a send is posted at once", async () => {
