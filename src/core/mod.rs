@@ -31,8 +31,8 @@
 //! `restored_pending`, `persisted_len`.
 //! With `Machine::new` none of it exists: no store action, no gate, ids from 1.
 //!
-//! Settings are a [`Config`] (with a [`Backoff`]; `validate` names the JS option at
-//! fault with a [`ConfigError`], delays up to [`MAX_TIMER_MS`]). Endpoints map to
+//! Settings are a [`Config`] (with a [`Backoff`]; its `Default` is the existing
+//! client's, and the shell checks the options before building one). Endpoints map to
 //! message types and paths through [`Endpoint`] (`from_message_type`, `from_path`,
 //! `path`, `is_lifecycle`) and form an [`EndpointSet`] (`empty`,
 //! `default_retryable`, `insert`, `remove`, `contains`, `is_empty`).
@@ -78,7 +78,7 @@ mod timer;
 
 pub use action::{Action, Body, Notice, SessionSeq, Warning};
 pub use backoff::Backoff;
-pub use config::{Config, ConfigError, MAX_TIMER_MS};
+pub use config::Config;
 pub use endpoint::{Endpoint, EndpointSet};
 pub use ids::{MsgId, PostId, StreamId};
 pub use machine::Machine;
