@@ -29,11 +29,12 @@ const vite = (cli, root, outDir) => async () => {
   await run(process.execPath, [cli, "build", root, "--outDir", outDir, "--emptyOutDir", "--logLevel", "warn"]);
 };
 
-/** A bundler CLI writing dist/<name>/main.js from src/main.js, beside a copy of the page. */
-const bundled = (name, argsFor) => async () => {
+/** A bundler CLI writing dist/<name>/main.js from `entry` (src/main.js by default),
+ * beside a copy of the page. */
+const bundled = (name, argsFor, entry = join(SRC, "main.js")) => async () => {
   const dir = join(DIST, name);
   rmSync(dir, { recursive: true, force: true });
-  const [command, ...args] = argsFor(join(SRC, "main.js"), dir);
+  const [command, ...args] = argsFor(entry, dir);
   await run(command, args);
   cpSync(join(SRC, "index.html"), join(dir, "index.html"));
 };
@@ -51,6 +52,12 @@ export const BUILDS = {
   esbuild: bundled("esbuild", (entry, dir) => [
     bin(".bin/esbuild"), entry, "--bundle", "--format=esm", `--outfile=${join(dir, "main.js")}`, "--log-level=warning",
   ]),
+  // esbuild again, of the page entry of `sse-courier/persist`.
+  "esbuild-persist": bundled(
+    "esbuild-persist",
+    (entry, dir) => [bin(".bin/esbuild"), entry, "--bundle", "--format=esm", `--outfile=${join(dir, "main.js")}`, "--log-level=warning"],
+    join(SRC, "persist", "main.js"),
+  ),
   // Rollup with @rollup/plugin-node-resolve only.
   rollup: bundled("rollup", (entry, dir) => [
     bin(".bin/rollup"), entry, "-p", "node-resolve", "-f", "es", "-o", join(dir, "main.js"), "--silent",
@@ -59,6 +66,11 @@ export const BUILDS = {
   nobundler: async () => {
     stagePage(join(SRC, "index.html"), join(DIST, "nobundler"), "/src/main.js", {
       imports: { "sse-courier": "/node_modules/sse-courier/index.js" },
+    });
+  },
+  "nobundler-persist": async () => {
+    stagePage(join(SRC, "index.html"), join(DIST, "nobundler-persist"), "/src/persist/main.js", {
+      imports: { "sse-courier/persist": "/node_modules/sse-courier/persist/index.js" },
     });
   },
   "nobundler-worker": async () => {
@@ -135,11 +147,15 @@ export const BROWSER_APPS = [
   { name: "rollup", build: "rollup", host: "static", path: "/dist/rollup/" },
   { name: "no bundler", build: "nobundler", host: "static", path: "/dist/nobundler/" },
   { name: "no-bundler worker", build: "nobundler-worker", host: "static", path: "/dist/nobundler-worker/", worker: true },
+  // The `sse-courier/persist` entry, with `persist: { store: "indexeddb" }`.
+  { name: "esbuild persist", build: "esbuild-persist", host: "static", path: "/dist/esbuild-persist/" },
+  { name: "no bundler persist", build: "nobundler-persist", host: "static", path: "/dist/nobundler-persist/" },
 ];
 
 export const NODE_APPS = [
   { name: "node esm", script: join(SRC, "node", "app.mjs") },
   { name: "node cjs", script: join(SRC, "node", "app.cjs") },
+  { name: "node persist", script: join(SRC, "node", "app-persist.mjs") },
 ];
 
 export const slug = (name) => name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();

@@ -1,10 +1,11 @@
 // The Node side of the shared app: argv `<server> <sessionId> <clientMsgId>`, an
 // EventSource from the `eventsource` package (Node 20 has none), the shared app; prints
 // the state as one JSON line once the send is delivered and its reply is done (or after
-// 10 s), then disconnects and exits. Used by app.mjs (ESM) and app.cjs (CommonJS).
+// 10 s), then disconnects and exits. Used by app.mjs (ESM), app.cjs (CommonJS) and
+// app-persist.mjs (the `sse-courier/persist` entry, with `persist`).
 import { apply, newState, runApp } from "../app.js";
 
-export function runInNode(Connection, EventSource, app) {
+export function runInNode(Connection, EventSource, app, persist) {
   const [server, sessionId, clientMsgId] = process.argv.slice(2);
   const state = newState(app);
   process.on("uncaughtException", (error) => apply(state, "error", `uncaught: ${error?.stack ?? error}`));
@@ -24,7 +25,7 @@ export function runInNode(Connection, EventSource, app) {
   try {
     conn = runApp(
       Connection,
-      { server, sessionId, clientMsgId, createEventSource: (url) => new EventSource(url) },
+      { server, sessionId, clientMsgId, createEventSource: (url) => new EventSource(url), persist },
       (kind, value) => {
         apply(state, kind, value);
         // A moment after the reply ends, so a second report would be seen too.
