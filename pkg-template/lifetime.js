@@ -1,5 +1,7 @@
 // The lifetime promise of `Connection`: one that is connected, connecting or
-// reconnecting stays alive with no reference from the app, until `disconnect()`.
+// reconnecting stays alive with no reference from the app, until `disconnect()`. A
+// stream is opened by `connect()`, or by `checkAndReconnect()` (which opens one unless
+// connected, even on a connection never connected).
 //
 // wasm-bindgen frees a Rust object when its JS wrapper is garbage collected (a
 // FinalizationRegistry). The stream's handlers hold the Rust side, not the wrapper, so
@@ -17,6 +19,11 @@ export function keepAliveWhileConnected(GeneratedConnection) {
     connect() {
       liveConnections.add(this);
       super.connect();
+    }
+
+    checkAndReconnect(force) {
+      liveConnections.add(this);
+      super.checkAndReconnect(force);
     }
 
     disconnect() {

@@ -101,6 +101,21 @@ describe("lifetime", () => {
     expect(FakeEventSource.all.every((source) => source.readyState === 2)).toBe(true);
   });
 
+  it("a connection whose stream checkAndReconnect() opened, never connect(), stays alive with it", async () => {
+    const events: string[] = [];
+    const { ref } = unreferenced("opened by checkAndReconnect", (conn) => {
+      conn.onMessage((msg) => events.push(msg.type));
+      conn.checkAndReconnect();
+      latest().welcome("c1");
+    });
+    await collectGarbage();
+
+    expect(collected).toEqual([]);
+    expect(ref.deref()).toBeDefined();
+    latest().emit("message", { type: "block_delta", sessionId: "s", seq: 1 });
+    expect(events).toEqual(["_open", "block_delta"]);
+  });
+
   it("a connection never connected is collected as before", async () => {
     unreferenced("idle", () => undefined);
     await collectGarbage();
