@@ -270,6 +270,8 @@ export function openOutbox(spec, namespace, owner, inbox) {
     closed_: false,
     /** Owners whose lock this page waits on (their records are restored when it goes). */
     awaitedOwners_: new Set(),
+    /** Cancels those waits when the connection is freed. */
+    stopWaiting_: typeof AbortController === "function" ? new AbortController() : undefined,
     restoring_: false,
     restoreAgain_: false,
   };
@@ -412,7 +414,7 @@ export function outboxAwaitOwner(outbox, owner) {
   if (!outbox.locks_ || outbox.awaitedOwners_.has(owner)) return;
   outbox.awaitedOwners_.add(owner);
   outbox.locks_
-    .request(outbox.lockPrefix_ + "owner:" + owner, { mode: "shared" }, () => {})
+    .request(outbox.lockPrefix_ + "owner:" + owner, { mode: "shared", signal: outbox.stopWaiting_?.signal }, () => {})
     .then(
       () => {
         outbox.awaitedOwners_.delete(owner);
@@ -429,4 +431,5 @@ export function closeOutbox(outbox) {
   outbox.closed_ = true;
   outbox.inbox_ = null;
   if (outbox.releaseOwnerLock_) outbox.releaseOwnerLock_();
+  outbox.stopWaiting_?.abort();
 }

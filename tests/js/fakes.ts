@@ -138,9 +138,14 @@ export class FakeLocks {
 
   request(name: string, ...args: unknown[]): Promise<unknown> {
     const callback = args[args.length - 1] as (lock: unknown) => unknown;
-    const options = (args.length > 1 ? args[0] : {}) as { mode?: string };
+    const options = (args.length > 1 ? args[0] : {}) as { mode?: string; signal?: AbortSignal };
     const mode = options.mode ?? "exclusive";
     return new Promise((resolve, reject) => {
+      options.signal?.addEventListener("abort", () => {
+        const before = this.waiting.length;
+        this.waiting = this.waiting.filter((w) => w.grant !== grant);
+        if (this.waiting.length < before) reject(new DOMException("aborted", "AbortError"));
+      });
       const grant = () => {
         const lock = { name, mode };
         this.held.push(lock);

@@ -277,6 +277,21 @@ describe("several tabs, one store", () => {
     expect(stored()).toEqual({});
   });
 
+  it("a tab freed while it waits for another's messages stops waiting", async () => {
+    const a = openPage({ store: "local" });
+    await settle();
+    a.conn.send({ type: "send", clientMsgId: "kept-by-a" });
+    const b = openPage({ store: "local" });
+    await settle();
+    const locks = (navigator as unknown as { locks: FakeLocks }).locks;
+    const waits = async () => (await locks.query()).pending.filter((p) => p.mode === "shared").length;
+    expect(await waits()).toBe(1);
+    b.conn.free();
+    await settle();
+    expect(await waits()).toBe(0);
+    a.conn.free();
+  });
+
   it("a tab that crashes leaves its messages to a live tab", async () => {
     const a = openPage({ store: "local" });
     await settle();
