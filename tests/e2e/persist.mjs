@@ -80,8 +80,10 @@ export function persistTests(browser, getSession) {
           assert.equal((await page.snapshot()).reported, 0, "nothing reported while offline");
           // The reload, still offline: the page goes with its messages undelivered (a
           // page loaded offline would be the browser's error page, so the new one is
-          // loaded once online).
-          await session.navigate("about:blank");
+          // loaded once online). Its tab is closed: a page merely navigated away from
+          // may sit in Chromium's back/forward cache (pagehide persisted) and was seen
+          // to deliver some of its messages itself once the network was back.
+          await closePage(session);
         } finally {
           await network.set(true);
         }
