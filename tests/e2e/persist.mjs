@@ -303,7 +303,9 @@ export function persistTests(browser, getSession) {
         await page.open(persistQuery(`persist-store-${fault}`, browser, { storeFault: fault }));
         const { connectionId } = await page.waitConnected();
         const ids = [await page.typeAndSend("the store fails, this is kept in memory")];
+        await page.waitAllReported();
         // The seed's stale connection: a 404, a reconnect, the same message again.
+        assert.equal((await page.snapshot()).connectionId, connectionId);
         assert.equal((await server.control("forget", { connectionId })).forgotten, 1);
         ids.push(await page.typeAndSend("after a stale connection"));
         const end = await page.waitAllReported();
