@@ -4,9 +4,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { lifecycleTests } from "./lifecycle.mjs";
+import { persistTests } from "./persist.mjs";
 import { prng, scenario } from "./lib/demo.mjs";
-import { freePort, waitFor } from "./lib/processes.mjs";
-import { startRelay } from "./lib/relay.mjs";
+import { OFFLINE_HOW, offlineSwitch } from "./lib/network.mjs";
+import { waitFor } from "./lib/processes.mjs";
 import { webTargetScenario } from "./lib/web-target.mjs";
 import { openBrowser } from "./lib/webdriver.mjs";
 
@@ -195,11 +196,7 @@ export function defineSuite(browser) {
       }),
     );
 
-    const offlineHow = {
-      chromium: "network emulated offline through CDP (Network.emulateNetworkConditions)",
-      firefox: "Firefox's proxy set to a port where nothing listens (chrome context), its offline mode spares loopback",
-      webkit: "WebKitWebDriver has no network switch: the page is loaded through a TCP relay in the test, which resets every connection while offline",
-    }[browser];
+    const offlineHow = OFFLINE_HOW[browser];
     test(`offline then online (${offlineHow}): messages sent offline are delivered once online, exactly once`, { timeout: SCENARIO_TIMEOUT_MS }, () =>
       scenario(session, "offline", async (page, server) => {
         const network = await offlineSwitch(session, browser, server);
@@ -337,6 +334,9 @@ export function defineSuite(browser) {
 
     // The page lifecycle (bfcache, hidden and shown, pagehide): lifecycle.mjs.
     lifecycleTests(browser, () => session);
+
+    // The persisted outbox (reload, closed tab, two tabs, a failing store): persist.mjs.
+    persistTests(browser, () => session);
   });
 }
 
@@ -347,50 +347,4 @@ async function waitForAllEvents(page, server) {
     const seen = await page.session.execute("return window.__demo.conn.getLastSeq(arguments[0])", page.sessionId);
     return lastSeq > 0 && seen === lastSeq ? lastSeq : false;
   });
-}
-
-/** Takes the browser's network down and up; how depends on the browser. `origin`,
- * when set, is where the page must be loaded from for the switch to reach it. */
-async function offlineSwitch(session, browser, server) {
-  if (browser === "webkit") {
-    // WebKitWebDriver has no network emulation and MiniBrowser no offline mode: the page
-    // is loaded through a relay, which, offline, ends every open connection (the stream
-    // with it) and resets every new one, so each request fails with a network error.
-    const relay = await startRelay(server.url);
-    return { origin: relay.url, set: async (online) => relay.setOnline(online), close: () => relay.close() };
-  }
-  if (browser === "chromium") {
-    return {
-      async set(online) {
-        await session.cdp("Network.enable");
-        await session.cdp("Network.emulateNetworkConditions", {
-          offline: !online,
-          latency: 0,
-          downloadThroughput: -1,
-          uploadThroughput: -1,
-        });
-      },
-    };
-  }
-  // Firefox: no CDP, and its offline mode (Services.io.offline) keeps loopback
-  // reachable. Routing every request through a proxy port where nothing listens
-  // (loopback included) makes each new request fail with a network error, as offline.
-  return {
-    async set(online) {
-      const deadPort = online ? 0 : await freePort();
-      await session.chromeScript(
-        `const prefs = Services.prefs;
-         if (arguments[0]) {
-           prefs.setBoolPref("network.proxy.allow_hijacking_localhost", true);
-           prefs.setStringPref("network.proxy.no_proxies_on", "");
-           prefs.setStringPref("network.proxy.http", "127.0.0.1");
-           prefs.setIntPref("network.proxy.http_port", arguments[0]);
-           prefs.setIntPref("network.proxy.type", 1);
-         } else {
-           prefs.setIntPref("network.proxy.type", 0);
-         }`,
-        deadPort,
-      );
-    },
-  };
 }

@@ -9,13 +9,37 @@
 // Query parameters: `session=ID` (default: random per load), `ordered=1`
 // (orderedSends), `staleAfterMs=MS` (heartbeat watchdog, default 6000, 0 = off),
 // `maxStaleRetries=N`, `maxSendRetries=N`, `maxPendingSends=N`, `backoffMaxMs=MS`.
+// The persisted outbox (the "persist" switch): `persist=indexeddb` (or `1`; also
+// `local`, `session`) builds the Connection with `persist: { store, key }`,
+// `persistKey=K` (default "demo"); `storeFault=open` (IndexedDB refuses to open, as in
+// some private modes) or `storeFault=quota` (every IndexedDB write throws
+// QuotaExceededError) breaks the store on purpose, to watch the connection go on in
+// memory. With persist on, the session id is kept in the URL so that a reload stays in
+// the same chat.
 import { Connection, type ConnectionConfig, type DeliveryReport, type ServerMessage } from "sse-courier";
 
 type Fate = Pick<DeliveryReport, "status" | "reason" | "httpStatus" | "endpoint">;
-type TimelineKind = "stream" | "post" | "fault" | "event" | "state";
+type TimelineKind = "stream" | "post" | "fault" | "event" | "state" | "store";
+type PersistStore = "indexeddb" | "local" | "session";
 
 const params = new URLSearchParams(location.search);
+const persistParam = params.get("persist");
+const persistStore: PersistStore | undefined =
+  persistParam === "1" || persistParam === "true"
+    ? "indexeddb"
+    : (["indexeddb", "local", "session"] as const).find((store) => store === persistParam);
+const persistKey = params.get("persistKey") || "demo";
+const storeFault = persistStore ? params.get("storeFault") || undefined : undefined;
 const sessionId = params.get("session") || `demo-${Math.random().toString(36).slice(2, 8)}`;
+if (persistStore && !params.get("session")) {
+  // A reload must come back to the same chat: its restored messages belong to it.
+  params.set("session", sessionId);
+  history.replaceState(null, "", `?${params}`);
+}
+// Message ids are `<session>-<n>`; with persist on, a page load's own tag goes in too,
+// so that a reload (counting from 1 again) or a second tab never reuses the id of a
+// stored message.
+const idPrefix = persistStore ? `${sessionId}-${Math.random().toString(36).slice(2, 6)}` : sessionId;
 
 function intParam(name: string): number | undefined {
   const raw = params.get(name);
@@ -44,6 +68,30 @@ function log(kind: TimelineKind, text: string) {
   const list = $("timeline");
   list.prepend(li);
   while (list.childElementCount > TIMELINE_SHOWN) list.lastElementChild!.remove();
+}
+
+// ---- the package's warnings (a store that fails, ...), kept and shown ------------
+
+const warnings: string[] = [];
+const consoleWarn = console.warn.bind(console);
+console.warn = (...args: unknown[]) => {
+  const text = args.map(String).join(" ");
+  if (text.startsWith("[sse-courier]")) {
+    warnings.push(text);
+    log("store", text);
+  }
+  consoleWarn(...args);
+};
+
+// storeFault: break IndexedDB before the Connection opens it.
+if (storeFault === "open") {
+  IDBFactory.prototype.open = () => {
+    throw new DOMException("IndexedDB is disabled here (the demo's storeFault=open)", "SecurityError");
+  };
+} else if (storeFault === "quota") {
+  IDBObjectStore.prototype.put = () => {
+    throw new DOMException("the quota is used up (the demo's storeFault=quota)", "QuotaExceededError");
+  };
 }
 
 // ---- the connection, with its fetch and EventSource observed for the timeline ----
@@ -117,12 +165,17 @@ const maxPendingSends = intParam("maxPendingSends");
 if (maxPendingSends) config.maxPendingSends = maxPendingSends;
 const backoffMaxMs = intParam("backoffMaxMs");
 if (backoffMaxMs) config.backoff = { initialMs: Math.min(500, backoffMaxMs), maxMs: backoffMaxMs };
+if (persistStore) config.persist = { store: persistStore, key: persistKey };
 
 const conn = new Connection(config);
 
 // ---- sends, fates, chat --------------------------------------------------------
 
 const sent: string[] = []; // clientMsgIds send() accepted, in order
+const mine = new Set<string>(); // the same, to look up
+// clientMsgIds of messages this page did not send but read back from the store (sent
+// before a reload, or left by a tab that closed), in the order they were first seen.
+const restored: string[] = [];
 const refused: string[] = [];
 const fates: Record<string, Fate> = {};
 const counts = { delivered: 0, failed: 0, dropped: 0 };
@@ -155,11 +208,24 @@ function userBubble(id: string, text: string): HTMLElement {
   return li;
 }
 
+/** A message read back from the store: shown as sending until its report comes. */
+function restoredBubble(id: string, message: Record<string, unknown>) {
+  if (mine.has(id) || restored.includes(id)) return;
+  restored.push(id);
+  const text = String(message.prompt ?? message.text ?? "");
+  const other = message.sessionId !== undefined && message.sessionId !== sessionId ? ` (${message.sessionId})` : "";
+  const li = userBubble(id, text + other);
+  li.dataset.restored = "true";
+  if (li.dataset.fate === "pending") li.querySelector(".fate")!.textContent = "sending… (restored after a reload)";
+  log("store", `restored from the store: ${id}`);
+}
+
 function send(text: string): { clientMsgId: string; accepted: boolean } {
-  const clientMsgId = `${sessionId}-${++nextId}`;
+  const clientMsgId = `${idPrefix}-${++nextId}`;
   const accepted = conn.send({ type: "send", sessionId, prompt: text, clientMsgId });
   if (accepted) {
     sent.push(clientMsgId);
+    mine.add(clientMsgId);
     userBubble(clientMsgId, text);
   } else {
     refused.push(clientMsgId);
@@ -179,6 +245,8 @@ function onDelivery(report: DeliveryReport) {
       console.error(`second report for ${id}`, report);
     }
     fates[id] = { status, reason, httpStatus, endpoint };
+    // A stored message of an earlier page, reported before the UI listed it.
+    if (persistStore && !mine.has(id)) restoredBubble(id, report.message as Record<string, unknown>);
   }
   counts[status]++;
   const li = document.createElement("li");
@@ -285,6 +353,12 @@ function connectionState(): string {
 }
 
 function render() {
+  if (persistStore) {
+    for (const message of conn.restoredPending()) {
+      const id = message.clientMsgId;
+      if (typeof id === "string") restoredBubble(id, message as Record<string, unknown>);
+    }
+  }
   const state = connectionState();
   const status = $("status");
   const id = conn.getConnectionId();
@@ -297,6 +371,7 @@ function render() {
   status.dataset.failed = String(counts.failed);
   status.dataset.dropped = String(counts.dropped);
   status.dataset.duplicates = String(duplicates);
+  status.dataset.restored = String(restored.length);
   $("state").textContent = state;
   $("state").className = `pill ${state}`;
   $("connection-id").textContent = id ? `${id.slice(0, 12)}…` : "–";
@@ -307,7 +382,71 @@ function render() {
   $("count-failed").textContent = String(counts.failed);
   $("count-dropped").textContent = String(counts.dropped);
   $("count-duplicates").textContent = String(duplicates);
+  $("count-restored").textContent = String(restored.length);
 }
+
+// ---- the persisted outbox: what the store holds, the switch, reload ------------
+
+/** The keys (clientMsgIds) the outbox's store holds now: read from the store the
+ * package writes (docs/persisted-outbox.md), without ever creating it. */
+async function stored(): Promise<string[]> {
+  if (persistStore === "local" || persistStore === "session") {
+    const storage = persistStore === "local" ? localStorage : sessionStorage;
+    const prefix = `sse-courier:${persistKey}:`;
+    const keys: string[] = [];
+    for (let i = 0; i < storage.length; i++) {
+      const name = storage.key(i);
+      if (name?.startsWith(prefix)) keys.push(name.slice(prefix.length));
+    }
+    return keys;
+  }
+  if (persistStore !== "indexeddb") return [];
+  const database = await new Promise<IDBDatabase | null>((resolve, reject) => {
+    const request = indexedDB.open(`sse-courier:${persistKey}`);
+    // Not there yet: leave it to the package to create.
+    request.onupgradeneeded = () => request.transaction!.abort();
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => (request.error?.name === "AbortError" ? resolve(null) : reject(request.error));
+  });
+  if (!database) return [];
+  try {
+    if (!database.objectStoreNames.contains("records")) return [];
+    return await new Promise<string[]>((resolve, reject) => {
+      const request = database.transaction("records").objectStore("records").getAllKeys();
+      request.onsuccess = () => resolve(request.result.map(String));
+      request.onerror = () => reject(request.error);
+    });
+  } finally {
+    database.close();
+  }
+}
+
+let storedShown: Promise<void> | undefined;
+function showStored() {
+  if (!persistStore || storedShown) return;
+  storedShown = stored()
+    .then(
+      (keys) => void ($("stored").textContent = String(keys.length)),
+      (error) => void ($("stored").textContent = `unreadable (${error?.name ?? error})`),
+    )
+    .finally(() => setTimeout(() => (storedShown = undefined), 1000));
+}
+
+const persistSwitch = $<HTMLInputElement>("persist");
+persistSwitch.checked = Boolean(persistStore);
+persistSwitch.addEventListener("change", () => {
+  // The choice lives in the URL: a reload keeps it, the switch rebuilds the page.
+  const next = new URLSearchParams(location.search);
+  if (persistSwitch.checked) {
+    next.set("persist", "indexeddb");
+    next.set("session", sessionId);
+  } else {
+    next.delete("persist");
+    next.delete("storeFault");
+  }
+  location.search = `?${next}`;
+});
+$("reload").addEventListener("click", () => location.reload());
 
 // ---- faults (the server's test API) --------------------------------------------
 
@@ -365,6 +504,8 @@ $("session").textContent = `session ${sessionId}`;
 $("options").textContent = [
   ordered ? "orderedSends" : "",
   staleAfterMs ? `staleAfterMs ${staleAfterMs}` : "",
+  persistStore ? `persist ${persistStore} (key ${persistKey})` : "",
+  storeFault ? `storeFault ${storeFault}` : "",
 ]
   .filter(Boolean)
   .join(", ");
@@ -372,6 +513,7 @@ conn.connect();
 render();
 setInterval(() => {
   render();
+  showStored();
   const silent = lastHeartbeat ? Math.round((performance.now() - lastHeartbeat) / 1000) : null;
   $("status").dataset.heartbeatAgeS = silent === null ? "" : String(silent);
 }, 200);
@@ -380,12 +522,15 @@ setInterval(() => {
 const demo = {
   ready: true,
   sessionId,
-  config: { ordered, staleAfterMs, maxStaleRetries, maxSendRetries, maxPendingSends, backoffMaxMs },
+  config: { ordered, staleAfterMs, maxStaleRetries, maxSendRetries, maxPendingSends, backoffMaxMs, persistStore, persistKey, storeFault },
   conn,
   send,
   control,
   sent,
+  restored,
   refused,
+  warnings,
+  stored,
   fates,
   timeline,
   /** Everything a test polls, in one JSON-safe object. */
@@ -396,7 +541,10 @@ const demo = {
       pending: conn.pendingCount,
       inFlight: conn.inFlightCount,
       sent: sent.length,
+      restored: restored.length,
+      restoredPending: persistStore ? conn.restoredPending().length : 0,
       refused: refused.length,
+      warnings: warnings.length,
       ...counts,
       reported: Object.keys(fates).length,
       reportedTwice,

@@ -65,23 +65,34 @@ export class DemoPage {
     return this.session.execute("return window.__demo.fates");
   }
 
-  /** The user bubbles on screen for `clientMsgId`, as their data attributes. */
+  /** The user bubbles on screen for `clientMsgId`, as their data attributes
+   * (`restored`: read back from the persisted outbox, not sent by this page). */
   bubbles(clientMsgId) {
     return this.session.execute(
       `return Array.from(document.querySelectorAll("#chat li.user"))
          .filter((li) => li.dataset.clientMsgId === arguments[0])
-         .map((li) => ({ fate: li.dataset.fate, echoed: li.dataset.echoed === "true" }))`,
+         .map((li) => ({ fate: li.dataset.fate, echoed: li.dataset.echoed === "true", restored: li.dataset.restored === "true" }))`,
       clientMsgId,
     );
   }
 
-  /** Every sent message has a report and nothing is pending or in flight. */
+  /** With persist on: the keys (clientMsgIds) the outbox's store holds now, sorted. */
+  async stored() {
+    return (await this.session.execute("return window.__demo.stored()")).sort();
+  }
+
+  /** The package's warnings (`console.warn("[sse-courier] ...")`) the page saw. */
+  warnings() {
+    return this.session.execute("return window.__demo.warnings.slice()");
+  }
+
+  /** Every message sent or restored has a report and nothing is pending or in flight. */
   async waitAllReported(timeoutMs = 30000) {
     return waitFor(
       "every message's fate to be reported",
       async () => {
         const s = await this.snapshot();
-        return s.reported === s.sent && s.pending === 0 && s.inFlight === 0 ? s : false;
+        return s.reported === s.sent + s.restored && s.pending === 0 && s.inFlight === 0 ? s : false;
       },
       { timeoutMs, intervalMs: 200 },
     );

@@ -123,7 +123,7 @@ export function visibilitySwitch(session, browser) {
 }
 
 /** Closes every window but the first and switches to it (a failed test may leave a tab). */
-async function closeOtherWindows(session) {
+export async function closeOtherWindows(session) {
   const handles = await session.cmd("GET", "/window/handles").catch(() => []);
   for (const handle of handles.slice(1)) {
     await session.cmd("POST", "/window", { handle }).catch(() => {});
