@@ -3,7 +3,7 @@
 // warning and the memory store, and nothing stored is deleted but on request.
 // IndexedDB is fake-indexeddb (in memory); Web Storage is a small Storage fake.
 import { describe, it, expect, beforeEach, afterEach, vi } from "vitest";
-import { IDBFactory } from "fake-indexeddb";
+import { IDBFactory, IDBDatabase } from "fake-indexeddb";
 import { openOutboxStore } from "../../src/web/outbox.js";
 import { FakeStorage } from "./fakes";
 
@@ -82,6 +82,22 @@ describe("indexeddb", () => {
     ]);
     const otherApp = await openOutboxStore("indexeddb", "other", warn);
     expect(await otherApp.load()).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+
+  it("the writes of one task commit in one transaction, the last write of a key winning", async () => {
+    const factory = new IDBFactory();
+    vi.stubGlobal("indexedDB", factory);
+    const store = await openOutboxStore("indexeddb", "chat", warn);
+    await store.put("old", "stored earlier");
+    const transactions = vi.spyOn(IDBDatabase.prototype, "transaction");
+    const writes = [store.put("a", "1"), store.put("b", "2"), store.remove("a"), store.remove("old"), store.put("b", "3")];
+    await Promise.all(writes);
+    expect(transactions).toHaveBeenCalledTimes(1);
+    expect(await store.load()).toEqual([{ key: "b", value: "3" }]);
+    await store.put("c", "4"); // a later task: a transaction of its own
+    expect(transactions).toHaveBeenCalledTimes(3); // with the load's
+    (store as { close?: () => void }).close?.();
     expect(warnings).toEqual([]);
   });
 

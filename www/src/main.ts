@@ -16,7 +16,10 @@
 // QuotaExceededError) breaks the store on purpose, to watch the connection go on in
 // memory. With persist on, the session id is kept in the URL so that a reload stays in
 // the same chat.
-import { Connection, type ConnectionConfig, type DeliveryReport, type ServerMessage } from "sse-courier";
+import { Connection as DefaultConnection, type ConnectionConfig, type DeliveryReport, type ServerMessage } from "sse-courier";
+// The persisted outbox is its own entry (it is opt-in and larger): the demo takes it
+// only with the switch on, so that with it off the page runs the default entry.
+import { Connection as PersistConnection } from "sse-courier/persist";
 
 type Fate = Pick<DeliveryReport, "status" | "reason" | "httpStatus" | "endpoint">;
 type TimelineKind = "stream" | "post" | "fault" | "event" | "state" | "store";
@@ -167,6 +170,7 @@ const backoffMaxMs = intParam("backoffMaxMs");
 if (backoffMaxMs) config.backoff = { initialMs: Math.min(500, backoffMaxMs), maxMs: backoffMaxMs };
 if (persistStore) config.persist = { store: persistStore, key: persistKey };
 
+const Connection = persistStore ? PersistConnection : DefaultConnection;
 const conn = new Connection(config);
 
 // ---- sends, fates, chat --------------------------------------------------------
