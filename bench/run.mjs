@@ -430,6 +430,7 @@ async function benchBrowser(browser) {
           variant,
           {
             open: summary(runs[variant], "openMs"),
+            firstSent: summary(runs[variant], "firstSentMs"),
             resent: summary(runs[variant], "resentMs"),
             delivered: summary(runs[variant], "deliveredMs"),
             // Per run: the restore's extra time over the fresh sends.

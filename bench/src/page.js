@@ -222,6 +222,7 @@ function courier(extra = {}, Class = Connection) {
   });
   conn.onMessage((message) => {
     if (message.type === "_open") {
+      handle.openedAt = now();
       openWaiter?.resolve();
       openWaiter = null;
     } else {
@@ -567,6 +568,8 @@ async function outbound({ variant, count, ordered }) {
  *
  * Timed: a second Connection on the same store; from its `connect()` call to
  * - `openMs`: `_open` (its stream is welcomed; no POST can go out before that);
+ * - `firstSentMs`: the first restored message handed to `fetch` (the store is read
+ *   and the stream open: all go out in that same task);
  * - `resentMs` (the headline): the last of the `count` restored messages handed to
  *   `fetch` (all re-sent; `restoredPending()` is read just after the first one and must
  *   list all `count`);
@@ -616,13 +619,17 @@ async function restore({ variant, count }) {
   }
 
   let posted = 0;
+  let firstSentAt = 0;
   let resentAt = 0;
   let listed = null;
   let c;
   const allResent = deferred(`${count} POSTs after connect()`);
   const counting = (url, init) => {
     if (isSend(url)) {
-      if (++posted === 1) queueMicrotask(() => (listed = c.conn.restoredPending().length));
+      if (++posted === 1) {
+        firstSentAt = now();
+        queueMicrotask(() => (listed = c.conn.restoredPending().length));
+      }
       if (posted === count) {
         resentAt = now();
         allResent.resolve();
@@ -651,7 +658,7 @@ async function restore({ variant, count }) {
     c.conn.connect();
     if (!store) for (const message of messages) if (!c.conn.send(message)) throw new Error("send refused");
     await open;
-    openMs = now() - start;
+    openMs = c.openedAt - start;
     listedAtOpen = c.conn.restoredPending().length;
     await allResent.promise;
     await delivered.promise;
@@ -674,6 +681,7 @@ async function restore({ variant, count }) {
     variant,
     count,
     openMs,
+    firstSentMs: firstSentAt - start,
     resentMs: resentAt - start,
     deliveredMs: deliveredAt - start,
     listedAtOpen: store ? listedAtOpen : null,
