@@ -3,7 +3,9 @@
 // `sse-courier/bundler` entry in pkg/, whose .wasm is imported as an ES module
 // (esbuild-wasm.mjs beside this file), because the page also imports that wasm module
 // itself (to read `memory` and the externref table): it resolves to the same module
-// the glue imports, so it is the same instance. esbuild comes from the demo's
+// the glue imports, so it is the same instance. `sse-courier/persist` resolves to
+// pkg/persist/index.js (the persisted outbox's entry, its wasm embedded, a second
+// instance the memory figures do not read). esbuild comes from the demo's
 // dependencies (www/node_modules).
 import { existsSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -23,8 +25,8 @@ try {
   console.error("bench: esbuild is missing: npm ci --prefix www");
   process.exit(1);
 }
-if (!existsSync(join(pkg, "index.js"))) {
-  console.error("bench: pkg/bundler is missing: make pkg");
+if (!existsSync(join(pkg, "index.js")) || !existsSync(join(root, "pkg", "persist", "index.js"))) {
+  console.error("bench: pkg/bundler or pkg/persist is missing: make pkg");
   process.exit(1);
 }
 
@@ -32,6 +34,8 @@ const localPackage = {
   name: "local-sse-courier",
   setup(build) {
     build.onResolve({ filter: /^sse-courier$/ }, () => ({ path: join(pkg, "index.js") }));
+    // The persisted outbox's entry: its own build, one module with its wasm embedded.
+    build.onResolve({ filter: /^sse-courier\/persist$/ }, () => ({ path: join(root, "pkg", "persist", "index.js") }));
     build.onResolve({ filter: /^sse-courier\/wasm$/ }, () => ({
       path: join(pkg, "sse_courier_bg.wasm"),
       namespace: "wasm-module",

@@ -18,7 +18,7 @@ export const ANCHORS = [
 ];
 
 /** The issue's targets. */
-export const TARGETS = { totalBytes: 15000, inboundRatio: 0.9, outboundRatio: 0.9 };
+export const TARGETS = { totalBytes: 15000, inboundRatio: 0.9, outboundRatio: 0.9, persistRatio: 0.8 };
 
 const fmt = (n, digits = 0) =>
   n === null || n === undefined || Number.isNaN(n)
@@ -222,6 +222,94 @@ export function render(results) {
     ),
     "",
   );
+
+  // ---- outbound with the persisted outbox, and restoring at start (issue 15)
+  const withPersist = names.filter((n) => b(n).outbound?.ordered?.persist);
+  const stores = plan.persistStores ?? [];
+  if (withPersist.length) {
+    out.push(
+      "**Persisted outbox** (issue 15; target: persistence costs at most 20 % of outbound throughput, i.e. ≥ 0.8 of the same entry without it). " +
+        "The same runs as above, in the same alternation: *off* is the `sse-courier/persist` entry's Connection without the `persist` option; " +
+        `${stores.map((s) => `*${s}*`).join(" and ")} the same with \`persist: { store: "${stores.join('" | "')}", key }\`, a fresh \`key\` per run so the store starts empty. ` +
+        "Those three first send one message and wait for its report, untimed (the store's read at `connect()`, which retryable sends wait for, is then done and the database open); " +
+        "after each run the store is checked empty and the page checked free of the package's warnings (a store that fell back to memory would be an error). " +
+        "IndexedDB writes are not awaited before the POST (a record is durable when its transaction commits, `docs/api.md`); " +
+        "`localStorage` writes are synchronous, inside `send()` and before each report.",
+      "",
+      table(
+        [
+          "browser",
+          "mode",
+          "bare sends/s",
+          "off sends/s",
+          "off / bare",
+          ...stores.flatMap((s) => [`${s} sends/s`, `${s} / off`, `${s} / bare`]),
+          "target ≥ 0.8 of off",
+        ],
+        withPersist.flatMap((n) =>
+          ["ordered", "concurrent"].map((mode) => {
+            const r = ob(n, mode);
+            const p = r.persist;
+            return [
+              n,
+              mode,
+              fmt(r.bare.median),
+              fmt(p.off.median),
+              ratio(p.offRatio.median),
+              ...stores.flatMap((s) => [fmt(p[s].median), `**${ratio(p[s].ratioToOff.median)}**`, ratio(p[s].ratioToBare.median)]),
+              stores.map((s) => `${s} ${verdict(p[s].ratioToOff.median >= TARGETS.persistRatio)}`).join(", "),
+            ];
+          }),
+        ),
+      ),
+      "",
+      "Per-run ratios to *off* (min–max): " +
+        withPersist
+          .map((n) =>
+            ["ordered", "concurrent"]
+              .map((mode) => `${n} ${mode} ${stores.map((s) => `${s} ${spread(ob(n, mode).persist[s].ratioToOff.each)}`).join(", ")}`)
+              .join("; "),
+          )
+          .join("; ") +
+        ".",
+      "",
+    );
+  }
+  const withRestore = names.filter((n) => b(n).restore);
+  if (withRestore.length) {
+    const count = plan.restore.count;
+    out.push(
+      `**Restoring ${count} stored messages at start.** Set-up, untimed: a first Connection (\`persist\`, a fresh \`key\`) sends ${count} messages whose POSTs its injected \`fetch\` never answers, ` +
+        "so all stay stored; when the store holds all of them it is freed, as a page that died with them in flight, and its owner lock is awaited until released. " +
+        "Timed: a second Connection on the same store, from its `connect()` call to *open* (`_open`: the stream is welcomed; no POST goes out before), " +
+        "to *first re-sent* (the first restored message handed to `fetch`: the store is read and the stream open, and all go out in that task), " +
+        `to **re-sent** (the headline: the last of the ${count} restored messages handed to \`fetch\`; \`restoredPending()\`, read just after the first, listed all ${count} in every run) ` +
+        `and to *delivered* (their last delivery report: the server accepted all). *fresh*, the baseline: the same entry without \`persist\`, the same ${count} messages passed to \`send()\` right after \`connect()\`. ` +
+        "*restore extra*: re-sent minus fresh's re-sent, per run (median). *listed at open*: `restoredPending().length` at `_open`, per run (all: the store was read before the stream opened; " +
+        "`_open` is dispatched after the POSTs the welcome lets out, so in those runs, and in *fresh*, open ≈ re-sent). Issuing 100 `fetch` calls alone takes *fresh*'s first → all sent.",
+      "",
+      table(
+        ["browser", "store", "open ms", "first re-sent ms", `${count} re-sent ms`, `${count} delivered ms`, "fresh: first / all sent ms", "restore extra ms", "listed at open"],
+        withRestore.flatMap((n) => {
+          const r = b(n).restore;
+          return stores
+            .filter((s) => r[s])
+            .map((s) => [
+              n,
+              s,
+              fmt(r[s].open.median, 1),
+              fmt(r[s].firstSent.median, 1),
+              `**${fmt(r[s].resent.median, 1)}**`,
+              fmt(r[s].delivered.median, 1),
+              `${fmt(r.fresh.firstSent.median, 1)} / ${fmt(r.fresh.resent.median, 1)}`,
+              fmt(r[s].resentOverFresh.median, 1),
+              [...new Set(r[s].listedAtOpen)].join("/"),
+            ]);
+        }),
+      ),
+      "",
+    );
+  }
 
   // ---- recovery
   out.push(

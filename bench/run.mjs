@@ -17,7 +17,8 @@
 //   BENCH_DISPATCH_REPS=30 ...          runs of the listener-alone group (default 3 × REPS)
 //   BENCH_MEMORY_MESSAGES=20000 ...     more messages in the memory run
 //   BENCH_ONLY=memory node ...          some benchmarks only (inbound, inboundDispatch,
-//                                       outbound, recovery, deadStream, memory); writes nothing
+//                                       outbound, restore, recovery, deadStream, memory);
+//                                       writes nothing
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -36,6 +37,7 @@ const BROWSERS = (process.env.BENCH_BROWSERS ?? "chromium,firefox,webkit").split
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const ONLY = process.env.BENCH_ONLY?.split(","); // e.g. "memory" (debugging; no report written)
 const only = (name) => !ONLY || ONLY.includes(name);
+
 
 /** What each benchmark does; recorded in results.json. */
 const PLAN = {
@@ -57,9 +59,18 @@ const PLAN = {
   },
   outboundOrdered: { count: 200 },
   outboundConcurrent: { count: 500 },
+  // The persisted outbox (issue 15): the `sse-courier/persist` entry with these
+  // `persist.store`s, in the outbound groups beside it without persistence ("off"),
+  // and restoring `count` stored messages at connect().
+  persistStores: ["indexeddb", "local"],
+  restore: { count: 100 },
   deadStream: { staleAfterMs: 1000 },
   memory: { messages: Number(process.env.BENCH_MEMORY_MESSAGES ?? 10000), cycles: 1000, batch: 500, warmup: { messages: 1000, cycles: 50 } },
 };
+
+/** The outbound variants (bench/src/page.js): the default build, bare fetch, and the
+ * persist entry without and with persistence. */
+const OUTBOUND_VARIANTS = ["courier", "bare", "off", ...PLAN.persistStores];
 
 const median = (values) => {
   const sorted = values.filter((v) => typeof v === "number" && Number.isFinite(v)).sort((a, b) => a - b);
@@ -276,6 +287,12 @@ async function alternate(page, variants, reps = REPS) {
   return runs;
 }
 
+/** Per-run differences `a - b` of `field`, with their median. */
+function diffs(as, bs, field) {
+  const each = as.map((a, i) => a[field] - bs[i][field]);
+  return { each, median: median(each) };
+}
+
 /** Per-run ratios `a/b` of `field`, with their median. */
 function ratios(as, bs, field) {
   const each = as.map((a, i) => a[field] / bs[i][field]);
@@ -356,31 +373,73 @@ async function benchBrowser(browser) {
     if (only("outbound")) {
     log(`${browser}: outbound`);
     await fresh();
-    const ordered = await alternate(page, [
-      ["courier", "outbound", { variant: "courier", ordered: true, ...PLAN.outboundOrdered }],
-      ["bare", "outbound", { variant: "bare", ordered: true, ...PLAN.outboundOrdered }],
-    ]);
-    const concurrent = await alternate(page, [
-      ["courier", "outbound", { variant: "courier", ordered: false, ...PLAN.outboundConcurrent }],
-      ["bare", "outbound", { variant: "bare", ordered: false, ...PLAN.outboundConcurrent }],
-    ]);
+    // The package (default build) and bare fetch, and the `sse-courier/persist` entry
+    // without persistence ("off") and with it (one variant per store): all
+    // alternating in one page, so every ratio compares runs a moment apart.
+    const outboundMode = async (ordered, plan) => {
+      const runs = await alternate(
+        page,
+        OUTBOUND_VARIANTS.map((variant) => [variant, "outbound", { variant, ordered, ...plan }]),
+      );
+      const figures = {
+        courier: summary(runs.courier, "perSecond"),
+        bare: summary(runs.bare, "perSecond"),
+        ratio: ratios(runs.courier, runs.bare, "perSecond"),
+      };
+      // Persisted outbox (issue 15): each store against the same entry without it,
+      // and against bare fetch; "off" against bare fetch.
+      figures.persist = {
+        off: summary(runs.off, "perSecond"),
+        offRatio: ratios(runs.off, runs.bare, "perSecond"),
+        ...Object.fromEntries(
+          PLAN.persistStores.map((store) => [
+            store,
+            {
+              ...summary(runs[store], "perSecond"),
+              ratioToOff: ratios(runs[store], runs.off, "perSecond"),
+              ratioToBare: ratios(runs[store], runs.bare, "perSecond"),
+            },
+          ]),
+        ),
+      };
+      return { figures, runs };
+    };
+    const ordered = await outboundMode(true, PLAN.outboundOrdered);
+    const concurrent = await outboundMode(false, PLAN.outboundConcurrent);
     result.outbound = {
-      ordered: {
-        courier: summary(ordered.courier, "perSecond"),
-        bare: summary(ordered.bare, "perSecond"),
-        ratio: ratios(ordered.courier, ordered.bare, "perSecond"),
-        runs: ordered,
-      },
+      ordered: { ...ordered.figures, runs: ordered.runs },
       concurrent: {
-        courier: summary(concurrent.courier, "perSecond"),
-        bare: summary(concurrent.bare, "perSecond"),
-        ratio: ratios(concurrent.courier, concurrent.bare, "perSecond"),
+        ...concurrent.figures,
         // Whether the server happened to accept the concurrent sends in send order.
-        courierInOrder: concurrent.courier.filter((r) => r.inOrder).length,
-        runs: concurrent,
+        courierInOrder: concurrent.runs.courier.filter((r) => r.inOrder).length,
+        runs: concurrent.runs,
       },
     };
 
+    }
+    if (only("restore")) {
+      log(`${browser}: restore`);
+      await fresh();
+      const variants = [...PLAN.persistStores, "fresh"];
+      const runs = await alternate(
+        page,
+        variants.map((variant) => [variant, "restore", { variant, ...PLAN.restore }]),
+      );
+      result.restore = Object.fromEntries(
+        variants.map((variant) => [
+          variant,
+          {
+            open: summary(runs[variant], "openMs"),
+            firstSent: summary(runs[variant], "firstSentMs"),
+            resent: summary(runs[variant], "resentMs"),
+            delivered: summary(runs[variant], "deliveredMs"),
+            // Per run: the restore's extra time over the fresh sends.
+            ...(variant === "fresh" ? {} : { resentOverFresh: diffs(runs[variant], runs.fresh, "resentMs") }),
+            listedAtOpen: runs[variant].map((r) => r.listedAtOpen),
+            runs: runs[variant],
+          },
+        ]),
+      );
     }
     if (only("recovery")) {
     log(`${browser}: recovery`);

@@ -10,6 +10,9 @@
 // delivery report, a POST answer), bounded by a timeout that only turns a hang into
 // an error.
 import { Connection } from "sse-courier";
+// The same class from the `sse-courier/persist` entry (its own build, the persisted
+// outbox compiled in, wasm embedded): the outbound and restore runs of issue 15.
+import { Connection as PersistConnection } from "sse-courier/persist";
 // The package's own wasm instance (the same module the glue imports): its linear
 // memory and externref table, read for the memory figures. Not public API.
 import * as wasm from "sse-courier/wasm";
@@ -114,6 +117,16 @@ function tracedFetch(url, init) {
   );
 }
 
+// The package's warnings (`[sse-courier] ...`, e.g. a store it could not use and
+// replaced by memory): kept, so that a persisted run that silently fell back to
+// memory is an error rather than a figure.
+const packageWarnings = [];
+const realWarn = console.warn.bind(console);
+console.warn = (...args) => {
+  if (typeof args[0] === "string" && args[0].startsWith("[sse-courier]")) packageWarnings.push(args[0]);
+  realWarn(...args);
+};
+
 // ---- helpers ---------------------------------------------------------------------
 
 const now = () => performance.now();
@@ -183,7 +196,7 @@ async function barePost(connectionId, endpoint, message) {
  * A Connection and promises for what the runs wait on: `opened()` (the next `_open`),
  * `reportOf(clientMsgId)`, and every event dispatched to `onEvent`.
  */
-function courier(extra = {}) {
+function courier(extra = {}, Class = Connection) {
   const waiters = new Map(); // clientMsgId -> deferred
   let openWaiter = null;
   const handle = {
@@ -192,7 +205,7 @@ function courier(extra = {}) {
     onEvent: null,
     onReport: null,
   };
-  const conn = new Connection({
+  const conn = new Class({
     baseUrl: "",
     ...extra,
     onDelivery(report) {
@@ -209,6 +222,7 @@ function courier(extra = {}) {
   });
   conn.onMessage((message) => {
     if (message.type === "_open") {
+      handle.openedAt = now();
       openWaiter?.resolve();
       openWaiter = null;
     } else {
@@ -403,15 +417,75 @@ async function inboundDispatch({ variant, count, bytes, courierOptions = {} }) {
 
 // ---- 3. outbound: sends/s until the server accepted all ----------------------------
 
+/** The `persist.store` of each variant of the `sse-courier/persist` entry ("off": none). */
+const PERSIST_STORES = { off: null, indexeddb: "indexeddb", local: "local" };
+
+/**
+ * How many entries the outbox `namespace` holds in `store` (outbox.js's layout:
+ * IndexedDB database `sse-courier:<namespace>`, object store `records`; Web Storage
+ * keys `sse-courier:<namespace>:<key>`). An IndexedDB read waits for every readwrite
+ * transaction begun before it on that store, so it sees every write already started.
+ */
+async function storedCount(store, namespace) {
+  if (store === "local") {
+    const prefix = `sse-courier:${namespace}:`;
+    let n = 0;
+    for (let i = 0; i < localStorage.length; i++) if (localStorage.key(i)?.startsWith(prefix)) n++;
+    return n;
+  }
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open(`sse-courier:${namespace}`);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  try {
+    if (!db.objectStoreNames.contains("records")) return 0;
+    return await new Promise((resolve, reject) => {
+      const request = db.transaction("records", "readonly").objectStore("records").count();
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+/** Removes what a run left of the outbox `namespace` (untimed). The connection's own
+ * IndexedDB handle stays open until it is collected, so the deletion is not awaited. */
+function dropStore(store, namespace) {
+  if (store === "local") {
+    const prefix = `sse-courier:${namespace}:`;
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const key = localStorage.key(i);
+      if (key?.startsWith(prefix)) localStorage.removeItem(key);
+    }
+  } else if (store === "indexeddb") {
+    indexedDB.deleteDatabase(`sse-courier:${namespace}`);
+  }
+}
+
+function checkNoWarnings(what) {
+  if (packageWarnings.length) {
+    const warnings = packageWarnings.splice(0);
+    throw new Error(`${what}: the package warned: ${warnings.slice(0, 3).join(" | ")}`);
+  }
+}
+
 /**
  * `count` `send` messages to a fresh session; the time from the first send to the
  * last acceptance (the last delivery report / the last POST answer), then a check
  * (untimed) that the server accepted each once (and in order when `ordered`).
  * `variant`: "courier" (Connection.send; `orderedSends: ordered`), "bare" (fetch POSTs:
- * each awaited in turn when `ordered`, all at once otherwise).
+ * each awaited in turn when `ordered`, all at once otherwise); and the
+ * `sse-courier/persist` entry's Connection: "off" (no `persist` option), "indexeddb"
+ * and "local" (`persist: { store, key }`, a fresh `key` per run, so the store starts
+ * empty). Those three first send one message (to another session) and wait for its
+ * report, untimed: the store's read at `connect()` is then done (retryable sends wait
+ * for it) and the database open; after the run the store must be empty again.
  */
 async function outbound({ variant, count, ordered }) {
   await control("reset");
+  packageWarnings.length = 0;
   const sessionId = uid("out");
   const messages = Array.from({ length: count }, (_, i) => ({
     type: "send",
@@ -420,11 +494,25 @@ async function outbound({ variant, count, ordered }) {
     text: `message ${i} of the outbound benchmark`,
   }));
   let ms;
-  if (variant === "courier") {
+  if (variant !== "bare") {
     // orderedSends keeps one send POST in flight and queues the rest: the queue must
     // hold the whole burst (default maxPendingSends 100 would drop the oldest).
-    const c = courier({ orderedSends: ordered, maxPendingSends: Math.max(100, count) });
+    const options = { orderedSends: ordered, maxPendingSends: Math.max(100, count) };
+    const persistEntry = variant in PERSIST_STORES;
+    const store = PERSIST_STORES[variant] ?? null;
+    const namespace = uid("bench-out");
+    if (store) options.persist = { store, key: namespace };
+    const c = courier(options, persistEntry ? PersistConnection : Connection);
     await c.connect();
+    if (persistEntry) {
+      const warmId = `${sessionId}-warm`;
+      const warm = c.reportOf(warmId);
+      if (!c.conn.send({ type: "send", sessionId: `${sessionId}-w`, clientMsgId: warmId, text: "warm-up" })) {
+        throw new Error("send refused");
+      }
+      await warm;
+      c.reports = 0;
+    }
     const all = deferred(`${count} delivery reports`);
     c.onReport = () => {
       if (c.reports === count) all.resolve();
@@ -440,6 +528,12 @@ async function outbound({ variant, count, ordered }) {
       c.close();
     }
     if (c.failures.length) throw new Error(`not delivered: ${JSON.stringify(c.failures.slice(0, 3))}`);
+    if (store) {
+      const left = await storedCount(store, namespace);
+      dropStore(store, namespace);
+      if (left !== 0) throw new Error(`${variant}: ${left} records left in the store after every delivery`);
+    }
+    checkNoWarnings(variant);
   } else {
     const { es, connectionId } = await bareStream();
     const start = now();
@@ -461,6 +555,138 @@ async function outbound({ variant, count, ordered }) {
   const inOrder = ids.every((id, i) => id === expected[i]);
   if (ordered && !inOrder) throw new Error(`${variant}: accepted out of order`);
   return { variant, count, ordered, ms, perSecond: (count * 1000) / ms, inOrder };
+}
+
+/**
+ * Restoring `count` stored messages at start (`sse-courier/persist`, issue 15).
+ *
+ * Untimed set-up ("indexeddb", "local"): a first Connection (`persist: { store, key }`,
+ * a fresh `key`) connects, sends `count` messages whose POSTs its injected `fetch`
+ * never answers (no request is made), so all stay stored; once the store holds all of
+ * them it is freed, as a page that died with them in flight, and its owner lock is
+ * awaited until released.
+ *
+ * Timed: a second Connection on the same store; from its `connect()` call to
+ * - `openMs`: `_open` (its stream is welcomed; no POST can go out before that);
+ * - `firstSentMs`: the first restored message handed to `fetch` (the store is read
+ *   and the stream open: all go out in that same task);
+ * - `resentMs` (the headline): the last of the `count` restored messages handed to
+ *   `fetch` (all re-sent; `restoredPending()` is read just after the first one and must
+ *   list all `count`);
+ * - `deliveredMs`: the last of their delivery reports (the server accepted all).
+ * "fresh", the baseline without persistence: the persist entry with no `persist`,
+ * and the same `count` messages passed to `send()` right after `connect()` (they wait
+ * in the queue for the stream, as restored ones do); the same three times.
+ */
+async function restore({ variant, count }) {
+  await control("reset");
+  packageWarnings.length = 0;
+  const sessionId = uid("rst");
+  const namespace = uid("bench-restore");
+  const store = PERSIST_STORES[variant] ?? null;
+  const messages = Array.from({ length: count }, (_, i) => ({
+    type: "send",
+    sessionId,
+    clientMsgId: `${sessionId}-${i}`,
+    text: `message ${i} of the restore benchmark`,
+  }));
+  const isSend = (url) => endpointOf(url) === "send";
+
+  if (store) {
+    let posted = 0;
+    const allPosted = deferred(`${count} POSTs of the first page`);
+    const hang = (url, init) => {
+      if (!isSend(url)) return fetch(url, init);
+      if (++posted === count) allPosted.resolve();
+      return new Promise(() => {});
+    };
+    const first = courier({ fetch: hang, maxPendingSends: Math.max(100, count), persist: { store, key: namespace } }, PersistConnection);
+    await first.connect();
+    for (const message of messages) if (!first.conn.send(message)) throw new Error("send refused");
+    await allPosted.promise;
+    const held = await storedCount(store, namespace);
+    first.close();
+    if (held !== count) throw new Error(`${variant}: the store holds ${held} of ${count} records`);
+    // Until the first page's owner lock is released, its records are another live
+    // tab's: wait for it as the next page would not have to.
+    const ownerPrefix = `sse-courier:${namespace}:owner:`;
+    const { held: locks } = await navigator.locks.query();
+    await Promise.all(
+      locks
+        .filter((lock) => lock.name.startsWith(ownerPrefix))
+        .map((lock) => navigator.locks.request(lock.name, { mode: "shared" }, () => {})),
+    );
+  }
+
+  let posted = 0;
+  let firstSentAt = 0;
+  let resentAt = 0;
+  let listed = null;
+  let c;
+  const allResent = deferred(`${count} POSTs after connect()`);
+  const counting = (url, init) => {
+    if (isSend(url)) {
+      if (++posted === 1) {
+        firstSentAt = now();
+        queueMicrotask(() => (listed = c.conn.restoredPending().length));
+      }
+      if (posted === count) {
+        resentAt = now();
+        allResent.resolve();
+      }
+    }
+    return fetch(url, init);
+  };
+  const options = { fetch: counting, maxPendingSends: Math.max(100, count) };
+  if (store) options.persist = { store, key: namespace };
+  c = courier(options, PersistConnection);
+  const delivered = deferred(`${count} delivery reports`);
+  let deliveredAt = 0;
+  c.onReport = () => {
+    if (c.reports === count) {
+      deliveredAt = now();
+      delivered.resolve();
+    }
+  };
+  let openMs;
+  let listedAtOpen;
+  let restoredStat;
+  let start;
+  try {
+    const open = c.opened();
+    start = now();
+    c.conn.connect();
+    if (!store) for (const message of messages) if (!c.conn.send(message)) throw new Error("send refused");
+    await open;
+    openMs = c.openedAt - start;
+    listedAtOpen = c.conn.restoredPending().length;
+    await allResent.promise;
+    await delivered.promise;
+    restoredStat = c.conn.stats().restored;
+  } finally {
+    c.close();
+  }
+  if (c.failures.length) throw new Error(`${variant}: not delivered: ${JSON.stringify(c.failures.slice(0, 3))}`);
+  if (store && listed !== count) throw new Error(`${variant}: restoredPending() listed ${listed}, not ${count}`);
+  if (restoredStat !== (store ? count : 0)) throw new Error(`${variant}: stats().restored is ${restoredStat}`);
+  const ids = await accepted(sessionId);
+  if (ids.length !== count || new Set(ids).size !== count) throw new Error(`${variant}: the server accepted ${ids.length} of ${count}`);
+  if (store) {
+    const left = await storedCount(store, namespace);
+    dropStore(store, namespace);
+    if (left !== 0) throw new Error(`${variant}: ${left} records left in the store after every delivery`);
+  }
+  checkNoWarnings(variant);
+  return {
+    variant,
+    count,
+    openMs,
+    firstSentMs: firstSentAt - start,
+    resentMs: resentAt - start,
+    deliveredMs: deliveredAt - start,
+    listedAtOpen: store ? listedAtOpen : null,
+    inOrder: ids.every((id, i) => id === messages[i].clientMsgId),
+  };
 }
 
 // ---- 4. recovery -----------------------------------------------------------------
@@ -690,6 +916,7 @@ window.__bench = {
   inbound,
   inboundDispatch,
   outbound,
+  restore,
   recovery,
   deadStream,
   memory,
