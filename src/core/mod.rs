@@ -69,10 +69,10 @@ mod rng;
 mod seq;
 mod sessions;
 mod stats;
-// Native only until the shell uses it: merely compiled in, it changes LLVM's
-// inlining of the shipped wasm (+491 B raw) though nothing calls it
-// (docs/shared-stream.md, "Size").
-#[cfg(not(target_arch = "wasm32"))]
+// In the wasm only with the `share-tabs` feature (the `sse-courier/tabs` entry):
+// merely compiled in, it changes LLVM's inlining of the other builds (+491 B raw)
+// though nothing calls it there (docs/shared-stream.md, "Size").
+#[cfg(any(not(target_arch = "wasm32"), feature = "share-tabs"))]
 mod tabs;
 mod timer;
 
@@ -88,7 +88,7 @@ pub use persist::{
     Stored, DEFAULT_MAX_AGE_MS, FIRST_SENT_ID, RECORD_VERSION,
 };
 pub use stats::Stats;
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(not(target_arch = "wasm32"), feature = "share-tabs"))]
 pub use tabs::{
     Tab, TabAction, TabConfig, TabId, Term, Wire, DEFAULT_HEARTBEAT_MS, DEFAULT_LEADER_SILENCE_MS,
 };

@@ -21,6 +21,9 @@ pub struct ShellOptions {
     /// The `persist` option, when given.
     #[cfg(feature = "persist")]
     pub persist: Option<PersistOptions>,
+    /// `shareAcrossTabs`: `true` or the channel's name; undefined when off.
+    #[cfg(feature = "share-tabs")]
+    pub share_tabs: JsValue,
 }
 
 /// `persist`: where the outbox is stored, under which namespace, and how old a stored
@@ -53,13 +56,24 @@ fn persist_options(options: &JsValue) -> Option<PersistOptions> {
     })
 }
 
+/// This build's entry, for the options only it has (see `checkConfig` in options.js).
+fn entry() -> JsValue {
+    if cfg!(feature = "persist") {
+        js::string("persist")
+    } else if cfg!(feature = "share-tabs") {
+        js::string("tabs")
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
 /// Events whose data is longer than this (in UTF-16 units) are skipped.
 const DEFAULT_MAX_EVENT_BYTES: u64 = 1 << 20;
 
 /// Validates the JS config; nothing is kept when any option is wrong. The error is the
 /// JS `Error` to throw.
 pub fn read(config: &JsValue) -> Result<(Config, ShellOptions), JsValue> {
-    let options = js::check_config(config);
+    let options = js::check_config(config, &entry());
     if js::is_error(&options) {
         return Err(options);
     }
@@ -101,17 +115,13 @@ pub fn read(config: &JsValue) -> Result<(Config, ShellOptions), JsValue> {
             "config.backoff.maxMs must not be below backoff.initialMs",
         ));
     }
-    #[cfg(not(feature = "persist"))]
-    if !js::get(&options, "persistStore").is_undefined() {
-        return Err(refuse(
-            "config.persist needs the \"sse-courier/persist\" entry: import { Connection } from \"sse-courier/persist\"",
-        ));
-    }
     let shell = ShellOptions {
         post_timeout: post_timeout_ms.is_some(),
         max_event_bytes: number("maxEventBytes", DEFAULT_MAX_EVENT_BYTES) as u32,
         #[cfg(feature = "persist")]
         persist: persist_options(&options),
+        #[cfg(feature = "share-tabs")]
+        share_tabs: js::get(&options, "shareAcrossTabs"),
     };
     Ok((core, shell))
 }

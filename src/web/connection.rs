@@ -35,6 +35,8 @@ impl Connection {
             };
             #[cfg(not(feature = "persist"))]
             let (core, outbox) = (Machine::new(core_config, seed), JsValue::UNDEFINED);
+            #[cfg(feature = "share-tabs")]
+            let core = super::tabs::open(&options.share_tabs, &config, core, &inbox);
             let max_event_length = f64::from(options.max_event_bytes);
             let timed_events = i32::from(core.event_time_needed());
             let state = js::create_state(&config, &inbox, max_event_length, timed_events);

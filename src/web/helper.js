@@ -92,9 +92,11 @@ export function createState(config, inbox, maxEventLength, timedEvents) {
   };
 }
 
-/** Tells the inbox what happened at `now`; 0 once the state is retired. */
-const tellAt = (state, kind, id, now, number, text) =>
-  state.inbox_ ? state.inbox_.tell(kind, id, now, number, text) : 0;
+/** Tells the inbox what happened at `now`; 0 once the state is retired. `data` is a
+ * server event's, for the build that relays events to other tabs (the others' inbox
+ * takes no such argument). */
+const tellAt = (state, kind, id, now, number, text, data) =>
+  state.inbox_ ? state.inbox_.tell(kind, id, now, number, text, data) : 0;
 
 const tell = (state, kind, id, number, text) => tellAt(state, kind, id, Date.now(), number, text);
 
@@ -174,7 +176,7 @@ function onServerEvent(state, id, event) {
   const tracked = typeof sessionId === "string" && Number.isSafeInteger(seq) && seq >= 0;
   if (tracked && sessionId !== state.reportedSession_) newSession = state.reportedSession_ = sessionId;
   const now = state.timedEvents_ ? Date.now() : 0;
-  if (tellAt(state, INBOX_MESSAGE, id, now, tracked ? seq : NaN, newSession)) dispatch(state, message);
+  if (tellAt(state, INBOX_MESSAGE, id, now, tracked ? seq : NaN, newSession, message)) dispatch(state, message);
 }
 
 /** Opens stream `id`; 0 when no EventSource could be made. */
@@ -337,7 +339,8 @@ export function setListener(state, listener) {
   state.listener_ = typeof listener === "function" ? listener : undefined;
 }
 
-function dispatch(state, message) {
+/** Hands a server event to the listener (also one another tab relayed, `shareAcrossTabs`). */
+export function dispatch(state, message) {
   if (state.listener_) callApp(state.listener_, message);
 }
 

@@ -261,15 +261,66 @@ extern "C" {
     pub fn close_outbox(outbox: &JsValue);
 }
 
+/// One stream for all tabs' JS half: the BroadcastChannel and the Web Lock (see
+/// `tabs.rs`). Every function is non-throwing. Only in the build with the
+/// `share-tabs` feature.
+#[cfg(feature = "share-tabs")]
+#[wasm_bindgen(module = "/src/web/tabs.js")]
+extern "C" {
+    /// The channel and the lock named after `share` (a string) or else `base_url`,
+    /// reporting to `inbox.channel` and `inbox.lock`; undefined when the page has no
+    /// Web Locks or no BroadcastChannel.
+    #[wasm_bindgen(js_name = openTabs)]
+    pub fn open_tabs(share: &JsValue, base_url: &JsValue, inbox: &JsValue) -> JsValue;
+
+    /// Posts `[kind, epoch, leader, n, text, number, sessions, data]` to the other tabs.
+    #[wasm_bindgen(js_name = postWire)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn post_wire(
+        tabs: &JsValue,
+        kind: i32,
+        epoch: f64,
+        leader: f64,
+        n: f64,
+        text: &JsValue,
+        number: f64,
+        sessions: &JsValue,
+        data: &JsValue,
+    );
+
+    /// Queues for the lock (`steal` 1: takes it from its holder), abandoning a queued
+    /// request first.
+    #[wasm_bindgen(js_name = requestLock)]
+    pub fn request_lock(tabs: &JsValue, steal: i32);
+
+    /// Releases the lock, or abandons the queued request.
+    #[wasm_bindgen(js_name = releaseLock)]
+    pub fn release_lock(tabs: &JsValue);
+
+    /// Releases the lock, closes the channel and cuts the inbox.
+    #[wasm_bindgen(js_name = closeTabs)]
+    pub fn close_tabs(tabs: &JsValue);
+}
+
+/// The helper's dispatch of a server event relayed by another tab.
+#[cfg(feature = "share-tabs")]
+#[wasm_bindgen(module = "/src/web/helper.js")]
+extern "C" {
+    /// Hands `message` to the app's listener (a throw is reported, never let through).
+    pub fn dispatch(state: &State, message: &JsValue);
+}
+
 #[wasm_bindgen(module = "/src/web/options.js")]
 extern "C" {
     /// The app's config checked option by option (type and range): an object of the
     /// options present, numbers of milliseconds rounded up, flags as 0 or 1,
     /// `backoff.initialMs` and `backoff.maxMs` as `backoffInitialMs` and
     /// `backoffMaxMs`. An `Error` naming the first option at fault instead
-    /// (`config.<option> must …`).
+    /// (`config.<option> must …`). `entry` names this build's entry (`persist`,
+    /// `tabs`; undefined for the others): an option of another entry is refused,
+    /// naming the entry that has it.
     #[wasm_bindgen(js_name = checkConfig)]
-    pub fn check_config(config: &JsValue) -> JsValue;
+    pub fn check_config(config: &JsValue, entry: &JsValue) -> JsValue;
 }
 
 /// A JS string of a Rust one.

@@ -49,6 +49,12 @@ const STORE = {
     STORE_NAMES.includes(value) ||
     (typeof value === "object" && ["load", "put", "remove"].every((name) => typeof read(value, name) === "function")),
 };
+const SHARING = {
+  must_: "a boolean or a non-empty string",
+  accepts_: (value) => typeof value === "boolean" || NAME.accepts_(value),
+  // false is off, as if absent.
+  normalise_: (value) => value || undefined,
+};
 const ENDPOINT_NAMES = {
   must_: "an array of endpoint names",
   accepts_: (value) => Array.isArray(value) && value.every((name) => typeof name === "string"),
@@ -57,7 +63,9 @@ const ENDPOINT_NAMES = {
 };
 
 /** Every option but `baseUrl`, in the order they are checked. `backoff` and `persist`
- * hold `nested_` options; a `required_` one must be there when its parent is. */
+ * hold `nested_` options; a `required_` one must be there when its parent is. An
+ * option with an `entry_` is built into that entry of the package only (`persist`,
+ * `tabs`): the others refuse it, naming the entry. */
 const OPTIONS = [
   { name_: "fetch", kind_: FUNCTION },
   { name_: "createEventSource", kind_: FUNCTION },
@@ -83,12 +91,14 @@ const OPTIONS = [
   {
     name_: "persist",
     kind_: OBJECT,
+    entry_: "persist",
     nested_: [
       { name_: "store", kind_: STORE, required_: true },
       { name_: "key", kind_: NAME },
       { name_: "maxAgeMs", kind_: AGE_MILLISECONDS },
     ],
   },
+  { name_: "shareAcrossTabs", kind_: SHARING, entry_: "tabs" },
 ];
 
 const read = (object, key) => {
@@ -103,29 +113,35 @@ const refuse = (path, must) => {
 
 /** The options present in `from` that `table` lists, checked and normalised, into
  * `into` under their full names (`backoff.initialMs` as `backoffInitialMs`,
- * `persist.store` as `persistStore`). */
-function checkOptions(from, table, into, prefix) {
-  for (const { name_: name, kind_: kind, nested_: nested, required_: required } of table) {
+ * `persist.store` as `persistStore`); `entry` is the package entry checking them. */
+function checkOptions(from, table, into, prefix, entry) {
+  for (const { name_: name, kind_: kind, nested_: nested, required_: required, entry_: needs } of table) {
     const value = read(from, name);
     const path = prefix ? `${prefix}.${name}` : name;
     if (value == null && required) refuse(path, `be ${kind.must_}`);
     if (value == null) continue;
     if (!kind.accepts_(value)) refuse(path, `be ${kind.must_}`);
+    // `false` (shareAcrossTabs) is off in every entry.
+    if (value && needs && needs !== entry) {
+      throw Error(`config.${path} needs the "sse-courier/${needs}" entry: import { Connection } from "sse-courier/${needs}"`);
+    }
     if (nested) checkOptions(value, nested, into, name);
     else into[prefix ? prefix + name[0].toUpperCase() + name.slice(1) : name] = kind.normalise_ ? kind.normalise_(value) : value;
   }
 }
 
 /** The app's config checked option by option: an object of the options present,
- * normalised (see `Kinds`), or an Error naming the first option at fault. */
-export function checkConfig(config) {
+ * normalised (see `Kinds`), or an Error naming the first option at fault. `entry` is
+ * the entry's name for the options only it has (`entry_`), undefined for the default
+ * entry. */
+export function checkConfig(config, entry) {
   try {
     if (config === null || typeof config !== "object") throw Error("config must be an object with a baseUrl");
     const baseUrl = read(config, "baseUrl");
     if (typeof baseUrl !== "string") refuse("baseUrl", 'be a string ("" for same-origin)');
     if (/[?#]|\/$/.test(baseUrl)) refuse("baseUrl", "not end with '/' nor contain '?' or '#'");
     const options = {};
-    checkOptions(config, OPTIONS, options, "");
+    checkOptions(config, OPTIONS, options, "", entry);
     return options;
   } catch (error) {
     return error;

@@ -22,7 +22,19 @@ use super::js::{self, State};
 #[cfg(feature = "persist")]
 use super::outbox;
 use super::report;
-use crate::core::{Action, Body, Endpoint, Machine, MsgId, Notice, PostId, SessionSeq, StreamId};
+#[cfg(feature = "share-tabs")]
+use super::tabs;
+#[cfg(feature = "share-tabs")]
+use crate::core::TabAction;
+use crate::core::{Action, Body, Endpoint, MsgId, Notice, PostId, SessionSeq, StreamId};
+
+/// What the shell feeds and reads: the core's `Machine`, or in the build with the
+/// `share-tabs` feature the machine alone or the tab around it (`tabs::Core`, which
+/// has the machine's methods under the same names).
+#[cfg(not(feature = "share-tabs"))]
+pub type Core = crate::core::Machine;
+#[cfg(feature = "share-tabs")]
+pub use super::tabs::Core;
 
 /// A message the app sent that has no fate yet: the object (handed back in its
 /// delivery report) and its JSON body (kept as a JS string, never copied into Rust).
@@ -59,10 +71,62 @@ impl Inbox {
 
 #[wasm_bindgen]
 impl Inbox {
+    #[cfg(not(feature = "share-tabs"))]
     pub fn tell(&self, kind: u32, id: u32, now: f64, number: f64, text: Option<String>) -> u32 {
         match self.shell.upgrade() {
             Some(shell) => on_input(&shell, kind, id, now, number, text),
             None => 0,
+        }
+    }
+
+    /// As without the `share-tabs` feature, with the parsed data of a server event
+    /// (`data`; the helper passes it to every build, the others ignore it), which a
+    /// leader posts beside the event to the other tabs.
+    #[cfg(feature = "share-tabs")]
+    pub fn tell(
+        &self,
+        kind: u32,
+        id: u32,
+        now: f64,
+        number: f64,
+        text: Option<String>,
+        data: JsValue,
+    ) -> u32 {
+        let Some(shell) = self.shell.upgrade() else {
+            return 0;
+        };
+        shell.borrow_mut().core.hold_event(data);
+        let verdict = on_input(&shell, kind, id, now, number, text);
+        shell.borrow_mut().core.hold_event(JsValue::UNDEFINED);
+        verdict
+    }
+
+    /// A message from another tab (see `tabs.rs`).
+    #[cfg(feature = "share-tabs")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn channel(
+        &self,
+        kind: u32,
+        epoch: f64,
+        leader: f64,
+        n: f64,
+        text: Option<String>,
+        number: f64,
+        sessions: JsValue,
+        data: JsValue,
+    ) {
+        if let Some(shell) = self.shell.upgrade() {
+            tabs::on_channel(
+                &shell, kind, epoch, leader, n, text, number, &sessions, &data,
+            );
+        }
+    }
+
+    /// The tabs' Web Lock was granted or lost (see `tabs.rs`).
+    #[cfg(feature = "share-tabs")]
+    pub fn lock(&self, event: u32) {
+        if let Some(shell) = self.shell.upgrade() {
+            tabs::on_lock(&shell, event);
         }
     }
 
@@ -76,7 +140,7 @@ impl Inbox {
 }
 
 pub struct Shell {
-    pub core: Machine,
+    pub core: Core,
     pub options: ShellOptions,
     /// The JS side of this connection (streams, AbortControllers, the host timer, the
     /// lifecycle listeners, the app's listener), and the live config
@@ -103,6 +167,8 @@ impl Drop for Shell {
         if !self.outbox.is_undefined() {
             js::close_outbox(&self.outbox);
         }
+        #[cfg(feature = "share-tabs")]
+        tabs::close(&mut self.core);
     }
 }
 
@@ -135,7 +201,7 @@ fn conflict() -> ! {
 }
 
 impl Shell {
-    pub fn new(core: Machine, options: ShellOptions, state: State, outbox: JsValue) -> Shell {
+    pub fn new(core: Core, options: ShellOptions, state: State, outbox: JsValue) -> Shell {
         Shell {
             core,
             options,
@@ -169,7 +235,12 @@ pub fn pump(shell: &Shared) {
         }
         let action = shell.borrow_mut().core.poll_action();
         match action {
+            #[cfg(not(feature = "share-tabs"))]
             Some(action) => perform(shell, action),
+            #[cfg(feature = "share-tabs")]
+            Some(TabAction::Core(action)) => perform(shell, action),
+            #[cfg(feature = "share-tabs")]
+            Some(action) => tabs::perform(shell, action),
             None => break,
         }
     }

@@ -141,7 +141,13 @@ export interface ConnectionConfig {
   /** Called once with the fate of every message passed to `send()`, and of every
    * stored message read back (`persist`). */
   onDelivery?: (report: DeliveryReport) => void;
-  /** Keep retryable messages in a store until delivered (off by default). */
+  /** Keep retryable messages in a store until delivered (off by default; the
+   * `sse-courier/persist` entry). */
   persist?: PersistOptions;
+  /** One stream for all tabs of the app (off by default; the `sse-courier/tabs`
+   * entry): one tab holds the stream and relays every event to the others over a
+   * BroadcastChannel, a Web Lock choosing it; `true`, or the channel's name (default:
+   * from `baseUrl`). Without Web Locks or BroadcastChannel: a warning and a stream per tab. */
+  shareAcrossTabs?: boolean | string;
 }
 "#;

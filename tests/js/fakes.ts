@@ -131,15 +131,17 @@ export class FakeStorage {
 
 /** The Web Locks API (`navigator.locks`) of one browser: exclusive and shared locks by
  * name, granted in request order, released when the callback's promise settles, and
- * `query()`. A page that dies loses its locks: `dropAll()` (a browser restart). */
+ * `query()`. `{ steal: true }` takes the lock at once from its holders, whose request
+ * promises reject with an AbortError. A page that dies loses its locks: `crash()`. */
 export class FakeLocks {
-  private held: Array<{ name: string; mode: string }> = [];
+  private held: Array<{ name: string; mode: string; stolen: () => void }> = [];
   private waiting: Array<{ name: string; mode: string; grant: () => void }> = [];
 
   request(name: string, ...args: unknown[]): Promise<unknown> {
     const callback = args[args.length - 1] as (lock: unknown) => unknown;
-    const options = (args.length > 1 ? args[0] : {}) as { mode?: string; signal?: AbortSignal };
+    const options = (args.length > 1 ? args[0] : {}) as { mode?: string; signal?: AbortSignal; steal?: boolean };
     const mode = options.mode ?? "exclusive";
+    if (options.steal && options.signal) return Promise.reject(new DOMException("steal and signal", "NotSupportedError"));
     return new Promise((resolve, reject) => {
       options.signal?.addEventListener("abort", () => {
         const before = this.waiting.length;
@@ -147,7 +149,7 @@ export class FakeLocks {
         if (this.waiting.length < before) reject(new DOMException("aborted", "AbortError"));
       });
       const grant = () => {
-        const lock = { name, mode };
+        const lock = { name, mode, stolen: () => reject(new DOMException("stolen", "AbortError")) };
         this.held.push(lock);
         Promise.resolve()
           .then(() => callback(lock))
@@ -157,13 +159,24 @@ export class FakeLocks {
             this.grantWaiting();
           });
       };
+      if (options.steal) {
+        for (const lock of this.held.filter((l) => l.name === name)) {
+          this.held = this.held.filter((l) => l !== lock);
+          lock.stolen();
+        }
+        grant();
+        return;
+      }
       this.waiting.push({ name, mode, grant });
       this.grantWaiting();
     });
   }
 
   async query() {
-    return { held: this.held.map((l) => ({ ...l })), pending: this.waiting.map(({ name, mode }) => ({ name, mode })) };
+    return {
+      held: this.held.map(({ name, mode }) => ({ name, mode })),
+      pending: this.waiting.map(({ name, mode }) => ({ name, mode })),
+    };
   }
 
   heldNames(): string[] {
@@ -186,5 +199,39 @@ export class FakeLocks {
         request.grant();
       }
     }
+  }
+}
+
+/** `BroadcastChannel` of one browser: each instance gets what the other instances of its
+ * name post (never its own), structured-cloned, in a later task, in post order; a closed
+ * one gets nothing and may not post; a `frozen` one (its page suspended) gets nothing and
+ * what it posts reaches nobody. `posted` logs every message of every channel. */
+export class FakeBroadcastChannel {
+  static open = new Set<FakeBroadcastChannel>();
+  static posted: Array<{ name: string; data: unknown }> = [];
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  frozen = false;
+  private closed = false;
+
+  constructor(public name: string) {
+    FakeBroadcastChannel.open.add(this);
+  }
+  postMessage(data: unknown): void {
+    if (this.closed) throw new DOMException("the channel is closed", "InvalidStateError");
+    const copy = structuredClone(data);
+    FakeBroadcastChannel.posted.push({ name: this.name, data: copy });
+    if (this.frozen) return;
+    const others = [...FakeBroadcastChannel.open].filter((c) => c !== this && c.name === this.name);
+    setTimeout(() => {
+      for (const other of others) if (!other.closed && !other.frozen) other.onmessage?.({ data: structuredClone(copy) });
+    }, 0);
+  }
+  close(): void {
+    this.closed = true;
+    FakeBroadcastChannel.open.delete(this);
+  }
+  static reset(): void {
+    FakeBroadcastChannel.open.clear();
+    FakeBroadcastChannel.posted = [];
   }
 }

@@ -58,6 +58,12 @@ export const BUILDS = {
     (entry, dir) => [bin(".bin/esbuild"), entry, "--bundle", "--format=esm", `--outfile=${join(dir, "main.js")}`, "--log-level=warning"],
     join(SRC, "persist", "main.js"),
   ),
+  // esbuild again, of the page entry of `sse-courier/tabs`.
+  "esbuild-tabs": bundled(
+    "esbuild-tabs",
+    (entry, dir) => [bin(".bin/esbuild"), entry, "--bundle", "--format=esm", `--outfile=${join(dir, "main.js")}`, "--log-level=warning"],
+    join(SRC, "tabs", "main.js"),
+  ),
   // Rollup with @rollup/plugin-node-resolve only.
   rollup: bundled("rollup", (entry, dir) => [
     bin(".bin/rollup"), entry, "-p", "node-resolve", "-f", "es", "-o", join(dir, "main.js"), "--silent",
@@ -71,6 +77,11 @@ export const BUILDS = {
   "nobundler-persist": async () => {
     stagePage(join(SRC, "index.html"), join(DIST, "nobundler-persist"), "/src/persist/main.js", {
       imports: { "sse-courier/persist": "/node_modules/sse-courier/persist/index.js" },
+    });
+  },
+  "nobundler-tabs": async () => {
+    stagePage(join(SRC, "index.html"), join(DIST, "nobundler-tabs"), "/src/tabs/main.js", {
+      imports: { "sse-courier/tabs": "/node_modules/sse-courier/tabs/index.js" },
     });
   },
   "nobundler-worker": async () => {
@@ -150,6 +161,9 @@ export const BROWSER_APPS = [
   // The `sse-courier/persist` entry, with `persist: { store: "indexeddb" }`.
   { name: "esbuild persist", build: "esbuild-persist", host: "static", path: "/dist/esbuild-persist/" },
   { name: "no bundler persist", build: "nobundler-persist", host: "static", path: "/dist/nobundler-persist/" },
+  // The `sse-courier/tabs` entry, with `shareAcrossTabs`: one tab, which leads.
+  { name: "esbuild tabs", build: "esbuild-tabs", host: "static", path: "/dist/esbuild-tabs/" },
+  { name: "no bundler tabs", build: "nobundler-tabs", host: "static", path: "/dist/nobundler-tabs/" },
 ];
 
 export const NODE_APPS = [

@@ -1,6 +1,6 @@
 // The one app every entry of the matrix runs (pages, the worker, Node): construct a
 // Connection with the default config plus onDelivery (and `persist` for the apps of the
-// `sse-courier/persist` entry), connect, and on the first `_open` send one message. Everything seen goes to `record(kind, value)`:
+// `sse-courier/persist` entry, `shareAcrossTabs` for those of `sse-courier/tabs`), connect, and on the first `_open` send one message. Everything seen goes to `record(kind, value)`:
 //   record("event", msg)        every message the listener gets (server events, _open...)
 //   record("report", report)    every onDelivery report
 //   record("set", { ... })      facts: connectionId, sendReturned, state
@@ -19,13 +19,14 @@ export function paramsFrom(search) {
 
 const plain = (value) => JSON.parse(JSON.stringify(value ?? null));
 
-export function runApp(Connection, { server, sessionId, clientMsgId, createEventSource, persist }, record) {
+export function runApp(Connection, { server, sessionId, clientMsgId, createEventSource, persist, shareAcrossTabs }, record) {
   if (!server || !sessionId || !clientMsgId) {
     throw new Error(`the app needs server, sessionId and clientMsgId (got ${JSON.stringify({ server, sessionId, clientMsgId })})`);
   }
   const config = { baseUrl: server, onDelivery: (report) => record("report", plain(report)) };
   if (createEventSource) config.createEventSource = createEventSource;
   if (persist) config.persist = persist;
+  if (shareAcrossTabs) config.shareAcrossTabs = shareAcrossTabs;
   const conn = new Connection(config);
   let sent = false;
   conn.onMessage((msg) => {

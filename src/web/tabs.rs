@@ -1,0 +1,455 @@
+//! The shell's half of one stream for all tabs (the `shareAcrossTabs` option, built
+//! with the `share-tabs` feature into the `sse-courier/tabs` entry;
+//! docs/shared-stream.md). Who leads, what each tab tells the others and how each
+//! tab's own `Machine` is fed are the core's decisions (`crate::core::Tab`); this
+//! module routes the shell's inputs through the tab, carries out its channel and lock
+//! actions through `tabs.js`, and turns what `tabs.js` reports back into tab inputs.
+//!
+//! The shell holds a [`Core`]: the machine alone (the option off, or a page without
+//! Web Locks or `BroadcastChannel`), or the [`Tab`] around it. `Core` reads as the
+//! `Machine` (`Deref`) and has the `Machine`'s input methods under the same names, so
+//! the rest of the shell reads the same in every build; an input the `Core` does not
+//! list does not compile (there is no `DerefMut`), so none can bypass the tab.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ops::Deref;
+
+use wasm_bindgen::JsValue;
+
+use super::js;
+use super::shell::{pump, session_list, Shared};
+use crate::core::{
+    Endpoint, EventVerdict, Machine, PostId, PostOutcome, SendOutcome, SessionSeq, StreamId, Tab,
+    TabAction, TabConfig, TabId, Term, Wire,
+};
+
+/// A channel message's `kind`, as `tabs.js` passes it through (it only checks it is
+/// a number).
+mod kind {
+    pub const LEADER: u32 = 0;
+    pub const STATE: u32 = 1;
+    pub const EVENT: u32 = 2;
+    pub const HEARTBEAT: u32 = 3;
+    pub const SESSIONS: u32 = 4;
+    pub const REBUILD: u32 = 5;
+    pub const BYE: u32 = 6;
+}
+
+/// What `inbox.lock` hears, as `tabs.js` names it (`LOCK_GRANTED`, `LOCK_LOST`).
+mod lock_event {
+    pub const GRANTED: u32 = 0;
+    pub const LOST: u32 = 1;
+}
+
+/// The machine alone, or the tab around it. One per connection, so the size of the
+/// larger variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
+pub enum Core {
+    Alone(Machine),
+    Sharing(Sharing),
+}
+
+pub struct Sharing {
+    tab: Tab,
+    /// `tabs.js`'s object: the channel and the lock.
+    tabs: JsValue,
+    /// The parsed data of the server event being fed to the leader, posted beside its
+    /// `Wire::Event` (the event crosses into the wasm once, in the leader).
+    event: JsValue,
+}
+
+/// The `Core` for the `shareAcrossTabs` option (`share`: `true`, a channel name, or
+/// undefined when off): the tab around `machine` when the page has Web Locks and
+/// `BroadcastChannel`, else (with one warning) the machine alone, a stream per tab.
+pub fn open(share: &JsValue, config: &JsValue, machine: Machine, inbox: &JsValue) -> Core {
+    if share.is_undefined() {
+        return Core::Alone(machine);
+    }
+    let tabs = js::open_tabs(share, &js::get(config, "baseUrl"), inbox);
+    if tabs.is_undefined() {
+        js::warn(&js::string(
+            "shareAcrossTabs: this page has no Web Locks (navigator.locks) or no BroadcastChannel; this tab opens its own stream",
+        ));
+        return Core::Alone(machine);
+    }
+    // A random id per page load, below 2^53 so that it crosses the channel exactly.
+    let id = TabId((js::random() * 9_007_199_254_740_991.0) as u64);
+    Core::Sharing(Sharing {
+        tab: Tab::new(machine, TabConfig::new(id)),
+        tabs,
+        event: JsValue::UNDEFINED,
+    })
+}
+
+impl Deref for Core {
+    type Target = Machine;
+
+    fn deref(&self) -> &Machine {
+        match self {
+            Core::Alone(machine) => machine,
+            Core::Sharing(sharing) => sharing.tab.machine(),
+        }
+    }
+}
+
+impl Core {
+    /// A `Machine` input, through the tab when there is one.
+    fn input<R>(&mut self, now: u64, f: impl FnOnce(&mut Machine) -> R) -> R {
+        match self {
+            Core::Alone(machine) => f(machine),
+            Core::Sharing(sharing) => sharing.tab.with(now, f),
+        }
+    }
+
+    pub fn connect(&mut self, now: u64) {
+        self.input(now, |m| m.connect(now))
+    }
+
+    pub fn disconnect(&mut self, now: u64) {
+        self.input(now, |m| m.disconnect(now))
+    }
+
+    pub fn check_and_reconnect(&mut self, now: u64, force: bool) {
+        self.input(now, |m| m.check_and_reconnect(now, force))
+    }
+
+    pub fn send(&mut self, now: u64, endpoint: Endpoint) -> SendOutcome {
+        self.input(now, |m| m.send(now, endpoint))
+    }
+
+    /// Never called in this build (no outbox): `connection.rs` names it either way.
+    pub fn send_keyed(&mut self, now: u64, endpoint: Endpoint, key: &str) -> SendOutcome {
+        self.input(now, |m| m.send_keyed(now, endpoint, key))
+    }
+
+    pub fn send_suspend(&mut self, now: u64) {
+        self.input(now, |m| m.send_suspend(now))
+    }
+
+    pub fn clear_pending_sends(&mut self) {
+        self.input(js::now(), |m| m.clear_pending_sends())
+    }
+
+    pub fn track_seq(&mut self, session_id: &str, seq: u64) {
+        self.input(js::now(), |m| m.track_seq(session_id, seq))
+    }
+
+    pub fn clear_session(&mut self, session_id: &str) {
+        self.input(js::now(), |m| m.clear_session(session_id))
+    }
+
+    pub fn on_post_answer(&mut self, now: u64, post: PostId, outcome: PostOutcome) {
+        self.input(now, |m| m.on_post_answer(now, post, outcome))
+    }
+
+    pub fn on_visibility(&mut self, now: u64, visible: bool) {
+        self.input(now, |m| m.on_visibility(now, visible))
+    }
+
+    pub fn on_page_hide(&mut self, now: u64) {
+        self.input(now, |m| m.on_page_hide(now))
+    }
+
+    pub fn on_page_show(&mut self, now: u64, persisted: bool) {
+        self.input(now, |m| m.on_page_show(now, persisted))
+    }
+
+    pub fn on_online(&mut self, now: u64) {
+        self.input(now, |m| m.on_online(now))
+    }
+
+    pub fn on_malformed_event(&mut self, now: u64, stream: StreamId) {
+        self.input(now, |m| m.on_malformed_event(now, stream))
+    }
+
+    // The real stream's welcome, events and errors: the tab's own inputs (a follower
+    // has no real stream; its machine's is fed from the channel).
+
+    pub fn on_welcome(&mut self, now: u64, stream: StreamId, connection_id: &str) {
+        match self {
+            Core::Alone(machine) => machine.on_welcome(now, stream, connection_id),
+            Core::Sharing(sharing) => sharing.tab.on_welcome(now, stream, connection_id),
+        }
+    }
+
+    pub fn on_event(
+        &mut self,
+        now: u64,
+        stream: StreamId,
+        session_id: Option<&str>,
+        seq: Option<u64>,
+    ) -> EventVerdict {
+        match self {
+            Core::Alone(machine) => machine.on_event(now, stream, session_id, seq),
+            Core::Sharing(sharing) => sharing.tab.on_event(now, stream, session_id, seq),
+        }
+    }
+
+    pub fn on_stream_error(&mut self, now: u64, stream: StreamId, closed: bool) {
+        match self {
+            Core::Alone(machine) => machine.on_stream_error(now, stream, closed),
+            Core::Sharing(sharing) => sharing.tab.on_stream_error(now, stream, closed),
+        }
+    }
+
+    /// The next action: the machine's (as `TabAction::Core`), or the tab's.
+    pub fn poll_action(&mut self) -> Option<TabAction> {
+        match self {
+            Core::Alone(machine) => machine.poll_action().map(TabAction::Core),
+            Core::Sharing(sharing) => sharing.tab.poll_action(),
+        }
+    }
+
+    /// The one host timer's deadline: the tab's covers its machine's.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        match self {
+            Core::Alone(machine) => machine.poll_timeout(),
+            Core::Sharing(sharing) => sharing.tab.poll_timeout(),
+        }
+    }
+
+    pub fn on_timeout(&mut self, now: u64) {
+        match self {
+            Core::Alone(machine) => machine.on_timeout(now),
+            Core::Sharing(sharing) => sharing.tab.on_timeout(now),
+        }
+    }
+
+    /// Keeps the data of the server event about to be fed (see `Sharing::event`).
+    pub fn hold_event(&mut self, data: JsValue) {
+        if let Core::Sharing(sharing) = self {
+            sharing.event = data;
+        }
+    }
+}
+
+/// Carries out a channel or lock action of the tab (`TabAction::Core` is the shell's).
+pub fn perform(shell: &Shared, action: TabAction) {
+    let (tabs, event) = match &shell.borrow().core {
+        Core::Sharing(sharing) => (sharing.tabs.clone(), sharing.event.clone()),
+        Core::Alone(_) => return,
+    };
+    match action {
+        TabAction::Broadcast(wire) => post(&tabs, &wire, &event),
+        TabAction::RequestLock => js::request_lock(&tabs, 0),
+        TabAction::StealLock => js::request_lock(&tabs, 1),
+        TabAction::ReleaseLock => js::release_lock(&tabs),
+        TabAction::Core(_) => {}
+    }
+}
+
+/// A message from another tab (`tabs.js` checked the types it could): fed to the tab,
+/// then, for a relayed event this tab's machine lets through, its data to the
+/// listener, after the actions it caused (as for an event of the tab's own stream).
+#[allow(clippy::too_many_arguments)]
+pub fn on_channel(
+    shell: &Shared,
+    kind: u32,
+    epoch: f64,
+    leader: f64,
+    n: f64,
+    text: Option<String>,
+    number: f64,
+    sessions: &JsValue,
+    data: &JsValue,
+) {
+    let Some(wire) = decode(kind, epoch, leader, n, text, number, sessions) else {
+        return;
+    };
+    let verdict = match &mut shell.borrow_mut().core {
+        Core::Sharing(sharing) => sharing.tab.on_channel(js::now(), &wire),
+        Core::Alone(_) => return,
+    };
+    pump(shell);
+    if verdict == EventVerdict::Dispatch {
+        let state = shell.borrow().state();
+        js::dispatch(&state, data);
+    }
+}
+
+/// The lock was granted, or taken away.
+pub fn on_lock(shell: &Shared, event: u32) {
+    {
+        let mut s = shell.borrow_mut();
+        let Core::Sharing(sharing) = &mut s.core else {
+            return;
+        };
+        let now = js::now();
+        match event {
+            lock_event::GRANTED => sharing.tab.on_lock_granted(now),
+            lock_event::LOST => sharing.tab.on_lock_lost(now),
+            _ => {}
+        }
+    }
+    pump(shell);
+}
+
+/// The connection is being freed: it leaves as `disconnect()` would (`Bye`, or a
+/// leader's last state), without telling its own app, then the channel is closed and
+/// the lock released. (Closing the page does the same by itself.)
+pub fn close(core: &mut Core) {
+    let Core::Sharing(sharing) = core else {
+        return;
+    };
+    let now = js::now();
+    sharing.tab.with(now, |m| m.disconnect(now));
+    while let Some(action) = sharing.tab.poll_action() {
+        if let TabAction::Broadcast(wire) = action {
+            post(&sharing.tabs, &wire, &JsValue::UNDEFINED);
+        }
+    }
+    js::close_tabs(&sharing.tabs);
+}
+
+/// Posts `wire` as `tabs.js`'s array `[kind, epoch, leader, n, text, number,
+/// sessions, data]`: `n` is the broadcast's number (`Sessions`: `seen`), `text` the
+/// connection id (`State`, `Rebuild`) or the session id (`Event`), `number` the seq
+/// (`Event`), 1 or 0 for `connected` (`State`) or the sender's tab id (`Sessions`,
+/// `Bye`); NaN or undefined where a field has no value.
+fn post(tabs: &JsValue, wire: &Wire, event: &JsValue) {
+    let none = f64::NAN;
+    let mut sessions = JsValue::UNDEFINED;
+    let mut data = &JsValue::UNDEFINED;
+    let (kind, term, n, text, number) = match wire {
+        Wire::Leader { term } => (kind::LEADER, term, none, None, none),
+        Wire::State {
+            term,
+            n,
+            connection_id,
+            connected,
+        } => (
+            kind::STATE,
+            term,
+            *n as f64,
+            connection_id.as_deref(),
+            f64::from(u8::from(*connected)),
+        ),
+        Wire::Event {
+            term,
+            n,
+            session_id,
+            seq,
+        } => {
+            data = event;
+            (
+                kind::EVENT,
+                term,
+                *n as f64,
+                session_id.as_deref(),
+                seq.map_or(none, |seq| seq as f64),
+            )
+        }
+        Wire::Heartbeat { term } => (kind::HEARTBEAT, term, none, None, none),
+        Wire::Sessions {
+            term,
+            from,
+            seen,
+            sessions: list,
+        } => {
+            sessions = session_list(list);
+            (
+                kind::SESSIONS,
+                term,
+                seen.map_or(none, |seen| seen as f64),
+                None,
+                from.0 as f64,
+            )
+        }
+        Wire::Rebuild {
+            term,
+            connection_id,
+        } => (
+            kind::REBUILD,
+            term,
+            none,
+            Some(connection_id.as_str()),
+            none,
+        ),
+        Wire::Bye { term, from } => (kind::BYE, term, none, None, from.0 as f64),
+    };
+    js::post_wire(
+        tabs,
+        kind as i32,
+        term.epoch as f64,
+        term.leader.0 as f64,
+        n,
+        &text.map_or(JsValue::UNDEFINED, js::string),
+        number,
+        &sessions,
+        data,
+    );
+}
+
+/// The `Wire` a channel message encodes (see [`post`]), or `None` when it is not one.
+fn decode(
+    kind: u32,
+    epoch: f64,
+    leader: f64,
+    n: f64,
+    text: Option<String>,
+    number: f64,
+    sessions: &JsValue,
+) -> Option<Wire> {
+    let term = Term {
+        epoch: count(epoch)?,
+        leader: TabId(count(leader)?),
+    };
+    Some(match kind {
+        kind::LEADER => Wire::Leader { term },
+        kind::STATE => Wire::State {
+            term,
+            n: count(n)?,
+            connection_id: text,
+            connected: number == 1.0,
+        },
+        kind::EVENT => Wire::Event {
+            term,
+            n: count(n)?,
+            session_id: text,
+            seq: count(number),
+        },
+        kind::HEARTBEAT => Wire::Heartbeat { term },
+        kind::SESSIONS => Wire::Sessions {
+            term,
+            from: TabId(count(number)?),
+            seen: count(n),
+            sessions: read_sessions(sessions),
+        },
+        kind::REBUILD => Wire::Rebuild {
+            term,
+            connection_id: text?,
+        },
+        kind::BYE => Wire::Bye {
+            term,
+            from: TabId(count(number)?),
+        },
+        _ => return None,
+    })
+}
+
+/// A whole number in [0, 2^53), as a count; `None` for anything else (NaN included).
+fn count(n: f64) -> Option<u64> {
+    ((0.0..=9_007_199_254_740_991.0).contains(&n) && (n as u64) as f64 == n).then_some(n as u64)
+}
+
+/// The `{ sessionId, lastSeq }` items of a JS array, skipping malformed ones.
+fn read_sessions(list: &JsValue) -> Vec<SessionSeq> {
+    let mut sessions = Vec::new();
+    let mut index = 0;
+    loop {
+        let item = js::read_property(list, &JsValue::from_f64(index as f64));
+        if item.is_undefined() {
+            return sessions;
+        }
+        index += 1;
+        let session_id = js::get(&item, "sessionId").as_string();
+        let last_seq = js::get(&item, "lastSeq").as_f64().and_then(count);
+        if let (Some(session_id), Some(last_seq)) = (session_id, last_seq) {
+            sessions.push(SessionSeq {
+                session_id,
+                last_seq,
+            });
+        }
+    }
+}

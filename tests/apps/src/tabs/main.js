@@ -1,0 +1,21 @@
+// The page entry of the apps of the `sse-courier/tabs` entry (esbuild, no bundler with an
+// import map): the shared app with `shareAcrossTabs`, so that the tab takes the Web Lock,
+// leads, and holds the stream itself. The package's warning that Web Locks or
+// BroadcastChannel is missing (a stream per tab) fails the app: every engine has both.
+import { Connection } from "sse-courier/tabs";
+import { apply, paramsFrom, runApp } from "../app.js";
+
+const state = window.__app;
+const warn = console.warn;
+console.warn = (...args) => {
+  if (String(args[0]).startsWith("[sse-courier]")) apply(state, "error", args.join(" "));
+  warn.apply(console, args);
+};
+try {
+  const params = { ...paramsFrom(location.search), shareAcrossTabs: "apps" };
+  const conn = runApp(Connection, params, (kind, value) => apply(state, kind, value));
+  window.__stop = () => conn.disconnect();
+} catch (error) {
+  apply(state, "error", error?.stack ?? error);
+  state.state = "error";
+}
