@@ -348,6 +348,20 @@ fn disconnect_keeps_the_records_of_queued_messages() {
 }
 
 #[test]
+fn the_outbox_shows_in_the_machines_debug_output() {
+    let store = shared_store();
+    let mut tab = Tab::started("tab-a", Config::default(), &store, 0);
+    tab.send("k1");
+
+    let printed = format!("{:?}", tab.m);
+
+    assert!(
+        printed.contains("tab-a") && printed.contains("k1"),
+        "the owner and the held key: {printed}"
+    );
+}
+
+#[test]
 fn attempt_counts_are_stored_so_the_404_limit_holds_across_reloads() {
     let store = shared_store();
     let mut first = Tab::started("tab-a", Config::default(), &store, 0);
@@ -554,6 +568,25 @@ fn the_first_restore_releases_waiting_sends_even_with_an_unreadable_store() {
 }
 
 #[test]
+fn a_first_restore_that_takes_nothing_rewrites_no_record() {
+    let store = shared_store();
+    let mut tab = Tab::open("tab-a", Config::default(), &store, 1_000);
+    tab.connect();
+    tab.welcome("conn-1");
+    tab.send("k1");
+    let written = tab.store_log();
+
+    tab.restore(&[]);
+
+    assert_eq!(
+        tab.store_log(),
+        written,
+        "nothing restored to re-stamp it behind: its record stays as written"
+    );
+    assert_eq!(posted_msgs(&tab.log).len(), 1, "and it goes out");
+}
+
+#[test]
 fn records_older_than_max_age_are_dropped_with_a_report_not_sent() {
     let store = store_left_by("dead", &["old", "fresh"], 0);
     store.borrow_mut().entries.insert(
@@ -645,6 +678,23 @@ fn unreadable_records_are_reported_and_never_deleted() {
         posts(&tab.log).is_empty(),
         "a stored suspend is never replayed"
     );
+}
+
+#[test]
+fn each_outbox_warning_says_what_happened_in_its_own_words() {
+    let warnings = [
+        (OutboxWarning::RecordsExpired, "persist.maxAgeMs"),
+        (OutboxWarning::UnknownRecordVersion, "format version"),
+        (OutboxWarning::CorruptRecords, "unreadable"),
+        (OutboxWarning::DuplicateKey, "clientMsgId"),
+    ];
+
+    let texts: BTreeSet<&str> = warnings.iter().map(|(w, _)| w.message()).collect();
+
+    assert_eq!(texts.len(), warnings.len(), "one text each: {texts:?}");
+    for (warning, words) in warnings {
+        assert!(warning.message().contains(words), "{warning:?}");
+    }
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, VecDeque};
 use proptest::prelude::*;
 use sse_courier::core::{
     Action, Body, Config, Endpoint, EventVerdict, Fate, Machine, MsgId, Notice, PostId,
-    PostOutcome, SendOutcome, SessionSeq, StreamId, Tab, TabAction, TabConfig, TabId, Wire,
+    PostOutcome, SendOutcome, SessionSeq, StreamId, Tab, TabAction, TabConfig, TabId, Term, Wire,
 };
 
 const SESSIONS: [&str; 3] = ["s0", "s1", "s2"];
@@ -165,6 +165,16 @@ impl World {
     /// The server forgets the connection; the stream still looks open.
     fn forget_connection(&mut self) {
         self.server.conn = None;
+    }
+
+    /// The live connection's stream errors (`onerror`): the browser retries it
+    /// natively, which brings a new welcome on the same stream, a new connection.
+    fn stream_error(&mut self) {
+        let (_, tab, stream) = self.server.conn.take().expect("no live connection");
+        let now = self.now;
+        self.slots[tab].tab.on_stream_error(now, stream, false);
+        self.server.opening.push((tab, stream));
+        self.settle();
     }
 
     fn advance(&mut self, ms: u64) {
@@ -390,6 +400,137 @@ fn session(id: &str, seq: u64) -> SessionSeq {
     }
 }
 
+// ─── One tab alone, driven by hand ───────────────────────────────────────────
+//
+// For what the FIFO world never plays: timers fired at chosen times, a report that
+// crosses events in flight, late inputs from a replaced stream. Each input is fed to
+// one tab and its actions are read back.
+
+const T0: u64 = 1_000;
+/// The term of the leader a lone follower follows (tab 1, granted at `T0`).
+const TERM: Term = Term {
+    epoch: T0,
+    leader: TabId(1),
+};
+
+fn drain(tab: &mut Tab) -> Vec<TabAction> {
+    std::iter::from_fn(|| tab.poll_action()).collect()
+}
+
+/// Tab `id` whose app tracks `tracks` (from seq 0) and connects at `T0`: it queues for
+/// the lock.
+fn lone(id: u64, tracks: &[&str]) -> Tab {
+    let machine = Machine::new(Config::default(), id);
+    let mut tab = Tab::new(machine, TabConfig::new(TabId(id)));
+    tab.with(T0, |m| {
+        for s in tracks {
+            m.track_seq(s, 0);
+        }
+        m.connect(T0);
+    });
+    drain(&mut tab);
+    tab
+}
+
+/// Tab 1, granted the lock at `T0` and welcomed on "c1": the leader of `TERM`, and
+/// its real stream.
+fn lone_leader(tracks: &[&str]) -> (Tab, StreamId) {
+    let mut tab = lone(1, tracks);
+    tab.on_lock_granted(T0);
+    let stream = opened_stream(&drain(&mut tab));
+    tab.on_welcome(T0, stream, "c1");
+    drain(&mut tab);
+    assert_eq!(tab.term(), Some(TERM));
+    (tab, stream)
+}
+
+/// Tab 2, following `TERM` since `T0`, connected on the leader's "c1".
+fn lone_follower(tracks: &[&str]) -> Tab {
+    let mut tab = lone(2, tracks);
+    tab.on_channel(T0, &state(Some("c1"), true));
+    drain(&mut tab);
+    assert!(tab.machine().is_connected());
+    tab
+}
+
+/// The stream the tab just opened.
+fn opened_stream(actions: &[TabAction]) -> StreamId {
+    actions
+        .iter()
+        .rev()
+        .find_map(|a| match a {
+            TabAction::Core(Action::OpenStream(s)) => Some(*s),
+            _ => None,
+        })
+        .expect("no stream opened")
+}
+
+fn broadcasts(actions: &[TabAction]) -> Vec<Wire> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            TabAction::Broadcast(wire) => Some(wire.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `Sessions` reports among the tab's broadcasts.
+fn session_reports(actions: &[TabAction]) -> Vec<Wire> {
+    broadcasts(actions)
+        .into_iter()
+        .filter(|w| matches!(w, Wire::Sessions { .. }))
+        .collect()
+}
+
+/// A follower's report of its sessions to the leader of `TERM`.
+fn sessions_from(from: u64, seen: Option<u64>, sessions: &[SessionSeq]) -> Wire {
+    Wire::Sessions {
+        term: TERM,
+        from: TabId(from),
+        seen,
+        sessions: sessions.to_vec(),
+    }
+}
+
+/// The leader rebuilds its stream and is welcomed on "c2": what it does then.
+fn rebuild(leader: &mut Tab) -> Vec<TabAction> {
+    leader.with(T0, |m| m.check_and_reconnect(T0, true));
+    let stream = opened_stream(&drain(leader));
+    leader.on_welcome(T0, stream, "c2");
+    drain(leader)
+}
+
+/// The reconnect POST among `actions`: its id and the sessions it asks the server for.
+fn reconnect_post(actions: &[TabAction]) -> (PostId, Vec<SessionSeq>) {
+    actions
+        .iter()
+        .find_map(|a| match a {
+            TabAction::Core(Action::Post {
+                id,
+                body: Body::Reconnect(sessions),
+                ..
+            }) => Some((*id, sessions.clone())),
+            _ => None,
+        })
+        .expect("no reconnect POST")
+}
+
+/// The sessions the leader's reconnect POST asks for after a rebuild.
+fn reconnect_sessions(leader: &mut Tab) -> Vec<SessionSeq> {
+    reconnect_post(&rebuild(leader)).1
+}
+
+/// The leader of `TERM` stating the shared stream's state, before any event.
+fn state(connection_id: Option<&str>, connected: bool) -> Wire {
+    Wire::State {
+        term: TERM,
+        n: 0,
+        connection_id: connection_id.map(Into::into),
+        connected,
+    }
+}
+
 // ─── Leader and followers ────────────────────────────────────────────────────
 
 #[test]
@@ -460,6 +601,134 @@ fn a_follower_posts_its_own_sends_with_the_shared_connection_id() {
         [Fate::Delivered],
         "reported in its tab"
     );
+}
+
+#[test]
+fn every_tab_knows_the_term_and_a_new_leader_starts_a_later_one() {
+    let mut w = World::new();
+    let a = w.open(&["s0"]);
+    let b = w.open(&["s0"]);
+    let first = Term {
+        epoch: w.now,
+        leader: w.slots[a].tab.id(),
+    };
+    assert_eq!(w.slots[a].tab.term(), Some(first), "the lock's grant time");
+    assert_eq!(
+        w.slots[b].tab.term(),
+        Some(first),
+        "adopted by the follower"
+    );
+
+    w.close(a);
+
+    assert_eq!(
+        w.slots[b].tab.term(),
+        Some(Term {
+            epoch: first.epoch + 1,
+            leader: w.slots[b].tab.id(),
+        }),
+        "granted in the same millisecond, yet later"
+    );
+}
+
+#[test]
+fn a_follower_reports_its_sessions_when_its_app_changes_them_and_only_then() {
+    let mut b = lone_follower(&["s0"]);
+
+    b.with(T0, |m| m.send(T0, Endpoint::Send));
+    let after_send = drain(&mut b);
+    b.with(T0, |m| m.track_seq("s1", 4));
+    let after_track = drain(&mut b);
+
+    assert!(
+        session_reports(&after_send).is_empty(),
+        "a send changes no session"
+    );
+    assert_eq!(
+        session_reports(&after_track),
+        [Wire::Sessions {
+            term: TERM,
+            from: TabId(2),
+            seen: Some(0),
+            sessions: vec![session("s0", 0), session("s1", 4)],
+        }]
+    );
+}
+
+#[test]
+fn a_follower_whose_app_connects_again_joins_the_shared_connection_at_once() {
+    let mut b = lone_follower(&["s0"]);
+    b.with(T0, |m| m.disconnect(T0));
+    drain(&mut b);
+
+    b.with(T0, |m| m.connect(T0));
+
+    let actions = drain(&mut b);
+    assert!(b.machine().is_connected(), "{actions:?}");
+    assert_eq!(b.machine().connection_id(), Some("c1"));
+    assert!(actions.contains(&TabAction::RequestLock));
+    assert_eq!(
+        broadcasts(&actions),
+        [Wire::Sessions {
+            term: TERM,
+            from: TabId(2),
+            seen: Some(0),
+            sessions: vec![session("s0", 0)],
+        }],
+        "back in the leader's union; no rebuild"
+    );
+}
+
+#[test]
+fn a_follower_connects_only_once_the_leaders_handshake_on_the_new_connection_is_done() {
+    let mut b = lone_follower(&["s0"]);
+    b.on_channel(T0, &state(None, false));
+
+    b.on_channel(T0, &state(Some("c2"), false));
+    let during_handshake = b.machine().is_connected();
+    b.on_channel(T0, &state(Some("c2"), true));
+
+    assert!(
+        !during_handshake,
+        "its sends wait for the server to have the sessions"
+    );
+    assert!(b.machine().is_connected());
+    assert_eq!(b.machine().connection_id(), Some("c2"));
+}
+
+#[test]
+fn a_follower_that_missed_the_end_of_its_connection_moves_to_the_one_it_is_told_of() {
+    let mut b = lone_follower(&["s0"]);
+
+    // The leader's `State` without a connection was lost (a frozen tab).
+    b.on_channel(T0, &state(Some("c2"), true));
+
+    let notices: Vec<Action> = drain(&mut b)
+        .into_iter()
+        .filter_map(|a| match a {
+            TabAction::Core(action @ Action::Notify(_)) => Some(action),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        notices,
+        [Action::Notify(Notice::Close), Action::Notify(Notice::Open)]
+    );
+    assert!(b.machine().is_connected());
+    assert_eq!(b.machine().connection_id(), Some("c2"));
+}
+
+#[test]
+fn the_leader_announces_a_new_connection_connected_only_once_its_handshake_is_answered() {
+    let (mut a, _) = lone_leader(&["s0"]);
+    let welcomed = rebuild(&mut a);
+    let (post, _) = reconnect_post(&welcomed);
+
+    a.with(T0, |m| m.on_post_answer(T0, post, PostOutcome::Accepted));
+    let answered = drain(&mut a);
+
+    assert_eq!(broadcasts(&welcomed), [state(Some("c2"), false)]);
+    assert_eq!(broadcasts(&answered), [state(Some("c2"), true)]);
 }
 
 // ─── 404s: one stale connection, one reconnect ───────────────────────────────
@@ -543,6 +812,31 @@ fn followers_404s_reaching_the_leader_before_it_notices_still_cause_one_rebuild(
     }
 }
 
+#[test]
+fn a_follower_asks_the_leader_once_to_rebuild_and_waits_for_the_new_connection() {
+    let mut b = lone_follower(&["s0"]);
+
+    b.with(T0, |m| m.check_and_reconnect(T0, true));
+    let first = drain(&mut b);
+    b.with(T0, |m| m.check_and_reconnect(T0, true));
+    let second = drain(&mut b);
+    let waiting = b.machine().is_connected();
+    b.on_channel(T0, &state(None, false));
+    b.on_channel(T0, &state(Some("c2"), true));
+
+    assert_eq!(
+        broadcasts(&first),
+        [Wire::Rebuild {
+            term: TERM,
+            connection_id: "c1".into(),
+        }]
+    );
+    assert!(broadcasts(&second).is_empty(), "asked once per connection");
+    assert!(!waiting, "not back on the connection it asked to replace");
+    assert!(b.machine().is_connected());
+    assert_eq!(b.machine().connection_id(), Some("c2"));
+}
+
 // ─── Sessions of every tab survive a reconnect ───────────────────────────────
 
 #[test]
@@ -614,6 +908,58 @@ fn events_stored_while_the_stream_was_down_are_replayed_to_every_tab_once() {
     }
 }
 
+#[test]
+fn a_report_made_before_events_still_in_flight_is_brought_up_to_date_by_them() {
+    let (mut a, stream) = lone_leader(&["s0"]);
+    a.on_channel(T0, &sessions_from(2, None, &[session("s0", 0)]));
+    a.on_event(T0, stream, Some("s2"), Some(1));
+    a.on_event(T0, stream, Some("s0"), Some(1));
+
+    // Tab 2 reports again as of before both events, which reach it after.
+    a.on_channel(T0, &sessions_from(2, Some(0), &[session("s0", 0)]));
+
+    assert_eq!(
+        reconnect_sessions(&mut a),
+        [session("s0", 1), session("s2", 1)],
+        "tab 2 is owed nothing up to s0:1 and s2:1, which it was sent"
+    );
+}
+
+#[test]
+fn a_session_a_follower_stops_tracking_is_no_longer_asked_for() {
+    let (mut a, stream) = lone_leader(&["s0"]);
+    a.on_channel(
+        T0,
+        &sessions_from(2, None, &[session("s0", 0), session("s3", 0)]),
+    );
+    a.on_event(T0, stream, Some("s0"), Some(1));
+
+    // Tab 2's app clears s3 before the event reaches it.
+    a.on_channel(T0, &sessions_from(2, Some(0), &[session("s0", 0)]));
+
+    assert_eq!(reconnect_sessions(&mut a), [session("s0", 1)]);
+}
+
+#[test]
+fn a_follower_that_says_bye_is_forgotten_and_the_others_are_kept() {
+    let (mut a, _) = lone_leader(&["s0"]);
+    a.on_channel(T0, &sessions_from(2, None, &[session("s1", 0)]));
+    a.on_channel(T0, &sessions_from(3, None, &[session("s2", 0)]));
+
+    a.on_channel(
+        T0,
+        &Wire::Bye {
+            term: TERM,
+            from: TabId(3),
+        },
+    );
+
+    assert_eq!(
+        reconnect_sessions(&mut a),
+        [session("s0", 0), session("s1", 0)]
+    );
+}
+
 // ─── Failover ────────────────────────────────────────────────────────────────
 
 #[test]
@@ -682,6 +1028,176 @@ fn a_frozen_leader_is_replaced_after_leader_silence_ms_by_stealing_the_lock() {
     assert_eq!(w.slots[a].tab.machine().connection_id(), Some("c2"));
 }
 
+#[test]
+fn a_leader_that_loses_the_lock_closes_its_stream_says_so_and_queues_again() {
+    let (mut a, stream) = lone_leader(&["s0"]);
+
+    a.on_lock_lost(T0 + 10);
+
+    let actions = drain(&mut a);
+    assert!(!a.is_leader());
+    assert!(actions.contains(&TabAction::Core(Action::CloseStream(stream))));
+    assert!(
+        !a.machine().is_connected(),
+        "its app sees the connection end"
+    );
+    assert_eq!(
+        broadcasts(&actions),
+        [state(None, false)],
+        "the followers learn the connection is gone"
+    );
+    assert!(
+        actions.contains(&TabAction::RequestLock),
+        "its app still wants the stream"
+    );
+}
+
+#[test]
+fn a_leader_that_hears_of_a_later_term_follows_it_at_once() {
+    let (mut a, stream) = lone_leader(&["s0"]);
+    let later = Term {
+        epoch: T0 + 1,
+        leader: TabId(9),
+    };
+
+    a.on_channel(T0 + 10, &Wire::Leader { term: later });
+
+    let actions = drain(&mut a);
+    assert!(!a.is_leader());
+    assert_eq!(a.term(), Some(later));
+    assert!(actions.contains(&TabAction::Core(Action::CloseStream(stream))));
+    assert!(actions.contains(&TabAction::RequestLock));
+}
+
+#[test]
+fn a_lock_granted_to_a_tab_that_never_asked_for_it_is_handed_back() {
+    // Its machine connected before the tab was made around it: it never queued.
+    let mut machine = Machine::new(Config::default(), 2);
+    machine.connect(T0);
+    let mut b = Tab::new(machine, TabConfig::new(TabId(2)));
+
+    b.on_lock_granted(T0);
+
+    assert_eq!(drain(&mut b), [TabAction::ReleaseLock]);
+    assert!(!b.is_leader());
+    assert_eq!(b.term(), None, "no term started");
+}
+
+#[test]
+fn the_leader_heartbeats_every_heartbeat_ms_and_not_on_an_early_timer() {
+    let (mut a, _) = lone_leader(&["s0"]);
+    assert_eq!(a.poll_timeout(), Some(T0 + 1_000));
+
+    a.on_timeout(T0 + 999);
+    let early = drain(&mut a);
+    a.on_timeout(T0 + 1_000);
+    let due = drain(&mut a);
+
+    assert!(early.is_empty(), "{early:?}");
+    assert_eq!(due, [TabAction::Broadcast(Wire::Heartbeat { term: TERM })]);
+    assert_eq!(a.poll_timeout(), Some(T0 + 2_000));
+}
+
+#[test]
+fn a_follower_steals_the_lock_only_after_leader_silence_ms_without_a_word() {
+    let mut b = lone_follower(&["s0"]);
+    assert_eq!(b.poll_timeout(), Some(T0 + 5_000));
+
+    b.on_timeout(T0 + 3_000);
+    let early = drain(&mut b);
+    b.on_channel(T0 + 4_000, &Wire::Heartbeat { term: TERM });
+    let deadline = b.poll_timeout();
+    b.on_timeout(T0 + 8_999);
+    let before = drain(&mut b);
+    b.on_timeout(T0 + 9_000);
+    let silent = drain(&mut b);
+
+    assert!(
+        early.is_empty() && before.is_empty(),
+        "{early:?} {before:?}"
+    );
+    assert_eq!(
+        deadline,
+        Some(T0 + 9_000),
+        "the heartbeat restarts the count"
+    );
+    assert_eq!(silent, [TabAction::StealLock]);
+}
+
+// ─── The leader's stream ─────────────────────────────────────────────────────
+
+#[test]
+fn an_error_on_the_leaders_stream_ends_the_connection_in_every_tab_until_the_next_welcome() {
+    let mut w = World::new();
+    let a = w.open(&["s0"]);
+    let b = w.open(&["s0"]);
+    w.emit("s0");
+
+    w.stream_error();
+
+    for t in [a, b] {
+        assert_eq!(
+            w.slots[t].notices,
+            [Notice::Open, Notice::Close, Notice::Open],
+            "tab {t}"
+        );
+        assert_eq!(w.slots[t].tab.machine().connection_id(), Some("c2"));
+        assert!(w.slots[t].tab.machine().is_connected(), "tab {t}");
+    }
+    assert_eq!(w.server.streams_opened, 1, "the browser's own retry");
+    assert_eq!(
+        w.server.reconnect_bodies,
+        [vec![session("s0", 1)]],
+        "one handshake for both tabs"
+    );
+}
+
+#[test]
+fn a_leaders_stream_the_browser_gave_up_on_is_reopened_after_the_reconnect_delay() {
+    let (mut a, stream) = lone_leader(&["s0"]);
+
+    a.on_stream_error(T0, stream, true);
+    let closed = drain(&mut a);
+    a.on_timeout(T0 + 499);
+    let early = drain(&mut a);
+    a.on_timeout(T0 + 500);
+    let reopened = drain(&mut a);
+
+    assert!(closed.contains(&TabAction::Core(Action::CloseStream(stream))));
+    assert_eq!(broadcasts(&closed), [state(None, false)]);
+    assert!(early.is_empty(), "{early:?}");
+    assert_ne!(opened_stream(&reopened), stream);
+}
+
+#[test]
+fn a_late_welcome_event_or_error_from_a_stream_the_leader_replaced_changes_nothing() {
+    let (mut a, old) = lone_leader(&[]);
+    a.on_channel(T0, &sessions_from(2, None, &[session("s1", 0)]));
+    a.with(T0, |m| m.check_and_reconnect(T0, true));
+    let new = opened_stream(&drain(&mut a));
+
+    a.on_welcome(T0, old, "c-late");
+    let late_welcome = drain(&mut a);
+    let tracked = a.machine().tracked_sessions().count();
+    a.on_welcome(T0, new, "c2");
+    drain(&mut a);
+    let verdict = a.on_event(T0, old, Some("s1"), Some(1));
+    a.on_stream_error(T0, old, true);
+    let late_rest = drain(&mut a);
+
+    assert!(late_welcome.is_empty(), "{late_welcome:?}");
+    assert_eq!(
+        tracked, 0,
+        "no handshake prepared for a stream it does not hold"
+    );
+    assert_eq!(verdict, EventVerdict::Ignored);
+    assert!(
+        late_rest.is_empty(),
+        "nothing closed or announced: {late_rest:?}"
+    );
+    assert_eq!(a.machine().connection_id(), Some("c2"));
+}
+
 // ─── Off by default ──────────────────────────────────────────────────────────
 
 #[test]
@@ -696,6 +1212,57 @@ fn a_follower_that_disconnects_leaves_the_lock_queue_and_gets_nothing() {
 
     assert!(!w.waiting.contains(&b));
     assert!(w.dispatched(b, "s0").is_empty());
+}
+
+#[test]
+fn a_follower_that_disconnected_keeps_no_timer_never_steals_and_stays_quiet_under_a_new_leader() {
+    let mut b = lone_follower(&["s0"]);
+    b.with(T0, |m| m.disconnect(T0));
+    let leaving = drain(&mut b);
+
+    let timer = b.poll_timeout();
+    b.on_timeout(T0 + 60_000);
+    let after_silence = drain(&mut b);
+    let later = Term {
+        epoch: T0 + 60_000,
+        leader: TabId(3),
+    };
+    b.on_channel(T0 + 60_000, &Wire::Leader { term: later });
+    let under_new_leader = drain(&mut b);
+
+    assert_eq!(
+        leaving,
+        [
+            TabAction::ReleaseLock,
+            TabAction::Broadcast(Wire::Bye {
+                term: TERM,
+                from: TabId(2),
+            }),
+        ],
+        "it leaves the lock queue and the leader forgets its sessions"
+    );
+    assert_eq!(timer, None);
+    assert!(after_silence.is_empty(), "{after_silence:?}");
+    assert!(
+        under_new_leader.is_empty(),
+        "no report: it said bye: {under_new_leader:?}"
+    );
+}
+
+#[test]
+fn a_leader_whose_app_disconnects_releases_the_lock_and_says_the_connection_is_gone() {
+    let (mut a, stream) = lone_leader(&["s0"]);
+
+    a.with(T0, |m| m.disconnect(T0));
+
+    let actions = drain(&mut a);
+    assert!(!a.is_leader());
+    assert!(actions.contains(&TabAction::Core(Action::CloseStream(stream))));
+    assert!(
+        actions.contains(&TabAction::ReleaseLock),
+        "the next tab takes over"
+    );
+    assert_eq!(broadcasts(&actions), [state(None, false)], "and no bye");
 }
 
 // ─── The property ────────────────────────────────────────────────────────────
