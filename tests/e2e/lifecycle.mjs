@@ -167,7 +167,19 @@ export function lifecycleTests(browser, getSession) {
       const shown = lastPageEvent(s, "visibilitychange");
       assert.equal(shown.visibility, "visible");
       assert.equal(s.streams.length, 2, `one new stream: ${JSON.stringify(s.streams)}`);
-      assert.ok(s.streams[1].opened >= shown.t && s.streams[1].opened - shown.t < NATIVE_RETRY_MS / 10, `opened by checkAndReconnect when shown (shown at ${shown.t}, opened at ${s.streams[1].opened})`);
+      // Under load Firefox sometimes gives the killed stream up (an error with
+      // readyState CLOSED) instead of waiting out its retry: the package then reopens it
+      // after reconnectDelayMs, while still hidden, as rule 9 says, and the page is shown
+      // connected. That run cannot show the reconnect at show time; it checks the
+      // reconnect it made instead.
+      const gaveUp = s.streams[0].log.some((entry) => entry.what === "error" && entry.readyState === 2);
+      if (gaveUp && s.streams[1].opened < shown.t) {
+        console.log(`# ${browser} hidden then shown: the browser closed the killed stream; the package reopened it while hidden`);
+        const closedAt = s.streams[0].log.find((entry) => entry.what === "error" && entry.readyState === 2).t;
+        assert.ok(s.streams[1].opened >= closedAt && s.streams[1].opened - closedAt < NATIVE_RETRY_MS / 10, `reopened by the package after the browser gave up (closed at ${closedAt}, opened at ${s.streams[1].opened})`);
+      } else {
+        assert.ok(s.streams[1].opened >= shown.t && s.streams[1].opened - shown.t < NATIVE_RETRY_MS / 10, `opened by checkAndReconnect when shown (shown at ${shown.t}, opened at ${s.streams[1].opened}; stream 1: ${JSON.stringify(s.streams[0].log)})`);
+      }
       const foreground = s.notices.filter((n) => n.type === "_foreground" && n.t >= shown.t);
       assert.equal(foreground.length, 1, `_foreground once after being shown: ${JSON.stringify(s.notices)}`);
       const reconnects = await logged(server, "reconnect");
