@@ -813,6 +813,36 @@ fn followers_404s_reaching_the_leader_before_it_notices_still_cause_one_rebuild(
 }
 
 #[test]
+fn a_follower_frozen_while_the_leader_rebuilt_is_told_the_new_connection_when_it_asks_to_rebuild_the_old_one(
+) {
+    let mut w = World::new();
+    let a = w.open(&["s0"]);
+    let b = w.open(&["s0"]);
+    // The leader replaces its connection (c1 -> c2) while b misses every message.
+    w.slots[b].frozen = true;
+    let now = w.now;
+    w.slots[a]
+        .tab
+        .with(now, |m| m.check_and_reconnect(now, true));
+    w.settle();
+    w.slots[b].frozen = false;
+
+    // b sends on c1, meets 404 and asks the leader to rebuild c1, which is gone.
+    let msg = w.send(b).unwrap();
+    w.advance(60_000);
+
+    assert_eq!(
+        w.server.streams_opened, 2,
+        "no rebuild for a connection already replaced"
+    );
+    assert!(
+        w.slots[b].tab.machine().is_connected(),
+        "b joined the new connection"
+    );
+    assert_eq!(w.slots[b].reports[&msg], [Fate::Delivered]);
+}
+
+#[test]
 fn a_follower_asks_the_leader_once_to_rebuild_and_waits_for_the_new_connection() {
     let mut b = lone_follower(&["s0"]);
 
@@ -1067,6 +1097,28 @@ fn a_leader_that_hears_of_a_later_term_follows_it_at_once() {
     assert_eq!(a.term(), Some(later));
     assert!(actions.contains(&TabAction::Core(Action::CloseStream(stream))));
     assert!(actions.contains(&TabAction::RequestLock));
+}
+
+#[test]
+fn a_thawed_leader_that_followed_a_later_term_before_hearing_its_lock_lost_keeps_its_new_request() {
+    let (mut a, _) = lone_leader(&["s0"]);
+    let thief = Term {
+        epoch: T0 + 1,
+        leader: TabId(9),
+    };
+    // Thawed, it hears the thief first: it follows and queues for the lock again...
+    a.on_channel(T0 + 10, &Wire::Leader { term: thief });
+    drain(&mut a);
+    // ...then the shell reports the old lock stolen, and later grants the new request.
+    a.on_lock_lost(T0 + 10);
+    a.on_lock_granted(T0 + 20);
+
+    let actions = drain(&mut a);
+    assert!(
+        a.is_leader(),
+        "it leads the term its new request was granted: {actions:?}"
+    );
+    assert!(!actions.contains(&TabAction::ReleaseLock));
 }
 
 #[test]

@@ -273,8 +273,11 @@ impl Tab {
 
     /// The lock was taken away (stolen from a frozen tab) or released by the browser.
     pub fn on_lock_lost(&mut self, now: u64) {
-        self.wants_lock = false;
+        // A tab that is no longer leader gave that lock up already (it followed a
+        // later term, a thawed leader hearing its thief first) and queued again: the
+        // loss is of the old lock, and its new request stands.
         if self.role == Role::Leader {
+            self.wants_lock = false;
             self.demote(now);
             self.after(now);
         }
@@ -505,13 +508,18 @@ impl Tab {
                 term,
                 connection_id,
             } => {
-                if self.leads(*term)
-                    && self.told.connection_id.as_deref() == Some(connection_id.as_str())
-                {
-                    let was_connected = self.machine.is_connected();
-                    self.welcomed_stream = None;
-                    self.machine.check_and_reconnect(now, true);
-                    self.pump(now, was_connected);
+                if self.leads(*term) {
+                    if self.told.connection_id.as_deref() == Some(connection_id.as_str()) {
+                        let was_connected = self.machine.is_connected();
+                        self.welcomed_stream = None;
+                        self.machine.check_and_reconnect(now, true);
+                        self.pump(now, was_connected);
+                    } else {
+                        // A follower behind (frozen through a rebuild) asks about a
+                        // connection already gone: tell it the current one, or it waits
+                        // for ever on a connection nobody will announce.
+                        self.restate();
+                    }
                 }
             }
             Wire::Bye { term, from } => {
