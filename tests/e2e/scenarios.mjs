@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { lifecycleTests } from "./lifecycle.mjs";
 import { persistTests } from "./persist.mjs";
+import { tabsTests } from "./tabs.mjs";
 import { prng, scenario } from "./lib/demo.mjs";
 import { OFFLINE_HOW, offlineSwitch } from "./lib/network.mjs";
 import { waitFor } from "./lib/processes.mjs";
@@ -337,6 +338,9 @@ export function defineSuite(browser) {
 
     // The persisted outbox (reload, closed tab, two tabs, a failing store): persist.mjs.
     persistTests(browser, () => session);
+
+    // One stream for all tabs (8 tabs, shared or not): tabs.mjs.
+    tabsTests(browser, () => session);
   });
 }
 
