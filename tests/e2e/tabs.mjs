@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { saveScreenshot, withServer } from "./lib/demo.mjs";
 import { waitFor } from "./lib/processes.mjs";
-import { BINARY, launchServer } from "./lib/server.mjs";
+import { BINARY, launchServer, startServer } from "./lib/server.mjs";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const TIMEOUT_MS = 120000;
@@ -278,4 +278,47 @@ export function tabsTests(browser, getSession) {
       console.log(`# ${browser} tabs shared: ${TABS} tabs on ${connectionId}, ${lastSeq} events each; server streams opened ${end.streamsOpened}`);
     }),
   );
+
+  test("tabs, the demo's share switch: two tabs of one chat show one leader and one follower over one stream; when the leader closes, the follower leads", { timeout: TIMEOUT_MS }, async () => {
+    const session = getSession();
+    const server = await startServer();
+    const original = await session.cmd("GET", "/window");
+    const handles = [];
+    const role = async (handle) => {
+      await session.cmd("POST", "/window", { handle });
+      return session.execute("return window.__demo ? window.__demo.snapshot().role : null");
+    };
+    const roles = async () => {
+      const all = [];
+      for (const handle of handles) all.push(await role(handle));
+      return all;
+    };
+    try {
+      for (let i = 0; i < 2; i++) {
+        const { handle } = await session.cmd("POST", "/window/new", { type: "tab" });
+        handles.push(handle);
+        await session.cmd("POST", "/window", { handle });
+        await session.navigate(`${server.url}/?share=1&session=demo-tabs-${browser}`);
+      }
+      const both = await waitFor("one leader and one follower", async () => {
+        const all = await roles();
+        return [...all].sort().join() === "follower,leader" ? all : false;
+      });
+      const state = await server.get("state");
+      assert.equal(state.openStreams, 1, `one stream for both tabs: ${JSON.stringify(state)}`);
+      const leader = handles[both.indexOf("leader")];
+      const follower = handles[both.indexOf("follower")];
+      await session.cmd("POST", "/window", { handle: leader });
+      await session.cmd("DELETE", "/window");
+      handles.splice(handles.indexOf(leader), 1);
+      await waitFor("the follower to lead once the leader closed", async () => (await role(follower)) === "leader");
+    } finally {
+      for (const handle of handles) {
+        await session.cmd("POST", "/window", { handle }).catch(() => {});
+        await session.cmd("DELETE", "/window").catch(() => {});
+      }
+      await session.cmd("POST", "/window", { handle: original }).catch(() => {});
+      await server.stop();
+    }
+  });
 }

@@ -20,13 +20,18 @@ import { Connection as DefaultConnection, type ConnectionConfig, type DeliveryRe
 // The persisted outbox is its own entry (it is opt-in and larger): the demo takes it
 // only with the switch on, so that with it off the page runs the default entry.
 import { Connection as PersistConnection } from "sse-courier/persist";
+// One stream for all tabs is its own entry too (the "share" switch).
+import { Connection as TabsConnection } from "sse-courier/tabs";
 
 type Fate = Pick<DeliveryReport, "status" | "reason" | "httpStatus" | "endpoint">;
 type TimelineKind = "stream" | "post" | "fault" | "event" | "state" | "store";
 type PersistStore = "indexeddb" | "local" | "session";
 
 const params = new URLSearchParams(location.search);
-const persistParam = params.get("persist");
+// `share=1`: one stream for all tabs of the demo (`shareAcrossTabs`; its entry has no
+// persisted outbox, so the switch turns persist off).
+const sharing = params.get("share") === "1";
+const persistParam = sharing ? null : params.get("persist");
 const persistStore: PersistStore | undefined =
   persistParam === "1" || persistParam === "true"
     ? "indexeddb"
@@ -34,8 +39,9 @@ const persistStore: PersistStore | undefined =
 const persistKey = params.get("persistKey") || "demo";
 const storeFault = persistStore ? params.get("storeFault") || undefined : undefined;
 const sessionId = params.get("session") || `demo-${Math.random().toString(36).slice(2, 8)}`;
-if (persistStore && !params.get("session")) {
-  // A reload must come back to the same chat: its restored messages belong to it.
+if ((persistStore || sharing) && !params.get("session")) {
+  // A reload must come back to the same chat (its restored messages belong to it), and
+  // a tab opened on the same URL joins it (one stream for all tabs).
   params.set("session", sessionId);
   history.replaceState(null, "", `?${params}`);
 }
@@ -128,9 +134,13 @@ function observedFetch(url: string, init?: RequestInit): Promise<Response> {
 }
 
 let streams = 0; // EventSources created
+/** This tab's EventSource while the package holds one: with `share=1`, only the leader
+ * tab has one (the followers' events come over BroadcastChannel). */
+let liveSource: EventSource | null = null;
 let welcomes = 0; // connections made (native EventSource reconnects included)
 function observedEventSource(url: string): EventSource {
   const es = new EventSource(url);
+  liveSource = es;
   const n = ++streams;
   log("stream", `stream #${n} opening`);
   es.addEventListener("open", () => log("stream", `stream #${n} open`));
@@ -145,6 +155,7 @@ function observedEventSource(url: string): EventSource {
   const close = es.close.bind(es);
   es.close = () => {
     if (es.readyState !== EventSource.CLOSED) log("stream", `stream #${n} closed by the client`);
+    if (liveSource === es) liveSource = null;
     close();
   };
   return es;
@@ -169,8 +180,9 @@ if (maxPendingSends) config.maxPendingSends = maxPendingSends;
 const backoffMaxMs = intParam("backoffMaxMs");
 if (backoffMaxMs) config.backoff = { initialMs: Math.min(500, backoffMaxMs), maxMs: backoffMaxMs };
 if (persistStore) config.persist = { store: persistStore, key: persistKey };
+if (sharing) config.shareAcrossTabs = true;
 
-const Connection = persistStore ? PersistConnection : DefaultConnection;
+const Connection = sharing ? TabsConnection : persistStore ? PersistConnection : DefaultConnection;
 const conn = new Connection(config);
 
 // ---- sends, fates, chat --------------------------------------------------------
@@ -452,6 +464,26 @@ persistSwitch.addEventListener("change", () => {
 });
 $("reload").addEventListener("click", () => location.reload());
 
+/** With `share=1`: "leader" when this tab holds the stream, else "follower". */
+function tabRole(): string {
+  if (!sharing) return "";
+  return liveSource && liveSource.readyState !== EventSource.CLOSED ? "leader" : "follower";
+}
+
+const shareSwitch = $<HTMLInputElement>("share");
+shareSwitch.checked = sharing;
+shareSwitch.addEventListener("change", () => {
+  const next = new URLSearchParams(location.search);
+  if (shareSwitch.checked) {
+    next.set("share", "1");
+    next.set("session", sessionId);
+    next.delete("persist");
+  } else {
+    next.delete("share");
+  }
+  location.search = `?${next}`;
+});
+
 // ---- faults (the server's test API) --------------------------------------------
 
 async function control(path: string, body: object = {}): Promise<unknown> {
@@ -509,6 +541,7 @@ $("options").textContent = [
   ordered ? "orderedSends" : "",
   staleAfterMs ? `staleAfterMs ${staleAfterMs}` : "",
   persistStore ? `persist ${persistStore} (key ${persistKey})` : "",
+  sharing ? "shareAcrossTabs" : "",
   storeFault ? `storeFault ${storeFault}` : "",
 ]
   .filter(Boolean)
@@ -518,6 +551,14 @@ render();
 setInterval(() => {
   render();
   showStored();
+  const role = tabRole();
+  $("tab-role").textContent =
+    role === "leader"
+      ? "this tab is the leader: it holds the one stream"
+      : role === "follower"
+        ? "this tab is a follower: the leader tab relays its events"
+        : "";
+  $("tab-role").dataset.role = role;
   const silent = lastHeartbeat ? Math.round((performance.now() - lastHeartbeat) / 1000) : null;
   $("status").dataset.heartbeatAgeS = silent === null ? "" : String(silent);
 }, 200);
@@ -547,6 +588,7 @@ const demo = {
       sent: sent.length,
       restored: restored.length,
       restoredPending: persistStore ? conn.restoredPending().length : 0,
+      role: tabRole(),
       refused: refused.length,
       warnings: warnings.length,
       ...counts,
