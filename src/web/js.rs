@@ -350,12 +350,25 @@ pub fn from_js_time(ms: f64) -> u64 {
 
 /// A JS number as a non-negative integer, or `None` when it is not one.
 pub fn as_count(value: &JsValue) -> Option<u64> {
-    let n = value.as_f64()?;
+    count(value.as_f64()?)
+}
+
+/// A whole number in [0, 2^53) as a count; `None` for anything else (NaN included).
+pub fn count(n: f64) -> Option<u64> {
     // In [0, 2^53) the truncation to u64 is exact, so it round-trips iff `n` is whole
     // (`f64::fract` needs std).
-    if (0.0..=9_007_199_254_740_991.0).contains(&n) && (n as u64) as f64 == n {
-        Some(n as u64)
-    } else {
-        None
+    ((0.0..=9_007_199_254_740_991.0).contains(&n) && (n as u64) as f64 == n).then_some(n as u64)
+}
+
+/// The items of a JS array, up to the first hole.
+#[cfg(any(feature = "persist", feature = "share-tabs"))]
+pub fn items(list: &JsValue) -> alloc::vec::Vec<JsValue> {
+    let mut items = alloc::vec::Vec::new();
+    loop {
+        let item = read_property(list, &JsValue::from_f64(items.len() as f64));
+        if item.is_undefined() {
+            return items;
+        }
+        items.push(item);
     }
 }

@@ -98,8 +98,8 @@ pub fn perform(shell: &Shared, action: OutboxAction) {
 /// the outgoing ones, the expired ones are reported, and the records of live pages
 /// are awaited.
 pub fn on_restore(shell: &Shared, entries: &JsValue, live_owners: &JsValue) {
-    let entries = items(entries);
-    let live: Vec<String> = items(live_owners)
+    let entries = js::items(entries);
+    let live: Vec<String> = js::items(live_owners)
         .iter()
         .filter_map(JsValue::as_string)
         .collect();
@@ -138,18 +138,6 @@ pub fn on_restore(shell: &Shared, entries: &JsValue, live_owners: &JsValue) {
             &js::get(entry, "message"),
             &js::string(&record.key),
         );
-    }
-}
-
-/// The items of a JS array.
-fn items(list: &JsValue) -> Vec<JsValue> {
-    let mut items = Vec::new();
-    loop {
-        let item = js::read_property(list, &JsValue::from_f64(items.len() as f64));
-        if item.is_undefined() {
-            return items;
-        }
-        items.push(item);
     }
 }
 

@@ -17,7 +17,7 @@ use core::ops::Deref;
 
 use wasm_bindgen::JsValue;
 
-use super::js;
+use super::js::{self, count};
 use super::shell::{pump, session_list, Shared};
 use crate::core::{
     Endpoint, EventVerdict, Machine, PostId, PostOutcome, SendOutcome, SessionSeq, StreamId, Tab,
@@ -428,21 +428,10 @@ fn decode(
     })
 }
 
-/// A whole number in [0, 2^53), as a count; `None` for anything else (NaN included).
-fn count(n: f64) -> Option<u64> {
-    ((0.0..=9_007_199_254_740_991.0).contains(&n) && (n as u64) as f64 == n).then_some(n as u64)
-}
-
 /// The `{ sessionId, lastSeq }` items of a JS array, skipping malformed ones.
 fn read_sessions(list: &JsValue) -> Vec<SessionSeq> {
     let mut sessions = Vec::new();
-    let mut index = 0;
-    loop {
-        let item = js::read_property(list, &JsValue::from_f64(index as f64));
-        if item.is_undefined() {
-            return sessions;
-        }
-        index += 1;
+    for item in js::items(list) {
         let session_id = js::get(&item, "sessionId").as_string();
         let last_seq = js::get(&item, "lastSeq").as_f64().and_then(count);
         if let (Some(session_id), Some(last_seq)) = (session_id, last_seq) {
@@ -452,4 +441,5 @@ fn read_sessions(list: &JsValue) -> Vec<SessionSeq> {
             });
         }
     }
+    sessions
 }
