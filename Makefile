@@ -38,7 +38,7 @@ test-js: pkg
 	@! grep -nE '(: |=> |\(|, )any\b' pkg/*.d.ts pkg/*/*.d.ts || { echo "the package typings say any (above)"; exit 1; }
 	node --test tools/embed-wasm/ tools/wasm-rename/
 	cd tests/js && npx tsc -p typecheck && npx tsc -p . && npx vitest run
-	cd tests/js && npx attw --pack ../../pkg --entrypoints . ./persist ./tabs && \
+	cd tests/js && npx attw --pack ../../pkg --entrypoints . ./persist ./tabs ./full && \
 	  npx attw --pack ../../pkg --entrypoints ./web ./bundler --ignore-rules cjs-resolves-to-esm
 
 # The app matrix: the packed tarball (npm pack of pkg/, what users install) installed
@@ -100,6 +100,7 @@ lint:
 	cargo clippy -p sse-courier --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 	cargo clippy -p sse-courier --target wasm32-unknown-unknown --lib --no-default-features --features persist -- -D warnings
 	cargo clippy -p sse-courier --target wasm32-unknown-unknown --lib --no-default-features --features share-tabs -- -D warnings
+	cargo clippy -p sse-courier --target wasm32-unknown-unknown --lib --no-default-features --features persist,share-tabs -- -D warnings
 
 # The npm package (wasm-pack output plus pkg-template/) into pkg/: rebuilt only when
 # a source changed, so test-js and test-e2e share one build within a `make test`.

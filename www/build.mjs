@@ -1,8 +1,9 @@
 // Bundles the demo (src/main.ts) into dist/ with esbuild, importing the npm package
 // `sse-courier` the way an app with a bundler does: `import { Connection } from
 // "sse-courier"`, the package's default entry, which carries its wasm inside and needs
-// no plugin (and `sse-courier/persist` and `sse-courier/tabs`, the same with the
-// persisted outbox or one stream for all tabs, for the demo's switches).
+// no plugin (and `sse-courier/persist`, `sse-courier/tabs` and `sse-courier/full`, the
+// same with the persisted outbox, one stream for all tabs, or both, for the demo's
+// switches).
 //
 //   node build.mjs            build once
 //   node build.mjs --watch    rebuild on change

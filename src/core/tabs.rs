@@ -30,6 +30,7 @@ use super::endpoint::Endpoint;
 use super::ids::{PostId, StreamId};
 use super::machine::Machine;
 use super::outcome::{EventVerdict, PostOutcome};
+use super::persist::OutboxAction;
 use super::seq;
 use super::sessions::Sessions;
 
@@ -216,6 +217,13 @@ impl Tab {
 
     pub fn poll_action(&mut self) -> Option<TabAction> {
         seq::pop_front(&mut self.actions)
+    }
+
+    /// The machine's persisted-outbox operations (drained before `poll_action`, as
+    /// without a tab). Straight through: a tab's stored messages are its own, and no
+    /// other tab hears of them (each page owns its records; docs/persisted-outbox.md).
+    pub fn poll_outbox_action(&mut self) -> Option<OutboxAction> {
+        self.machine.poll_outbox_action()
     }
 
     /// Any `Machine` input (`connect`, `send`, `track_seq`, lifecycle...), then the

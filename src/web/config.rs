@@ -58,7 +58,9 @@ fn persist_options(options: &JsValue) -> Option<PersistOptions> {
 
 /// This build's entry, for the options only it has (see `checkConfig` in options.js).
 fn entry() -> JsValue {
-    if cfg!(feature = "persist") {
+    if cfg!(all(feature = "persist", feature = "share-tabs")) {
+        js::string("full")
+    } else if cfg!(feature = "persist") {
         js::string("persist")
     } else if cfg!(feature = "share-tabs") {
         js::string("tabs")

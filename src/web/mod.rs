@@ -25,11 +25,6 @@ mod shell;
 mod tabs;
 mod types;
 
-// Each opt-in is an entry of its own, and the shell wires them one at a time: with
-// both, the outbox's inputs would bypass the tab (src/web/tabs.rs lists none of them).
-#[cfg(all(feature = "persist", feature = "share-tabs"))]
-compile_error!("the `persist` and `share-tabs` features do not combine yet");
-
 pub use connection::Connection;
 
 use wasm_bindgen::prelude::*;

@@ -64,8 +64,8 @@ const ENDPOINT_NAMES = {
 
 /** Every option but `baseUrl`, in the order they are checked. `backoff` and `persist`
  * hold `nested_` options; a `required_` one must be there when its parent is. An
- * option with an `entry_` is built into that entry of the package only (`persist`,
- * `tabs`): the others refuse it, naming the entry. */
+ * option with an `entry_` is built into that entry of the package (`persist`, `tabs`)
+ * and into `full`, which has both: the others refuse it, naming the entry. */
 const OPTIONS = [
   { name_: "fetch", kind_: FUNCTION },
   { name_: "createEventSource", kind_: FUNCTION },
@@ -121,9 +121,11 @@ function checkOptions(from, table, into, prefix, entry) {
     if (value == null && required) refuse(path, `be ${kind.must_}`);
     if (value == null) continue;
     if (!kind.accepts_(value)) refuse(path, `be ${kind.must_}`);
-    // `false` (shareAcrossTabs) is off in every entry.
-    if (value && needs && needs !== entry) {
-      throw Error(`config.${path} needs the "sse-courier/${needs}" entry: import { Connection } from "sse-courier/${needs}"`);
+    // `false` (shareAcrossTabs) is off in every entry; the full entry has them all.
+    if (value && needs && needs !== entry && entry !== "full") {
+      throw Error(
+        `config.${path} needs the "sse-courier/${needs}" entry: import { Connection } from "sse-courier/${needs}" (or "sse-courier/full", which has every opt-in)`,
+      );
     }
     if (nested) checkOptions(value, nested, into, name);
     else into[prefix ? prefix + name[0].toUpperCase() + name.slice(1) : name] = kind.normalise_ ? kind.normalise_(value) : value;

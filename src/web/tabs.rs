@@ -23,6 +23,8 @@ use crate::core::{
     Endpoint, EventVerdict, Machine, PostId, PostOutcome, SendOutcome, SessionSeq, StreamId, Tab,
     TabAction, TabConfig, TabId, Term, Wire,
 };
+#[cfg(feature = "persist")]
+use crate::core::{OutboxAction, Restored, Stored};
 
 /// A channel message's `kind`, as `tabs.js` passes it through (it only checks it is
 /// a number).
@@ -118,7 +120,8 @@ impl Core {
         self.input(now, |m| m.send(now, endpoint))
     }
 
-    /// Never called in this build (no outbox): `connection.rs` names it either way.
+    /// Called with `persist` only (the `sse-courier/full` entry): `connection.rs`
+    /// names it in every build.
     pub fn send_keyed(&mut self, now: u64, endpoint: Endpoint, key: &str) -> SendOutcome {
         self.input(now, |m| m.send_keyed(now, endpoint, key))
     }
@@ -214,6 +217,28 @@ impl Core {
             Core::Alone(machine) => machine.on_timeout(now),
             Core::Sharing(sharing) => sharing.tab.on_timeout(now),
         }
+    }
+
+    /// With `persist` too (the `sse-courier/full` entry): the outbox's store
+    /// operations, which concern this tab alone.
+    #[cfg(feature = "persist")]
+    pub fn poll_outbox_action(&mut self) -> Option<OutboxAction> {
+        match self {
+            Core::Alone(machine) => machine.poll_outbox_action(),
+            Core::Sharing(sharing) => sharing.tab.poll_outbox_action(),
+        }
+    }
+
+    /// With `persist` too: the store read back, through the tab like any input (the
+    /// restored messages are this tab's sends, posted on the shared connection).
+    #[cfg(feature = "persist")]
+    pub fn restore(
+        &mut self,
+        now: u64,
+        stored: &[Stored],
+        live_owners: &[String],
+    ) -> Vec<Restored> {
+        self.input(now, |m| m.restore(now, stored, live_owners))
     }
 
     /// Keeps the data of the server event about to be fed (see `Sharing::event`).

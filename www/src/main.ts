@@ -20,18 +20,19 @@ import { Connection as DefaultConnection, type ConnectionConfig, type DeliveryRe
 // The persisted outbox is its own entry (it is opt-in and larger): the demo takes it
 // only with the switch on, so that with it off the page runs the default entry.
 import { Connection as PersistConnection } from "sse-courier/persist";
-// One stream for all tabs is its own entry too (the "share" switch).
+// One stream for all tabs is its own entry too (the "share" switch), and both switches
+// on take the entry that has both.
 import { Connection as TabsConnection } from "sse-courier/tabs";
+import { Connection as FullConnection } from "sse-courier/full";
 
 type Fate = Pick<DeliveryReport, "status" | "reason" | "httpStatus" | "endpoint">;
 type TimelineKind = "stream" | "post" | "fault" | "event" | "state" | "store";
 type PersistStore = "indexeddb" | "local" | "session";
 
 const params = new URLSearchParams(location.search);
-// `share=1`: one stream for all tabs of the demo (`shareAcrossTabs`; its entry has no
-// persisted outbox, so the switch turns persist off).
+// `share=1`: one stream for all tabs of the demo (`shareAcrossTabs`).
 const sharing = params.get("share") === "1";
-const persistParam = sharing ? null : params.get("persist");
+const persistParam = params.get("persist");
 const persistStore: PersistStore | undefined =
   persistParam === "1" || persistParam === "true"
     ? "indexeddb"
@@ -182,7 +183,8 @@ if (backoffMaxMs) config.backoff = { initialMs: Math.min(500, backoffMaxMs), max
 if (persistStore) config.persist = { store: persistStore, key: persistKey };
 if (sharing) config.shareAcrossTabs = true;
 
-const Connection = sharing ? TabsConnection : persistStore ? PersistConnection : DefaultConnection;
+const Connection =
+  sharing && persistStore ? FullConnection : sharing ? TabsConnection : persistStore ? PersistConnection : DefaultConnection;
 const conn = new Connection(config);
 
 // ---- sends, fates, chat --------------------------------------------------------
@@ -477,7 +479,6 @@ shareSwitch.addEventListener("change", () => {
   if (shareSwitch.checked) {
     next.set("share", "1");
     next.set("session", sessionId);
-    next.delete("persist");
   } else {
     next.delete("share");
   }

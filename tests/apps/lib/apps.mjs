@@ -84,6 +84,11 @@ export const BUILDS = {
       imports: { "sse-courier/tabs": "/node_modules/sse-courier/tabs/index.js" },
     });
   },
+  "nobundler-full": async () => {
+    stagePage(join(SRC, "index.html"), join(DIST, "nobundler-full"), "/src/full/main.js", {
+      imports: { "sse-courier/full": "/node_modules/sse-courier/full/index.js" },
+    });
+  },
   "nobundler-worker": async () => {
     stagePage(join(SRC, "worker", "index.html"), join(DIST, "nobundler-worker"), "/src/worker/page-nobundler.js");
   },
@@ -164,6 +169,8 @@ export const BROWSER_APPS = [
   // The `sse-courier/tabs` entry, with `shareAcrossTabs`: one tab, which leads.
   { name: "esbuild tabs", build: "esbuild-tabs", host: "static", path: "/dist/esbuild-tabs/" },
   { name: "no bundler tabs", build: "nobundler-tabs", host: "static", path: "/dist/nobundler-tabs/" },
+  // The `sse-courier/full` entry, with both: one tab, which leads and stores its send.
+  { name: "no bundler full", build: "nobundler-full", host: "static", path: "/dist/nobundler-full/" },
 ];
 
 export const NODE_APPS = [
