@@ -298,6 +298,55 @@ export function persistTests(browser, getSession) {
     }),
   );
 
+  test("persist and shared tabs (the sse-courier/full entry): a follower tab closed with its POST held by the server leaves its message to the leader, which sends it again on the one shared stream: accepted once, reported delivered there", { timeout: TIMEOUT_MS }, () =>
+    scenario(getSession(), "persist-full", async (page, server) => {
+      const session = getSession();
+      const query = persistQuery("persist-full", browser, { share: "1" });
+      const leaderHandle = await session.cmd("GET", "/window");
+      await page.open(query);
+      await page.waitConnected("the leader tab to connect");
+      const { handle: followerHandle } = await session.cmd("POST", "/window/new", { type: "tab" });
+      try {
+        await session.cmd("POST", "/window", { handle: followerHandle });
+        await page.open(query);
+        await page.waitConnected("the follower tab to connect");
+        assert.equal((await page.snapshot()).role, "follower", "the second tab follows");
+        assert.equal((await server.get("state")).openStreams, 1, "one stream for both tabs");
+
+        await server.control("delay", { ms: HOLD_MS });
+        const id = await page.typeAndSend("from the follower, in flight when its tab closes");
+        await waitFor("the server to hold the answer of the follower's stored message", async () => {
+          const accepted = (await server.accepted(page.sessionId)).accepted;
+          const s = await page.snapshot();
+          return accepted.includes(id) && s.inFlight === 1 && (await page.stored()).includes(id);
+        });
+        await server.control("delay", { ms: 0 });
+        await session.cmd("DELETE", "/window");
+        await session.cmd("POST", "/window", { handle: leaderHandle });
+
+        // The leader waited on the follower's owner lock; now it takes the record.
+        await waitFor("the leader to show the follower's message delivered", async () =>
+          (await page.bubbles(id)).some((b) => b.fate === "delivered" && b.restored),
+        );
+        const end = await page.waitAllReported();
+        assert.deepEqual([end.restored, end.reportedTwice, end.role], [1, 0, "leader"]);
+        assert.equal((await page.fates())[id]?.status, "delivered");
+        assert.deepEqual((await server.accepted(page.sessionId)).accepted, [id], "accepted exactly once");
+        const posts = (await sendsOf(server, id)).filter((p) => p.status === 200);
+        assert.deepEqual(
+          posts.map((p) => Boolean(p.duplicate)),
+          [false, true],
+          "the follower's POST was processed; the leader sent it again and the server knew it",
+        );
+        assert.equal(new Set(posts.map((p) => p.connectionId)).size, 1, "both on the one shared connection");
+        assert.equal((await server.get("state")).openStreams, 1, "still one stream");
+        await waitFor("the store to be empty", async () => (await page.stored()).length === 0);
+      } finally {
+        await closeOtherWindows(session);
+      }
+    }),
+  );
+
   for (const [fault, what, warning] of [
     ["open", "IndexedDB refuses to open (SecurityError, as in some private modes)", /IndexedDB could not be opened \(SecurityError/],
     ["quota", "every IndexedDB write throws QuotaExceededError", /could not store an outbox message in indexeddb \(QuotaExceededError/],
