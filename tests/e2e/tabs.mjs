@@ -549,6 +549,13 @@ export function tabsTests(browser, getSession) {
       });
       const state = await server.get("state");
       assert.equal(state.openStreams, 1, `one stream for both tabs: ${JSON.stringify(state)}`);
+      // And the page says so: the count it reads from the server, in each tab.
+      for (const handle of handles) {
+        await session.cmd("POST", "/window", { handle });
+        await waitFor("the demo to show one stream open on the server", () =>
+          session.execute("return document.getElementById('server-streams').textContent === '1'"),
+        );
+      }
       const leader = handles[both.indexOf("leader")];
       const follower = handles[both.indexOf("follower")];
       await session.cmd("POST", "/window", { handle: leader });
