@@ -373,6 +373,14 @@ impl World {
         }
     }
 
+    /// Carries out every action tab `i` has queued, and nothing else: what its shell
+    /// does before any other tab's task runs.
+    fn run_actions(&mut self, i: usize) {
+        while let Some(action) = self.slots[i].tab.poll_action() {
+            self.carry_out(i, action);
+        }
+    }
+
     fn dispatched(&self, i: usize, session: &str) -> Vec<u64> {
         self.slots[i]
             .dispatched
@@ -1056,6 +1064,98 @@ fn a_frozen_leader_is_replaced_after_leader_silence_ms_by_stealing_the_lock() {
     assert!(!w.slots[a].tab.is_leader(), "the thawed tab follows");
     assert!(w.slots[a].tab.machine().is_connected());
     assert_eq!(w.slots[a].tab.machine().connection_id(), Some("c2"));
+}
+
+#[test]
+fn two_followers_stealing_in_the_same_millisecond_leave_the_lock_and_the_stream_to_the_last_thief()
+{
+    let mut w = World::new();
+    let a = w.open(&["s0"]);
+    let b = w.open(&["s0"]);
+    let c = w.open(&["s0"]);
+    w.slots[a].frozen = true;
+    w.now += 5_000;
+    let now = w.now;
+    // c's silence timer fires first: it steals and leads the term (now, c)...
+    w.slots[c].tab.on_timeout(now);
+    w.run_actions(c);
+    // ...and in the same millisecond, before c's `Leader` reaches it, b steals last:
+    // its term (now, b) is lower by tab id, yet b holds the lock.
+    w.slots[b].tab.on_timeout(now);
+    w.settle();
+    w.advance(2_000);
+    let seq = w.emit("s0");
+
+    assert_eq!(w.leader(), Some(b), "the lock's holder leads");
+    assert_eq!(
+        w.slots[b].tab.term(),
+        Some(Term {
+            epoch: now,
+            leader: w.slots[b].tab.id(),
+        }),
+        "no third term"
+    );
+    assert_eq!(w.slots[c].tab.term(), w.slots[b].tab.term(), "c follows b");
+    let connection = w.slots[b].tab.machine().connection_id().map(String::from);
+    for t in [b, c] {
+        assert!(w.slots[t].tab.machine().is_connected(), "tab {t}");
+        assert_eq!(
+            w.slots[t].tab.machine().connection_id(),
+            connection.as_deref()
+        );
+        assert_eq!(w.dispatched(t, "s0"), [seq], "tab {t}");
+    }
+}
+
+#[test]
+fn a_thief_that_lost_the_lock_in_the_same_millisecond_follows_the_holder_with_a_lower_id() {
+    let mut c = lone(3, &["s0"]);
+    c.on_channel(T0, &state(Some("c1"), true));
+    let steal_at = T0 + 5_000;
+    c.on_timeout(steal_at);
+    c.on_lock_granted(steal_at);
+    // Tab 2 stole the lock from it in the same millisecond.
+    c.on_lock_lost(steal_at);
+    drain(&mut c);
+    let holder = Term {
+        epoch: steal_at,
+        leader: TabId(2),
+    };
+
+    // Tab 2's claim compares lower than c's own lost term; its state says it leads.
+    c.on_channel(steal_at, &Wire::Leader { term: holder });
+    c.on_channel(
+        steal_at + 100,
+        &Wire::State {
+            term: holder,
+            n: 0,
+            connection_id: Some("c2".into()),
+            connected: true,
+        },
+    );
+
+    assert_eq!(c.term(), Some(holder));
+    assert!(c.machine().is_connected());
+    assert_eq!(c.machine().connection_id(), Some("c2"));
+}
+
+#[test]
+fn a_leader_that_hears_a_claim_of_its_own_millisecond_keeps_leading_until_the_lock_says_otherwise()
+{
+    let (mut a, stream) = lone_leader(&["s0"]);
+    // A tab granted the lock in the same millisecond, and higher by tab id: one of the
+    // two lost it, and only the lock knows which.
+    let rival = Term {
+        epoch: T0,
+        leader: TabId(9),
+    };
+
+    a.on_channel(T0 + 10, &Wire::Leader { term: rival });
+
+    let actions = drain(&mut a);
+    assert!(a.is_leader());
+    assert_eq!(a.term(), Some(TERM));
+    assert!(!actions.contains(&TabAction::Core(Action::CloseStream(stream))));
 }
 
 #[test]

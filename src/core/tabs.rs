@@ -414,15 +414,29 @@ impl Tab {
         self.machine.current_stream().is_some() || self.machine.poll_timeout().is_some()
     }
 
-    fn heard_from(&mut self, term: Term, now: u64) -> bool {
+    /// A leader's message of `term`: whether this tab follows it (now). `claim`: it is
+    /// a `Leader` message, which says only that its tab was granted the lock.
+    fn heard_from(&mut self, term: Term, now: u64, claim: bool) -> bool {
         match self.term {
-            Some(t) if term < t => false,
             Some(t) if term == t => {
                 if self.role == Role::Follower {
                     self.heard_at = now;
                 }
                 self.role == Role::Follower
             }
+            // Two tabs granted the lock in the same millisecond (a steal race): the lock
+            // is with the one that stole last, whichever id is higher. A leader keeps
+            // leading until the lock says it lost (`on_lock_lost`); a follower, the
+            // losing thief included, follows the term whose leader still speaks (a
+            // heartbeat, a state, an event): the loser went quiet when it lost.
+            Some(t) if term.epoch == t.epoch => {
+                if self.role == Role::Leader || claim && term < t {
+                    return false;
+                }
+                self.adopt(now, term);
+                true
+            }
+            Some(t) if term < t => false,
             _ => {
                 self.adopt(now, term);
                 true
@@ -457,8 +471,11 @@ impl Tab {
 
     fn receive(&mut self, now: u64, wire: &Wire) -> EventVerdict {
         match wire {
-            Wire::Leader { term } | Wire::Heartbeat { term } => {
-                self.heard_from(*term, now);
+            Wire::Leader { term } => {
+                self.heard_from(*term, now, true);
+            }
+            Wire::Heartbeat { term } => {
+                self.heard_from(*term, now, false);
             }
             Wire::State {
                 term,
@@ -466,7 +483,7 @@ impl Tab {
                 connection_id,
                 connected,
             } => {
-                if self.heard_from(*term, now) {
+                if self.heard_from(*term, now, false) {
                     self.seen = Some(self.seen.unwrap_or(0).max(*n));
                     let shared = Shared {
                         connection_id: connection_id.clone(),
@@ -481,7 +498,7 @@ impl Tab {
                 session_id,
                 seq,
             } => {
-                if self.heard_from(*term, now) {
+                if self.heard_from(*term, now, false) {
                     self.seen = Some(*n);
                     if let Some(stream) = self.machine.current_stream() {
                         return self
