@@ -62,6 +62,8 @@ struct World {
     channel: VecDeque<(usize, Wire)>,
     server: Server,
     auto_answer: bool,
+    /// The browser refuses every lock request (an opaque origin, say).
+    refuse_locks: bool,
 }
 
 impl World {
@@ -74,6 +76,7 @@ impl World {
             channel: VecDeque::new(),
             server: Server::default(),
             auto_answer: true,
+            refuse_locks: false,
         }
     }
 
@@ -318,8 +321,8 @@ impl World {
         match action {
             TabAction::Core(Action::OpenStream(s)) => {
                 assert!(
-                    self.slots[i].tab.is_leader(),
-                    "only the leader opens a stream"
+                    self.slots[i].tab.is_leader() || !self.slots[i].tab.is_sharing(),
+                    "only the leader, or a tab alone, opens a stream"
                 );
                 self.server.streams_opened += 1;
                 self.server.opening.push((i, s));
@@ -347,6 +350,10 @@ impl World {
             TabAction::Core(Action::Notify(n)) => self.slots[i].notices.push(n),
             TabAction::Core(_) => {}
             TabAction::Broadcast(wire) => self.channel.push_back((i, wire)),
+            TabAction::RequestLock | TabAction::StealLock if self.refuse_locks => {
+                let now = self.now;
+                self.slots[i].tab.on_lock_refused(now);
+            }
             TabAction::RequestLock => {
                 if self.holder != Some(i) && !self.waiting.contains(&i) {
                     self.waiting.push(i);
@@ -1274,6 +1281,72 @@ fn a_follower_steals_the_lock_only_after_leader_silence_ms_without_a_word() {
         "the heartbeat restarts the count"
     );
     assert_eq!(silent, [TabAction::StealLock]);
+}
+
+// ─── A lock the browser refuses ──────────────────────────────────────────────
+
+#[test]
+fn a_tab_refused_the_lock_leaves_sharing_and_holds_its_own_stream() {
+    let mut w = World::new();
+    w.refuse_locks = true;
+
+    let a = w.open(&["s0"]);
+    let seq = w.emit("s0");
+    let msg = w.send(a).unwrap();
+
+    assert!(!w.slots[a].tab.is_sharing());
+    assert_eq!(w.server.streams_opened, 1);
+    assert!(w.slots[a].tab.machine().is_connected());
+    assert_eq!(w.slots[a].notices, [Notice::Open]);
+    assert_eq!(w.dispatched(a, "s0"), [seq]);
+    assert_eq!(w.slots[a].reports[&msg], [Fate::Delivered]);
+}
+
+#[test]
+fn a_follower_refused_the_lock_says_bye_and_moves_to_a_stream_of_its_own() {
+    let mut b = lone_follower(&["s0"]);
+
+    b.on_lock_refused(T0);
+    let leaving = drain(&mut b);
+    let stream = opened_stream(&leaving);
+    b.on_welcome(T0, stream, "c9");
+    let (post, sessions) = reconnect_post(&drain(&mut b));
+    b.with(T0, |m| m.on_post_answer(T0, post, PostOutcome::Accepted));
+    drain(&mut b);
+    let own_event = b.on_event(T0, stream, Some("s0"), Some(1));
+    let relayed = b.on_channel(
+        T0,
+        &Wire::Event {
+            term: TERM,
+            n: 1,
+            session_id: Some("s0".into()),
+            seq: Some(2),
+        },
+    );
+
+    assert!(!b.is_sharing());
+    assert_eq!(
+        broadcasts(&leaving),
+        [Wire::Bye {
+            term: TERM,
+            from: TabId(2),
+        }],
+        "the leader forgets its sessions"
+    );
+    assert!(
+        leaving.contains(&TabAction::Core(Action::Notify(Notice::Close))),
+        "it leaves the shared connection"
+    );
+    assert_eq!(sessions, [session("s0", 0)], "its own handshake, not held");
+    assert!(b.machine().is_connected());
+    assert_eq!(b.machine().connection_id(), Some("c9"));
+    assert_eq!(own_event, EventVerdict::Dispatch);
+    assert_eq!(relayed, EventVerdict::Ignored, "the channel is no more its");
+    assert_eq!(
+        b.poll_timeout(),
+        None,
+        "no silence timer: it steals nothing"
+    );
 }
 
 // ─── The leader's stream ─────────────────────────────────────────────────────

@@ -131,6 +131,8 @@ pub enum TabAction {
 enum Role {
     Follower,
     Leader,
+    /// Left sharing (the lock was refused): the machine alone, with a real stream.
+    Alone,
 }
 
 /// The shared stream as a follower knows it from its leader.
@@ -283,9 +285,50 @@ impl Tab {
         }
     }
 
+    /// The browser refused the lock request (it failed other than by the tab's own
+    /// abandoning it: an opaque origin, a sandboxed frame...). A tab that cannot hold
+    /// the lock can never replace a leader that closes or freezes, so following one
+    /// would leave it without a stream for good: it leaves sharing instead, says
+    /// `Bye`, and its machine's stream becomes a real one of its own, as without the
+    /// option. For good: the shell may then take the machine out ([`Tab::into_machine`]).
+    pub fn on_lock_refused(&mut self, now: u64) {
+        if self.role != Role::Follower || !self.wants_lock {
+            // A leader's request was granted; a request the tab gave up is not its.
+            return;
+        }
+        self.wants_lock = false;
+        let term = self.current_term();
+        self.actions.push(TabAction::Broadcast(Wire::Bye {
+            term,
+            from: self.config.id,
+        }));
+        self.role = Role::Alone;
+        let was_connected = self.machine.is_connected();
+        // The virtual stream becomes a real one, as at a grant (`on_lock_granted`).
+        if self.machine.current_stream().is_some() {
+            self.machine.check_and_reconnect(now, true);
+        }
+        if let Some(post) = self.held_reconnect.take() {
+            self.machine
+                .on_post_answer(now, post, PostOutcome::NetworkError);
+        }
+        self.pump(now, was_connected);
+    }
+
+    /// Whether the tab still shares the stream (false once the lock was refused).
+    pub fn is_sharing(&self) -> bool {
+        self.role != Role::Alone
+    }
+
+    /// The tab's machine, for a shell whose tab no longer shares
+    /// ([`Tab::is_sharing`]) and has drained [`Tab::poll_action`].
+    pub fn into_machine(self) -> Machine {
+        self.machine
+    }
+
     /// The leader's welcome on its real stream.
     pub fn on_welcome(&mut self, now: u64, stream: StreamId, connection_id: &str) {
-        if self.role != Role::Leader || self.real_stream != Some(stream) {
+        if !self.holds(stream) {
             return;
         }
         let was_connected = self.machine.is_connected();
@@ -313,11 +356,11 @@ impl Tab {
         session_id: Option<&str>,
         seq: Option<u64>,
     ) -> EventVerdict {
-        if self.role != Role::Leader || self.real_stream != Some(stream) {
+        if !self.holds(stream) {
             return EventVerdict::Ignored;
         }
         let verdict = self.machine.on_event(now, stream, session_id, seq);
-        if verdict != EventVerdict::Ignored {
+        if verdict != EventVerdict::Ignored && self.role == Role::Leader {
             self.n += 1;
             if let (Some(s), Some(q)) = (session_id, seq) {
                 for member in &mut self.members {
@@ -341,7 +384,7 @@ impl Tab {
 
     /// `onerror` of the leader's real stream.
     pub fn on_stream_error(&mut self, now: u64, stream: StreamId, closed: bool) {
-        if self.role != Role::Leader || self.real_stream != Some(stream) {
+        if !self.holds(stream) {
             return;
         }
         let was_connected = self.machine.is_connected();
@@ -354,6 +397,9 @@ impl Tab {
     /// A message from the channel. For an `Event`, the verdict on it for this tab's
     /// listener (`Dispatch`: hand the data beside it to the app).
     pub fn on_channel(&mut self, now: u64, wire: &Wire) -> EventVerdict {
+        if self.role == Role::Alone {
+            return EventVerdict::Ignored;
+        }
         let verdict = self.receive(now, wire);
         self.after(now);
         verdict
@@ -366,7 +412,7 @@ impl Tab {
             Role::Follower if self.wants_stream() && self.term.is_some() => {
                 Some(self.heard_at.saturating_add(self.config.leader_silence_ms))
             }
-            Role::Follower => None,
+            Role::Follower | Role::Alone => None,
         };
         match (own, self.machine.poll_timeout()) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -548,6 +594,11 @@ impl Tab {
         EventVerdict::Ignored
     }
 
+    /// `stream` is this tab's real stream (a leader's, or a tab's alone).
+    fn holds(&self, stream: StreamId) -> bool {
+        self.role != Role::Follower && self.real_stream == Some(stream)
+    }
+
     fn leads(&self, term: Term) -> bool {
         self.role == Role::Leader && self.term == Some(term)
     }
@@ -698,11 +749,11 @@ impl Tab {
     fn pump(&mut self, now: u64, mut was_connected: bool) {
         while let Some(action) = self.machine.poll_action() {
             match (self.role.clone(), action) {
-                (Role::Leader, Action::OpenStream(s)) => {
+                (Role::Leader | Role::Alone, Action::OpenStream(s)) => {
                     self.real_stream = Some(s);
                     self.actions.push(TabAction::Core(Action::OpenStream(s)));
                 }
-                (Role::Leader, Action::CloseStream(s)) => {
+                (Role::Leader | Role::Alone, Action::CloseStream(s)) => {
                     if self.real_stream == Some(s) {
                         self.real_stream = None;
                         self.actions.push(TabAction::Core(Action::CloseStream(s)));
