@@ -435,7 +435,12 @@ fn drain(tab: &mut Tab) -> Vec<TabAction> {
 /// Tab `id` whose app tracks `tracks` (from seq 0) and connects at `T0`: it queues for
 /// the lock.
 fn lone(id: u64, tracks: &[&str]) -> Tab {
-    let machine = Machine::new(Config::default(), id);
+    lone_with(id, Config::default(), tracks)
+}
+
+/// `lone` with the app's `config`.
+fn lone_with(id: u64, config: Config, tracks: &[&str]) -> Tab {
+    let machine = Machine::new(config, id);
     let mut tab = Tab::new(machine, TabConfig::new(TabId(id)));
     tab.with(T0, |m| {
         for s in tracks {
@@ -1392,6 +1397,36 @@ fn a_leaders_stream_the_browser_gave_up_on_is_reopened_after_the_reconnect_delay
     assert_eq!(broadcasts(&closed), [state(None, false)]);
     assert!(early.is_empty(), "{early:?}");
     assert_ne!(opened_stream(&reopened), stream);
+}
+
+#[test]
+fn a_followers_stale_after_ms_leaves_a_quiet_shared_stream_to_its_heartbeating_leader() {
+    // The leader's machine watches the real stream: it sees every event, malformed
+    // ones included, which the channel does not carry.
+    let config = Config {
+        stale_after_ms: Some(10_000),
+        ..Config::default()
+    };
+    let mut b = lone_with(2, config, &["s0"]);
+    b.on_channel(T0, &state(Some("c1"), true));
+    drain(&mut b);
+
+    // Thirty quiet seconds: no event, a heartbeat every second.
+    let mut actions = Vec::new();
+    for second in 1..=30 {
+        let now = T0 + second * 1_000;
+        b.on_channel(now, &Wire::Heartbeat { term: TERM });
+        if b.poll_timeout().is_some_and(|t| t <= now) {
+            b.on_timeout(now);
+        }
+        actions.extend(drain(&mut b));
+    }
+
+    assert!(
+        actions.is_empty(),
+        "no rebuild asked, no _close: {actions:?}"
+    );
+    assert!(b.machine().is_connected());
 }
 
 #[test]

@@ -467,6 +467,11 @@ impl Tab {
             Some(t) if term == t => {
                 if self.role == Role::Follower {
                     self.heard_at = now;
+                    // The shared stream's liveness is the leader's to judge (its machine
+                    // sees every event, malformed ones included, and rebuilds a silent
+                    // stream): a word from it keeps this tab's `staleAfterMs` watchdog
+                    // quiet, which would otherwise ask for a rebuild of a quiet stream.
+                    self.machine.last_activity = now;
                 }
                 self.role == Role::Follower
             }
