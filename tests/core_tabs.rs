@@ -64,6 +64,9 @@ struct World {
     auto_answer: bool,
     /// The browser refuses every lock request (an opaque origin, say).
     refuse_locks: bool,
+    /// A new stream is welcomed before the channel's messages are delivered (the
+    /// stream opens faster than a tab answers).
+    fast_streams: bool,
 }
 
 impl World {
@@ -77,6 +80,7 @@ impl World {
             server: Server::default(),
             auto_answer: true,
             refuse_locks: false,
+            fast_streams: false,
         }
     }
 
@@ -229,6 +233,9 @@ impl World {
                 return true;
             }
         }
+        if self.fast_streams && self.welcome_next() {
+            return true;
+        }
         if let Some((from, wire)) = self.channel.pop_front() {
             let now = self.now;
             for i in 0..self.slots.len() {
@@ -248,15 +255,7 @@ impl World {
             }
             return true;
         }
-        if let Some((tab, stream)) = self.server.opening.first().copied() {
-            self.server.opening.remove(0);
-            self.server.next_conn += 1;
-            let id = format!("c{}", self.server.next_conn);
-            self.server.conn = Some((id.clone(), tab, stream));
-            let now = self.now;
-            if self.slots[tab].alive && !self.slots[tab].frozen {
-                self.slots[tab].tab.on_welcome(now, stream, &id);
-            }
+        if self.welcome_next() {
             return true;
         }
         if let Some((tab, stream, event)) = self.server.down.pop_front() {
@@ -280,6 +279,22 @@ impl World {
             return true;
         }
         false
+    }
+
+    /// The server welcomes the next stream opened, if any.
+    fn welcome_next(&mut self) -> bool {
+        let Some((tab, stream)) = self.server.opening.first().copied() else {
+            return false;
+        };
+        self.server.opening.remove(0);
+        self.server.next_conn += 1;
+        let id = format!("c{}", self.server.next_conn);
+        self.server.conn = Some((id.clone(), tab, stream));
+        let now = self.now;
+        if self.slots[tab].alive && !self.slots[tab].frozen {
+            self.slots[tab].tab.on_welcome(now, stream, &id);
+        }
+        true
     }
 
     /// The model server answers a POST.
@@ -313,7 +328,7 @@ impl World {
             let now = self.now;
             self.slots[post.tab]
                 .tab
-                .with(now, |m| m.on_post_answer(now, post.id, outcome));
+                .on_post_answer(now, post.id, outcome);
         }
     }
 
@@ -1034,6 +1049,77 @@ fn when_the_leader_closes_another_tab_takes_over_and_replays_what_it_missed_once
         assert_eq!(w.dispatched(t, "s1"), [1, stored_meanwhile[1]], "tab {t}");
         assert!(w.slots[t].dispatched.values().all(|n| *n == 1));
     }
+}
+
+#[test]
+fn a_followers_report_reaching_the_new_leader_after_its_handshake_still_gets_its_replay() {
+    let mut w = World::new();
+    let a = w.open(&["s1"]);
+    w.open(&["s1"]);
+    let c = w.open(&["s0"]);
+    // An event of s0 is stored while no stream carries it.
+    w.forget_connection();
+    let stored = w.emit("s0");
+    w.fast_streams = true;
+
+    // The new leader's stream is welcomed, and its handshake posted, before c's
+    // report of s0 (sent on seeing the new term) reaches it.
+    w.close(a);
+
+    assert_eq!(w.dispatched(c, "s0"), [stored], "replayed to c, once");
+    assert!(w.slots[c].tab.machine().is_connected());
+}
+
+#[test]
+fn a_catch_up_asks_only_what_the_handshake_lacked_and_rebuilds_the_connection_if_it_fails() {
+    let (mut a, _) = lone_leader(&["s0"]);
+    rebuild(&mut a);
+
+    // A tab of the earlier connection reports for the first time, after the handshake.
+    a.on_channel(
+        T0,
+        &sessions_from(2, Some(0), &[session("s0", 0), session("s5", 2)]),
+    );
+    let (post, sessions) = reconnect_post(&drain(&mut a));
+    a.on_post_answer(T0, post, PostOutcome::NetworkError);
+    let failed = drain(&mut a);
+
+    assert_eq!(sessions, [session("s5", 2)], "s0 from 0 was asked already");
+    opened_stream(&failed);
+    assert_eq!(
+        broadcasts(&failed),
+        [state(None, false)],
+        "the connection is rebuilt"
+    );
+}
+
+#[test]
+fn a_tab_that_never_had_a_welcome_and_takes_over_posts_the_handshake_the_others_need() {
+    // Tab 2 joined while its leader's stream was down, and never had a welcome.
+    let mut b = lone(2, &["s0"]);
+    b.on_channel(T0, &Wire::Leader { term: TERM });
+    // The leader closes; tab 2 is next in the lock's queue.
+    b.on_lock_granted(T0 + 10);
+    let term = b.term().unwrap();
+    let stream = opened_stream(&drain(&mut b));
+    b.on_channel(
+        T0 + 10,
+        &Wire::Sessions {
+            term,
+            from: TabId(3),
+            seen: Some(0),
+            sessions: vec![session("s1", 4)],
+        },
+    );
+
+    b.on_welcome(T0 + 20, stream, "c2");
+
+    let (_, sessions) = reconnect_post(&drain(&mut b));
+    assert_eq!(
+        sessions,
+        [session("s0", 0), session("s1", 4)],
+        "tab 3 was on the old leader's connection: what it missed is replayed"
+    );
 }
 
 #[test]

@@ -173,6 +173,11 @@ pub struct Tab {
     recent: Vec<(u64, String, u64)>,
     members: Vec<Member>,
     heartbeat_at: u64,
+    /// What the current connection's handshake asked the server for (with catch-ups),
+    /// once one was posted.
+    asked: Option<Vec<SessionSeq>>,
+    /// Catch-up reconnect POSTs in flight, with their connection.
+    catch_ups: Vec<(PostId, String)>,
 }
 
 impl Tab {
@@ -197,6 +202,8 @@ impl Tab {
             recent: Vec::new(),
             members: Vec::new(),
             heartbeat_at: 0,
+            asked: None,
+            catch_ups: Vec::new(),
         }
     }
 
@@ -245,6 +252,13 @@ impl Tab {
         let epoch = self
             .term
             .map_or(now, |t| now.max(t.epoch.saturating_add(1)));
+        if self.term.is_some() {
+            // It takes over from a leader: the followers may have been on that
+            // leader's connection, so the first welcome needs a handshake with their
+            // sessions even if this tab never had one (it joined while the stream was
+            // down).
+            self.machine.welcomed_before = true;
+        }
         let term = Term {
             epoch,
             leader: self.config.id,
@@ -256,6 +270,7 @@ impl Tab {
         self.members.clear();
         self.told = Shared::default();
         self.welcomed_stream = None;
+        self.asked = None;
         self.heartbeat_at = now.saturating_add(self.config.heartbeat_ms);
         self.actions
             .push(TabAction::Broadcast(Wire::Leader { term }));
@@ -326,12 +341,35 @@ impl Tab {
         self.machine
     }
 
+    /// A POST's answer: a catch-up reconnect's is the tab's (a failed one rebuilds the
+    /// connection, whose handshake then carries every tab's sessions); any other is
+    /// the machine's, as through [`Tab::with`].
+    pub fn on_post_answer(&mut self, now: u64, post: PostId, outcome: PostOutcome) {
+        let Some(at) = self.catch_ups.iter().position(|(id, _)| *id == post) else {
+            self.with(now, |m| m.on_post_answer(now, post, outcome));
+            return;
+        };
+        let (_, connection_id) = self.catch_ups.swap_remove(at);
+        if !outcome.is_ok()
+            && self.role == Role::Leader
+            && self.machine.connection_id() == Some(connection_id.as_str())
+        {
+            let was_connected = self.machine.is_connected();
+            self.welcomed_stream = None;
+            self.machine.check_and_reconnect(now, true);
+            self.pump(now, was_connected);
+            self.after(now);
+        }
+    }
+
     /// The leader's welcome on its real stream.
     pub fn on_welcome(&mut self, now: u64, stream: StreamId, connection_id: &str) {
         if !self.holds(stream) {
             return;
         }
         let was_connected = self.machine.is_connected();
+        // A new connection: what it was asked for is its own handshake's (posted now).
+        self.asked = None;
         if self.machine.sessions.is_empty() {
             // Its `Machine` posts no handshake without sessions of its own; the
             // followers' sessions need one: track them here (every tab observes every
@@ -566,7 +604,11 @@ impl Tab {
             } => {
                 // A new tab does not know the term yet.
                 if self.leads(*term) || self.role == Role::Leader && seen.is_none() {
+                    let known = self.members.iter().any(|m| m.id == *from);
                     self.member_report(*from, *seen, sessions);
+                    if !known && seen.is_some() {
+                        self.catch_up();
+                    }
                     // The tab may not know the shared stream's state (new, or back
                     // from a freeze that lost it messages): state it again.
                     self.restate();
@@ -643,6 +685,42 @@ impl Tab {
             id: from,
             sessions: model,
         });
+    }
+
+    /// Leader: a tab of an earlier connection (it reported a point in the term, `seen`)
+    /// reported for the first time after this connection's handshake was posted (at
+    /// failover its report may come after the new leader's welcome): ask the server,
+    /// on the same connection, for what that handshake lacked of its sessions (one
+    /// missing, or asked from a higher seq than it is owed from).
+    fn catch_up(&mut self) {
+        let (Some(asked), Some(member), Some(connection_id)) = (
+            self.asked.as_mut(),
+            self.members.last(),
+            self.machine.connection_id().map(String::from),
+        ) else {
+            return;
+        };
+        let mut missing = Vec::new();
+        for s in member.sessions.snapshot() {
+            match asked.iter_mut().find(|a| a.session_id == s.session_id) {
+                Some(a) if a.last_seq <= s.last_seq => continue,
+                Some(a) => a.last_seq = s.last_seq,
+                None => asked.push(s.clone()),
+            }
+            missing.push(s);
+        }
+        if missing.is_empty() {
+            return;
+        }
+        let id = self.machine.alloc_post();
+        self.catch_ups.push((id, connection_id.clone()));
+        self.actions.push(TabAction::Core(Action::Post {
+            id,
+            endpoint: Endpoint::Reconnect,
+            connection_id,
+            body: Body::Reconnect(missing),
+            keepalive: false,
+        }));
     }
 
     /// The union of every tab's sessions, each at the lowest last seq.
@@ -774,7 +852,9 @@ impl Tab {
                         keepalive,
                     },
                 ) => {
-                    let body = Body::Reconnect(self.union(&own));
+                    let union = self.union(&own);
+                    self.asked = Some(union.clone());
+                    let body = Body::Reconnect(union);
                     self.actions.push(TabAction::Core(Action::Post {
                         id,
                         endpoint: Endpoint::Reconnect,

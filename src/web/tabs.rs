@@ -141,8 +141,12 @@ impl Core {
         self.input(js::now(), |m| m.clear_session(session_id))
     }
 
+    /// Through the tab's own input: a leader's catch-up reconnect POST is the tab's.
     pub fn on_post_answer(&mut self, now: u64, post: PostId, outcome: PostOutcome) {
-        self.input(now, |m| m.on_post_answer(now, post, outcome))
+        match self {
+            Core::Alone(machine) => machine.on_post_answer(now, post, outcome),
+            Core::Sharing(sharing) => sharing.tab.on_post_answer(now, post, outcome),
+        }
     }
 
     pub fn on_visibility(&mut self, now: u64, visible: bool) {
