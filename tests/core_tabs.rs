@@ -62,6 +62,11 @@ struct World {
     channel: VecDeque<(usize, Wire)>,
     server: Server,
     auto_answer: bool,
+    /// The browser refuses every lock request (an opaque origin, say).
+    refuse_locks: bool,
+    /// A new stream is welcomed before the channel's messages are delivered (the
+    /// stream opens faster than a tab answers).
+    fast_streams: bool,
 }
 
 impl World {
@@ -74,6 +79,8 @@ impl World {
             channel: VecDeque::new(),
             server: Server::default(),
             auto_answer: true,
+            refuse_locks: false,
+            fast_streams: false,
         }
     }
 
@@ -226,6 +233,9 @@ impl World {
                 return true;
             }
         }
+        if self.fast_streams && self.welcome_next() {
+            return true;
+        }
         if let Some((from, wire)) = self.channel.pop_front() {
             let now = self.now;
             for i in 0..self.slots.len() {
@@ -245,15 +255,7 @@ impl World {
             }
             return true;
         }
-        if let Some((tab, stream)) = self.server.opening.first().copied() {
-            self.server.opening.remove(0);
-            self.server.next_conn += 1;
-            let id = format!("c{}", self.server.next_conn);
-            self.server.conn = Some((id.clone(), tab, stream));
-            let now = self.now;
-            if self.slots[tab].alive && !self.slots[tab].frozen {
-                self.slots[tab].tab.on_welcome(now, stream, &id);
-            }
+        if self.welcome_next() {
             return true;
         }
         if let Some((tab, stream, event)) = self.server.down.pop_front() {
@@ -277,6 +279,22 @@ impl World {
             return true;
         }
         false
+    }
+
+    /// The server welcomes the next stream opened, if any.
+    fn welcome_next(&mut self) -> bool {
+        let Some((tab, stream)) = self.server.opening.first().copied() else {
+            return false;
+        };
+        self.server.opening.remove(0);
+        self.server.next_conn += 1;
+        let id = format!("c{}", self.server.next_conn);
+        self.server.conn = Some((id.clone(), tab, stream));
+        let now = self.now;
+        if self.slots[tab].alive && !self.slots[tab].frozen {
+            self.slots[tab].tab.on_welcome(now, stream, &id);
+        }
+        true
     }
 
     /// The model server answers a POST.
@@ -310,7 +328,7 @@ impl World {
             let now = self.now;
             self.slots[post.tab]
                 .tab
-                .with(now, |m| m.on_post_answer(now, post.id, outcome));
+                .on_post_answer(now, post.id, outcome);
         }
     }
 
@@ -318,8 +336,8 @@ impl World {
         match action {
             TabAction::Core(Action::OpenStream(s)) => {
                 assert!(
-                    self.slots[i].tab.is_leader(),
-                    "only the leader opens a stream"
+                    self.slots[i].tab.is_leader() || !self.slots[i].tab.is_sharing(),
+                    "only the leader, or a tab alone, opens a stream"
                 );
                 self.server.streams_opened += 1;
                 self.server.opening.push((i, s));
@@ -347,6 +365,10 @@ impl World {
             TabAction::Core(Action::Notify(n)) => self.slots[i].notices.push(n),
             TabAction::Core(_) => {}
             TabAction::Broadcast(wire) => self.channel.push_back((i, wire)),
+            TabAction::RequestLock | TabAction::StealLock if self.refuse_locks => {
+                let now = self.now;
+                self.slots[i].tab.on_lock_refused(now);
+            }
             TabAction::RequestLock => {
                 if self.holder != Some(i) && !self.waiting.contains(&i) {
                     self.waiting.push(i);
@@ -370,6 +392,14 @@ impl World {
                     self.grant_next();
                 }
             }
+        }
+    }
+
+    /// Carries out every action tab `i` has queued, and nothing else: what its shell
+    /// does before any other tab's task runs.
+    fn run_actions(&mut self, i: usize) {
+        while let Some(action) = self.slots[i].tab.poll_action() {
+            self.carry_out(i, action);
         }
     }
 
@@ -420,7 +450,12 @@ fn drain(tab: &mut Tab) -> Vec<TabAction> {
 /// Tab `id` whose app tracks `tracks` (from seq 0) and connects at `T0`: it queues for
 /// the lock.
 fn lone(id: u64, tracks: &[&str]) -> Tab {
-    let machine = Machine::new(Config::default(), id);
+    lone_with(id, Config::default(), tracks)
+}
+
+/// `lone` with the app's `config`.
+fn lone_with(id: u64, config: Config, tracks: &[&str]) -> Tab {
+    let machine = Machine::new(config, id);
     let mut tab = Tab::new(machine, TabConfig::new(TabId(id)));
     tab.with(T0, |m| {
         for s in tracks {
@@ -1017,6 +1052,77 @@ fn when_the_leader_closes_another_tab_takes_over_and_replays_what_it_missed_once
 }
 
 #[test]
+fn a_followers_report_reaching_the_new_leader_after_its_handshake_still_gets_its_replay() {
+    let mut w = World::new();
+    let a = w.open(&["s1"]);
+    w.open(&["s1"]);
+    let c = w.open(&["s0"]);
+    // An event of s0 is stored while no stream carries it.
+    w.forget_connection();
+    let stored = w.emit("s0");
+    w.fast_streams = true;
+
+    // The new leader's stream is welcomed, and its handshake posted, before c's
+    // report of s0 (sent on seeing the new term) reaches it.
+    w.close(a);
+
+    assert_eq!(w.dispatched(c, "s0"), [stored], "replayed to c, once");
+    assert!(w.slots[c].tab.machine().is_connected());
+}
+
+#[test]
+fn a_catch_up_asks_only_what_the_handshake_lacked_and_rebuilds_the_connection_if_it_fails() {
+    let (mut a, _) = lone_leader(&["s0"]);
+    rebuild(&mut a);
+
+    // A tab of the earlier connection reports for the first time, after the handshake.
+    a.on_channel(
+        T0,
+        &sessions_from(2, Some(0), &[session("s0", 0), session("s5", 2)]),
+    );
+    let (post, sessions) = reconnect_post(&drain(&mut a));
+    a.on_post_answer(T0, post, PostOutcome::NetworkError);
+    let failed = drain(&mut a);
+
+    assert_eq!(sessions, [session("s5", 2)], "s0 from 0 was asked already");
+    opened_stream(&failed);
+    assert_eq!(
+        broadcasts(&failed),
+        [state(None, false)],
+        "the connection is rebuilt"
+    );
+}
+
+#[test]
+fn a_tab_that_never_had_a_welcome_and_takes_over_posts_the_handshake_the_others_need() {
+    // Tab 2 joined while its leader's stream was down, and never had a welcome.
+    let mut b = lone(2, &["s0"]);
+    b.on_channel(T0, &Wire::Leader { term: TERM });
+    // The leader closes; tab 2 is next in the lock's queue.
+    b.on_lock_granted(T0 + 10);
+    let term = b.term().unwrap();
+    let stream = opened_stream(&drain(&mut b));
+    b.on_channel(
+        T0 + 10,
+        &Wire::Sessions {
+            term,
+            from: TabId(3),
+            seen: Some(0),
+            sessions: vec![session("s1", 4)],
+        },
+    );
+
+    b.on_welcome(T0 + 20, stream, "c2");
+
+    let (_, sessions) = reconnect_post(&drain(&mut b));
+    assert_eq!(
+        sessions,
+        [session("s0", 0), session("s1", 4)],
+        "tab 3 was on the old leader's connection: what it missed is replayed"
+    );
+}
+
+#[test]
 fn sends_queued_during_failover_are_delivered_once_on_the_new_connection() {
     let mut w = World::new();
     let a = w.open(&["s0"]);
@@ -1056,6 +1162,98 @@ fn a_frozen_leader_is_replaced_after_leader_silence_ms_by_stealing_the_lock() {
     assert!(!w.slots[a].tab.is_leader(), "the thawed tab follows");
     assert!(w.slots[a].tab.machine().is_connected());
     assert_eq!(w.slots[a].tab.machine().connection_id(), Some("c2"));
+}
+
+#[test]
+fn two_followers_stealing_in_the_same_millisecond_leave_the_lock_and_the_stream_to_the_last_thief()
+{
+    let mut w = World::new();
+    let a = w.open(&["s0"]);
+    let b = w.open(&["s0"]);
+    let c = w.open(&["s0"]);
+    w.slots[a].frozen = true;
+    w.now += 5_000;
+    let now = w.now;
+    // c's silence timer fires first: it steals and leads the term (now, c)...
+    w.slots[c].tab.on_timeout(now);
+    w.run_actions(c);
+    // ...and in the same millisecond, before c's `Leader` reaches it, b steals last:
+    // its term (now, b) is lower by tab id, yet b holds the lock.
+    w.slots[b].tab.on_timeout(now);
+    w.settle();
+    w.advance(2_000);
+    let seq = w.emit("s0");
+
+    assert_eq!(w.leader(), Some(b), "the lock's holder leads");
+    assert_eq!(
+        w.slots[b].tab.term(),
+        Some(Term {
+            epoch: now,
+            leader: w.slots[b].tab.id(),
+        }),
+        "no third term"
+    );
+    assert_eq!(w.slots[c].tab.term(), w.slots[b].tab.term(), "c follows b");
+    let connection = w.slots[b].tab.machine().connection_id().map(String::from);
+    for t in [b, c] {
+        assert!(w.slots[t].tab.machine().is_connected(), "tab {t}");
+        assert_eq!(
+            w.slots[t].tab.machine().connection_id(),
+            connection.as_deref()
+        );
+        assert_eq!(w.dispatched(t, "s0"), [seq], "tab {t}");
+    }
+}
+
+#[test]
+fn a_thief_that_lost_the_lock_in_the_same_millisecond_follows_the_holder_with_a_lower_id() {
+    let mut c = lone(3, &["s0"]);
+    c.on_channel(T0, &state(Some("c1"), true));
+    let steal_at = T0 + 5_000;
+    c.on_timeout(steal_at);
+    c.on_lock_granted(steal_at);
+    // Tab 2 stole the lock from it in the same millisecond.
+    c.on_lock_lost(steal_at);
+    drain(&mut c);
+    let holder = Term {
+        epoch: steal_at,
+        leader: TabId(2),
+    };
+
+    // Tab 2's claim compares lower than c's own lost term; its state says it leads.
+    c.on_channel(steal_at, &Wire::Leader { term: holder });
+    c.on_channel(
+        steal_at + 100,
+        &Wire::State {
+            term: holder,
+            n: 0,
+            connection_id: Some("c2".into()),
+            connected: true,
+        },
+    );
+
+    assert_eq!(c.term(), Some(holder));
+    assert!(c.machine().is_connected());
+    assert_eq!(c.machine().connection_id(), Some("c2"));
+}
+
+#[test]
+fn a_leader_that_hears_a_claim_of_its_own_millisecond_keeps_leading_until_the_lock_says_otherwise()
+{
+    let (mut a, stream) = lone_leader(&["s0"]);
+    // A tab granted the lock in the same millisecond, and higher by tab id: one of the
+    // two lost it, and only the lock knows which.
+    let rival = Term {
+        epoch: T0,
+        leader: TabId(9),
+    };
+
+    a.on_channel(T0 + 10, &Wire::Leader { term: rival });
+
+    let actions = drain(&mut a);
+    assert!(a.is_leader());
+    assert_eq!(a.term(), Some(TERM));
+    assert!(!actions.contains(&TabAction::Core(Action::CloseStream(stream))));
 }
 
 #[test]
@@ -1176,6 +1374,72 @@ fn a_follower_steals_the_lock_only_after_leader_silence_ms_without_a_word() {
     assert_eq!(silent, [TabAction::StealLock]);
 }
 
+// ─── A lock the browser refuses ──────────────────────────────────────────────
+
+#[test]
+fn a_tab_refused_the_lock_leaves_sharing_and_holds_its_own_stream() {
+    let mut w = World::new();
+    w.refuse_locks = true;
+
+    let a = w.open(&["s0"]);
+    let seq = w.emit("s0");
+    let msg = w.send(a).unwrap();
+
+    assert!(!w.slots[a].tab.is_sharing());
+    assert_eq!(w.server.streams_opened, 1);
+    assert!(w.slots[a].tab.machine().is_connected());
+    assert_eq!(w.slots[a].notices, [Notice::Open]);
+    assert_eq!(w.dispatched(a, "s0"), [seq]);
+    assert_eq!(w.slots[a].reports[&msg], [Fate::Delivered]);
+}
+
+#[test]
+fn a_follower_refused_the_lock_says_bye_and_moves_to_a_stream_of_its_own() {
+    let mut b = lone_follower(&["s0"]);
+
+    b.on_lock_refused(T0);
+    let leaving = drain(&mut b);
+    let stream = opened_stream(&leaving);
+    b.on_welcome(T0, stream, "c9");
+    let (post, sessions) = reconnect_post(&drain(&mut b));
+    b.with(T0, |m| m.on_post_answer(T0, post, PostOutcome::Accepted));
+    drain(&mut b);
+    let own_event = b.on_event(T0, stream, Some("s0"), Some(1));
+    let relayed = b.on_channel(
+        T0,
+        &Wire::Event {
+            term: TERM,
+            n: 1,
+            session_id: Some("s0".into()),
+            seq: Some(2),
+        },
+    );
+
+    assert!(!b.is_sharing());
+    assert_eq!(
+        broadcasts(&leaving),
+        [Wire::Bye {
+            term: TERM,
+            from: TabId(2),
+        }],
+        "the leader forgets its sessions"
+    );
+    assert!(
+        leaving.contains(&TabAction::Core(Action::Notify(Notice::Close))),
+        "it leaves the shared connection"
+    );
+    assert_eq!(sessions, [session("s0", 0)], "its own handshake, not held");
+    assert!(b.machine().is_connected());
+    assert_eq!(b.machine().connection_id(), Some("c9"));
+    assert_eq!(own_event, EventVerdict::Dispatch);
+    assert_eq!(relayed, EventVerdict::Ignored, "the channel is no more its");
+    assert_eq!(
+        b.poll_timeout(),
+        None,
+        "no silence timer: it steals nothing"
+    );
+}
+
 // ─── The leader's stream ─────────────────────────────────────────────────────
 
 #[test]
@@ -1219,6 +1483,36 @@ fn a_leaders_stream_the_browser_gave_up_on_is_reopened_after_the_reconnect_delay
     assert_eq!(broadcasts(&closed), [state(None, false)]);
     assert!(early.is_empty(), "{early:?}");
     assert_ne!(opened_stream(&reopened), stream);
+}
+
+#[test]
+fn a_followers_stale_after_ms_leaves_a_quiet_shared_stream_to_its_heartbeating_leader() {
+    // The leader's machine watches the real stream: it sees every event, malformed
+    // ones included, which the channel does not carry.
+    let config = Config {
+        stale_after_ms: Some(10_000),
+        ..Config::default()
+    };
+    let mut b = lone_with(2, config, &["s0"]);
+    b.on_channel(T0, &state(Some("c1"), true));
+    drain(&mut b);
+
+    // Thirty quiet seconds: no event, a heartbeat every second.
+    let mut actions = Vec::new();
+    for second in 1..=30 {
+        let now = T0 + second * 1_000;
+        b.on_channel(now, &Wire::Heartbeat { term: TERM });
+        if b.poll_timeout().is_some_and(|t| t <= now) {
+            b.on_timeout(now);
+        }
+        actions.extend(drain(&mut b));
+    }
+
+    assert!(
+        actions.is_empty(),
+        "no rebuild asked, no _close: {actions:?}"
+    );
+    assert!(b.machine().is_connected());
 }
 
 #[test]

@@ -132,6 +132,8 @@ pub enum TabAction {
 enum Role {
     Follower,
     Leader,
+    /// Left sharing (the lock was refused): the machine alone, with a real stream.
+    Alone,
 }
 
 /// The shared stream as a follower knows it from its leader.
@@ -172,6 +174,11 @@ pub struct Tab {
     recent: Vec<(u64, String, u64)>,
     members: Vec<Member>,
     heartbeat_at: u64,
+    /// What the current connection's handshake asked the server for (with catch-ups),
+    /// once one was posted.
+    asked: Option<Vec<SessionSeq>>,
+    /// Catch-up reconnect POSTs in flight, with their connection.
+    catch_ups: Vec<(PostId, String)>,
 }
 
 impl Tab {
@@ -196,6 +203,8 @@ impl Tab {
             recent: Vec::new(),
             members: Vec::new(),
             heartbeat_at: 0,
+            asked: None,
+            catch_ups: Vec::new(),
         }
     }
 
@@ -251,6 +260,13 @@ impl Tab {
         let epoch = self
             .term
             .map_or(now, |t| now.max(t.epoch.saturating_add(1)));
+        if self.term.is_some() {
+            // It takes over from a leader: the followers may have been on that
+            // leader's connection, so the first welcome needs a handshake with their
+            // sessions even if this tab never had one (it joined while the stream was
+            // down).
+            self.machine.welcomed_before = true;
+        }
         let term = Term {
             epoch,
             leader: self.config.id,
@@ -262,6 +278,7 @@ impl Tab {
         self.members.clear();
         self.told = Shared::default();
         self.welcomed_stream = None;
+        self.asked = None;
         self.heartbeat_at = now.saturating_add(self.config.heartbeat_ms);
         self.actions
             .push(TabAction::Broadcast(Wire::Leader { term }));
@@ -291,12 +308,76 @@ impl Tab {
         }
     }
 
+    /// The browser refused the lock request (it failed other than by the tab's own
+    /// abandoning it: an opaque origin, a sandboxed frame...). A tab that cannot hold
+    /// the lock can never replace a leader that closes or freezes, so following one
+    /// would leave it without a stream for good: it leaves sharing instead, says
+    /// `Bye`, and its machine's stream becomes a real one of its own, as without the
+    /// option. For good: the shell may then take the machine out ([`Tab::into_machine`]).
+    pub fn on_lock_refused(&mut self, now: u64) {
+        if self.role != Role::Follower || !self.wants_lock {
+            // A leader's request was granted; a request the tab gave up is not its.
+            return;
+        }
+        self.wants_lock = false;
+        let term = self.current_term();
+        self.actions.push(TabAction::Broadcast(Wire::Bye {
+            term,
+            from: self.config.id,
+        }));
+        self.role = Role::Alone;
+        let was_connected = self.machine.is_connected();
+        // The virtual stream becomes a real one, as at a grant (`on_lock_granted`).
+        if self.machine.current_stream().is_some() {
+            self.machine.check_and_reconnect(now, true);
+        }
+        if let Some(post) = self.held_reconnect.take() {
+            self.machine
+                .on_post_answer(now, post, PostOutcome::NetworkError);
+        }
+        self.pump(now, was_connected);
+    }
+
+    /// Whether the tab still shares the stream (false once the lock was refused).
+    pub fn is_sharing(&self) -> bool {
+        self.role != Role::Alone
+    }
+
+    /// The tab's machine, for a shell whose tab no longer shares
+    /// ([`Tab::is_sharing`]) and has drained [`Tab::poll_action`].
+    pub fn into_machine(self) -> Machine {
+        self.machine
+    }
+
+    /// A POST's answer: a catch-up reconnect's is the tab's (a failed one rebuilds the
+    /// connection, whose handshake then carries every tab's sessions); any other is
+    /// the machine's, as through [`Tab::with`].
+    pub fn on_post_answer(&mut self, now: u64, post: PostId, outcome: PostOutcome) {
+        let Some(at) = self.catch_ups.iter().position(|(id, _)| *id == post) else {
+            self.with(now, |m| m.on_post_answer(now, post, outcome));
+            return;
+        };
+        let (_, connection_id) = self.catch_ups.swap_remove(at);
+        if !outcome.is_ok()
+            && self.role == Role::Leader
+            && self.machine.connection_id() == Some(connection_id.as_str())
+        {
+            let was_connected = self.machine.is_connected();
+            self.welcomed_stream = None;
+            self.machine.check_and_reconnect(now, true);
+            self.pump(now, was_connected);
+            self.after(now);
+        }
+    }
+
     /// The leader's welcome on its real stream.
     pub fn on_welcome(&mut self, now: u64, stream: StreamId, connection_id: &str) {
-        if self.role != Role::Leader || self.real_stream != Some(stream) {
+        if !self.holds(stream) {
             return;
         }
         let was_connected = self.machine.is_connected();
+        // A new connection: what it was asked for is its own handshake's (posted now).
+        self.asked = None;
         if self.machine.sessions.is_empty() {
             // Its `Machine` posts no handshake without sessions of its own; the
             // followers' sessions need one: track them here (every tab observes every
@@ -321,11 +402,11 @@ impl Tab {
         session_id: Option<&str>,
         seq: Option<u64>,
     ) -> EventVerdict {
-        if self.role != Role::Leader || self.real_stream != Some(stream) {
+        if !self.holds(stream) {
             return EventVerdict::Ignored;
         }
         let verdict = self.machine.on_event(now, stream, session_id, seq);
-        if verdict != EventVerdict::Ignored {
+        if verdict != EventVerdict::Ignored && self.role == Role::Leader {
             self.n += 1;
             if let (Some(s), Some(q)) = (session_id, seq) {
                 for member in &mut self.members {
@@ -349,7 +430,7 @@ impl Tab {
 
     /// `onerror` of the leader's real stream.
     pub fn on_stream_error(&mut self, now: u64, stream: StreamId, closed: bool) {
-        if self.role != Role::Leader || self.real_stream != Some(stream) {
+        if !self.holds(stream) {
             return;
         }
         let was_connected = self.machine.is_connected();
@@ -362,6 +443,9 @@ impl Tab {
     /// A message from the channel. For an `Event`, the verdict on it for this tab's
     /// listener (`Dispatch`: hand the data beside it to the app).
     pub fn on_channel(&mut self, now: u64, wire: &Wire) -> EventVerdict {
+        if self.role == Role::Alone {
+            return EventVerdict::Ignored;
+        }
         let verdict = self.receive(now, wire);
         self.after(now);
         verdict
@@ -374,7 +458,7 @@ impl Tab {
             Role::Follower if self.wants_stream() && self.term.is_some() => {
                 Some(self.heard_at.saturating_add(self.config.leader_silence_ms))
             }
-            Role::Follower => None,
+            Role::Follower | Role::Alone => None,
         };
         match (own, self.machine.poll_timeout()) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -422,15 +506,34 @@ impl Tab {
         self.machine.current_stream().is_some() || self.machine.poll_timeout().is_some()
     }
 
-    fn heard_from(&mut self, term: Term, now: u64) -> bool {
+    /// A leader's message of `term`: whether this tab follows it (now). `claim`: it is
+    /// a `Leader` message, which says only that its tab was granted the lock.
+    fn heard_from(&mut self, term: Term, now: u64, claim: bool) -> bool {
         match self.term {
-            Some(t) if term < t => false,
             Some(t) if term == t => {
                 if self.role == Role::Follower {
                     self.heard_at = now;
+                    // The shared stream's liveness is the leader's to judge (its machine
+                    // sees every event, malformed ones included, and rebuilds a silent
+                    // stream): a word from it keeps this tab's `staleAfterMs` watchdog
+                    // quiet, which would otherwise ask for a rebuild of a quiet stream.
+                    self.machine.last_activity = now;
                 }
                 self.role == Role::Follower
             }
+            // Two tabs granted the lock in the same millisecond (a steal race): the lock
+            // is with the one that stole last, whichever id is higher. A leader keeps
+            // leading until the lock says it lost (`on_lock_lost`); a follower, the
+            // losing thief included, follows the term whose leader still speaks (a
+            // heartbeat, a state, an event): the loser went quiet when it lost.
+            Some(t) if term.epoch == t.epoch => {
+                if self.role == Role::Leader || claim && term < t {
+                    return false;
+                }
+                self.adopt(now, term);
+                true
+            }
+            Some(t) if term < t => false,
             _ => {
                 self.adopt(now, term);
                 true
@@ -465,8 +568,11 @@ impl Tab {
 
     fn receive(&mut self, now: u64, wire: &Wire) -> EventVerdict {
         match wire {
-            Wire::Leader { term } | Wire::Heartbeat { term } => {
-                self.heard_from(*term, now);
+            Wire::Leader { term } => {
+                self.heard_from(*term, now, true);
+            }
+            Wire::Heartbeat { term } => {
+                self.heard_from(*term, now, false);
             }
             Wire::State {
                 term,
@@ -474,7 +580,7 @@ impl Tab {
                 connection_id,
                 connected,
             } => {
-                if self.heard_from(*term, now) {
+                if self.heard_from(*term, now, false) {
                     self.seen = Some(self.seen.unwrap_or(0).max(*n));
                     let shared = Shared {
                         connection_id: connection_id.clone(),
@@ -489,7 +595,7 @@ impl Tab {
                 session_id,
                 seq,
             } => {
-                if self.heard_from(*term, now) {
+                if self.heard_from(*term, now, false) {
                     self.seen = Some(*n);
                     if let Some(stream) = self.machine.current_stream() {
                         return self
@@ -506,7 +612,11 @@ impl Tab {
             } => {
                 // A new tab does not know the term yet.
                 if self.leads(*term) || self.role == Role::Leader && seen.is_none() {
+                    let known = self.members.iter().any(|m| m.id == *from);
                     self.member_report(*from, *seen, sessions);
+                    if !known && seen.is_some() {
+                        self.catch_up();
+                    }
                     // The tab may not know the shared stream's state (new, or back
                     // from a freeze that lost it messages): state it again.
                     self.restate();
@@ -537,6 +647,11 @@ impl Tab {
             }
         }
         EventVerdict::Ignored
+    }
+
+    /// `stream` is this tab's real stream (a leader's, or a tab's alone).
+    fn holds(&self, stream: StreamId) -> bool {
+        self.role != Role::Follower && self.real_stream == Some(stream)
     }
 
     fn leads(&self, term: Term) -> bool {
@@ -578,6 +693,42 @@ impl Tab {
             id: from,
             sessions: model,
         });
+    }
+
+    /// Leader: a tab of an earlier connection (it reported a point in the term, `seen`)
+    /// reported for the first time after this connection's handshake was posted (at
+    /// failover its report may come after the new leader's welcome): ask the server,
+    /// on the same connection, for what that handshake lacked of its sessions (one
+    /// missing, or asked from a higher seq than it is owed from).
+    fn catch_up(&mut self) {
+        let (Some(asked), Some(member), Some(connection_id)) = (
+            self.asked.as_mut(),
+            self.members.last(),
+            self.machine.connection_id().map(String::from),
+        ) else {
+            return;
+        };
+        let mut missing = Vec::new();
+        for s in member.sessions.snapshot() {
+            match asked.iter_mut().find(|a| a.session_id == s.session_id) {
+                Some(a) if a.last_seq <= s.last_seq => continue,
+                Some(a) => a.last_seq = s.last_seq,
+                None => asked.push(s.clone()),
+            }
+            missing.push(s);
+        }
+        if missing.is_empty() {
+            return;
+        }
+        let id = self.machine.alloc_post();
+        self.catch_ups.push((id, connection_id.clone()));
+        self.actions.push(TabAction::Core(Action::Post {
+            id,
+            endpoint: Endpoint::Reconnect,
+            connection_id,
+            body: Body::Reconnect(missing),
+            keepalive: false,
+        }));
     }
 
     /// The union of every tab's sessions, each at the lowest last seq.
@@ -689,11 +840,11 @@ impl Tab {
     fn pump(&mut self, now: u64, mut was_connected: bool) {
         while let Some(action) = self.machine.poll_action() {
             match (self.role.clone(), action) {
-                (Role::Leader, Action::OpenStream(s)) => {
+                (Role::Leader | Role::Alone, Action::OpenStream(s)) => {
                     self.real_stream = Some(s);
                     self.actions.push(TabAction::Core(Action::OpenStream(s)));
                 }
-                (Role::Leader, Action::CloseStream(s)) => {
+                (Role::Leader | Role::Alone, Action::CloseStream(s)) => {
                     if self.real_stream == Some(s) {
                         self.real_stream = None;
                         self.actions.push(TabAction::Core(Action::CloseStream(s)));
@@ -709,7 +860,9 @@ impl Tab {
                         keepalive,
                     },
                 ) => {
-                    let body = Body::Reconnect(self.union(&own));
+                    let union = self.union(&own);
+                    self.asked = Some(union.clone());
+                    let body = Body::Reconnect(union);
                     self.actions.push(TabAction::Core(Action::Post {
                         id,
                         endpoint: Endpoint::Reconnect,

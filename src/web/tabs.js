@@ -4,7 +4,7 @@
 // says what to post and when to request or release the lock (src/web/tabs.rs), and
 // this module carries it out and reports back through the shell's inbox:
 // `inbox.channel(kind, epoch, leader, n, text, number, sessions, data)` for a message
-// from another tab, `inbox.lock(event)` when the lock is granted or lost.
+// from another tab, `inbox.lock(event)` when the lock is granted, lost or refused.
 //
 // A message on the channel is a plain array (structured clone, no field names for the
 // build to rename): `[kind, epoch, leader, n, text, number, sessions, data]`, each
@@ -14,6 +14,7 @@
 /** What `inbox.lock` hears. Rust reads the same codes (src/web/tabs.rs). */
 const LOCK_GRANTED = 0;
 const LOCK_LOST = 1;
+const LOCK_REFUSED = 2;
 
 /** The wire format's version, in the channel's and the lock's name: tabs of builds
  * that would not understand each other never meet (each then leads its own stream). */
@@ -75,7 +76,8 @@ const tellLock = (tabs, event) => {
 /** Queues for the lock (`steal`: takes it from whichever tab holds it). A request
  * still queued is abandoned first. Once granted, the lock is held until
  * `releaseLock` (the callback's promise resolves then); if the browser takes it away
- * (a steal), the inbox hears `LOCK_LOST`. */
+ * (a steal), the inbox hears `LOCK_LOST`; if it refuses the request (a SecurityError
+ * in an opaque origin, say), `LOCK_REFUSED`. */
 export function requestLock(tabs, steal) {
   releaseLock(tabs);
   const request = { controller_: undefined, release_: undefined };
@@ -101,14 +103,16 @@ export function requestLock(tabs, steal) {
         tellLock(tabs, LOCK_GRANTED);
       });
     });
-  } catch (_) {
-    return;
+  } catch (error) {
+    // Refused at once: reported like a rejection, in a later microtask.
+    answer = Promise.reject(error);
   }
   Promise.resolve(answer).then(undefined, () => {
-    // Rejected while held: stolen. Rejected while queued: abandoned by us, or refused.
-    if (granted && tabs.lock_ === request) {
+    // Rejected while held: stolen. Rejected while queued: refused, unless abandoned by
+    // us (`releaseLock` forgot the request first).
+    if (tabs.lock_ === request) {
       tabs.lock_ = undefined;
-      tellLock(tabs, LOCK_LOST);
+      tellLock(tabs, granted ? LOCK_LOST : LOCK_REFUSED);
     }
   });
 }

@@ -20,8 +20,8 @@ use wasm_bindgen::JsValue;
 use super::js::{self, count};
 use super::shell::{pump, session_list, Shared};
 use crate::core::{
-    Endpoint, EventVerdict, Machine, PostId, PostOutcome, SendOutcome, SessionSeq, StreamId, Tab,
-    TabAction, TabConfig, TabId, Term, Wire,
+    Config, Endpoint, EventVerdict, Machine, PostId, PostOutcome, SendOutcome, SessionSeq,
+    StreamId, Tab, TabAction, TabConfig, TabId, Term, Wire,
 };
 #[cfg(feature = "persist")]
 use crate::core::{OutboxAction, Restored, Stored};
@@ -38,10 +38,12 @@ mod kind {
     pub const BYE: u32 = 6;
 }
 
-/// What `inbox.lock` hears, as `tabs.js` names it (`LOCK_GRANTED`, `LOCK_LOST`).
+/// What `inbox.lock` hears, as `tabs.js` names it (`LOCK_GRANTED`, `LOCK_LOST`,
+/// `LOCK_REFUSED`).
 mod lock_event {
     pub const GRANTED: u32 = 0;
     pub const LOST: u32 = 1;
+    pub const REFUSED: u32 = 2;
 }
 
 /// The machine alone, or the tab around it. One per connection, so the size of the
@@ -142,8 +144,12 @@ impl Core {
         self.input(js::now(), |m| m.clear_session(session_id))
     }
 
+    /// Through the tab's own input: a leader's catch-up reconnect POST is the tab's.
     pub fn on_post_answer(&mut self, now: u64, post: PostId, outcome: PostOutcome) {
-        self.input(now, |m| m.on_post_answer(now, post, outcome))
+        match self {
+            Core::Alone(machine) => machine.on_post_answer(now, post, outcome),
+            Core::Sharing(sharing) => sharing.tab.on_post_answer(now, post, outcome),
+        }
     }
 
     pub fn on_visibility(&mut self, now: u64, visible: bool) {
@@ -293,7 +299,7 @@ pub fn on_channel(
     }
 }
 
-/// The lock was granted, or taken away.
+/// The lock was granted, taken away, or refused.
 pub fn on_lock(shell: &Shared, event: u32) {
     {
         let mut s = shell.borrow_mut();
@@ -304,10 +310,31 @@ pub fn on_lock(shell: &Shared, event: u32) {
         match event {
             lock_event::GRANTED => sharing.tab.on_lock_granted(now),
             lock_event::LOST => sharing.tab.on_lock_lost(now),
+            lock_event::REFUSED => sharing.tab.on_lock_refused(now),
             _ => {}
         }
     }
     pump(shell);
+    leave_if_alone(shell);
+}
+
+/// A tab that left sharing (the browser refused it the lock; its `Bye` and its own
+/// stream were carried out by the pump) goes on as the machine alone: one warning,
+/// and the channel closed.
+fn leave_if_alone(shell: &Shared) {
+    let mut s = shell.borrow_mut();
+    if !matches!(&s.core, Core::Sharing(sharing) if !sharing.tab.is_sharing()) {
+        return;
+    }
+    let placeholder = Core::Alone(Machine::new(Config::default(), 0));
+    if let Core::Sharing(sharing) = core::mem::replace(&mut s.core, placeholder) {
+        js::close_tabs(&sharing.tabs);
+        s.core = Core::Alone(sharing.tab.into_machine());
+    }
+    drop(s);
+    js::warn(&js::string(
+        "shareAcrossTabs: the browser refused this tab the Web Lock; this tab opens its own stream",
+    ));
 }
 
 /// The connection is being freed: it leaves as `disconnect()` would (`Bye`, or a

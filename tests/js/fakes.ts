@@ -132,12 +132,16 @@ export class FakeStorage {
 /** The Web Locks API (`navigator.locks`) of one browser: exclusive and shared locks by
  * name, granted in request order, released when the callback's promise settles, and
  * `query()`. `{ steal: true }` takes the lock at once from its holders, whose request
- * promises reject with an AbortError. A page that dies loses its locks: `crash()`. */
+ * promises reject with an AbortError. A page that dies loses its locks: `crash()`. A
+ * browser that refuses every request (an opaque origin, a sandboxed frame) rejects it
+ * with `refusal` when set, never calling back. */
 export class FakeLocks {
+  refusal: DOMException | undefined = undefined;
   private held: Array<{ name: string; mode: string; stolen: () => void }> = [];
   private waiting: Array<{ name: string; mode: string; grant: () => void }> = [];
 
   request(name: string, ...args: unknown[]): Promise<unknown> {
+    if (this.refusal) return Promise.reject(this.refusal);
     const callback = args[args.length - 1] as (lock: unknown) => unknown;
     const options = (args.length > 1 ? args[0] : {}) as { mode?: string; signal?: AbortSignal; steal?: boolean };
     const mode = options.mode ?? "exclusive";

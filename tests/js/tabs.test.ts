@@ -309,6 +309,30 @@ describe("without Web Locks or BroadcastChannel", () => {
   }
 });
 
+describe("a lock request the browser refuses", () => {
+  it("the tab warns once, leaves sharing and opens its own stream, events and sends as without the option", async () => {
+    const locks = new FakeLocks();
+    locks.refusal = new DOMException("the document's origin is opaque", "SecurityError");
+    vi.stubGlobal("navigator", { locks });
+    const server = new Server();
+    const [tab] = openTabs(1, server);
+    tab.conn.trackSeq("s", 0);
+    await settle();
+    expect(openStreams()).toHaveLength(1);
+    const stream = tab.stream()!;
+    stream.welcome("conn-1");
+    stream.emit("message", event(1));
+    tab.conn.send({ type: "send", sessionId: "s", prompt: "hi", clientMsgId: "m1" });
+    await settle();
+    expect(tab.conn.isConnected()).toBe(true);
+    expect(tab.events()).toEqual([event(1)]);
+    expect(tab.reports).toEqual([expect.objectContaining({ status: "delivered", clientMsgId: "m1" })]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("shareAcrossTabs");
+    expect(FakeBroadcastChannel.open.size).toBe(0);
+  });
+});
+
 describe("the option", () => {
   it("is off by default and with false: no channel, a stream per tab", async () => {
     const server = new Server();
