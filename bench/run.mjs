@@ -19,7 +19,8 @@
 //   BENCH_TABS_WINDOW=window node ...   the tabs group's pages in new windows, not tabs
 //   BENCH_ONLY=memory node ...          some benchmarks only (inbound, inboundDispatch,
 //                                       outbound, restore, recovery, deadStream, memory,
-//                                       tabs); writes nothing
+//                                       tabs); prints JSON, writes nothing (merge it into
+//                                       results.json: node bench/report.mjs --merge FILE)
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -543,7 +544,9 @@ async function benchTabs(session, server, browser) {
     // The relaying's unit cost: postMessage alone, in the leader's page, the follower
     // receiving (median of a few runs per shape).
     const postRuns = [];
-    for (let rep = 0; rep < plan.postCost.reps; rep++) postRuns.push(await call(handles[0], "tabsPostCost", plan.postCost));
+    for (let rep = 0; rep < plan.postCost.reps; rep++) {
+      postRuns.push(await call(handles[0], "tabsPostCost", { ...plan.postCost, reverse: rep % 2 === 1 }));
+    }
     const postCost = Object.fromEntries(Object.keys(postRuns[0]).map((shape) => [shape, summary(postRuns, shape)]));
     log(`${browser}: tabs postMessage µs per event: ${Object.entries(postCost).map(([k, v]) => `${k} ${v.median.toFixed(1)}`).join(", ")}`);
     for (const h of handles) await closeTab(h);
@@ -596,6 +599,7 @@ async function benchTabs(session, server, browser) {
       return { median: median(values), min: Math.min(...values), max: Math.max(...values), each: runs.map((r) => r[field]) };
     };
     return {
+      plan,
       windowType: plan.windowType,
       tabs: plan.tabs,
       date: new Date().toISOString(),

@@ -1216,9 +1216,10 @@ async function tabsGather({ run, expected, timeoutMs = 60000 }) {
  * the bench's channel (every other tab of the run receives and ignores them): `count`
  * messages shaped as the leader relays an event (`[kind, epoch, leader, n, sessionId,
  * seq, sessions, data]`, `data` the parsed event, as src/web/tabs.rs posts it); the
- * same with `data` the event's JSON text; and the same events `batch` to a message.
+ * same with `data` the event's JSON text (the two in the order `reverse` says); and
+ * the same events `batch` to a message.
  */
-function tabsPostCost({ count, batch, bytes }) {
+function tabsPostCost({ count, batch, bytes, reverse = false }) {
   const sessionId = uid("post");
   const event = (seq) => ({ delta: "x".repeat(bytes), seq, sessionId, type: "block_delta" });
   const shapes = {
@@ -1226,7 +1227,8 @@ function tabsPostCost({ count, batch, bytes }) {
     text: Array.from({ length: count }, (_, i) => ["noise", 1, 2, i + 1, sessionId, i + 1, [], JSON.stringify(event(i + 1))]),
   };
   const perEvent = {};
-  for (const [shape, messages] of Object.entries(shapes)) {
+  const order = Object.entries(shapes);
+  for (const [shape, messages] of reverse ? order.reverse() : order) {
     const start = now();
     for (const message of messages) tabsPage.bench.postMessage(message);
     perEvent[shape] = ((now() - start) * 1000) / count;
