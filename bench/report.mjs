@@ -438,7 +438,7 @@ function renderTabs(results) {
       "A run is armed in every tab, then the driver focuses one tab and gathers every tab's figures there over a BroadcastChannel of the bench's own, so it never switches tabs during a run. " +
       "Times are wall-clock (`performance.timeOrigin + performance.now()`), corrected for the two pages' clocks' disagreement (each page's offset to `Date.now()`, sampled at the moments `Date.now()` steps, at the start and end of the run: *clocks apart*); " +
       "*Date.now() mean* is the mean of the per-event differences of `Date.now()`, one clock for every tab, whole ms, unbiased: the cross-check. " +
-      `${names.filter((n) => browsers[n].timerResolutionMs >= 1).join(" and ") || "No engine"}'s \`performance.now()\` moves in 1 ms steps, so there medians and p99s are whole ms. The machine was busy (other builds and browsers on its 2 cores): read single figures as ±50 %.",
+      `${names.filter((n) => browsers[n].timerResolutionMs >= 1).join(" and ") || "No engine"}'s \`performance.now()\` moves in 1 ms steps, so there medians and p99s are whole ms. The machine was busy (other builds and browsers on its 2 cores, load average as said): read single figures as ±50 %.`,
     "",
     `**Visibility.** ${names
       .map((n) => {
