@@ -438,7 +438,8 @@ function renderTabs(results) {
       "A run is armed in every tab, then the driver focuses one tab and gathers every tab's figures there over a BroadcastChannel of the bench's own, so it never switches tabs during a run. " +
       "Times are wall-clock (`performance.timeOrigin + performance.now()`), corrected for the two pages' clocks' disagreement (each page's offset to `Date.now()`, sampled at the moments `Date.now()` steps, at the start and end of the run: *clocks apart*); " +
       "*Date.now() mean* is the mean of the per-event differences of `Date.now()`, one clock for every tab, whole ms, unbiased: the cross-check. " +
-      `${names.filter((n) => browsers[n].timerResolutionMs >= 1).join(" and ") || "No engine"}'s \`performance.now()\` moves in 1 ms steps, so there medians and p99s are whole ms. The machine was busy (other builds and browsers on its 2 cores, load average as said): read single figures as ±50 %.`,
+      `${names.some((n) => browsers[n].timerResolutionMs > 0.5) ? `In ${names.filter((n) => browsers[n].timerResolutionMs > 0.5).join(" and ")}, \`performance.now()\` moves in 1 ms steps, so their medians and p99s are whole ms. ` : ""}` +
+      `The machine was busy (other builds and browsers on its 2 cores, load average as said): read single figures as ±50 %.`,
     "",
     `**Visibility.** ${names
       .map((n) => {
@@ -542,7 +543,11 @@ function renderTabs(results) {
       ["browser", "leader's pagehide ms", "follower's stream opened ms", "welcome ms", "_open ms", "_open from pagehide ms", "follower"],
       names.map((n) => {
         const f = t(n).failover;
-        const mr = (x) => `${ms(x.median)} (${ms(x.min)}–${ms(x.max)})`;
+        // A leader's page may be gone before its `pagehide` message leaves: those runs have none.
+        const mr = (x) => {
+          const got = x.each.filter((v) => v !== null).length;
+          return `${ms(x.median)} (${ms(x.min)}–${ms(x.max)})${got < x.each.length ? `, ${got} of ${x.each.length} runs` : ""}`;
+        };
         return [n, mr(f.leaderLeft), mr(f.streamOpened), mr(f.welcome), `**${mr(f.open)}**`, mr(f.openAfterLeaderLeft), f.visibility.join("; ")];
       }),
     ),
