@@ -5,8 +5,9 @@
 // itself (to read `memory` and the externref table): it resolves to the same module
 // the glue imports, so it is the same instance. `sse-courier/persist` resolves to
 // pkg/persist/index.js (the persisted outbox's entry, its wasm embedded, a second
-// instance the memory figures do not read). esbuild comes from the demo's
-// dependencies (www/node_modules).
+// instance the memory figures do not read), and `sse-courier/tabs` to
+// pkg/tabs/index.js (one stream for all tabs, likewise; the tabs runs of issue 16).
+// esbuild comes from the demo's dependencies (www/node_modules).
 import { existsSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
@@ -25,8 +26,9 @@ try {
   console.error("bench: esbuild is missing: npm ci --prefix www");
   process.exit(1);
 }
-if (!existsSync(join(pkg, "index.js")) || !existsSync(join(root, "pkg", "persist", "index.js"))) {
-  console.error("bench: pkg/bundler or pkg/persist is missing: make pkg");
+const entries = ["bundler", "persist", "tabs"];
+if (entries.some((entry) => !existsSync(join(root, "pkg", entry, "index.js")))) {
+  console.error(`bench: pkg/{${entries.join(",")}}/index.js: one is missing: make pkg`);
   process.exit(1);
 }
 
@@ -36,6 +38,8 @@ const localPackage = {
     build.onResolve({ filter: /^sse-courier$/ }, () => ({ path: join(pkg, "index.js") }));
     // The persisted outbox's entry: its own build, one module with its wasm embedded.
     build.onResolve({ filter: /^sse-courier\/persist$/ }, () => ({ path: join(root, "pkg", "persist", "index.js") }));
+    // One stream for all tabs (issue 16): its own build too, its wasm embedded.
+    build.onResolve({ filter: /^sse-courier\/tabs$/ }, () => ({ path: join(root, "pkg", "tabs", "index.js") }));
     build.onResolve({ filter: /^sse-courier\/wasm$/ }, () => ({
       path: join(pkg, "sse_courier_bg.wasm"),
       namespace: "wasm-module",

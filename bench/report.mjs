@@ -18,7 +18,16 @@ export const ANCHORS = [
 ];
 
 /** The issue's targets. */
-export const TARGETS = { totalBytes: 15000, inboundRatio: 0.9, outboundRatio: 0.9, persistRatio: 0.8 };
+export const TARGETS = {
+  totalBytes: 15000,
+  inboundRatio: 0.9,
+  outboundRatio: 0.9,
+  persistRatio: 0.8,
+  // Issue 16: a follower adds at most 1 ms median latency and keeps ≥ 80 % of the
+  // leader's throughput.
+  followerAddedMs: 1,
+  followerRatio: 0.8,
+};
 
 const fmt = (n, digits = 0) =>
   n === null || n === undefined || Number.isNaN(n)
@@ -406,7 +415,144 @@ export function render(results) {
       "",
     );
   }
+  // ---- one stream for all tabs
+  if (names.some((n) => b(n).tabs)) out.push(...renderTabs(results), "");
   return out.join("\n");
+}
+
+/** Section 6: one stream for all tabs (issue 16), from each browser's `tabs` figures. */
+function renderTabs(results) {
+  const { browsers } = results;
+  const names = Object.keys(browsers).filter((n) => browsers[n].tabs);
+  const t = (n) => browsers[n].tabs;
+  const p = t(names[0]).plan ?? results.plan.tabs;
+  const ms = (x, digits = 1) => (x === null || x === undefined ? "–" : `${fmt(x, digits)}`);
+  const perEvent = (msTotal, count) => (count ? fmt((msTotal * 1000) / count, 1) : "–");
+  const load = (n) => t(n).loadavg.before.concat(t(n).loadavg.after).map((x) => fmt(x, 1));
+  const out = [
+    "### 6. One stream for all tabs (issue 16)",
+    "",
+    `Measured ${names.map((n) => `in ${n} at ${t(n).date.slice(0, 16).replace("T", " ")} UTC (load average ${load(n).slice(0, 3).join(", ")} before, ${load(n).slice(3).join(", ")} after, ${t(n).seconds} s)`).join(", ")}. ` +
+      `Pages of the \`sse-courier/tabs\` entry (\`bench/src/page.js\`, its section 6) in ${p.tabs} ${p.windowType}s of one WebDriver session (New Window, type ${p.windowType}), ` +
+      "each Connection with `shareAcrossTabs` set to a channel name fresh for each set of tabs; the first tab connected leads (its own EventSource is open, checked), the others follow. " +
+      "A run is armed in every tab, then the driver focuses one tab and gathers every tab's figures there over a BroadcastChannel of the bench's own, so it never switches tabs during a run. " +
+      "Times are wall-clock (`performance.timeOrigin + performance.now()`), corrected for the two pages' clocks' disagreement (each page's offset to `Date.now()`, sampled at the moments `Date.now()` steps, at the start and end of the run: *clocks apart*); " +
+      "*Date.now() mean* is the mean of the per-event differences of `Date.now()`, one clock for every tab, whole ms, unbiased: the cross-check. " +
+      `${names.some((n) => browsers[n].timerResolutionMs > 0.5) ? `In ${names.filter((n) => browsers[n].timerResolutionMs > 0.5).join(" and ")}, \`performance.now()\` moves in 1 ms steps, so their medians and p99s are whole ms. ` : ""}` +
+      `The machine was busy (other builds and browsers on its 2 cores, load average as said): read single figures as ±50 %.`,
+    "",
+    `**Visibility.** ${names
+      .map((n) => {
+        const l = t(n).latency;
+        return `${n}: ${[...new Set(Object.values(l).flatMap((v) => v.visibility ?? []))].join("; ")}`;
+      })
+      .join(". ")} ` +
+      "(each tab's `document.visibilityState` when armed → at the end of the run; the tab named first is the one focused).",
+    "",
+    `**Latency**: ${fmt(p.latency.count)} events of one session, emitted one at a time by the driver (\`/api/test/emit\`), one every ${p.latency.intervalMs} ms (${fmt(1000 / p.latency.intervalMs)}/s: latency, not saturation); ` +
+      "each tab records when its listener gets each one. *added*: follower minus leader, per event (every follower's), over every run with that tab focused; " +
+      `${p.latency.reps} run(s) per focus with ${p.tabs} tabs, ${p.more?.reps ?? 0} with ${p.more?.tabs ?? "–"} (leader focused). *leader from emit*: the leader's listener minus the driver's clock just before its emit call (HTTP request, server, stream, the package).`,
+    "",
+    table(
+      ["browser", "tabs", "focused", "events", "added median ms", "added p99 ms", "added mean ms", "Date.now() mean ms", "clocks apart ms", "leader from emit, median / p99 ms", `target ≤ ${TARGETS.followerAddedMs} ms median`],
+      names.flatMap((n) => {
+        const rows = [];
+        const add = (tabs, which, r) => {
+          if (!r) return;
+          rows.push([
+            n,
+            tabs,
+            which,
+            fmt(r.events),
+            `**${ms(r.addedMedian)}**`,
+            ms(r.addedP99),
+            ms(r.addedMean, 2),
+            ms(r.wallMean, 2),
+            [...new Set(r.clockSkewMs.map((x) => fmt(x, 1)))].join(", "),
+            `${ms(r.leaderFromEmitMedian)} / ${ms(r.leaderFromEmitP99)}`,
+            verdict(r.addedMedian <= TARGETS.followerAddedMs),
+          ]);
+        };
+        add(t(n).tabs, "leader", t(n).latency.leader);
+        add(t(n).tabs, "follower", t(n).latency.follower);
+        add(t(n).more?.tabs, "leader", t(n).more?.latency?.leader);
+        return rows;
+      }),
+    ),
+    "",
+    `**Throughput**: each run, the server appends ${fmt(p.burst.count)} events (${p.burst.bytes}-byte \`delta\`) to a session every tab watches, in \`emit\` calls of ${fmt(p.burst.batch)} issued by the leader's page as in the inbound group (at most ${fmt(p.burst.ahead)} not yet at its listener); ` +
+      "each tab's rate from the first event at its listener to the last. *follower / leader*: per run (the slowest follower), median; *end lag*: the follower's last event after the leader's. " +
+      `*lone*: the same entry without \`shareAcrossTabs\`, in the leader's tab; *sharing, no follower*: one tab sharing, alone (it still relays every event). ${p.burst.reps} runs of each, alternating.`,
+    "",
+    table(
+      ["browser", "tabs", "focused", "lone ev/s", "sharing, no follower ev/s", "leader ev/s", "follower ev/s", "follower / leader", "per-run", "end lag ms", `target ≥ ${TARGETS.followerRatio}`, "leader / lone"],
+      names.flatMap((n) => {
+        const { burst, alone, more } = t(n);
+        const row = (tabs, which, r, lone, loneRatio) => [
+          n,
+          tabs,
+          which,
+          fmt(lone),
+          fmt(alone?.leaderFocused?.leader.median),
+          fmt(r.leader.median),
+          fmt(r.follower.median),
+          `**${ratio(r.ratio.median)}**`,
+          `${ratio(Math.min(...r.ratio.each))}–${ratio(Math.max(...r.ratio.each))}`,
+          ms(r.endLagMs.median, 0),
+          verdict(r.ratio.median >= TARGETS.followerRatio),
+          loneRatio,
+        ];
+        return [
+          row(t(n).tabs, "leader", burst.leaderFocused, burst.lone.leader.median, ratio(burst.leaderToLone?.median)),
+          row(t(n).tabs, "follower", burst.followerFocused, burst.lone.leader.median, ratio(burst.followerFocused.leader.median / burst.lone.leader.median)),
+          ...(more?.burst ? [row(more.tabs, "leader", more.burst.leaderFocused, burst.lone.leader.median, ratio(more.burst.leaderFocused.leader.median / burst.lone.leader.median))] : []),
+        ];
+      }),
+    ),
+    "",
+    "**Where the leader's time goes** (medians of the throughput runs, µs per event): the package's handler of its stream's events in a lone tab and in a sharing leader " +
+      "(the handler includes the relaying), of which `BroadcastChannel.postMessage` on the sharing channel, and a follower's handler of the relayed events; measured by wrapping those handlers and that method in the page. " +
+      `Then \`postMessage\` alone on a channel another tab listens to, ${fmt(p.postCost.count)} messages: shaped as the leader relays an event (\`data\` the parsed event, as \`src/web/tabs.rs\` posts it), with \`data\` the event's JSON text instead, and ${p.postCost.batch} events to a message.`,
+    "",
+    table(
+      ["browser", "lone: handler", "sharing, no follower: handler", "of which postMessage", "leader with a follower: handler", "of which postMessage", "follower: handler", `postMessage alone: parsed / text / ${p.postCost.batch} to a message`],
+      names.map((n) => {
+        const { burst, alone, postCost } = t(n);
+        const cost = (runs, who, key, count) => median(runs.map((r) => (r[who] ? (r[who][key] * 1000) / r[who][count] : NaN)));
+        const lone = (alone ?? burst).lone.runs;
+        const solo = alone?.leaderFocused.runs ?? [];
+        const pair = [...burst.leaderFocused.runs, ...burst.followerFocused.runs];
+        return [
+          n,
+          fmt(cost(lone, "leaderCost", "streamMs", "streamEvents"), 1),
+          fmt(cost(solo, "leaderCost", "streamMs", "streamEvents"), 1),
+          fmt(cost(solo, "leaderCost", "postMs", "posts"), 1),
+          fmt(cost(pair, "leaderCost", "streamMs", "streamEvents"), 1),
+          fmt(cost(pair, "leaderCost", "postMs", "posts"), 1),
+          fmt(cost(pair, "followerCost", "channelMs", "channelMessages"), 1),
+          postCost ? Object.values(postCost).length && [postCost.parsed, postCost.text, postCost[`batchesOf${p.postCost.batch}`]].map((c) => fmt(c.median, 1)).join(" / ") : "–",
+        ];
+      }),
+    ),
+    "",
+    `**Failover**: ${p.failover.reps} times, a fresh pair of tabs; the driver closes the leader's tab (WebDriver \`DELETE /window\`) and focuses the follower. ` +
+      "Times from the driver's clock just before the close command (the same machine's clock as the pages'): the leader's `pagehide` (stamped in its page, told over the bench's channel), " +
+      "the follower's own EventSource opened (it was granted the lock), its welcome, and its `_open` (connected again); *from pagehide*: the follower's `_open` minus the leader's `pagehide`, both page clocks. Median (min–max).",
+    "",
+    table(
+      ["browser", "leader's pagehide ms", "follower's stream opened ms", "welcome ms", "_open ms", "_open from pagehide ms", "follower"],
+      names.map((n) => {
+        const f = t(n).failover;
+        // A leader's page may be gone before its `pagehide` message leaves: those runs have none.
+        const mr = (x) => {
+          const got = x.each.filter((v) => v !== null).length;
+          return `${ms(x.median)} (${ms(x.min)}–${ms(x.max)})${got < x.each.length ? `, ${got} of ${x.each.length} runs` : ""}`;
+        };
+        return [n, mr(f.leaderLeft), mr(f.streamOpened), mr(f.welcome), `**${mr(f.open)}**`, mr(f.openAfterLeaderLeft), f.visibility.join("; ")];
+      }),
+    ),
+  ];
+  return out;
 }
 
 export function writeReport(results, path) {
@@ -423,7 +569,32 @@ export function writeReport(results, path) {
   writeFileSync(path, text);
 }
 
+/**
+ * `results` with the groups of a `BENCH_ONLY` run (its printed JSON: browser → group →
+ * figures) in place of the same groups of the same browsers; every other figure, and
+ * the run's date, stay those of the last full run (a group measured apart says its own
+ * date, as the tabs group does).
+ */
+export function mergeGroups(results, only) {
+  for (const [browser, groups] of Object.entries(only)) {
+    const { version, userAgent, timerResolutionMs, seconds: _, ...measured } = groups;
+    results.browsers[browser] ??= { version, userAgent, timerResolutionMs };
+    Object.assign(results.browsers[browser], measured);
+  }
+  return results;
+}
+
+// node bench/report.mjs                  re-renders BENCHMARKS.md from bench/results.json
+// node bench/report.mjs --merge FILE     first merges FILE (the JSON a BENCH_ONLY run
+//                                        printed) into bench/results.json
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = new URL("../", import.meta.url).pathname;
-  writeReport(JSON.parse(readFileSync(join(root, "bench", "results.json"), "utf8")), join(root, "BENCHMARKS.md"));
+  const path = join(root, "bench", "results.json");
+  let results = JSON.parse(readFileSync(path, "utf8"));
+  const merge = process.argv.indexOf("--merge");
+  if (merge > 0) {
+    results = mergeGroups(results, JSON.parse(readFileSync(process.argv[merge + 1], "utf8")));
+    writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
+  }
+  writeReport(results, join(root, "BENCHMARKS.md"));
 }

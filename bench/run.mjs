@@ -16,13 +16,15 @@
 //   BENCH_INBOUND_EVENTS=50000 ...      events per inbound run (default 100,000)
 //   BENCH_DISPATCH_REPS=30 ...          runs of the listener-alone group (default 3 × REPS)
 //   BENCH_MEMORY_MESSAGES=20000 ...     more messages in the memory run
+//   BENCH_TABS_WINDOW=window node ...   the tabs group's pages in new windows, not tabs
 //   BENCH_ONLY=memory node ...          some benchmarks only (inbound, inboundDispatch,
-//                                       outbound, restore, recovery, deadStream, memory);
-//                                       writes nothing
+//                                       outbound, restore, recovery, deadStream, memory,
+//                                       tabs); prints JSON, writes nothing (merge it into
+//                                       results.json: node bench/report.mjs --merge FILE)
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join, relative } from "node:path";
 import { waitFor } from "../tests/e2e/lib/processes.mjs";
 import { launchServer } from "../tests/e2e/lib/server.mjs";
@@ -66,6 +68,27 @@ const PLAN = {
   restore: { count: 100 },
   deadStream: { staleAfterMs: 1000 },
   memory: { messages: Number(process.env.BENCH_MEMORY_MESSAGES ?? 10000), cycles: 1000, batch: 500, warmup: { messages: 1000, cycles: 50 } },
+  // One stream for all tabs (issue 16): pages of the `sse-courier/tabs` entry in
+  // `tabs` tabs of one session (`windowType`: WebDriver's New Window type), sharing.
+  // latency: `count` events emitted one by one by the driver, one every `intervalMs`
+  //   (a modest rate: latency, not saturation), `reps` runs with each tab focused in
+  //   turn (leader, follower). burst: `count` events emitted as in `inbound` by the
+  //   leader's page, `reps` times each of: a lone tab (no sharing), the shared pair
+  //   focused on the leader, on the follower. failover: `reps` closes of the leader.
+  //   `more`: the same latency and burst runs with that many tabs (focus on the leader).
+  tabs: {
+    windowType: process.env.BENCH_TABS_WINDOW ?? "tab",
+    tabs: 2,
+    latency: { count: 1000, intervalMs: 5, reps: Math.max(1, Math.ceil(REPS / 2)) },
+    burst: { count: 50000, batch: 10000, ahead: 20000, bytes: 100, reps: Math.max(1, Math.ceil(REPS / 2)) },
+    failover: { reps: REPS },
+    more: { tabs: 4, reps: 1 },
+    // The burst in one tab: lone (no sharing) and a sharing leader with no follower,
+    // which still relays every event: the cost of relaying without a second page.
+    alone: { reps: Math.max(1, Math.ceil(REPS / 2)) },
+    // BroadcastChannel.postMessage alone (bench/src/page.js, tabsPostCost).
+    postCost: { count: 20000, batch: 100, bytes: 100, reps: 3 },
+  },
 };
 
 /** The outbound variants (bench/src/page.js): the default build, bare fetch, and the
@@ -80,6 +103,16 @@ const median = (values) => {
 };
 
 const log = (...args) => console.error("bench:", ...args);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const mean = (values) => {
+  const finite = values.filter((v) => Number.isFinite(v));
+  return finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : null;
+};
+/** The `q`-quantile (0-1) of `values`, nearest rank. */
+const quantile = (values, q) => {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : null;
+};
 
 // ---- 1. size ---------------------------------------------------------------------
 
@@ -303,6 +336,299 @@ function summary(runs, field) {
   return { median: median(runs.map((r) => r[field])), each: runs.map((r) => r[field]) };
 }
 
+// ---- one stream for all tabs (issue 16) -------------------------------------------
+
+/**
+ * The tabs group: bench pages of the `sse-courier/tabs` entry in several tabs of the
+ * session (bench/src/page.js, section 6), one sharing channel per set of tabs, against
+ * the browser's bench server. The session's own window is left aside and focused again
+ * at the end. The driver arms a run in every tab, then focuses one tab and gathers
+ * every tab's figures there: which tab is focused (visible) during a run is chosen,
+ * and every tab reports its visibility.
+ */
+async function benchTabs(session, server, browser) {
+  const plan = PLAN.tabs;
+  const original = await session.cmd("GET", "/window");
+  let current = original;
+  const focus = async (handle) => {
+    if (current !== handle) {
+      await session.cmd("POST", "/window", { handle });
+      current = handle;
+    }
+  };
+  const call = async (handle, name, arg) => {
+    await focus(handle);
+    return session.execute(`return window.__bench.${name}(arguments[0])`, arg);
+  };
+  const open = new Set();
+  let sets = 0;
+  /** Opens `n` tabs sharing one fresh channel; the first leads, the others follow. */
+  const openTabs = async (n, { lone = false } = {}) => {
+    const share = `bench-${browser}-${Date.now().toString(36)}-${++sets}`;
+    const handles = [];
+    for (let i = 0; i < n; i++) {
+      if (current === null) await focus(original); // a new window is opened from a live one
+      const { handle } = await session.cmd("POST", "/window/new", { type: plan.windowType });
+      open.add(handle);
+      handles.push(handle);
+      await focus(handle);
+      await session.navigate(`${server.url}/index.html`);
+      await waitFor("the bench page to load the package", () =>
+        session.execute("return window.__bench ? window.__bench.ready === true : false"),
+      );
+      const state = await call(handle, "tabsConnect", { share, lone: lone && i === 0 });
+      if (state.leader !== (i === 0)) throw new Error(`tab ${i + 1} of ${n}: leader ${state.leader}`);
+    }
+    return handles;
+  };
+  const closeTab = async (handle) => {
+    await focus(handle);
+    await session.cmd("DELETE", "/window");
+    open.delete(handle);
+    current = null;
+  };
+  let runs = 0;
+  const runId = (kind) => `${kind}-${++runs}`;
+  /** Arms `run` in each of `arms` ([handle, arg]), focuses `focused`, and gathers the
+   * figures of every armed tab there; `during` runs meanwhile (the driver's emits). */
+  const gather = async (run, arms, focused, during = async () => {}) => {
+    for (const [handle, arg] of arms) await call(handle, "tabsArm", { run, ...arg });
+    await focus(focused);
+    const figures = session.execute("return window.__bench.tabsGather(arguments[0])", { run, expected: arms.length });
+    await Promise.all([figures, during()]);
+    return figures;
+  };
+  /** Every tab's visibility as it reported it, e.g. "leader visible, follower hidden". */
+  const seen = (figures) =>
+    figures.map((f) => `${f.role} ${f.armedAt.visibility}${f.doneAt.visibility !== f.armedAt.visibility ? `→${f.doneAt.visibility}` : ""}`).join(", ");
+
+  const loadBefore = loadavg();
+  const t0 = Date.now();
+  try {
+    // ---- latency and burst on one set of tabs, then on `more.tabs` tabs
+    const latencyRuns = async (handles, focusOn, reps) => {
+      const { count, intervalMs } = plan.latency;
+      const out = [];
+      for (let rep = 0; rep < reps; rep++) {
+        for (const which of rep % 2 ? [...focusOn].reverse() : focusOn) {
+          const sessionId = `lat-${browser}-${Date.now().toString(36)}-${rep}`;
+          const arms = handles.map((h) => [h, { kind: "latency", sessionId, count }]);
+          // The driver emits one event at a time, paced by wall-clock time; each
+          // carries `sentAt`, the driver's clock just before its emit call.
+          const emit = async () => {
+            const start = performance.now();
+            for (let i = 0; i < count; i++) {
+              const wait = start + i * intervalMs - performance.now();
+              if (wait > 0) await sleep(wait);
+              await server.control("emit", { sessionId, fields: { sentAt: performance.timeOrigin + performance.now() } });
+            }
+          };
+          const figures = await gather(runId("latency"), arms, handles[which === "leader" ? 0 : 1], emit);
+          const leader = figures.find((f) => f.role === "leader");
+          const followers = figures.filter((f) => f.role === "follower");
+          // Follower minus leader per event. Each page's epochNow() (timeOrigin +
+          // performance.now()) has its own origin, taken from the wall clock at load:
+          // two pages' may disagree by a little (by whole ms in Firefox), so each
+          // difference is corrected by the disagreement measured at arm and at the end
+          // (each page's epochNow() - Date.now(), bench/src/page.js clockOffset).
+          // Date.now() is one clock for every tab but moves in whole ms: the mean of
+          // its differences (`wallMean`, unbiased however coarse) is the cross-check.
+          const offset = (f) => (f.armedAt.clockOffsetMs + f.clockOffsetMs) / 2;
+          const clockSkewMs = followers.map((f) => offset(f) - offset(leader));
+          const added = followers.flatMap((f, k) => f.at.map((t, i) => t - leader.at[i] - clockSkewMs[k]));
+          const wall = followers.flatMap((f) => f.wall.map((t, i) => t - leader.wall[i]));
+          out.push({
+            focus: which,
+            tabs: handles.length,
+            visibility: seen(figures),
+            added,
+            wall,
+            addedMedian: median(added),
+            addedP99: quantile(added, 0.99),
+            addedMean: mean(added),
+            wallMean: mean(wall),
+            leaderFromEmit: leader.at.map((t, i) => t - leader.sentAt[i]),
+            clockSkewMs,
+          });
+          log(`${browser}: tabs latency (${handles.length} tabs, ${which} focused; ${seen(figures)}): follower − leader median ${out.at(-1).addedMedian?.toFixed(2)} ms, p99 ${out.at(-1).addedP99?.toFixed(2)} ms, mean ${out.at(-1).addedMean?.toFixed(2)} ms (Date.now() mean ${out.at(-1).wallMean?.toFixed(2)} ms); clocks ${out.at(-1).clockSkewMs.map((x) => x.toFixed(2)).join("/")} ms apart`);
+        }
+      }
+      return out;
+    };
+    const latencySummary = (runs) => {
+      const byFocus = {};
+      for (const r of runs) (byFocus[r.focus] ??= []).push(r);
+      return Object.fromEntries(
+        Object.entries(byFocus).map(([which, rs]) => {
+          const added = rs.flatMap((r) => r.added);
+          const wall = rs.flatMap((r) => r.wall);
+          const fromEmit = rs.flatMap((r) => r.leaderFromEmit);
+          return [
+            which,
+            {
+              events: added.length,
+              addedMedian: median(added),
+              addedP99: quantile(added, 0.99),
+              addedMax: Math.max(...added),
+              addedMean: mean(added),
+              wallMean: mean(wall),
+              wallMedian: median(wall),
+              runMedians: rs.map((r) => r.addedMedian),
+              runP99s: rs.map((r) => r.addedP99),
+              leaderFromEmitMedian: median(fromEmit),
+              leaderFromEmitP99: quantile(fromEmit, 0.99),
+              clockSkewMs: rs.flatMap((r) => r.clockSkewMs),
+              visibility: [...new Set(rs.map((r) => r.visibility))],
+            },
+          ];
+        }),
+      );
+    };
+    const burstRuns = async (handles, variants, reps) => {
+      const { count, batch, ahead, bytes } = plan.burst;
+      const out = Object.fromEntries(variants.map((v) => [v, []]));
+      for (let rep = 0; rep < reps; rep++) {
+        for (const variant of rep % 2 ? [...variants].reverse() : variants) {
+          const sessionId = `burst-${browser}-${Date.now().toString(36)}-${rep}`;
+          const arg = { kind: "burst", sessionId, count, batch, ahead, bytes };
+          // The leader's page emits (its stream is the one the server fills); armed
+          // last, once every follower listens.
+          const arms =
+            variant === "lone"
+              ? [[handles[0], { ...arg, lone: true, emitter: true }]]
+              : [...handles.slice(1).map((h) => [h, arg]), [handles[0], { ...arg, emitter: true }]];
+          const focused = variant === "followerFocused" ? handles[1] : handles[0];
+          const figures = await gather(runId("burst"), arms, focused);
+          const leader = figures.find((f) => f.role !== "follower");
+          const followers = figures.filter((f) => f.role === "follower");
+          out[variant].push({
+            visibility: seen(figures),
+            leader: leader.perSecond,
+            leaderMs: leader.ms,
+            followers: followers.map((f) => f.perSecond),
+            // The slowest follower against the leader, and how long after the leader
+            // its last event came (wall clock, the two pages' clocks).
+            ratio: followers.length ? Math.min(...followers.map((f) => f.perSecond)) / leader.perSecond : null,
+            endLagMs: followers.length ? Math.max(...followers.map((f) => f.lastAt - leader.lastAt)) : null,
+            // Where the time went (bench/src/page.js, tabsCost): the leader's (or lone
+            // tab's) stream handler and its relaying, a follower's channel handler.
+            leaderCost: leader.cost,
+            followerCost: followers[0]?.cost ?? null,
+          });
+          const r = out[variant].at(-1);
+          log(`${browser}: tabs burst ${variant} (${seen(figures)}): ${Math.round(r.leader)} ev/s${r.ratio ? `, follower/leader ${r.ratio.toFixed(2)}, end lag ${r.endLagMs.toFixed(1)} ms` : ""}`);
+        }
+      }
+      return out;
+    };
+    const burstSummary = (runs) => {
+      const out = {};
+      for (const [variant, rs] of Object.entries(runs)) {
+        out[variant] = {
+          leader: summary(rs, "leader"),
+          ...(variant === "lone" ? {} : { follower: { median: median(rs.map((r) => Math.min(...r.followers))), each: rs.map((r) => r.followers) } }),
+          ...(variant === "lone" ? {} : { ratio: summary(rs, "ratio"), endLagMs: summary(rs, "endLagMs") }),
+          visibility: [...new Set(rs.map((r) => r.visibility))],
+          runs: rs,
+        };
+      }
+      // The leader (with its followers) against a lone tab, per rep.
+      if (runs.lone && runs.leaderFocused) out.leaderToLone = ratios(runs.leaderFocused, runs.lone, "leader");
+      return out;
+    };
+
+    log(`${browser}: tabs: ${plan.tabs} ${plan.windowType}s`);
+    let handles = await openTabs(plan.tabs, { lone: true });
+    const latency = await latencyRuns(handles, ["leader", "follower"], plan.latency.reps);
+    const burst = await burstRuns(handles, ["lone", "leaderFocused", "followerFocused"], plan.burst.reps);
+    // The relaying's unit cost: postMessage alone, in the leader's page, the follower
+    // receiving (median of a few runs per shape).
+    const postRuns = [];
+    for (let rep = 0; rep < plan.postCost.reps; rep++) {
+      postRuns.push(await call(handles[0], "tabsPostCost", { ...plan.postCost, reverse: rep % 2 === 1 }));
+    }
+    const postCost = Object.fromEntries(Object.keys(postRuns[0]).map((shape) => [shape, summary(postRuns, shape)]));
+    log(`${browser}: tabs postMessage µs per event: ${Object.entries(postCost).map(([k, v]) => `${k} ${v.median.toFixed(1)}`).join(", ")}`);
+    for (const h of handles) await closeTab(h);
+
+    let alone = null;
+    if (plan.alone?.reps) {
+      log(`${browser}: tabs: 1 ${plan.windowType}, sharing with no follower`);
+      handles = await openTabs(1, { lone: true });
+      alone = burstSummary(await burstRuns(handles, ["lone", "leaderFocused"], plan.alone.reps));
+      for (const h of handles) await closeTab(h);
+    }
+
+    const more = {};
+    if (plan.more?.tabs) {
+      log(`${browser}: tabs: ${plan.more.tabs} ${plan.windowType}s`);
+      handles = await openTabs(plan.more.tabs);
+      more.tabs = plan.more.tabs;
+      more.latency = latencySummary(await latencyRuns(handles, ["leader"], plan.more.reps));
+      more.burst = burstSummary(await burstRuns(handles, ["leaderFocused"], plan.more.reps));
+      for (const h of handles) await closeTab(h);
+    }
+
+    // ---- failover: a fresh pair each time; the leader's tab is closed
+    const failover = [];
+    for (let rep = 0; rep < plan.failover.reps; rep++) {
+      const [leader, follower] = await openTabs(2);
+      const run = runId("failover");
+      await call(follower, "tabsArm", { run, kind: "failover" });
+      await focus(leader);
+      const closeAt = performance.timeOrigin + performance.now();
+      await closeTab(leader);
+      const [f] = await call(follower, "tabsGather", { run, expected: 1, timeoutMs: 30000 });
+      if (!f.leader) throw new Error("failover: the follower did not take the lead");
+      const since = (at) => (at === null ? null : at - closeAt);
+      failover.push({
+        // From the driver's close command (the same machine's clock).
+        leaderLeftMs: since(f.leaderLeftAt),
+        streamOpenedMs: since(f.streamOpenedAt),
+        welcomeMs: since(f.welcomeAt),
+        openMs: since(f.openAt),
+        // Page-side: from the leader's pagehide to the follower's _open.
+        openAfterLeaderLeftMs: f.leaderLeftAt === null ? null : f.openAt - f.leaderLeftAt,
+        visibility: `${f.armedAt.visibility}, ${f.visibilityAtOpen.visibility} at _open`,
+      });
+      log(`${browser}: tabs failover: _open ${failover.at(-1).openMs.toFixed(1)} ms after the close (stream opened ${failover.at(-1).streamOpenedMs?.toFixed(1)}, welcome ${failover.at(-1).welcomeMs?.toFixed(1)}; follower ${failover.at(-1).visibility})`);
+      await closeTab(follower);
+    }
+    const range = (runs, field) => {
+      const values = runs.map((r) => r[field]).filter((v) => Number.isFinite(v));
+      return { median: median(values), min: Math.min(...values), max: Math.max(...values), each: runs.map((r) => r[field]) };
+    };
+    return {
+      plan,
+      windowType: plan.windowType,
+      tabs: plan.tabs,
+      date: new Date().toISOString(),
+      loadavg: { before: loadBefore, after: loadavg() },
+      latency: { ...latencySummary(latency), runs: latency.map(({ added, wall, leaderFromEmit, ...r }) => r) },
+      burst: burstSummary(burst),
+      postCost,
+      alone,
+      more,
+      failover: {
+        leaderLeft: range(failover, "leaderLeftMs"),
+        streamOpened: range(failover, "streamOpenedMs"),
+        welcome: range(failover, "welcomeMs"),
+        open: range(failover, "openMs"),
+        openAfterLeaderLeft: range(failover, "openAfterLeaderLeftMs"),
+        visibility: [...new Set(failover.map((r) => r.visibility))],
+        runs: failover,
+      },
+      seconds: Math.round((Date.now() - t0) / 1000),
+    };
+  } finally {
+    for (const handle of open) {
+      await session.cmd("POST", "/window", { handle }).catch(() => {});
+      await session.cmd("DELETE", "/window").catch(() => {});
+    }
+    await session.cmd("POST", "/window", { handle: original }).catch(() => {});
+  }
+}
+
 async function benchBrowser(browser) {
   const server = await startBenchServer();
   let session;
@@ -482,6 +808,11 @@ async function benchBrowser(browser) {
       log(`${browser}: memory`);
     await fresh();
       result.memory = await page("memory", PLAN.memory);
+    }
+    if (only("tabs")) {
+      await fresh();
+      await session.execute("return fetch('/api/test/reset', { method: 'POST' }).then(() => true)");
+      result.tabs = await benchTabs(session, server, browser);
     }
     result.seconds = Math.round((Date.now() - t0) / 1000);
     return result;

@@ -13,6 +13,9 @@ import { Connection } from "sse-courier";
 // The same class from the `sse-courier/persist` entry (its own build, the persisted
 // outbox compiled in, wasm embedded): the outbound and restore runs of issue 15.
 import { Connection as PersistConnection } from "sse-courier/persist";
+// The `sse-courier/tabs` entry (its own build, one stream for all tabs, wasm
+// embedded): the tab-sharing runs of issue 16, each tab of the run on this page.
+import { Connection as TabsConnection } from "sse-courier/tabs";
 // The package's own wasm instance (the same module the glue imports): its linear
 // memory and externref table, read for the memory figures. Not public API.
 import * as wasm from "sse-courier/wasm";
@@ -910,6 +913,339 @@ async function memory({ messages, cycles, batch, warmup }) {
   }
 }
 
+// ---- 6. one stream for all tabs (issue 16) ---------------------------------------
+
+// bench/run.mjs opens this page in several tabs of one browser session. Each tab holds
+// one `sse-courier/tabs` Connection with `shareAcrossTabs` set to the run's channel
+// name (`tabsConnect`): the first to connect leads (it holds the Web Lock and the one
+// EventSource), the others follow (the leader relays every event to them over the
+// package's BroadcastChannel). A run is armed in every tab (`tabsArm`), then the tab
+// the driver focuses gathers every tab's figures (`tabsGather`): the tabs report to
+// each other over a BroadcastChannel of the bench's own, so the driver never has to
+// switch tabs (and so change which one is visible) while a run is going on.
+
+/** Wall-clock time with performance.now()'s resolution, comparable between tabs. */
+const epochNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * How far this page's `epochNow()` is ahead of `Date.now()` (ms): sampled at the
+ * moments Date.now() steps to its next whole millisecond, for `ms`. Every tab's
+ * timeOrigin is taken from the wall clock when its page loads, so two tabs' clocks
+ * may disagree by a little; the difference of their offsets is that disagreement.
+ */
+function clockOffset(ms = 100) {
+  const offsets = [];
+  const end = performance.now() + ms;
+  let last = Date.now();
+  while (performance.now() < end) {
+    const d = Date.now();
+    if (d !== last) {
+      offsets.push(epochNow() - d);
+      last = d;
+    }
+  }
+  offsets.sort((a, b) => a - b);
+  return offsets.length ? offsets[offsets.length >> 1] : null;
+}
+
+/**
+ * Where a tab's time goes in the tabs runs, reset when a run is armed: time inside the
+ * package's handler of its own stream's events (`stream`: the leader's, or a lone
+ * tab's; it includes relaying each event), inside its handler of the sharing channel's
+ * messages (`channel`: a follower's relayed events), and inside
+ * `BroadcastChannel.postMessage` on the sharing channel (`post`: the relaying itself,
+ * structured clone included). Measured by wrapping those handlers and that method.
+ */
+const tabsCost = { streamMs: 0, streamEvents: 0, channelMs: 0, channelMessages: 0, postMs: 0, posts: 0 };
+const SHARING = "sse-courier/tabs/"; // the package's channel names start so (src/web/tabs.js)
+
+function timed(handler, msKey, countKey) {
+  return function (event) {
+    const t = now();
+    try {
+      return handler.call(this, event);
+    } finally {
+      tabsCost[msKey] += now() - t;
+      tabsCost[countKey]++;
+    }
+  };
+}
+
+const realPostMessage = BroadcastChannel.prototype.postMessage;
+BroadcastChannel.prototype.postMessage = function (message) {
+  if (!this.name.startsWith(SHARING)) return realPostMessage.call(this, message);
+  const t = now();
+  try {
+    return realPostMessage.call(this, message);
+  } finally {
+    tabsCost.postMs += now() - t;
+    tabsCost.posts++;
+  }
+};
+const channelOnmessage = Object.getOwnPropertyDescriptor(BroadcastChannel.prototype, "onmessage");
+Object.defineProperty(BroadcastChannel.prototype, "onmessage", {
+  ...channelOnmessage,
+  set(handler) {
+    const sharing = typeof handler === "function" && this.name.startsWith(SHARING);
+    channelOnmessage.set.call(this, sharing ? timed(handler, "channelMs", "channelMessages") : handler);
+  },
+});
+
+/** An EventSource whose `onmessage` handler (the package's) is timed into `tabsCost`. */
+function timedEventSource(url) {
+  const es = new EventSource(url);
+  const sourceOnmessage = Object.getOwnPropertyDescriptor(EventSource.prototype, "onmessage");
+  Object.defineProperty(es, "onmessage", {
+    configurable: true,
+    get: () => sourceOnmessage.get.call(es),
+    set: (handler) =>
+      sourceOnmessage.set.call(es, typeof handler === "function" ? timed(handler, "streamMs", "streamEvents") : handler),
+  });
+  return es;
+}
+
+const tabsPage = {
+  name: null, // the run's shareAcrossTabs name
+  shared: null, // courier() handle of the shared Connection
+  lone: null, // courier() handle of a Connection without sharing (this tab only)
+  streams: [], // this tab's own EventSources: { es, openedAt, welcomeAt, closed }
+  bench: null, // the bench's own BroadcastChannel (figures, "go", the leader leaving)
+  armed: null, // the run this tab takes part in
+  results: new Map(), // run -> [figures of each tab], in the gathering tab
+  gather: null, // { run, expected, deferred } while this tab gathers
+};
+
+/** Whether this tab leads: its own EventSource is open (a follower's never opens). */
+const tabsIsLeader = () => tabsPage.streams.some((s) => !s.closed);
+
+function tabsVisibility() {
+  return { visibility: document.visibilityState, focused: document.hasFocus() };
+}
+
+/** A figure of this tab's for the run, to the gathering tab (this one or another). */
+function tabsReport(figures) {
+  const message = { kind: "result", run: figures.run, figures };
+  tabsOnBench(message);
+  tabsPage.bench.postMessage(message);
+}
+
+function tabsOnBench(message) {
+  const armed = tabsPage.armed;
+  if (message.kind === "result") {
+    if (!tabsPage.results.has(message.run)) tabsPage.results.set(message.run, []);
+    tabsPage.results.get(message.run).push(message.figures);
+    const g = tabsPage.gather;
+    if (g && g.run === message.run && tabsPage.results.get(g.run).length >= g.expected) g.deferred.resolve();
+  } else if (message.kind === "go" && armed?.run === message.run) {
+    armed.go?.();
+  } else if (message.kind === "leaving" && armed?.kind === "failover") {
+    armed.leaderLeftAt ??= message.at;
+  }
+}
+
+/**
+ * Makes this tab's Connection: `share` the channel name (`shareAcrossTabs`), and
+ * connects it, waiting for `_open` (a follower's comes with the leader's welcome).
+ * `lone: true`: also a second Connection without sharing, for the lone-tab baseline.
+ */
+async function tabsConnect({ share, lone = false }) {
+  if (!tabsPage.bench) {
+    tabsPage.name = share;
+    tabsPage.bench = new BroadcastChannel(`sse-courier bench ${share}`);
+    tabsPage.bench.onmessage = (event) => tabsOnBench(event.data);
+    // The leader's page going away (the failover runs), stamped in that page.
+    window.addEventListener("pagehide", () => {
+      if (tabsIsLeader()) tabsPage.bench.postMessage({ kind: "leaving", at: epochNow() });
+    });
+  }
+  const createEventSource = (url) => {
+    const es = timedEventSource(url);
+    const stream = { es, openedAt: epochNow(), welcomeAt: null, closed: false };
+    tabsPage.streams.push(stream);
+    realAdd.call(es, "welcome", () => (stream.welcomeAt ??= epochNow()));
+    const close = es.close.bind(es);
+    es.close = () => {
+      stream.closed = true;
+      close();
+    };
+    return es;
+  };
+  tabsPage.shared = courier({ shareAcrossTabs: share, createEventSource }, TabsConnection);
+  await tabsPage.shared.connect();
+  if (lone) {
+    tabsPage.lone = courier({ createEventSource: timedEventSource }, TabsConnection);
+    await tabsPage.lone.connect();
+  }
+  checkNoWarnings("tabsConnect");
+  return { leader: tabsIsLeader(), connectionId: tabsPage.shared.conn.getConnectionId(), ...tabsVisibility() };
+}
+
+/**
+ * Arms run `run` in this tab. Every kind resolves once armed; the tab reports its
+ * figures on the bench channel when its part is done.
+ *
+ * - `latency`: watches `sessionId` (a POST of this tab's); then for each of the
+ *   `count` events of that session (emitted by the driver, each with `sentAt`, the
+ *   driver's wall-clock time at its emit call) records `epochNow()` when this tab's
+ *   listener gets it.
+ * - `burst`: watches `sessionId`; counts `count` events at this tab's listener, the
+ *   first's and the last one's times. The tab with `emitter` (the leader, whose stream
+ *   the server fills) emits them on "go", as `inbound` does (batches of `batch`, at
+ *   most `ahead` not yet received by it). `lone`: this tab's unshared Connection.
+ * - `failover`: (a follower) records when its own EventSource opens (it took the
+ *   lock), is welcomed, and its `_open`, and when the leader's page said it was leaving.
+ */
+async function tabsArm({ run, kind, sessionId, count, batch, ahead, bytes, emitter = false, lone = false }) {
+  const c = lone ? tabsPage.lone : tabsPage.shared;
+  const role = lone ? "lone" : tabsIsLeader() ? "leader" : "follower";
+  const armedAt = { clockOffsetMs: clockOffset(), ...tabsVisibility() };
+  const armed = { run, kind };
+  tabsPage.armed = armed;
+  for (const key of Object.keys(tabsCost)) tabsCost[key] = 0;
+  const report = (figures) => {
+    c.onEvent = null;
+    tabsPage.armed = null;
+    const cost = { ...tabsCost };
+    tabsReport({ run, kind, role, armedAt, doneAt: tabsVisibility(), clockOffsetMs: clockOffset(), cost, ...figures });
+  };
+  if (kind === "failover") {
+    const streamsBefore = tabsPage.streams.length;
+    const open = c.opened();
+    open.then(
+      () => {
+        const stream = tabsPage.streams[streamsBefore];
+        report({
+          leaderLeftAt: armed.leaderLeftAt ?? null,
+          streamOpenedAt: stream?.openedAt ?? null,
+          welcomeAt: stream?.welcomeAt ?? null,
+          openAt: performance.timeOrigin + c.openedAt,
+          leader: tabsIsLeader(),
+          visibilityAtOpen: tabsVisibility(),
+        });
+      },
+      (error) => report({ error: String(error) }),
+    );
+    return { armed: run, role };
+  }
+  await c.watch(sessionId);
+  if (kind === "latency") {
+    const at = new Array(count).fill(null);
+    const wall = new Array(count).fill(null); // Date.now(): one clock for every tab, in whole ms
+    const sentAt = new Array(count).fill(null);
+    let received = 0;
+    c.onEvent = (message) => {
+      if (message.type !== "block_delta" || message.sessionId !== sessionId) return;
+      const i = message.seq - 1;
+      if (at[i] !== null) return;
+      at[i] = epochNow();
+      wall[i] = Date.now();
+      sentAt[i] = message.sentAt;
+      if (++received === count) report({ at, wall, sentAt });
+    };
+    return { armed: run, role };
+  }
+  // burst
+  let received = 0;
+  let first = 0;
+  let firstAt = 0;
+  c.onEvent = (message) => {
+    if (message.type !== "block_delta" || message.sessionId !== sessionId) return;
+    const t = now();
+    if (received === 0) {
+      first = t;
+      firstAt = epochNow();
+    }
+    if (++received === armed.refillAt) armed.emitMore();
+    if (received === count) {
+      const ms = t - first;
+      report({ count, ms, perSecond: ((count - 1) * 1000) / ms, firstAt, lastAt: epochNow() });
+    }
+  };
+  if (emitter) {
+    const fields = { delta: "x".repeat(bytes) };
+    let emitted = 0;
+    let emitting = false;
+    armed.refillAt = -1;
+    armed.emitMore = () => {
+      const n = Math.min(batch, count - emitted);
+      if (emitting || n <= 0 || emitted + n - received > ahead) return;
+      emitted += n;
+      emitting = true;
+      control("emit", { sessionId, count: n, fields }).then(
+        () => {
+          emitting = false;
+          armed.refillAt = emitted + Math.min(batch, count - emitted) - ahead;
+          armed.emitMore();
+        },
+        (error) => report({ error: String(error) }),
+      );
+    };
+    armed.go = () => armed.emitMore();
+  } else {
+    armed.emitMore = () => {};
+  }
+  return { armed: run, role };
+}
+
+/**
+ * In the tab the driver focused: starts run `run` (its emitter, wherever it is) and
+ * resolves with the figures of `expected` tabs (this one's among them if it takes
+ * part), or rejects after `timeoutMs`.
+ */
+async function tabsGather({ run, expected, timeoutMs = 60000 }) {
+  const gathered = deferred(`figures of ${expected} tabs for ${run}`, timeoutMs);
+  tabsPage.gather = { run, expected, deferred: gathered };
+  if ((tabsPage.results.get(run)?.length ?? 0) >= expected) gathered.resolve();
+  const go = { kind: "go", run };
+  tabsPage.bench.postMessage(go);
+  tabsOnBench(go);
+  try {
+    await gathered.promise;
+  } finally {
+    tabsPage.gather = null;
+  }
+  const figures = tabsPage.results.get(run);
+  tabsPage.results.delete(run);
+  const failed = figures.find((f) => f.error);
+  if (failed) throw new Error(`${run}: ${failed.role}: ${failed.error}`);
+  return figures;
+}
+
+/**
+ * What one `BroadcastChannel.postMessage` costs in this engine, in µs per event, on
+ * the bench's channel (every other tab of the run receives and ignores them): `count`
+ * messages shaped as the leader relays an event (`[kind, epoch, leader, n, sessionId,
+ * seq, sessions, data]`, `data` the parsed event, as src/web/tabs.rs posts it); the
+ * same with `data` the event's JSON text (the two in the order `reverse` says); and
+ * the same events `batch` to a message.
+ */
+function tabsPostCost({ count, batch, bytes, reverse = false }) {
+  const sessionId = uid("post");
+  const event = (seq) => ({ delta: "x".repeat(bytes), seq, sessionId, type: "block_delta" });
+  const shapes = {
+    parsed: Array.from({ length: count }, (_, i) => ["noise", 1, 2, i + 1, sessionId, i + 1, [], event(i + 1)]),
+    text: Array.from({ length: count }, (_, i) => ["noise", 1, 2, i + 1, sessionId, i + 1, [], JSON.stringify(event(i + 1))]),
+  };
+  const perEvent = {};
+  const order = Object.entries(shapes);
+  for (const [shape, messages] of reverse ? order.reverse() : order) {
+    const start = now();
+    for (const message of messages) tabsPage.bench.postMessage(message);
+    perEvent[shape] = ((now() - start) * 1000) / count;
+  }
+  const batches = [];
+  for (let i = 0; i < count; i += batch) batches.push(["noise", shapes.parsed.slice(i, i + batch)]);
+  const start = now();
+  for (const message of batches) tabsPage.bench.postMessage(message);
+  perEvent[`batchesOf${batch}`] = ((now() - start) * 1000) / count;
+  return perEvent;
+}
+
+/** This tab's role and visibility, for the driver. */
+function tabsState() {
+  return { leader: tabsIsLeader(), streams: tabsPage.streams.length, ...tabsVisibility() };
+}
+
 window.__bench = {
   ready: true,
   userAgent: navigator.userAgent,
@@ -921,4 +1257,9 @@ window.__bench = {
   deadStream,
   memory,
   metrics,
+  tabsConnect,
+  tabsArm,
+  tabsGather,
+  tabsPostCost,
+  tabsState,
 };
