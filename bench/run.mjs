@@ -21,16 +21,15 @@
 //                                       outbound, restore, recovery, deadStream, memory,
 //                                       tabs); prints JSON, writes nothing (merge it into
 //                                       results.json: node bench/report.mjs --merge FILE)
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { waitFor } from "../tests/e2e/lib/processes.mjs";
 import { launchServer } from "../tests/e2e/lib/server.mjs";
 import { openBrowser } from "../tests/e2e/lib/webdriver.mjs";
-import { commonBytesBitmapOf, encodeModule, encodePayload } from "../tools/embed-wasm/embed.mjs";
 import { writeReport } from "./report.mjs";
+import { sizes } from "./size.mjs";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const BENCH = join(ROOT, "bench");
@@ -113,156 +112,6 @@ const quantile = (values, q) => {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] : null;
 };
-
-// ---- 1. size ---------------------------------------------------------------------
-
-function gzip9(bytes) {
-  const out = spawnSync("gzip", ["-9c"], { input: bytes, maxBuffer: 1 << 26 });
-  if (out.status !== 0) throw new Error(`gzip: ${out.stderr}`);
-  return out.stdout.length;
-}
-
-/** The JS files wasm-bindgen copied from the crate (`snippets/.../*.js`) under `dir`. */
-function snippetFiles(dir) {
-  return existsSync(dir)
-    ? readdirSync(dir, { recursive: true })
-        .filter((f) => f.endsWith(".js"))
-        .map((f) => join(dir, f))
-        .sort()
-    : [];
-}
-
-/**
- * What an app ships for each of the package's entries (bench/README.md), gzip -9, from
- * the files `make pkg` built; every JS figure is what esbuild makes of it when it bundles
- * and minifies the app:
- *
- * - `default` (`sse-courier`, the headline): `pkg/index.js`, which already is one module
- *   with the wasm embedded as text (tools/embed-wasm), bundled and minified. Beside it,
- *   the embedded wasm alone: the module tools/embed-wasm makes of `pkg/web`'s wasm (the
- *   one the default entry embeds), minified, against that wasm as a file.
- * - `web` (`sse-courier/web`): `pkg/web/sse_courier.js` (glue and helpers in one module)
- *   minified, plus `pkg/web/sse_courier_bg.wasm`.
- * - `bundler` (`sse-courier/bundler`): `pkg/bundler/sse_courier_bg.wasm`, plus the
- *   entry, its glue and the helper modules bundled and minified into one module that
- *   keeps the entry's exports and every function the wasm imports (read from the wasm's
- *   import section: a bundler must keep them, so nothing the wasm needs is tree-shaken
- *   away).
- */
-async function sizes() {
-  const esbuild = createRequire(join(ROOT, "www", "package.json"))("esbuild");
-  const PKG = join(ROOT, "pkg");
-  const rel = (path) => relative(PKG, path);
-  const read = (path) => readFileSync(join(PKG, path));
-  const minify = async (code) =>
-    Buffer.from((await esbuild.transform(code, { minify: true, format: "esm", target: "es2022" })).code);
-  /** `entry` (module source, resolved in `dir`) bundled and minified, as an app's bundler would. */
-  const bundle = async (entry, dir) => {
-    const out = await esbuild.build({
-      stdin: { contents: entry, resolveDir: dir, sourcefile: "app-entry.js" },
-      absWorkingDir: PKG, // metafile input paths relative to pkg/
-      bundle: true,
-      minify: true,
-      format: "esm",
-      target: "es2022",
-      write: false,
-      external: ["*.wasm"],
-      metafile: true,
-      logLevel: "silent",
-      logOverride: { "duplicate-object-key": "silent" },
-    });
-    const inputs = Object.keys(out.metafile.inputs).filter((path) => !path.endsWith("app-entry.js"));
-    return { js: Buffer.from(out.outputFiles[0].contents), inputs: inputs.sort() };
-  };
-
-  // ---- default entry: one module, the wasm embedded
-  const defaultFile = read("index.js");
-  const defaultApp = await bundle('export * from "./index.js";', PKG);
-  const webWasm = read("web/sse_courier_bg.wasm");
-  const wasmBytes = new Uint8Array(webWasm);
-  if (!defaultFile.includes(encodePayload(wasmBytes, commonBytesBitmapOf(wasmBytes)))) {
-    throw new Error("size: pkg/index.js does not embed pkg/web/sse_courier_bg.wasm (make pkg)");
-  }
-  const embeddingModule = await minify(encodeModule(wasmBytes));
-  const defaultMinGzip = gzip9(defaultApp.js);
-
-  // ---- sse-courier/web: its one JS module and its wasm
-  const webJs = read("web/sse_courier.js");
-  const webJsMin = await minify(webJs);
-  const webWasmGzip = gzip9(webWasm);
-  const webJsMinGzip = gzip9(webJsMin);
-
-  // ---- sse-courier/bundler: its JS bundled, and its wasm
-  const bundlerDir = join(PKG, "bundler");
-  const bundlerWasm = read("bundler/sse_courier_bg.wasm");
-  // What the wasm imports, per module specifier (relative to pkg/bundler/).
-  const wasmImports = new Map();
-  for (const { module, name } of WebAssembly.Module.imports(new WebAssembly.Module(bundlerWasm))) {
-    if (!wasmImports.has(module)) wasmImports.set(module, []);
-    wasmImports.get(module).push(name);
-  }
-  const used = new Set();
-  const entry = ['export * from "./index.js";'];
-  [...wasmImports].forEach(([module, names], m) => {
-    const specs = names.map((name) => {
-      const alias = used.has(name) ? `m${m}_${name}` : name;
-      used.add(alias);
-      return alias === name ? name : `${name} as ${alias}`;
-    });
-    entry.push(`export { ${specs.join(", ")} } from ${JSON.stringify(module)};`);
-  });
-  const bundlerApp = await bundle(entry.join("\n"), bundlerDir);
-  // Every helper module reaches the bundle through the glue or the wasm's imports; one
-  // left out is not shipped (nothing imports it), but worth a look.
-  const missing = snippetFiles(join(bundlerDir, "snippets"))
-    .map(rel)
-    .filter((file) => !bundlerApp.inputs.includes(file));
-  if (missing.length) log(`size: warning: not in the bundled app (nothing imports them): ${missing.join(", ")}`);
-  const bundlerWasmGzip = gzip9(bundlerWasm);
-  const bundlerJsMinGzip = gzip9(bundlerApp.js);
-
-  return {
-    // The headline figure, compared with the 15,000-byte target and the anchors.
-    headline: "default",
-    totalMinGzip: defaultMinGzip,
-    default: {
-      file: "index.js",
-      raw: defaultFile.length,
-      gzip: gzip9(defaultFile),
-      jsInputs: defaultApp.inputs,
-      minRaw: defaultApp.js.length,
-      totalMinGzip: defaultMinGzip,
-      // The wasm as the default entry embeds it, alone.
-      embeddedWasm: {
-        wasm: "web/sse_courier_bg.wasm",
-        wasmRaw: webWasm.length,
-        wasmGzip: webWasmGzip,
-        moduleMinRaw: embeddingModule.length,
-        moduleMinGzip: gzip9(embeddingModule),
-      },
-    },
-    web: {
-      wasm: "web/sse_courier_bg.wasm",
-      wasmRaw: webWasm.length,
-      wasmGzip: webWasmGzip,
-      js: "web/sse_courier.js",
-      jsRaw: webJs.length,
-      jsGzip: gzip9(webJs),
-      jsMinRaw: webJsMin.length,
-      jsMinGzip: webJsMinGzip,
-      totalMinGzip: webWasmGzip + webJsMinGzip,
-    },
-    bundler: {
-      wasm: "bundler/sse_courier_bg.wasm",
-      wasmRaw: bundlerWasm.length,
-      wasmGzip: bundlerWasmGzip,
-      jsInputs: bundlerApp.inputs,
-      jsMinRaw: bundlerApp.js.length,
-      jsMinGzip: bundlerJsMinGzip,
-      totalMinGzip: bundlerWasmGzip + bundlerJsMinGzip,
-    },
-  };
-}
 
 // ---- machine ---------------------------------------------------------------------
 
@@ -835,7 +684,7 @@ const results = {
   date: new Date().toISOString(),
   machine: machine(),
   plan: PLAN,
-  size: await sizes(),
+  size: await sizes(ROOT, log),
   browsers: {},
 };
 const { default: defaultEntry, web, bundler } = results.size;
