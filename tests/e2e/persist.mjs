@@ -3,8 +3,10 @@
 // keeps every message in IndexedDB until its fate is known) against the reference
 // server, which de-duplicates sends by clientMsgId. Messages survive a reload made
 // offline and a tab closed with a POST in flight, two tabs on one store never lose or
-// double each other's messages, and a store that fails leaves a warning and a
-// connection that still delivers from memory.
+// double each other's messages, a follower of a shared stream (both switches: the
+// `sse-courier/full` entry) leaves its unsent message to the leader when it closes,
+// and a store that fails leaves a warning and a connection that still delivers from
+// memory.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { prng, scenario } from "./lib/demo.mjs";
