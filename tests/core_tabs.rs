@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, VecDeque};
 
 use proptest::prelude::*;
 use sse_courier::core::{
-    Action, Body, Config, Endpoint, EventVerdict, Fate, Machine, MsgId, Notice, PostId,
-    PostOutcome, SendOutcome, SessionSeq, StreamId, Tab, TabAction, TabConfig, TabId, Term, Wire,
+    Action, Body, Config, Endpoint, EventVerdict, Fate, Machine, MsgId, Notice, OutboxAction,
+    PersistConfig, PostId, PostOutcome, SendOutcome, SessionSeq, StreamId, Tab, TabAction,
+    TabConfig, TabId, Term, Wire,
 };
 
 const SESSIONS: [&str; 3] = ["s0", "s1", "s2"];
@@ -636,6 +637,55 @@ fn a_follower_posts_its_own_sends_with_the_shared_connection_id() {
         [Fate::Delivered],
         "reported in its tab"
     );
+}
+
+/// With the persisted outbox too (the `sse-courier/full` entry): a tab's stored
+/// messages are its own. The tab hands its machine's store operations to the shell
+/// as they come (a record before its POST, its removal before its report), and the
+/// message goes out on the shared connection.
+#[test]
+fn a_followers_stored_send_is_written_before_it_is_posted_on_the_shared_connection_and_removed_before_its_report(
+) {
+    let machine = Machine::with_persist(Config::default(), PersistConfig::new("tab-2"), 2);
+    let mut tab = Tab::new(machine, TabConfig::new(TabId(2)));
+    tab.with(T0, |m| {
+        m.connect(T0);
+        m.restore(T0, &[], &[]);
+    });
+    drain(&mut tab);
+    tab.on_channel(T0, &state(Some("c1"), true));
+    drain(&mut tab);
+    assert!(tab.machine().is_connected());
+
+    let sent = tab.with(T0, |m| m.send_keyed(T0, Endpoint::Send, "k1"));
+    let SendOutcome::Posted(msg) = sent else {
+        panic!("send refused: {sent:?}");
+    };
+    let Some(OutboxAction::Put { record, .. }) = tab.poll_outbox_action() else {
+        panic!("no record written for the stored send");
+    };
+    assert_eq!(record.key, "k1");
+    assert!(tab.poll_outbox_action().is_none());
+    let post = drain(&mut tab)
+        .into_iter()
+        .find_map(|a| match a {
+            TabAction::Core(Action::Post {
+                id, connection_id, ..
+            }) => Some((id, connection_id)),
+            _ => None,
+        })
+        .expect("the send is posted");
+    assert_eq!(post.1, "c1", "on the shared connection");
+
+    tab.on_post_answer(T0, post.0, PostOutcome::Accepted);
+    assert!(
+        matches!(tab.poll_outbox_action(), Some(OutboxAction::Remove { key }) if key == "k1"),
+        "the record goes once the fate is known"
+    );
+    assert!(drain(&mut tab).iter().any(|a| matches!(
+        a,
+        TabAction::Core(Action::Report { msg: m, fate: Fate::Delivered }) if *m == msg
+    )));
 }
 
 #[test]
