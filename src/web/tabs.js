@@ -6,9 +6,13 @@
 // `inbox.channel(kind, epoch, leader, n, text, number, sessions, data)` for a message
 // from another tab, `inbox.lock(event)` when the lock is granted, lost or refused.
 //
-// A message on the channel is a plain array (structured clone, no field names for the
-// build to rename): `[kind, epoch, leader, n, text, number, sessions, data]`, each
-// field's meaning per kind written where Rust encodes it (`post` in src/web/tabs.rs).
+// A message is a plain array (structured clone, no field names for the build to
+// rename): `[kind, epoch, leader, n, text, number, sessions, data]`, each field's
+// meaning per kind written where Rust encodes it (`post` in src/web/tabs.rs). What goes
+// on the channel is a batch: the array of the messages one task posted, in order,
+// posted when the task ends. A leader relays every event of its stream, and one
+// `postMessage` per event cost it 10-20 µs each (BENCHMARKS.md, "One stream for all
+// tabs"); the events of one network read now share one.
 // Every function is non-throwing: a page may lack the APIs or a fake may be partial.
 
 /** What `inbox.lock` hears. Rust reads the same codes (src/web/tabs.rs). */
@@ -17,8 +21,9 @@ const LOCK_LOST = 1;
 const LOCK_REFUSED = 2;
 
 /** The wire format's version, in the channel's and the lock's name: tabs of builds
- * that would not understand each other never meet (each then leads its own stream). */
-const NAME_PREFIX = "sse-courier/tabs/1 ";
+ * that would not understand each other never meet (each then leads its own stream).
+ * 2: batches. */
+const NAME_PREFIX = "sse-courier/tabs/2 ";
 
 const read = (object, key) => {
   try {
@@ -38,15 +43,29 @@ export function openTabs(share, baseUrl, inbox) {
   } catch (_) {
     return;
   }
-  const tabs = { channel_: channel, locks_: locks, name_: name, inbox_: inbox, lock_: undefined };
+  const tabs = {
+    channel_: channel,
+    locks_: locks,
+    name_: name,
+    inbox_: inbox,
+    lock_: undefined,
+    // Messages posted in this task, and the port whose message ends it.
+    batch_: [],
+    flusher_: undefined,
+  };
   try {
     channel.onmessage = (event) => receive(tabs, read(event, "data"));
   } catch (_) {}
   return tabs;
 }
 
-/** A message from another tab, when it is one of ours, to the inbox. */
-function receive(tabs, message) {
+/** A batch from another tab: each message, when it is one of ours, to the inbox, in
+ * order (the inbox is cut if the connection is freed meanwhile). */
+function receive(tabs, batch) {
+  if (Array.isArray(batch)) for (const message of batch) receiveOne(tabs, message);
+}
+
+function receiveOne(tabs, message) {
   if (!tabs.inbox_ || !Array.isArray(message) || message.length !== 8) return;
   const [kind, epoch, leader, n, text, number, sessions, data] = message;
   if (typeof kind !== "number" || typeof epoch !== "number" || typeof leader !== "number") return;
@@ -62,10 +81,37 @@ function receive(tabs, message) {
   );
 }
 
-/** Posts one message to the other tabs (never to this one). */
+/** Posts one message to the other tabs (never to this one), in this task's batch. */
 export function postWire(tabs, kind, epoch, leader, n, text, number, sessions, data) {
+  tabs.batch_.push([kind, epoch, leader, n, text, number, sessions, data]);
+  if (tabs.batch_.length === 1) flushWhenTaskEnds(tabs);
+}
+
+/** Posts the batch from a task of its own: a message to a port of a MessageChannel
+ * (a microtask would run after every event's listener, and a hidden page's timers are
+ * throttled to one a second; a posted message is neither). Without MessageChannel, at
+ * once. */
+function flushWhenTaskEnds(tabs) {
   try {
-    tabs.channel_.postMessage([kind, epoch, leader, n, text, number, sessions, data]);
+    if (!tabs.flusher_) {
+      const { port1, port2 } = new MessageChannel();
+      port1.onmessage = () => flush(tabs);
+      // Node: the port must not keep the process alive.
+      for (const port of [port1, port2]) if (typeof port.unref === "function") port.unref();
+      tabs.flusher_ = port2;
+    }
+    tabs.flusher_.postMessage(0);
+  } catch (_) {
+    flush(tabs);
+  }
+}
+
+function flush(tabs) {
+  const batch = tabs.batch_;
+  if (!batch.length) return;
+  tabs.batch_ = [];
+  try {
+    tabs.channel_.postMessage(batch);
   } catch (_) {}
 }
 
@@ -126,11 +172,14 @@ export function releaseLock(tabs) {
   else if (request.controller_) request.controller_.abort();
 }
 
-/** The connection is gone: releases the lock, closes the channel, and cuts the inbox. */
+/** The connection is gone: posts what it still had to say (a `Bye`), releases the
+ * lock, closes the channel and the flusher's port, and cuts the inbox. */
 export function closeTabs(tabs) {
   tabs.inbox_ = null;
+  flush(tabs);
   releaseLock(tabs);
   try {
     tabs.channel_.close();
+    if (tabs.flusher_) tabs.flusher_.close();
   } catch (_) {}
 }

@@ -184,6 +184,21 @@ describe("one stream for all tabs", () => {
     }
   });
 
+  it("the leader relays the events of one task in one channel message, in order", async () => {
+    const server = new Server();
+    const [first, second] = await connectedTabs(2, server);
+    const { tab, stream } = leader();
+    const before = FakeBroadcastChannel.posted.length;
+    for (let seq = 1; seq <= 5; seq++) stream.emit("message", event(seq));
+    await settle();
+    const relayed = FakeBroadcastChannel.posted.slice(before).filter((p) => p.name === tab.channel.name);
+    expect(relayed).toHaveLength(1);
+    const batch = relayed[0].data as unknown[][];
+    expect(batch.map((message) => (message[7] as { seq: number }).seq)).toEqual([1, 2, 3, 4, 5]);
+    const follower = tab === first ? second : first;
+    expect(follower.events()).toEqual([1, 2, 3, 4, 5].map((seq) => event(seq)));
+  });
+
   it("a follower's send is posted by that tab with the shared connection id and reported to it alone", async () => {
     const server = new Server();
     const three = await connectedTabs(3, server);
