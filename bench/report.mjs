@@ -528,26 +528,29 @@ function renderTabs(results) {
       }),
     ),
     "",
-    "**Where the leader's time goes** (medians of the throughput runs, µs per event): the package's handler of its stream's events in a lone tab and in a sharing leader " +
-      "(the handler includes the relaying), of which `BroadcastChannel.postMessage` on the sharing channel, and a follower's handler of the relayed events; measured by wrapping those handlers and that method in the page. " +
+    "**Where the leader's time goes** (medians of the throughput runs, µs per event of the leader's stream): the package's handler of its stream's events in a lone tab and in a sharing leader " +
+      "(the handler includes handing the event to the relay), then `BroadcastChannel.postMessage` on the sharing channel (one per batch: the messages one task posted, from a task of its own, so outside the handler), and a follower's handler of the relayed batches; measured by wrapping those handlers and that method in the page. " +
       `Then \`postMessage\` alone on a channel another tab listens to, ${fmt(p.postCost.count)} messages: shaped as the leader relays an event (\`data\` the parsed event, as \`src/web/tabs.rs\` posts it), with \`data\` the event's JSON text instead, and ${p.postCost.batch} events to a message.`,
     "",
     table(
-      ["browser", "lone: handler", "sharing, no follower: handler", "of which postMessage", "leader with a follower: handler", "of which postMessage", "follower: handler", `postMessage alone: parsed / text / ${p.postCost.batch} to a message`],
+      ["browser", "lone: handler", "sharing, no follower: handler", "+ postMessage", "leader with a follower: handler", "+ postMessage", "follower: handler", `postMessage alone: parsed / text / ${p.postCost.batch} to a message`],
       names.map((n) => {
         const { burst, alone, postCost } = t(n);
-        const cost = (runs, who, key, count) => median(runs.map((r) => (r[who] ? (r[who][key] * 1000) / r[who][count] : NaN)));
+        // Per event of the leader's stream: the channel carries batches (src/web/tabs.js),
+        // so a post or a follower's handler call may be many events.
+        const cost = (runs, who, key) =>
+          median(runs.map((r) => (r[who] && r.leaderCost ? (r[who][key] * 1000) / r.leaderCost.streamEvents : NaN)));
         const lone = (alone ?? burst).lone.runs;
         const solo = alone?.leaderFocused.runs ?? [];
         const pair = [...burst.leaderFocused.runs, ...burst.followerFocused.runs];
         return [
           n,
-          fmt(cost(lone, "leaderCost", "streamMs", "streamEvents"), 1),
-          fmt(cost(solo, "leaderCost", "streamMs", "streamEvents"), 1),
-          fmt(cost(solo, "leaderCost", "postMs", "posts"), 1),
-          fmt(cost(pair, "leaderCost", "streamMs", "streamEvents"), 1),
-          fmt(cost(pair, "leaderCost", "postMs", "posts"), 1),
-          fmt(cost(pair, "followerCost", "channelMs", "channelMessages"), 1),
+          fmt(cost(lone, "leaderCost", "streamMs"), 1),
+          fmt(cost(solo, "leaderCost", "streamMs"), 1),
+          fmt(cost(solo, "leaderCost", "postMs"), 1),
+          fmt(cost(pair, "leaderCost", "streamMs"), 1),
+          fmt(cost(pair, "leaderCost", "postMs"), 1),
+          fmt(cost(pair, "followerCost", "channelMs"), 1),
           postCost ? Object.values(postCost).length && [postCost.parsed, postCost.text, postCost[`batchesOf${p.postCost.batch}`]].map((c) => fmt(c.median, 1)).join(" / ") : "–",
         ];
       }),
