@@ -239,3 +239,15 @@ export class FakeBroadcastChannel {
     FakeBroadcastChannel.posted = [];
   }
 }
+
+/** One fresh browser for the tabs of a test: no streams yet, one Web Locks fake and
+ * the BroadcastChannel fake, emptied; `console.warn` goes into the returned array. */
+export function freshBrowserForTabs(): string[] {
+  const warnings: string[] = [];
+  FakeEventSource.all = [];
+  FakeBroadcastChannel.reset();
+  vi.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void warnings.push(args.join(" ")));
+  vi.stubGlobal("navigator", { locks: new FakeLocks() });
+  vi.stubGlobal("BroadcastChannel", FakeBroadcastChannel);
+  return warnings;
+}

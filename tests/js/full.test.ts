@@ -8,19 +8,14 @@ import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
 import { Connection, type DeliveryReport } from "sse-courier/full";
 import { Connection as DefaultConnection } from "sse-courier";
 import { Connection as TabsConnection } from "sse-courier/tabs";
-import { FakeBroadcastChannel, FakeEventSource, FakeLocks, FakeStorage, BASE } from "./fakes";
+import { FakeBroadcastChannel, FakeEventSource, FakeStorage, freshBrowserForTabs, BASE } from "./fakes";
 
 let warnings: string[];
 let tabs: Tab[];
 
 beforeEach(() => {
-  FakeEventSource.all = [];
-  FakeBroadcastChannel.reset();
-  warnings = [];
+  warnings = freshBrowserForTabs();
   tabs = [];
-  vi.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void warnings.push(args.join(" ")));
-  vi.stubGlobal("navigator", { locks: new FakeLocks() });
-  vi.stubGlobal("BroadcastChannel", FakeBroadcastChannel);
   vi.stubGlobal("localStorage", new FakeStorage());
 });
 afterEach(() => {

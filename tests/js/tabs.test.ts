@@ -8,19 +8,14 @@ import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
 import { Connection, type ConnectionConfig, type DeliveryReport, type ServerMessage } from "sse-courier/tabs";
 import { Connection as DefaultConnection } from "sse-courier";
 import { Connection as PersistConnection } from "sse-courier/persist";
-import { FakeBroadcastChannel, FakeEventSource, FakeLocks, BASE } from "./fakes";
+import { FakeBroadcastChannel, FakeEventSource, FakeLocks, freshBrowserForTabs, BASE } from "./fakes";
 
 let warnings: string[];
 let tabs: Tab[];
 
 beforeEach(() => {
-  FakeEventSource.all = [];
-  FakeBroadcastChannel.reset();
-  warnings = [];
+  warnings = freshBrowserForTabs();
   tabs = [];
-  vi.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void warnings.push(args.join(" ")));
-  vi.stubGlobal("navigator", { locks: new FakeLocks() });
-  vi.stubGlobal("BroadcastChannel", FakeBroadcastChannel);
 });
 afterEach(() => {
   for (const tab of tabs) tab.close();

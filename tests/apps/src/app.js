@@ -1,6 +1,7 @@
 // The one app every entry of the matrix runs (pages, the worker, Node): construct a
 // Connection with the default config plus onDelivery (and `persist` for the apps of the
-// `sse-courier/persist` entry, `shareAcrossTabs` for those of `sse-courier/tabs`), connect, and on the first `_open` send one message. Everything seen goes to `record(kind, value)`:
+// `sse-courier/persist` entry, `shareAcrossTabs` for those of `sse-courier/tabs`, both for
+// `sse-courier/full`), connect, and on the first `_open` send one message. Everything seen goes to `record(kind, value)`:
 //   record("event", msg)        every message the listener gets (server events, _open...)
 //   record("report", report)    every onDelivery report
 //   record("set", { ... })      facts: connectionId, sendReturned, state
@@ -18,6 +19,16 @@ export function paramsFrom(search) {
 }
 
 const plain = (value) => JSON.parse(JSON.stringify(value ?? null));
+
+/** Records the package's warnings (`console.warn("[sse-courier] ...")`) as errors, so
+ * that an app whose opt-in fell back (no Web Locks, no storage...) fails. */
+export function failOnPackageWarnings(state) {
+  const warn = console.warn;
+  console.warn = (...args) => {
+    if (String(args[0]).startsWith("[sse-courier]")) apply(state, "error", args.join(" "));
+    warn.apply(console, args);
+  };
+}
 
 export function runApp(Connection, { server, sessionId, clientMsgId, createEventSource, persist, shareAcrossTabs }, record) {
   if (!server || !sessionId || !clientMsgId) {

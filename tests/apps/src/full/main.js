@@ -3,14 +3,10 @@
 // `shareAcrossTabs`, so that the one tab leads, holds the stream, and stores its send
 // before posting it. A package warning (storage or sharing unavailable) fails the app.
 import { Connection } from "sse-courier/full";
-import { apply, paramsFrom, runApp } from "../app.js";
+import { apply, failOnPackageWarnings, paramsFrom, runApp } from "../app.js";
 
 const state = window.__app;
-const warn = console.warn;
-console.warn = (...args) => {
-  if (String(args[0]).startsWith("[sse-courier]")) apply(state, "error", args.join(" "));
-  warn.apply(console, args);
-};
+failOnPackageWarnings(state);
 try {
   const params = {
     ...paramsFrom(location.search),

@@ -3,14 +3,10 @@
 // leads, and holds the stream itself. The package's warning that Web Locks or
 // BroadcastChannel is missing (a stream per tab) fails the app: every engine has both.
 import { Connection } from "sse-courier/tabs";
-import { apply, paramsFrom, runApp } from "../app.js";
+import { apply, failOnPackageWarnings, paramsFrom, runApp } from "../app.js";
 
 const state = window.__app;
-const warn = console.warn;
-console.warn = (...args) => {
-  if (String(args[0]).startsWith("[sse-courier]")) apply(state, "error", args.join(" "));
-  warn.apply(console, args);
-};
+failOnPackageWarnings(state);
 try {
   const params = { ...paramsFrom(location.search), shareAcrossTabs: "apps" };
   const conn = runApp(Connection, params, (kind, value) => apply(state, kind, value));
