@@ -1144,6 +1144,65 @@ fn a_catch_up_asks_only_what_the_handshake_lacked_and_rebuilds_the_connection_if
 }
 
 #[test]
+fn a_catch_up_answered_ok_keeps_the_connection() {
+    let (mut a, _) = lone_leader(&["s0"]);
+    rebuild(&mut a);
+    a.on_channel(T0, &sessions_from(2, Some(0), &[session("s5", 2)]));
+    let (post, _) = reconnect_post(&drain(&mut a));
+
+    a.on_post_answer(T0, post, PostOutcome::Accepted);
+
+    let answered = drain(&mut a);
+    assert!(
+        answered.is_empty(),
+        "nothing rebuilt or announced: {answered:?}"
+    );
+    assert_eq!(a.machine().connection_id(), Some("c2"));
+}
+
+#[test]
+fn every_tab_of_the_earlier_connection_reporting_after_the_handshake_gets_its_own_catch_up() {
+    let (mut a, _) = lone_leader(&["s0"]);
+    rebuild(&mut a);
+    a.on_channel(T0, &sessions_from(2, Some(0), &[session("s5", 2)]));
+    drain(&mut a);
+
+    // A second tab of the earlier connection reports, after the first one.
+    a.on_channel(T0, &sessions_from(3, Some(0), &[session("s6", 4)]));
+
+    let (_, sessions) = reconnect_post(&drain(&mut a));
+    assert_eq!(sessions, [session("s6", 4)]);
+}
+
+#[test]
+fn a_catch_up_asks_again_for_a_session_the_handshake_asked_from_a_higher_seq() {
+    let (mut a, _) = lone_leader(&["s0"]);
+    // The leader's app is at s0:3: its handshake asks s0 from 3.
+    a.with(T0, |m| m.track_seq("s0", 3));
+    assert_eq!(reconnect_sessions(&mut a), [session("s0", 3)]);
+
+    // A tab of the earlier connection is owed s0 from 1.
+    a.on_channel(T0, &sessions_from(2, Some(0), &[session("s0", 1)]));
+
+    let (_, sessions) = reconnect_post(&drain(&mut a));
+    assert_eq!(sessions, [session("s0", 1)], "seqs 2 and 3 replayed to it");
+}
+
+#[test]
+fn a_tab_new_to_the_stream_reporting_after_the_handshake_gets_no_catch_up() {
+    let (mut a, _) = lone_leader(&["s0"]);
+    rebuild(&mut a);
+
+    // A new tab (it has processed no event: `seen` unset) joins the connection. As a
+    // page's first welcome posts no handshake, its joining asks for no replay.
+    a.on_channel(T0, &sessions_from(2, None, &[session("s5", 2)]));
+
+    let actions = drain(&mut a);
+    assert_eq!(broadcasts(&actions), [state(Some("c2"), false)], "restated");
+    assert_eq!(actions.len(), 1, "no reconnect POST: {actions:?}");
+}
+
+#[test]
 fn a_tab_that_never_had_a_welcome_and_takes_over_posts_the_handshake_the_others_need() {
     // Tab 2 joined while its leader's stream was down, and never had a welcome.
     let mut b = lone(2, &["s0"]);
@@ -1304,6 +1363,38 @@ fn a_leader_that_hears_a_claim_of_its_own_millisecond_keeps_leading_until_the_lo
     assert!(a.is_leader());
     assert_eq!(a.term(), Some(TERM));
     assert!(!actions.contains(&TabAction::Core(Action::CloseStream(stream))));
+}
+
+#[test]
+fn a_follower_ignores_a_late_bare_claim_of_its_leaders_millisecond_from_a_lower_tab_id() {
+    // Tab 2 follows tab 5, which stole the lock at T0, and is connected on its "c2".
+    let holder = Term {
+        epoch: T0,
+        leader: TabId(5),
+    };
+    let mut b = lone(2, &["s0"]);
+    b.on_channel(
+        T0,
+        &Wire::State {
+            term: holder,
+            n: 0,
+            connection_id: Some("c2".into()),
+            connected: true,
+        },
+    );
+    drain(&mut b);
+
+    // Tab 3's claim of the same millisecond arrives late (it stole first and lost).
+    let loser = Term {
+        epoch: T0,
+        leader: TabId(3),
+    };
+    b.on_channel(T0 + 10, &Wire::Leader { term: loser });
+
+    let actions = drain(&mut b);
+    assert_eq!(b.term(), Some(holder));
+    assert!(actions.is_empty(), "no _close, no report: {actions:?}");
+    assert!(b.machine().is_connected());
 }
 
 #[test]
@@ -1488,6 +1579,40 @@ fn a_follower_refused_the_lock_says_bye_and_moves_to_a_stream_of_its_own() {
         None,
         "no silence timer: it steals nothing"
     );
+}
+
+#[test]
+fn a_refusal_of_no_request_the_tab_is_waiting_on_changes_nothing() {
+    // A leader's request was granted; a follower that disconnected abandoned its own.
+    let (mut a, _) = lone_leader(&["s0"]);
+    let mut b = lone_follower(&["s0"]);
+    b.with(T0, |m| m.disconnect(T0));
+    drain(&mut b);
+    assert!(a.is_sharing() && b.is_sharing());
+
+    a.on_lock_refused(T0);
+    b.on_lock_refused(T0);
+
+    for (tab, name) in [(&mut a, "leader"), (&mut b, "follower")] {
+        assert!(tab.is_sharing(), "{name}");
+        assert!(drain(tab).is_empty(), "{name}: no Bye, no stream");
+    }
+    assert!(a.is_leader());
+}
+
+#[test]
+fn a_tab_alone_keeps_the_events_of_its_own_stream_off_the_channel() {
+    let mut b = lone_follower(&["s0"]);
+    b.on_lock_refused(T0);
+    let stream = opened_stream(&drain(&mut b));
+    b.on_welcome(T0, stream, "c9");
+    drain(&mut b);
+
+    let verdict = b.on_event(T0, stream, Some("s0"), Some(1));
+
+    assert_eq!(verdict, EventVerdict::Dispatch);
+    let actions = drain(&mut b);
+    assert!(broadcasts(&actions).is_empty(), "{actions:?}");
 }
 
 // ─── The leader's stream ─────────────────────────────────────────────────────
