@@ -282,17 +282,8 @@ impl Tab {
         self.heartbeat_at = now.saturating_add(self.config.heartbeat_ms);
         self.actions
             .push(TabAction::Broadcast(Wire::Leader { term }));
-        // The virtual stream becomes a real one: rebuild it (the old leader's
-        // connection died with it), then drop the handshake the follower held.
-        let was_connected = self.machine.is_connected();
-        if self.machine.current_stream().is_some() {
-            self.machine.check_and_reconnect(now, true);
-        }
-        if let Some(post) = self.held_reconnect.take() {
-            self.machine
-                .on_post_answer(now, post, PostOutcome::NetworkError);
-        }
-        self.pump(now, was_connected);
+        // The old leader's connection died with it.
+        self.make_stream_real(now);
         self.after(now);
     }
 
@@ -326,8 +317,14 @@ impl Tab {
             from: self.config.id,
         }));
         self.role = Role::Alone;
+        self.make_stream_real(now);
+    }
+
+    /// A follower's virtual stream becomes a real one (it leads, or it is alone now):
+    /// rebuilt, so that its machine opens a stream the shell carries out, and the
+    /// handshake the follower held for the leader's connection dropped as failed.
+    fn make_stream_real(&mut self, now: u64) {
         let was_connected = self.machine.is_connected();
-        // The virtual stream becomes a real one, as at a grant (`on_lock_granted`).
         if self.machine.current_stream().is_some() {
             self.machine.check_and_reconnect(now, true);
         }
