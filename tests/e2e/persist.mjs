@@ -9,7 +9,7 @@
 // memory.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { prng, scenario } from "./lib/demo.mjs";
+import { prng, scenario, serverFaults } from "./lib/demo.mjs";
 import { closeOtherWindows } from "./lib/lifecycle.mjs";
 import { OFFLINE_HOW, offlineSwitch } from "./lib/network.mjs";
 import { waitFor } from "./lib/processes.mjs";
@@ -214,19 +214,7 @@ export function persistTests(browser, getSession) {
         const control = (path, body = {}) =>
           session.execute("return window.__demo.control(arguments[0], arguments[1])", path, body);
         const faults = {
-          forget: async () => {
-            const { connectionId } = await page.snapshot();
-            if (connectionId) await control("forget", { connectionId });
-          },
-          "kill-streams": () => control("kill-streams"),
-          restart: () => control("restart"),
-          "fail-next": () =>
-            control("fail-next", {
-              count: rand.int(1, 3),
-              status: rand.pick([500, 503, 429]),
-              ...(rand.next() < 0.5 ? {} : { endpoint: rand.pick(["send", "reconnect"]) }),
-            }),
-          delay: () => control("delay", { ms: rand.pick([0, 20, 50, 100]) }),
+          ...serverFaults(page, control, rand, [0, 20, 50, 100]),
           "checkAndReconnect(force)": () => session.click('button[data-fault="reconnect"]'),
         };
         const fired = {};

@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { lifecycleTests } from "./lifecycle.mjs";
 import { persistTests } from "./persist.mjs";
 import { tabsTests } from "./tabs.mjs";
-import { prng, scenario } from "./lib/demo.mjs";
+import { prng, scenario, serverFaults } from "./lib/demo.mjs";
 import { OFFLINE_HOW, offlineSwitch } from "./lib/network.mjs";
 import { waitFor } from "./lib/processes.mjs";
 import { webTargetScenario } from "./lib/web-target.mjs";
@@ -256,20 +256,8 @@ export function defineSuite(browser) {
           return answer;
         };
         const faults = {
-          forget: async () => {
-            const { connectionId } = await page.snapshot();
-            if (connectionId) await control("forget", { connectionId }); // may be gone already: 404
-          },
-          "kill-streams": () => control("kill-streams"),
-          restart: () => control("restart"),
-          "fail-next": () =>
-            control("fail-next", {
-              count: rand.int(1, 3),
-              status: rand.pick([500, 503, 429]),
-              ...(rand.next() < 0.5 ? {} : { endpoint: rand.pick(["send", "reconnect"]) }),
-            }),
           // Small delays: with orderedSends every POST waits for the one before it.
-          delay: () => control("delay", { ms: rand.pick([0, 0, 20, 50, 100]) }),
+          ...serverFaults(page, control, rand, [0, 0, 20, 50, 100]),
           heartbeats: () => control("heartbeats", { enabled: rand.next() < 0.5 }),
           "replay-overlap": () => control("replay-overlap", { count: rand.int(0, 3) }),
           "checkAndReconnect(force)": () => session.click('button[data-fault="reconnect"]'),

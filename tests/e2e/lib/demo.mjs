@@ -162,6 +162,29 @@ export async function scenario(session, name, body, { serverFlags = [] } = {}) {
   });
 }
 
+/** The server faults the seeded runs fire, through the demo page's `control(path,
+ * body)`, each drawing its parameters from `rand` (so a run is reproducible from its
+ * seed): forget the page's connection, kill the streams, restart the server, fail the
+ * next POSTs, delay answers by one of `delays` ms. A caller adds its own kinds after
+ * these (key order is the draw order). */
+export function serverFaults(page, control, rand, delays) {
+  return {
+    forget: async () => {
+      const { connectionId } = await page.snapshot();
+      if (connectionId) await control("forget", { connectionId }); // may be gone already: 404
+    },
+    "kill-streams": () => control("kill-streams"),
+    restart: () => control("restart"),
+    "fail-next": () =>
+      control("fail-next", {
+        count: rand.int(1, 3),
+        status: rand.pick([500, 503, 429]),
+        ...(rand.next() < 0.5 ? {} : { endpoint: rand.pick(["send", "reconnect"]) }),
+      }),
+    delay: () => control("delay", { ms: rand.pick(delays) }),
+  };
+}
+
 /** A small seeded PRNG (mulberry32): the chaos run is reproducible from its seed. */
 export function prng(seed) {
   let a = seed >>> 0;
