@@ -564,16 +564,18 @@ setInterval(() => {
   $("status").dataset.heartbeatAgeS = silent === null ? "" : String(silent);
 }, 200);
 
-// How many streams the server holds open (its test API): with share on, however many
-// tabs show this chat, one.
+// With share on, how many streams the server holds open (its test API): however many
+// tabs show this chat, one. Off, the page makes no such request.
 async function showServerStreams() {
   const state = await fetch("/api/test/state")
     .then((response) => response.json() as Promise<{ openStreams?: number }>)
     .catch(() => null);
   $("server-streams").textContent = typeof state?.openStreams === "number" ? String(state.openStreams) : "–";
 }
-setInterval(showServerStreams, 1000);
-showServerStreams();
+if (sharing) {
+  setInterval(showServerStreams, 1000);
+  showServerStreams();
+}
 
 /** What the end-to-end tests read and drive. */
 const demo = {
