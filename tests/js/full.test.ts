@@ -82,14 +82,20 @@ class Tab {
   }
 }
 
+/** Two tabs, connected one after the other: the first leads, the second follows. */
+async function leaderAndFollower() {
+  const leader = new Tab(0);
+  await settle();
+  const follower = new Tab(1);
+  await settle();
+  return { leader, follower };
+}
+
 describe("the full entry: a persisted outbox in every tab, one stream for all", () => {
   beforeEach(() => void (posts.length = 0));
 
   it("accepts both options; two tabs hold one stream, and a follower's send is stored until it is delivered on the shared connection", async () => {
-    const leader = new Tab(0);
-    await settle();
-    const follower = new Tab(1);
-    await settle();
+    const { leader, follower } = await leaderAndFollower();
     expect(FakeEventSource.all.filter((s) => s.readyState !== 2)).toHaveLength(1);
     leader.stream()!.welcome("conn-1");
     await settle();
@@ -116,10 +122,7 @@ describe("the full entry: a persisted outbox in every tab, one stream for all", 
   });
 
   it("a follower that closes with its messages unsent leaves them to a live tab, which sends each once on the shared connection and reports it", async () => {
-    const leader = new Tab(0);
-    await settle();
-    const follower = new Tab(1);
-    await settle();
+    const { leader, follower } = await leaderAndFollower();
     // No welcome yet: the follower's sends wait, stored.
     follower.conn.send({ type: "send", text: "one", clientMsgId: "left-1" });
     follower.conn.send({ type: "send", text: "two", clientMsgId: "left-2" });
@@ -143,10 +146,7 @@ describe("the full entry: a persisted outbox in every tab, one stream for all", 
   });
 
   it("when the leader closes with a message unsent, the follower leads, takes the message and sends it once on its new connection", async () => {
-    const leader = new Tab(0);
-    await settle();
-    const follower = new Tab(1);
-    await settle();
+    const { leader, follower } = await leaderAndFollower();
     leader.conn.send({ type: "send", text: "mine", clientMsgId: "from-leader" });
     await settle();
     expect(storedKeys()).toEqual(["from-leader"]);
