@@ -248,6 +248,22 @@ impl Connection {
         list
     }
 
+    /// Resolves with `restoredPending()` once the stored messages have been read back:
+    /// after the first `connect()` (called before, it waits for it) has read the store,
+    /// or given up on a store that cannot be read. Without `persist`, at once with `[]`;
+    /// with `[]` when the connection is freed first.
+    #[wasm_bindgen(js_name = whenRestored, unchecked_return_type = "Promise<OutgoingMessage[]>")]
+    pub fn when_restored(&self) -> JsValue {
+        #[cfg(feature = "persist")]
+        {
+            let outbox = self.shell.borrow().outbox.clone();
+            if !outbox.is_undefined() {
+                return js::outbox_when_restored(&outbox);
+            }
+        }
+        js::resolved_with(&js::new_list())
+    }
+
     /// How many sends wait in the queue (not yet POSTed).
     #[wasm_bindgen(getter, js_name = pendingCount)]
     pub fn pending_count(&self) -> u32 {

@@ -482,3 +482,9 @@ export function messageBody(message) {
     ? body
     : Error("send: message cannot be serialised to JSON: " + (readProperty(cause, "message") ?? ""));
 }
+
+/** A promise already resolved with `value` (what `whenRestored()` gives without an
+ * outbox). */
+export function resolvedWith(value) {
+  return Promise.resolve(value);
+}

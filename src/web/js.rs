@@ -198,6 +198,10 @@ extern "C" {
     /// gives no string.
     #[wasm_bindgen(js_name = messageBody)]
     pub fn message_body(message: &JsValue) -> JsValue;
+
+    /// A promise already resolved with `value`.
+    #[wasm_bindgen(js_name = resolvedWith)]
+    pub fn resolved_with(value: &JsValue) -> JsValue;
 }
 
 /// The persisted outbox's JS half: its store, its Web Locks and its reads of the store
@@ -251,6 +255,11 @@ extern "C" {
     /// is ready; a request during a read runs once after it.
     #[wasm_bindgen(js_name = outboxRestore)]
     pub fn outbox_restore(outbox: &JsValue);
+
+    /// A promise of the inbox's `restoredPending()` once the first read of the store
+    /// has reached it (of `[]` when the connection is freed first).
+    #[wasm_bindgen(js_name = outboxWhenRestored)]
+    pub fn outbox_when_restored(outbox: &JsValue) -> JsValue;
 
     /// Reads the store back again once the page `owner` is gone.
     #[wasm_bindgen(js_name = outboxAwaitOwner)]

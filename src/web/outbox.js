@@ -5,14 +5,16 @@
 // reads back what it is told, and turns every failure into a warning, so that the
 // connection goes on in memory and nothing throws into the app.
 //
-// A store holds string values under string keys, namespaced by the app's
-// `persist.key`:
-// - "local" / "session": `localStorage` / `sessionStorage`, keys
-//   `sse-courier:<namespace>:<key>`. Synchronous: a write is durable when `put` returns.
+// A store holds string values under string keys (a message's `clientMsgId`), and
+// gives back only those of its outbox (the app's `persist.key`, the namespace):
+// - "local" / "session": `localStorage` / `sessionStorage`, entries named
+//   `sse-courier:<namespace>:<key>` (see `entryName`). Synchronous: a write is durable
+//   when `put` returns.
 // - "indexeddb": database `sse-courier:<namespace>`, object store `records`. A write is
 //   durable when its transaction commits, which `put`'s promise reports.
-// - an app's own store: `{ load(), put(key, value), remove(key) }`, each returning a
-//   value or a promise (`load` gives `[{ key, value }]`).
+// - an app's own store: `{ load(), put(name, value), remove(name) }`, each returning a
+//   value or a promise (`load` gives `[{ key: name, value }]`), its entries named as in
+//   Web Storage, since one app store may hold the outboxes of several keys.
 // A store that cannot be used (no such API, a private mode that blocks it, a throw)
 // becomes the memory store, after one warning.
 //
@@ -20,6 +22,57 @@
 // documented where it declares them (src/web/js.rs).
 
 const PREFIX = "sse-courier";
+
+// ---- entry names -------------------------------------------------------------------
+// Web Storage and an app's store are one flat space shared by every outbox of the app
+// (two signed-in users on one device, say), so an entry's name says whose it is:
+// `sse-courier:<namespace>:<key>`, the key with `%` and `:` escaped. The last `:` of a
+// name then ends its namespace: two outboxes never share a name (namespaces "chat"
+// and "chat:42" included), and a page reads back only the entries of its own.
+
+const escapeKey = (key) => key.replace(/%/g, "%25").replace(/:/g, "%3A");
+const unescapeKey = (escaped) => escaped.replace(/%(25|3A)/g, (_, code) => (code === "25" ? "%" : ":"));
+
+/** The start of every entry name of the outbox `namespace`. */
+const entryPrefix = (namespace) => `${PREFIX}:${namespace}:`;
+
+/** The name of the entry `key` of the outbox whose names start with `prefix`. */
+export const entryName = (prefix, key) => prefix + escapeKey(key);
+
+/** The key `name` holds when it is an entry of the outbox whose names start with
+ * `prefix`, else undefined (another outbox's entry, or not an outbox entry at all). */
+export function entryKey(prefix, name) {
+  if (!name.startsWith(prefix)) return;
+  const escaped = name.slice(prefix.length);
+  const key = unescapeKey(escaped);
+  if (escapeKey(key) === escaped) return key;
+}
+
+/** The `key` field of a stored record, or undefined when `value` is not one. */
+function recordKey(value) {
+  try {
+    const key = JSON.parse(value)?.key;
+    if (typeof key === "string") return key;
+  } catch (_) {}
+}
+
+/**
+ * The key of the entry `name` (holding `value`) when it is an entry of the outbox whose
+ * names start with `prefix`, else undefined. With `unescapedNames` (Web Storage, where
+ * version 0.1.0 named an entry by its key unescaped), such an entry is taken too: the
+ * record's own key says whose it is, since no other outbox's name can end so.
+ */
+function keyOfEntry(prefix, name, value, unescapedNames) {
+  const key = entryKey(prefix, name);
+  const own = recordKey(value);
+  if (own === undefined || own === key) return key;
+  if (unescapedNames && name === prefix + own) return own;
+  // An unescaped name of a shorter namespace ("chat" with key "m:1" seen from "chat:m")
+  // is not ours; any other record that does not match its name is left to the core to
+  // judge (it is unreadable: left alone, with a warning).
+  if (unescapedNames && name.endsWith(":" + own)) return;
+  return key;
+}
 
 /** A store that keeps nothing across pages: the fallback when no other can be used. */
 function memoryStore(reason) {
@@ -48,27 +101,50 @@ function webStorage(name) {
 }
 
 function webStorageStore(kind, storage, namespace, warn) {
-  const prefix = `${PREFIX}:${namespace}:`;
+  const prefix = entryPrefix(namespace);
+  /** Every entry of this outbox, as `[name, key, value]`. */
+  const entriesOfThisOutbox = () => {
+    const found = [];
+    for (let i = 0; i < storage.length; i++) {
+      const name = storage.key(i);
+      if (name === null || !name.startsWith(prefix)) continue;
+      const value = storage.getItem(name);
+      const key = keyOfEntry(prefix, name, value, true);
+      if (key !== undefined) found.push([name, key, value]);
+    }
+    return found;
+  };
   return {
     kind,
     durable: true,
     load: async () => {
-      const entries = [];
+      let found;
       try {
-        for (let i = 0; i < storage.length; i++) {
-          const name = storage.key(i);
-          if (name !== null && name.startsWith(prefix)) {
-            entries.push({ key: name.slice(prefix.length), value: storage.getItem(name) });
-          }
-        }
+        found = entriesOfThisOutbox();
       } catch (error) {
         warn(`could not read the ${kind} outbox (${describeError(error)}); going on in memory`);
+        return [];
+      }
+      const entries = [];
+      for (const [name, key, value] of found) {
+        if (name !== entryName(prefix, key)) {
+          // Renamed once, so that every later put and remove of the key finds it. An
+          // entry that cannot be renamed (a full store) stays for a later page.
+          try {
+            storage.setItem(entryName(prefix, key), value);
+            storage.removeItem(name);
+          } catch (error) {
+            warn(`could not rename a stored outbox message in ${kind} (${describeError(error)}); it is left for later`);
+            continue;
+          }
+        }
+        entries.push({ key, value });
       }
       return entries;
     },
     put: async (key, value) => {
       try {
-        storage.setItem(prefix + key, value);
+        storage.setItem(entryName(prefix, key), value);
       } catch (error) {
         // A full store (QuotaExceededError) keeps the message in memory only.
         warn(`could not store an outbox message in ${kind} (${describeError(error)}); it is kept in memory`);
@@ -76,7 +152,7 @@ function webStorageStore(kind, storage, namespace, warn) {
     },
     remove: async (key) => {
       try {
-        storage.removeItem(prefix + key);
+        storage.removeItem(entryName(prefix, key));
       } catch (error) {
         warn(`could not remove an outbox message from ${kind} (${describeError(error)})`);
       }
@@ -171,8 +247,11 @@ function indexedDbStore(database, warn) {
   };
 }
 
-/** The app's own store, each call guarded so that nothing it does throws into delivery. */
-function customStore(store, warn) {
+/** The app's own store, each call guarded so that nothing it does throws into delivery.
+ * Its entries are named as in Web Storage, so that the outboxes of several keys can
+ * share it; entries named by their key alone (version 0.1.0 wrote them so) cannot be
+ * told apart by outbox, and are left where they are, with one warning. */
+function customStore(store, namespace, warn) {
   const call = async (what, fallback, ...args) => {
     try {
       return await store[what](...args);
@@ -181,6 +260,8 @@ function customStore(store, warn) {
       return fallback;
     }
   };
+  const prefix = entryPrefix(namespace);
+  let warnedOfUnkeyed = false;
   return {
     kind: "custom",
     durable: true,
@@ -190,10 +271,24 @@ function customStore(store, warn) {
         warn("the app's outbox store's load() did not give an array; going on in memory");
         return [];
       }
-      return entries.filter((entry) => entry && typeof entry.key === "string" && typeof entry.value === "string");
+      const ours = [];
+      let unkeyed = 0;
+      for (const entry of entries) {
+        if (!entry || typeof entry.key !== "string" || typeof entry.value !== "string") continue;
+        const key = keyOfEntry(prefix, entry.key, entry.value, false);
+        if (key !== undefined) ours.push({ key, value: entry.value });
+        else if (!entry.key.startsWith(PREFIX + ":") && recordKey(entry.value) === entry.key) unkeyed++;
+      }
+      if (unkeyed && !warnedOfUnkeyed) {
+        warnedOfUnkeyed = true;
+        warn(
+          `the app's outbox store holds ${unkeyed} message(s) stored by sse-courier 0.1.0 without their persist.key; they are left there unsent, since this page cannot tell whose they are (see "Upgrading from 0.1.0" in the docs)`,
+        );
+      }
+      return ours;
     },
-    put: (key, value) => call("put", undefined, key, value),
-    remove: (key) => call("remove", undefined, key),
+    put: (key, value) => call("put", undefined, entryName(prefix, key), value),
+    remove: (key) => call("remove", undefined, entryName(prefix, key)),
   };
 }
 
@@ -225,7 +320,7 @@ export async function openOutboxStore(spec, namespace, warn) {
       return memoryStore("indexeddb failed to open");
     }
   }
-  if (isCustomStore(spec)) return customStore(spec, warn);
+  if (isCustomStore(spec)) return customStore(spec, namespace, warn);
   warn("persist.store is not a store; the outbox is kept in memory only");
   return memoryStore("no store");
 }
@@ -298,7 +393,12 @@ export function openOutbox(spec, namespace, owner, inbox) {
     stopWaiting_: typeof AbortController === "function" ? new AbortController() : undefined,
     restoring_: false,
     restoreAgain_: false,
+    /** Settles when the first read of the store has reached the inbox (or failed, or
+     * the connection was freed): the moment `restoredPending()` is complete. */
+    firstRead_: undefined,
+    firstReadDone_: undefined,
   };
+  outbox.firstRead_ = new Promise((done) => (outbox.firstReadDone_ = done));
   let ownerLock;
   if (outbox.locks_) {
     ownerLock = new Promise((granted) => {
@@ -416,6 +516,7 @@ async function liveOwners(outbox) {
  * for are written before the lock is released. */
 async function readBack(outbox) {
   await outbox.ready_;
+  let told = false;
   const restore = async () => {
     if (outbox.closed_) return;
     const entries = (await outbox.store_.load()).map(decodeEntry);
@@ -423,6 +524,7 @@ async function readBack(outbox) {
     if (outbox.closed_) return;
     // Every live page, records or not: what it stores later is ours once it goes.
     for (const other of live) outboxAwaitOwner(outbox, other);
+    told = true;
     outbox.inbox_.restore(entries, live);
     await outbox.written_;
   };
@@ -431,6 +533,9 @@ async function readBack(outbox) {
     await outbox.locks_.request(outbox.lockPrefix_ + "restore", restore);
   } catch (error) {
     warnApp(`the outbox's restore failed (${describeError(error)})`);
+    // The core holds retryable sends until a read: a read that never happened counts
+    // as an empty one, so that they go out.
+    if (!told && !outbox.closed_) outbox.inbox_.restore([], []);
   }
 }
 
@@ -444,11 +549,19 @@ export function outboxRestore(outbox) {
   outbox.restoring_ = true;
   readBack(outbox).finally(() => {
     outbox.restoring_ = false;
+    outbox.firstReadDone_();
     if (outbox.restoreAgain_ && !outbox.closed_) {
       outbox.restoreAgain_ = false;
       outboxRestore(outbox);
     }
   });
+}
+
+/** Resolves with the messages read back that have no fate yet (the inbox's
+ * `restoredPending()`), once the first read of the store has reached the core; with
+ * none when the connection was freed first. */
+export function outboxWhenRestored(outbox) {
+  return outbox.firstRead_.then(() => outbox.inbox_?.restoredPending() ?? []);
 }
 
 /** Restores again once the page `owner` is gone (its owner lock released): its records
@@ -473,6 +586,7 @@ export function outboxAwaitOwner(outbox, owner) {
 export function closeOutbox(outbox) {
   outbox.closed_ = true;
   outbox.inbox_ = null;
+  outbox.firstReadDone_();
   if (outbox.releaseOwnerLock_) outbox.releaseOwnerLock_();
   outbox.stopWaiting_?.abort();
   outbox.channel_?.close();

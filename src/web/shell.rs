@@ -137,6 +137,18 @@ impl Inbox {
             outbox::on_restore(&shell, entries, live_owners);
         }
     }
+
+    /// The restored messages without a fate yet (`Connection.restoredPending()`), for
+    /// the promise of `Connection.whenRestored()`.
+    #[cfg(feature = "persist")]
+    #[wasm_bindgen(js_name = restoredPending)]
+    pub fn restored_pending(&self) -> JsValue {
+        let list = js::new_list();
+        if let Some(shell) = self.shell.upgrade() {
+            outbox::list_restored_pending(&shell, &list);
+        }
+        list
+    }
 }
 
 pub struct Shell {

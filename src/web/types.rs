@@ -80,19 +80,22 @@ export interface ConnectionStats {
   expired: number;
 }
 
-/** One entry of an app's own outbox store. */
+/** One entry of an app's own outbox store: `key` is the entry's name. */
 export interface OutboxStoreEntry {
   key: string;
   value: string;
 }
 
-/** An app's own place for the persisted outbox: string values under string keys. Each
- * method may return a promise; a throw or a rejection is a warning, never an error. */
+/** An app's own place for the persisted outbox: string values under string names. Each
+ * method may return a promise; a throw or a rejection is a warning, never an error.
+ * One store may serve the outboxes of several `persist.key`s: the names say whose an
+ * entry is (`sse-courier:<key>:<clientMsgId>`, the id's `%` and `:` escaped), and each
+ * page reads back only its own. */
 export interface OutboxStore {
-  /** Every entry this store holds. */
+  /** Every entry this store holds (entries that are not an outbox's are ignored). */
   load(): OutboxStoreEntry[] | Promise<OutboxStoreEntry[]>;
-  put(key: string, value: string): void | Promise<void>;
-  remove(key: string): void | Promise<void>;
+  put(name: string, value: string): void | Promise<void>;
+  remove(name: string): void | Promise<void>;
 }
 
 /** Keeps every retryable message in a store until its fate is known, so that it
@@ -102,7 +105,8 @@ export interface PersistOptions {
    * own store. A store that cannot be used is a warning and memory only. */
   store: "indexeddb" | "local" | "session" | OutboxStore;
   /** The outbox's name: pages with the same key share their stored messages (for
-   * example one per signed-in user). Default "default". */
+   * example one per signed-in user), and a page reads back only those of its own key,
+   * in every kind of store. Default "default". */
   key?: string;
   /** A stored message first sent longer ago than this is not sent when read back but
    * reported `dropped` / `expired`. Default 86,400,000 (a day). */

@@ -4,7 +4,7 @@
 // IndexedDB is fake-indexeddb (in memory); Web Storage is a small Storage fake.
 import { describe, it, expect, beforeEach, afterEach, vi } from "vitest";
 import { IDBFactory, IDBDatabase } from "fake-indexeddb";
-import { openOutboxStore } from "../../src/web/outbox.js";
+import { entryKey, entryName, openOutboxStore } from "../../src/web/outbox.js";
 import { FakeStorage } from "./fakes";
 
 let warnings: string[];
@@ -18,6 +18,30 @@ afterEach(() => {
 });
 
 const sorted = (entries: Array<{ key: string; value: string }>) => [...entries].sort((a, b) => a.key.localeCompare(b.key));
+
+describe("entry names in a store shared by several outboxes", () => {
+  const namespaces = ["default", "chat", "chat:42", "chat:", "chat%3A42", "a:b:c", "%"];
+  const keys = ["m1", "42:m1", ":", "%3A", "%", "%25", "a%b", "x:y:z", "", "uuid-0f8c"];
+  const prefixOf = (namespace: string) => `sse-courier:${namespace}:`;
+
+  it("no two outboxes' entries share a name, and a name reads back as its key in its own outbox only", () => {
+    const owners = new Map<string, string>();
+    for (const namespace of namespaces) {
+      for (const key of keys) {
+        const name = entryName(prefixOf(namespace), key);
+        expect(owners.get(name), `${name} is both ${owners.get(name)} and ${namespace} / ${key}`).toBeUndefined();
+        owners.set(name, `${namespace} / ${key}`);
+        for (const reader of namespaces) {
+          expect(entryKey(prefixOf(reader), name)).toBe(reader === namespace ? key : undefined);
+        }
+      }
+    }
+  });
+
+  it("a key without ':' or '%' is its own name, as version 0.1.0 wrote it", () => {
+    expect(entryName(prefixOf("chat"), "0f8c-uuid")).toBe("sse-courier:chat:0f8c-uuid");
+  });
+});
 
 describe.each([
   ["local", "localStorage"],
@@ -140,12 +164,20 @@ describe("the app's own store", () => {
     await store.put("b", "2");
     await store.remove("a");
     expect(await store.load()).toEqual([{ key: "b", value: "2" }]);
+    expect([...values.keys()]).toEqual(["sse-courier:chat:b"]); // named after its outbox
   });
 
-  it("its failures and foreign entries become warnings, never throws", async () => {
+  it("its failures become warnings, never throws; other outboxes' and foreign entries are not read back", async () => {
     const store = await openOutboxStore(
       {
-        load: () => [{ key: "ok", value: "v" }, { key: 5, value: "x" }, null, { key: "no-value" }],
+        load: () => [
+          { key: "sse-courier:chat:ok", value: "v" },
+          { key: "sse-courier:other:theirs", value: "v" },
+          { key: "not-ours", value: "v" },
+          { key: 5, value: "x" },
+          null,
+          { key: "sse-courier:chat:no-value" },
+        ],
         put: () => {
           throw new Error("full");
         },

@@ -2,79 +2,27 @@
 // survive a reload in every store kind, in order, with a report in the new page; two
 // tabs on one store never send the same message and lose none; store failures and
 // foreign records are warnings, never errors, and nothing stored is deleted by mistake.
-// A "page" is a Connection; a reload is a new Connection on the same store with the
-// old page's locks gone (a new FakeLocks), as when the browser unloads the page.
-import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
+// Pages and reloads: persist-pages.ts.
+import { describe, it, expect, vi } from "vitest";
 import { IDBFactory } from "fake-indexeddb";
-import { Connection, type ConnectionConfig, type DeliveryReport, type PersistOptions } from "sse-courier/persist";
+import { Connection } from "sse-courier/persist";
 import { Connection as DefaultConnection } from "sse-courier";
-import { FakeEventSource, FakeLocks, FakeStorage, latest, manualFetch, BASE } from "./fakes";
+import { FakeEventSource, FakeLocks, FakeStorage, latest, BASE } from "./fakes";
+import { usePages, warnings as warned, restartBrowser, settle, openPage, stored } from "./persist-pages";
 
-let warnings: string[];
-/** Every page a test opened, freed after it, so that none hears the next test's. */
-let pages: Connection[];
-
-beforeEach(() => {
-  FakeEventSource.all = [];
-  warnings = [];
-  pages = [];
-  vi.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void warnings.push(args.join(" ")));
-  vi.stubGlobal("navigator", { locks: new FakeLocks() });
-  vi.stubGlobal("localStorage", new FakeStorage());
-});
-afterEach(() => {
-  for (const page of pages) {
-    try {
-      page.free();
-    } catch (_) {}
-  }
-  vi.unstubAllGlobals();
-  vi.restoreAllMocks();
-});
-
-/** The browser closes every page: their locks are gone. */
-const restartBrowser = () => vi.stubGlobal("navigator", { locks: new FakeLocks() });
-
-/** Lets promises, store transactions and lock grants run. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
-
-/** A page with the outbox in `store`: its POSTs answered by hand, its reports kept. */
-function openPage(persist: PersistOptions, overrides: Partial<ConnectionConfig> = {}) {
-  const manual = manualFetch();
-  const reports: DeliveryReport[] = [];
-  const conn = new Connection({
-    baseUrl: BASE,
-    fetch: manual.fn as never,
-    createEventSource: (url: string) => new FakeEventSource(url) as unknown as EventSource,
-    onDelivery: (report) => reports.push(report),
-    persist,
-    ...overrides,
-  });
-  pages.push(conn);
-  const stream = () => FakeEventSource.all.find((s) => s.url && streams.get(s) === conn);
-  const streams = new Map<FakeEventSource, Connection>();
-  const before = FakeEventSource.all.length;
-  conn.connect();
-  for (const s of FakeEventSource.all.slice(before)) streams.set(s, conn);
-  const sent = () => manual.calls.map((c) => JSON.parse(c.init.body as string));
-  return { conn, manual, reports, sent, stream };
-}
-
-const stored = () => {
-  const storage = localStorage as unknown as FakeStorage;
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i < storage.length; i++) {
-    const name = storage.key(i)!;
-    out[name] = JSON.parse(storage.getItem(name)!);
-  }
-  return out;
-};
+usePages();
 
 describe("the default entry has no outbox", () => {
   it("it refuses the persist option, naming the entry that has it", () => {
     expect(() => new DefaultConnection({ baseUrl: BASE, persist: { store: "local" } })).toThrow(
       'config.persist needs the "sse-courier/persist" entry',
     );
+  });
+
+  it("whenRestored() resolves at once with none", async () => {
+    const conn = new DefaultConnection({ baseUrl: BASE, createEventSource: (url) => new FakeEventSource(url) as never });
+    await expect(conn.whenRestored()).resolves.toEqual([]);
+    conn.free();
   });
 
   it("restoredPending() is empty, and stats() counts no restore", () => {
@@ -126,7 +74,60 @@ describe("a reload", () => {
     expect(second.conn.restoredPending()).toEqual([]);
     expect(second.conn.stats()).toMatchObject({ restored: 3, delivered: 4 });
     expect(stored()).toEqual({});
-    expect(warnings).toEqual([]);
+    expect(warned()).toEqual([]);
+  });
+
+  it("whenRestored() resolves once the store is read back, with what restoredPending() then lists", async () => {
+    const first = openPage({ store: "local" });
+    await settle();
+    first.conn.send({ type: "send", clientMsgId: "r-1" });
+    first.conn.send({ type: "send", clientMsgId: "r-2" });
+    restartBrowser();
+    const second = openPage({ store: "local" }); // connect() was called
+    // Even a synchronous store is read a few tasks later (the locks first).
+    expect(second.conn.restoredPending()).toEqual([]);
+    const restored = await second.conn.whenRestored();
+    expect(restored.map((m) => m.clientMsgId)).toEqual(["r-1", "r-2"]);
+    expect(second.conn.restoredPending()).toEqual(restored);
+    latest().welcome("conn-2");
+    second.manual.calls[0].resolve({ ok: true });
+    await settle();
+    // Asked again later: at once, with what is still pending then.
+    expect((await second.conn.whenRestored()).map((m) => m.clientMsgId)).toEqual(["r-2"]);
+  });
+
+  it("whenRestored() asked before connect() waits for it; a connection freed first resolves it with none", async () => {
+    const first = openPage({ store: "local" });
+    await settle();
+    first.conn.send({ type: "send", clientMsgId: "w-1" });
+    restartBrowser();
+    const config = { baseUrl: BASE, createEventSource: (url: string) => new FakeEventSource(url) as never, persist: { store: "local" as const } };
+    const waiting = new Connection(config);
+    let restored: unknown[] | undefined;
+    waiting.whenRestored().then((list) => (restored = list));
+    await settle();
+    expect(restored).toBeUndefined(); // the store is read at the first connect()
+    waiting.connect();
+    await settle();
+    expect(restored).toEqual([expect.objectContaining({ clientMsgId: "w-1" })]);
+    waiting.free();
+
+    const freed = new Connection(config);
+    const answer = freed.whenRestored();
+    freed.free();
+    await expect(answer).resolves.toEqual([]);
+  });
+
+  it("a browser that refuses every Web Lock: warnings, and the sends held for the store's read still go out", async () => {
+    const locks = new FakeLocks();
+    locks.refusal = new DOMException("refused", "SecurityError");
+    vi.stubGlobal("navigator", { locks });
+    const page = openPage({ store: "local" });
+    page.conn.send({ type: "send", clientMsgId: "held" });
+    await expect(page.conn.whenRestored()).resolves.toEqual([]);
+    latest().welcome("conn-1");
+    expect(page.sent().map((m) => m.clientMsgId)).toEqual(["held"]);
+    expect(warned()).toEqual([expect.stringMatching(/owner lock failed/), expect.stringMatching(/restore failed/)]);
   });
 
   it("a message in flight when the page died is sent again and reported in the new page", async () => {
@@ -188,7 +189,7 @@ describe("a reload", () => {
     ]);
     expect(second.conn.stats()).toMatchObject({ expired: 1, dropped: 1 });
     expect(stored()).toEqual({});
-    expect(warnings).toEqual([expect.stringMatching(/older than persist.maxAgeMs/)]);
+    expect(warned()).toEqual([expect.stringMatching(/older than persist.maxAgeMs/)]);
   });
 
   it("the queue bound holds across a reload: the oldest stored message overflows, reported", async () => {
@@ -226,7 +227,7 @@ describe("every store kind", () => {
     const third = openPage({ store: "indexeddb", key: "chat" });
     await settle();
     expect(third.conn.restoredPending()).toEqual([]);
-    expect(warnings).toEqual([]);
+    expect(warned()).toEqual([]);
   });
 
   it("session: sessionStorage", async () => {
@@ -252,7 +253,7 @@ describe("every store kind", () => {
     await settle();
     first.conn.send({ type: "send", clientMsgId: "c-1" });
     await settle();
-    expect([...values.keys()]).toEqual(["c-1"]);
+    expect([...values.keys()]).toEqual(["sse-courier:default:c-1"]); // named after its outbox (persist.key)
     restartBrowser();
     const second = openPage({ store });
     await settle();
@@ -348,7 +349,7 @@ describe("failures are warnings, and the connection goes on in memory", () => {
     page.manual.calls[0].resolve({ ok: true });
     await settle();
     expect(page.reports).toEqual([expect.objectContaining({ status: "delivered" })]);
-    expect(warnings).toEqual([expect.stringMatching(/IndexedDB is missing/)]);
+    expect(warned()).toEqual([expect.stringMatching(/IndexedDB is missing/)]);
   });
 
   it("a full store: a warning, the message is still delivered", async () => {
@@ -360,7 +361,7 @@ describe("failures are warnings, and the connection goes on in memory", () => {
     page.manual.calls[0].resolve({ ok: true });
     await settle();
     expect(page.reports).toEqual([expect.objectContaining({ status: "delivered" })]);
-    expect(warnings, warnings.join("\n")).toEqual([expect.stringMatching(/QuotaExceededError/)]);
+    expect(warned(), warned().join("\n")).toEqual([expect.stringMatching(/QuotaExceededError/)]);
   });
 
   it("an app store that throws: warnings, delivery goes on", async () => {
@@ -374,8 +375,8 @@ describe("failures are warnings, and the connection goes on in memory", () => {
     page.manual.calls[0].resolve({ ok: true });
     await settle();
     expect(page.reports).toEqual([expect.objectContaining({ status: "delivered" })]);
-    expect(warnings.length).toBeGreaterThan(0);
-    expect(warnings.every((w) => /app's outbox store failed/.test(w))).toBe(true);
+    expect(warned().length).toBeGreaterThan(0);
+    expect(warned().every((w) => /app's outbox store failed/.test(w))).toBe(true);
   });
 
   it("no Web Locks: a warning, and the outbox still works in this tab", async () => {
@@ -383,7 +384,7 @@ describe("failures are warnings, and the connection goes on in memory", () => {
     const first = openPage({ store: "local" });
     await settle();
     first.conn.send({ type: "send", clientMsgId: "z" });
-    expect(warnings).toEqual([expect.stringMatching(/Web Locks are missing/)]);
+    expect(warned()).toEqual([expect.stringMatching(/Web Locks are missing/)]);
     const second = openPage({ store: "local" });
     await settle();
     expect(second.conn.restoredPending().map((m) => m.clientMsgId)).toEqual(["z"]);
@@ -401,7 +402,7 @@ describe("failures are warnings, and the connection goes on in memory", () => {
     expect(storage.length).toBe(2);
     expect(storage.getItem("sse-courier:default:junk")).toBe("{not json");
     expect(JSON.parse(storage.getItem("sse-courier:default:future")!)).toEqual({ version: 2, key: "future" });
-    expect(warnings.sort()).toEqual([
+    expect(warned().sort()).toEqual([
       expect.stringMatching(/unknown format version/),
       expect.stringMatching(/unreadable stored messages/),
     ]);

@@ -549,6 +549,9 @@ $("options").textContent = [
   .join(", ");
 conn.connect();
 render();
+// The messages an earlier page left unsent, as soon as the store is read back (render
+// keeps showing them afterwards, and those adopted later from a tab that closes).
+void conn.whenRestored().then(render);
 setInterval(() => {
   render();
   showStored();
