@@ -28,7 +28,9 @@ test-native: check-core
 # delivery rules, run by vitest in Node against the built package, imported by its npm
 # name (the default entry: ESM, and CommonJS in entries.test.ts), with injected fake
 # fetch/EventSource and fake timers; lifetime.test.ts forces garbage collections.
-# tsc first: the typings must accept the existing client's usage (typecheck/usage.ts).
+# tsc first: the typings must accept the existing client's usage (typecheck/usage.ts),
+# and under Node's typings alone (no DOM) the `eventsource` package, Node's fetch and
+# plain fakes (typecheck/node.ts).
 # attw then checks the packed package's typings under every TypeScript resolution
 # mode; the subpaths are ESM by nature (the WebAssembly ESM integration, import.meta.url),
 # so only for them is a CommonJS `require` resolving to ESM expected.
@@ -37,7 +39,7 @@ test-js: pkg
 	@ln -sfn ../../../pkg tests/js/node_modules/sse-courier
 	@! grep -nE '(: |=> |\(|, )any\b' pkg/*.d.ts pkg/*/*.d.ts || { echo "the package typings say any (above)"; exit 1; }
 	node --test tools/embed-wasm/ tools/wasm-rename/
-	cd tests/js && npx tsc -p typecheck && npx tsc -p . && npx vitest run
+	cd tests/js && npx tsc -p typecheck && npx tsc -p typecheck/tsconfig.node.json && npx tsc -p . && npx vitest run
 	cd tests/js && npx attw --pack ../../pkg --entrypoints . ./persist ./tabs ./full && \
 	  npx attw --pack ../../pkg --entrypoints ./web ./bundler --ignore-rules cjs-resolves-to-esm
 
