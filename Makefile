@@ -45,8 +45,10 @@ test-js: pkg
 
 # The app matrix: the packed tarball (npm pack of pkg/, what users install) installed
 # into tiny apps with pinned bundlers (Vite 6 and 8 build and dev server, webpack,
-# esbuild, Rollup, a page with no bundler, Web Workers, Node ESM and CJS), each loaded
-# in Chromium, Firefox and WebKit against the reference server (tests/apps/README.md).
+# esbuild, Rollup, a page with no bundler, Web Workers, Node ESM and CJS, and the npm
+# README's Node example in TypeScript, taken from the README and compiled by tsc), each
+# loaded in Chromium, Firefox and WebKit (or run by Node) against the reference server
+# (tests/apps/README.md).
 test-apps: pkg
 	@echo "== app matrix (packed package: bundlers, no bundler, workers, node; chromium, firefox, webkit) =="
 	@cargo build -q -p sse-courier-server
