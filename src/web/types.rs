@@ -77,7 +77,11 @@ export interface DeliveryReport {
 
 /** Counters since the connection was made, for diagnostics (`stats()`). */
 export interface ConnectionStats {
-  /** Streams opened, the first included. */
+  /** Streams the connection set out to open, the first included: one for each
+   * `connect()`, rebuild and reopen, counted when the EventSource is asked for, whether
+   * or not it ever opened (a stream that failed before its welcome, or that
+   * `createEventSource` could not make, counts too). A follower tab
+   * (`shareAcrossTabs`) counts the same moments, though the stream is the leader's. */
   streamsOpened: number;
   /** Streams the connection rebuilt or reopened itself (checkAndReconnect, 404, watchdog, reconnect timer, online). */
   reconnects: number;
