@@ -28,7 +28,9 @@ test-native: check-core
 # delivery rules, run by vitest in Node against the built package, imported by its npm
 # name (the default entry: ESM, and CommonJS in entries.test.ts), with injected fake
 # fetch/EventSource and fake timers; lifetime.test.ts forces garbage collections.
-# tsc first: the typings must accept the existing client's usage (typecheck/usage.ts).
+# tsc first: the typings must accept the existing client's usage (typecheck/usage.ts),
+# and under Node's typings alone (no DOM) the `eventsource` package, Node's fetch and
+# plain fakes (typecheck/node.ts).
 # attw then checks the packed package's typings under every TypeScript resolution
 # mode; the subpaths are ESM by nature (the WebAssembly ESM integration, import.meta.url),
 # so only for them is a CommonJS `require` resolving to ESM expected.
@@ -37,14 +39,16 @@ test-js: pkg
 	@ln -sfn ../../../pkg tests/js/node_modules/sse-courier
 	@! grep -nE '(: |=> |\(|, )any\b' pkg/*.d.ts pkg/*/*.d.ts || { echo "the package typings say any (above)"; exit 1; }
 	node --test tools/embed-wasm/ tools/wasm-rename/
-	cd tests/js && npx tsc -p typecheck && npx tsc -p . && npx vitest run
+	cd tests/js && npx tsc -p typecheck && npx tsc -p typecheck/tsconfig.node.json && npx tsc -p . && npx vitest run
 	cd tests/js && npx attw --pack ../../pkg --entrypoints . ./persist ./tabs ./full && \
 	  npx attw --pack ../../pkg --entrypoints ./web ./bundler --ignore-rules cjs-resolves-to-esm
 
 # The app matrix: the packed tarball (npm pack of pkg/, what users install) installed
 # into tiny apps with pinned bundlers (Vite 6 and 8 build and dev server, webpack,
-# esbuild, Rollup, a page with no bundler, Web Workers, Node ESM and CJS), each loaded
-# in Chromium, Firefox and WebKit against the reference server (tests/apps/README.md).
+# esbuild, Rollup, a page with no bundler, Web Workers, Node ESM and CJS, and the npm
+# README's Node example in TypeScript, taken from the README and compiled by tsc), each
+# loaded in Chromium, Firefox and WebKit (or run by Node) against the reference server
+# (tests/apps/README.md).
 test-apps: pkg
 	@echo "== app matrix (packed package: bundlers, no bundler, workers, node; chromium, firefox, webkit) =="
 	@cargo build -q -p sse-courier-server

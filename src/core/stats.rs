@@ -3,7 +3,10 @@
 /// What the core has seen and done since construction. Counters saturate.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Streams opened, the first included.
+    /// Streams the core set out to open (each `Action::OpenStream`), the first
+    /// included, whether or not the stream ever opened: counted when it is asked
+    /// for, so an attempt that failed before its welcome, or whose EventSource could
+    /// not be made, counts too. A follower tab counts its virtual streams.
     pub streams_opened: u32,
     /// Streams the core rebuilt or reopened itself (`check_and_reconnect`, 404,
     /// watchdog, reconnect timer, `online`).

@@ -34,6 +34,32 @@ export interface ServerMessage {
 
 export type ConnectionListener = (msg: ServerMessage) => void;
 
+/** An event as the package reads it from its EventSource: `data` alone (the event's
+ * text; anything but a string holding a JSON object is skipped and counted). */
+export interface EventSourceEventLike {
+  readonly data: unknown;
+}
+
+/** What the package uses of the EventSource `createEventSource` returns, and nothing
+ * more, so that the DOM's `EventSource`, the `eventsource` npm package's (Node) and a
+ * plain fake object all fit. The package listens for `welcome` with
+ * `addEventListener`, gets every other event through `onmessage` and errors through
+ * `onerror`, reading `readyState` (2: closed for good); on teardown it calls
+ * `close()`, removes its `welcome` listener and sets both handlers to null. The two
+ * handler properties are typed with method syntax (`{ handle(…): void }["handle"]`)
+ * so that they are compared bivariantly: an EventSource whose handlers take a richer
+ * event (the DOM's `MessageEvent`, the `eventsource` package's) fits under
+ * `strictFunctionTypes`. */
+export interface EventSourceLike {
+  readonly readyState: number;
+  onmessage: { handle(event: EventSourceEventLike): void }["handle"] | null;
+  /** The package's handler ignores its argument, so it may be called with none. */
+  onerror: { handle(event?: unknown): void }["handle"] | null;
+  addEventListener(type: "welcome", listener: (event: EventSourceEventLike) => void, options: { passive: true }): void;
+  removeEventListener(type: "welcome", listener: (event: EventSourceEventLike) => void, options: false): void;
+  close(): void;
+}
+
 /** The fate of one message passed to `send()`. */
 export interface DeliveryReport {
   status: "delivered" | "dropped" | "failed";
@@ -51,7 +77,11 @@ export interface DeliveryReport {
 
 /** Counters since the connection was made, for diagnostics (`stats()`). */
 export interface ConnectionStats {
-  /** Streams opened, the first included. */
+  /** Streams the connection set out to open, the first included: one for each
+   * `connect()`, rebuild and reopen, counted when the EventSource is asked for, whether
+   * or not it ever opened (a stream that failed before its welcome, or that
+   * `createEventSource` could not make, counts too). A follower tab
+   * (`shareAcrossTabs`) counts the same moments, though the stream is the leader's. */
   streamsOpened: number;
   /** Streams the connection rebuilt or reopened itself (checkAndReconnect, 404, watchdog, reconnect timer, online). */
   reconnects: number;
@@ -118,8 +148,9 @@ export interface ConnectionConfig {
   baseUrl: string;
   /** Injected fetch (auth headers); read at each POST. Default `globalThis.fetch`. */
   fetch?: (url: string, init?: RequestInit) => Promise<Response | { ok: boolean; status?: number }>;
-  /** Injected EventSource factory (tests). Default `new EventSource(url)`. */
-  createEventSource?: (url: string) => EventSource;
+  /** Injected EventSource factory (Node, tests), read at each (re)open. Default `new
+   * EventSource(url)`. It may return anything with the members of `EventSourceLike`. */
+  createEventSource?: (url: string) => EventSourceLike;
   /** Delay before rebuilding the stream after a failed reconnect POST. Default 500. */
   reconnectDelayMs?: number;
   /** URL for the `navigator.sendBeacon` suspend fallback. */

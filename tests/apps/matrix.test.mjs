@@ -13,6 +13,7 @@ import { BINARY, launchServer } from "../e2e/lib/server.mjs";
 import { BROWSERS, openBrowser } from "../e2e/lib/webdriver.mjs";
 import { BROWSER_APPS, HOSTS, NODE_APPS, buildAll, slug } from "./lib/apps.mjs";
 import { APPS, installTarball, packTarball } from "./lib/package.mjs";
+import { stateFromOutput } from "./lib/readme.mjs";
 
 const only = process.env.APPS_ONLY ? new RegExp(process.env.APPS_ONLY, "i") : null;
 const browserNames = (process.env.APPS_BROWSERS ?? "chromium,firefox,webkit").split(",").filter(Boolean);
@@ -41,7 +42,7 @@ before(async () => {
   packed = await timed("pack", packTarball);
   const version = await timed("install", () => installTarball(packed.tarball));
   console.log(`# testing sse-courier ${version} from ${packed.tarball}`);
-  const needed = [...new Set(browserApps.map((app) => app.build).filter(Boolean))];
+  const needed = [...new Set([...browserApps, ...nodeApps].map((app) => app.build).filter(Boolean))];
   const jobs = Number(process.env.APPS_BUILD_JOBS ?? 2);
   await Promise.all([
     timed(`builds (${needed.length}, ${jobs} at a time)`, async () => (builds = await buildAll(needed, jobs))),
@@ -179,18 +180,31 @@ if (nodeApps.length) {
   describe("node (eventsource package as createEventSource)", () => {
     for (const app of nodeApps) {
       test(`${app.name}: ${behaviour}`, async () => {
-        const sessionId = `apps-${slug(app.name)}`;
-        const clientMsgId = `${slug(app.name)}-${runId}`;
+        const build = app.build && builds[app.build];
+        if (build?.error) assert.fail(`${app.name}: the build failed:\n${build.error}`);
+        // The shared app takes its session and message id as argv and prints its state
+        // as JSON; the README's example takes the server from CHAT_URL, picks its own
+        // ids and prints what it sees, line by line.
+        let sessionId = `apps-${slug(app.name)}`;
+        let clientMsgId = `${slug(app.name)}-${runId}`;
+        const args = app.readme ? [app.script] : [app.script, server.url, sessionId, clientMsgId];
+        const env = app.readme ? { CHAT_URL: server.url } : {};
         const lines = [];
-        const child = start(process.execPath, [app.script, server.url, sessionId, clientMsgId], { onLine: (l) => lines.push(l) });
+        const child = start(process.execPath, args, { env, onLine: (l) => lines.push(l) });
         const timer = setTimeout(() => child.stop(), 20000);
         const { code, signal } = await child.exited;
         clearTimeout(timer);
         let state = null;
-        try {
-          state = JSON.parse(lines.findLast((l) => l.startsWith("{")) ?? "null");
-        } catch {
-          // reported below with the output
+        if (app.readme) {
+          state = stateFromOutput(lines, app.name);
+          ({ sessionId } = app.readme);
+          clientMsgId = state.clientMsgId;
+        } else {
+          try {
+            state = JSON.parse(lines.findLast((l) => l.startsWith("{")) ?? "null");
+          } catch {
+            // reported below with the output
+          }
         }
         if (state && code !== 0) state = { ...state, errors: [...state.errors, `the script exited ${code ?? signal}`] };
         await check(`${app.name}`, {
@@ -198,7 +212,10 @@ if (nodeApps.length) {
           nothing: `the script printed no state (exit ${code ?? signal})`,
           clientMsgId,
           sessionId,
-          context: [`  command: node ${app.script} ${server.url} ${sessionId} ${clientMsgId}`, `  output (end):\n${child.output().slice(-2000)}`],
+          context: [
+            `  command: ${Object.entries(env).map(([k, v]) => `${k}=${v} `).join("")}node ${args.join(" ")}`,
+            `  output (end):\n${child.output().slice(-2000)}`,
+          ],
         });
       });
     }

@@ -5,6 +5,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path";
 import { freePort, start, waitFor } from "../../e2e/lib/processes.mjs";
 import { APPS, run } from "./package.mjs";
+import { extractExample } from "./readme.mjs";
 
 const SRC = join(APPS, "src");
 const DIST = join(APPS, "dist");
@@ -92,6 +93,17 @@ export const BUILDS = {
   "nobundler-worker": async () => {
     stagePage(join(SRC, "worker", "index.html"), join(DIST, "nobundler-worker"), "/src/worker/page-nobundler.js");
   },
+  // The npm README's Node example, taken from the README of the installed package as
+  // it stands (readme.mjs), type-checked and compiled by `tsc --strict` with
+  // @types/node and no DOM library (src/node/tsconfig.readme.json).
+  "readme-node": async () => {
+    const dir = join(DIST, "readme-node");
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const readme = readFileSync(join(APPS, "node_modules", "sse-courier", "README.md"), "utf8");
+    writeFileSync(join(dir, "chat.ts"), extractExample(readme, "node"));
+    await run(process.execPath, [bin("typescript/bin/tsc"), "-p", join(SRC, "node", "tsconfig.readme.json")]);
+  },
 };
 
 /** Runs the builds `jobs` at a time; returns { name: { ms, error? } }. */
@@ -177,6 +189,10 @@ export const NODE_APPS = [
   { name: "node esm", script: join(SRC, "node", "app.mjs") },
   { name: "node cjs", script: join(SRC, "node", "app.cjs") },
   { name: "node persist", script: join(SRC, "node", "app-persist.mjs") },
+  // The npm README's example, compiled from TypeScript: it reads the server from
+  // CHAT_URL, prints what it sees (readme.mjs, stateFromOutput) and sends in the
+  // session "s1", its own.
+  { name: "node readme example (TypeScript)", build: "readme-node", script: join(DIST, "readme-node", "chat.js"), readme: { sessionId: "s1" } },
 ];
 
 export const slug = (name) => name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();

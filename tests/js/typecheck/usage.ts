@@ -43,3 +43,35 @@ void [acceptedObject, acceptedRecord];
 conn.send("send");
 // @ts-expect-error onDelivery takes a report
 new Connection({ baseUrl: "", onDelivery: (n: number) => n });
+
+// createEventSource takes what the package uses of an EventSource (EventSourceLike):
+// the DOM's, an app's function typed to return one, a class shaped like the existing
+// client's test fakes (handlers typed with MessageEvent, onerror called with nothing),
+// and a plain object.
+new Connection({ baseUrl: "", createEventSource: (url) => new EventSource(url) });
+function observedEventSource(url: string): EventSource {
+  return new EventSource(url);
+}
+new Connection({ baseUrl: "", createEventSource: observedEventSource });
+class FakeEventSource {
+  readyState = 0;
+  onmessage: ((e: MessageEvent) => void) | null = null;
+  onerror: (() => void) | null = null;
+  constructor(public url: string) {}
+  addEventListener(type: string, handler: (e: MessageEvent) => void): void {
+    void [type, handler];
+  }
+  removeEventListener(type: string, handler: (e: MessageEvent) => void): void {
+    void [type, handler];
+  }
+  close(): void {
+    this.readyState = 2;
+  }
+}
+new Connection({ baseUrl: "", createEventSource: (url) => new FakeEventSource(url) });
+new Connection({
+  baseUrl: "",
+  createEventSource: () => ({ readyState: 0, onmessage: null, onerror: null, addEventListener() {}, removeEventListener() {}, close() {} }),
+});
+// @ts-expect-error an EventSource needs close()
+new Connection({ baseUrl: "", createEventSource: () => ({ readyState: 0, onmessage: null, onerror: null, addEventListener() {}, removeEventListener() {} }) });
