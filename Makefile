@@ -95,16 +95,15 @@ test-e2e: pkg
 	@cargo build -q -p sse-courier-server
 	node --test --test-concurrency=1 --test-reporter=spec tests/e2e/chromium.test.mjs tests/e2e/firefox.test.mjs tests/e2e/webkit.test.mjs
 
-# fmt and clippy (native, wasm32, and the shipped no_std wasm build) with warnings as errors.
+# fmt and clippy (native, wasm32 with its tests, and each shipped build's features) with warnings as errors.
 lint:
 	@echo "== lint (rustfmt, clippy) =="
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p sse-courier --target wasm32-unknown-unknown --all-targets -- -D warnings
-	cargo clippy -p sse-courier --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
-	cargo clippy -p sse-courier --target wasm32-unknown-unknown --lib --no-default-features --features persist -- -D warnings
-	cargo clippy -p sse-courier --target wasm32-unknown-unknown --lib --no-default-features --features share-tabs -- -D warnings
-	cargo clippy -p sse-courier --target wasm32-unknown-unknown --lib --no-default-features --features persist,share-tabs -- -D warnings
+	cargo clippy -p sse-courier --target wasm32-unknown-unknown --lib --features persist -- -D warnings
+	cargo clippy -p sse-courier --target wasm32-unknown-unknown --lib --features share-tabs -- -D warnings
+	cargo clippy -p sse-courier --target wasm32-unknown-unknown --lib --features persist,share-tabs -- -D warnings
 
 # The npm package (wasm-pack output plus pkg-template/) into pkg/: rebuilt only when
 # a source changed, so test-js and test-e2e share one build within a `make test`.

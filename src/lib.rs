@@ -7,8 +7,6 @@
 //!   it turns `EventSource`, `fetch`, timers and page lifecycle events into core inputs
 //!   and carries out the core's actions.
 
-#![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
-
 extern crate alloc;
 
 pub mod core;
@@ -19,20 +17,11 @@ mod web;
 #[cfg(target_arch = "wasm32")]
 pub use web::Connection;
 
-/// Without std (the shipped build), a panic just traps: nothing formats a message, so
-/// std's panic machinery and most of `core::fmt` stay out of the binary. The shell avoids panicking paths; a trap
-/// surfaces in JS as a `RuntimeError: unreachable`.
-#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
-#[panic_handler]
-fn panic(_: &::core::panic::PanicInfo) -> ! {
-    ::core::arch::wasm32::unreachable()
-}
-
 /// A small free-list allocator (address-ordered, coalescing) in place of std's
 /// dlmalloc: measured 2.4 KB gzip smaller than dlmalloc and 0.6 KB smaller than talc.
 /// The shell's heap is small (a bounded queue, a few strings), so its linear-time
 /// search does not matter.
-#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[cfg(target_arch = "wasm32")]
 #[global_allocator]
 // SAFETY: the wasm build is single-threaded (no `atomics` target feature).
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =

@@ -7,8 +7,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 /// One tracked session and the last seq seen on it, as sent in reconnect and
-/// suspend bodies.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// suspend bodies (`{ sessionId, lastSeq }`, serialised).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SessionSeq {
     pub session_id: String,
     pub last_seq: u64,

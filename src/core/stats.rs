@@ -1,7 +1,11 @@
 //! Counters for diagnostics; they never steer behaviour.
 
 /// What the core has seen and done since construction. Counters saturate.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Serialised, it is the app's `ConnectionStats` (`stats()`): each counter under its
+/// field's name in camelCase, so that no counter can be handed over under another's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Stats {
     /// Streams the core set out to open (each `Action::OpenStream`), the first
     /// included, whether or not the stream ever opened: counted when it is asked

@@ -3,8 +3,11 @@
 
 use alloc::rc::{Rc, Weak};
 
+use js_sys::{Array, Promise};
+
 use wasm_bindgen::prelude::*;
 
+use super::boundary;
 use super::config;
 use super::js;
 #[cfg(feature = "persist")]
@@ -174,16 +177,11 @@ impl Connection {
         self.shell.borrow_mut().core.clear_session(sessionId);
     }
 
-    /// The tracked session ids, as a JS array the helper builds from a session list
-    /// (the one reconnect and suspend bodies use; the seq is not read): wasm-bindgen's
-    /// `Vec<String>` conversion costs more code.
+    /// The tracked session ids, in the order they were first tracked.
     #[wasm_bindgen(js_name = getTrackedSessions, unchecked_return_type = "string[]")]
-    pub fn get_tracked_sessions(&self) -> JsValue {
-        let list = js::new_list();
-        for id in self.shell.borrow().core.tracked_sessions() {
-            js::add_session(&list, &js::string(id), 0.0);
-        }
-        js::session_ids(&list)
+    pub fn get_tracked_sessions(&self) -> Array {
+        let s = self.shell.borrow();
+        s.core.tracked_sessions().map(JsValue::from_str).collect()
     }
 
     /// Drops every queued send (each reported `dropped`, reason `cleared`).
@@ -214,26 +212,9 @@ impl Connection {
     /// What the connection has seen and done since it was made (diagnostics: streams,
     /// reconnects, skipped events, retries, fates).
     #[wasm_bindgen(unchecked_return_type = "ConnectionStats")]
-    pub fn stats(&self) -> JsValue {
+    pub fn stats(&self) -> Result<JsValue, JsError> {
         let stats = self.shell.borrow().core.stats().clone();
-        js::stats_object(
-            f64::from(stats.streams_opened),
-            f64::from(stats.reconnects),
-            f64::from(stats.reconnect_posts),
-            f64::from(stats.reconnect_post_failures),
-            f64::from(stats.duplicates_skipped),
-            f64::from(stats.malformed_events),
-            f64::from(stats.stale_404s),
-            f64::from(stats.send_retries),
-            f64::from(stats.post_timeouts),
-            f64::from(stats.late_answers),
-            f64::from(stats.stale_streams),
-            f64::from(stats.delivered),
-            f64::from(stats.dropped),
-            f64::from(stats.failed),
-            f64::from(stats.restored),
-            f64::from(stats.expired),
-        )
+        boundary::to_js(&stats)
     }
 
     /// With `persist` (the `sse-courier/persist` entry; otherwise always empty): the
@@ -242,10 +223,10 @@ impl Connection {
     /// app can show them as sending. Each will get its delivery report.
     #[wasm_bindgen(js_name = restoredPending, unchecked_return_type = "OutgoingMessage[]")]
     pub fn restored_pending(&self) -> JsValue {
-        let list = js::new_list();
+        let list = Array::new();
         #[cfg(feature = "persist")]
         outbox::list_restored_pending(&self.shell, &list);
-        list
+        list.into()
     }
 
     /// Resolves with `restoredPending()` once the stored messages have been read back:
@@ -261,7 +242,7 @@ impl Connection {
                 return js::outbox_when_restored(&outbox);
             }
         }
-        js::resolved_with(&js::new_list())
+        Promise::resolve(&Array::new()).into()
     }
 
     /// How many sends wait in the queue (not yet POSTed).

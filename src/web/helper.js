@@ -23,15 +23,8 @@ const INBOX_MESSAGE = 1;
 const INBOX_MALFORMED = 2;
 /** The stream failed: `number` is 1 when it is closed for good (readyState CLOSED). */
 const INBOX_STREAM_ERROR = 3;
-/** A POST settled: `number` is `POST_ACCEPTED`, `POST_NETWORK_ERROR` or the HTTP status. */
-const INBOX_POST_ANSWER = 4;
 /** A page lifecycle event: `id` is one of the `PAGE_` codes. */
 const INBOX_PAGE = 5;
-/** The host timer fired. */
-const INBOX_TIMER = 6;
-
-const POST_ACCEPTED = 0;
-const POST_NETWORK_ERROR = -1;
 
 const PAGE_VISIBLE = 0;
 const PAGE_HIDDEN = 1;
@@ -42,20 +35,6 @@ const PAGE_ONLINE = 5;
 
 /** The notices the listener gets, by the code Rust passes to `notify`. */
 const NOTICE_TYPES = ["_open", "_close", "_foreground"];
-
-/** The `status` and `reason` of a delivery report, by the code Rust passes to `report`. */
-const REPORT_OUTCOMES = [
-  { status: "delivered" },
-  { status: "dropped", reason: "queue_overflow" },
-  { status: "dropped", reason: "stale_retries_exhausted" },
-  { status: "dropped", reason: "cleared" },
-  { status: "failed", reason: "rejected" },
-  { status: "failed", reason: "stale_connection" },
-  { status: "failed", reason: "server_error" },
-  { status: "failed", reason: "network" },
-  { status: "failed", reason: "timeout" },
-  { status: "dropped", reason: "expired" },
-];
 
 const EVENT_SOURCE_CLOSED = 2;
 
@@ -84,9 +63,6 @@ export function createState(config, inbox, maxEventLength, timedEvents) {
     reportedSession_: undefined,
     /** Open streams by stream id: `[source, welcome listener]`. */
     streams_: new Map(),
-    /** AbortControllers of POSTs in flight, by POST id (with `postTimeoutMs` only). */
-    postControllers_: new Map(),
-    timer_: undefined,
     /** The page lifecycle listeners while listening: `[target, type, handler]`. */
     lifecycleListeners_: null,
   };
@@ -114,7 +90,6 @@ export function retire(state) {
   // one of its methods runs.
   if (inbox) queueMicrotask(() => inbox.free());
   for (const id of [...state.streams_.keys()]) closeStream(state, id);
-  armTimer(state, -1);
   unlistenLifecycle(state);
 }
 
@@ -215,114 +190,6 @@ export function closeStream(state, id) {
   setProperty(source, "onerror", null);
 }
 
-// ---- POSTs -----------------------------------------------------------------------
-
-/** The inbox's code for a settled fetch: accepted, the HTTP status, or a network error. */
-function answerCode(settled) {
-  const response = settled.value;
-  if (readProperty(response, "ok") === true) return POST_ACCEPTED;
-  const status = readProperty(response, "status");
-  return typeof status === "number" && status >= 1 && status <= 999 ? status : POST_NETWORK_ERROR;
-}
-
-/** An unread body holds its connection (Chromium fails every request after ~16k). */
-function discardBody(response) {
-  const body = readProperty(response, "body");
-  const cancel = readProperty(body, "cancel");
-  if (typeof cancel !== "function") return;
-  try {
-    Promise.allSettled([cancel.call(body)]);
-  } catch (_) {}
-}
-
-/** POSTs `body` to `{baseUrl}/api/chat/{path}` as POST `postId`. */
-export function post(state, path, connectionId, body, postId, withSignal, keepalive) {
-  let owner = state.config_;
-  let fetch = owner.fetch;
-  if (typeof fetch !== "function") fetch = readProperty((owner = globalThis), "fetch");
-  const init = {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-Connection-ID": connectionId },
-    body,
-  };
-  // Only when the page is going away, so other requests keep the existing client's
-  // exact init object.
-  if (keepalive) init.keepalive = true;
-  if (withSignal) {
-    let controller;
-    try {
-      controller = new AbortController();
-    } catch (_) {}
-    if (controller) {
-      init.signal = controller.signal;
-      state.postControllers_.set(postId, controller);
-    }
-  }
-  let answer;
-  if (typeof fetch !== "function") answer = Promise.reject();
-  else {
-    try {
-      answer = fetch.call(owner, state.config_.baseUrl + "/api/chat/" + path, init);
-    } catch (error) {
-      answer = Promise.reject(error);
-    }
-  }
-  Promise.allSettled([answer]).then(([settled]) => {
-    discardBody(settled.value);
-    state.postControllers_.delete(postId);
-    tell(state, INBOX_POST_ANSWER, postId, answerCode(settled));
-  });
-}
-
-/** Aborts POST `postId` through its AbortController, if it has one still. */
-export function abortPost(state, postId) {
-  const controller = state.postControllers_.get(postId);
-  if (controller) {
-    state.postControllers_.delete(postId);
-    controller.abort();
-  }
-}
-
-export function addSession(list, sessionId, lastSeq) {
-  list.push({ sessionId, lastSeq });
-}
-
-/** `JSON.stringify({ type, sessions })`, keys in the existing client's order. */
-export function sessionsBody(type, sessions) {
-  return JSON.stringify({ type, sessions });
-}
-
-/** A new array (a list of sessions for `addSession`, or of anything for `append`). */
-export function newList() {
-  return [];
-}
-
-export function append(list, item) {
-  list.push(item);
-}
-
-/** The ids of a session list, as an array. */
-export function sessionIds(sessions) {
-  return sessions.map((session) => session.sessionId);
-}
-
-/** `navigator.sendBeacon(suspendUrl, { connectionId, sessions })`, when possible. */
-export function sendBeacon(state, connectionId, sessions) {
-  const navigator = readProperty(globalThis, "navigator");
-  const send = readProperty(navigator, "sendBeacon");
-  const url = state.config_.suspendUrl;
-  if (typeof send !== "function" || typeof url !== "string" || !url) return;
-  let blob;
-  try {
-    blob = new Blob([JSON.stringify({ connectionId, sessions })], { type: "application/json" });
-  } catch (_) {
-    return;
-  }
-  try {
-    send.call(navigator, url, blob);
-  } catch (_) {}
-}
-
 // ---- the app ---------------------------------------------------------------------
 
 /** `callback.call(null, value)`; the app's exception is reported, never let through. */
@@ -349,79 +216,11 @@ export function notify(state, notice) {
   dispatch(state, { type: NOTICE_TYPES[notice] });
 }
 
-/** Hands `config.onDelivery` the report of `message`'s fate (an index in REPORT_OUTCOMES);
- * its `clientMsgId` is `givenClientMsgId` when the shell gave the message one. */
-export function report(state, outcome, httpStatus, endpoint, message, givenClientMsgId) {
-  const onDelivery = state.config_.onDelivery;
-  if (typeof onDelivery !== "function") return;
-  const { status, reason } = REPORT_OUTCOMES[outcome];
-  const delivery = { status };
-  if (reason) delivery.reason = reason;
-  if (httpStatus) delivery.httpStatus = httpStatus;
-  delivery.endpoint = endpoint;
-  const clientMsgId = typeof givenClientMsgId === "string" ? givenClientMsgId : readProperty(message, "clientMsgId");
-  if (typeof clientMsgId === "string") delivery.clientMsgId = clientMsgId;
-  delivery.message = message;
-  callApp(onDelivery, delivery);
-}
-
-/** The core's counters, under the names `ConnectionStats` gives them. */
-export function statsObject(
-  streamsOpened,
-  reconnects,
-  reconnectPosts,
-  reconnectPostFailures,
-  duplicatesSkipped,
-  malformedEvents,
-  stale404s,
-  sendRetries,
-  postTimeouts,
-  lateAnswers,
-  staleStreams,
-  delivered,
-  dropped,
-  failed,
-  restored,
-  expired,
-) {
-  return {
-    streamsOpened,
-    reconnects,
-    reconnectPosts,
-    reconnectPostFailures,
-    duplicatesSkipped,
-    malformedEvents,
-    stale404s,
-    sendRetries,
-    postTimeouts,
-    lateAnswers,
-    staleStreams,
-    delivered,
-    dropped,
-    failed,
-    restored,
-    expired,
-  };
-}
-
 export function warn(text) {
   console.warn("[sse-courier] " + text);
 }
 
-// ---- timer and page lifecycle ----------------------------------------------------
-
-/** Arms the one host timer `ms` from now (disarms it when `ms` is negative).
- * `setTimeout` is looked up when armed, so fake timers see it. */
-export function armTimer(state, ms) {
-  if (state.timer_ !== undefined) clearTimeout(state.timer_);
-  state.timer_ =
-    ms < 0
-      ? undefined
-      : setTimeout(() => {
-          state.timer_ = undefined;
-          tell(state, INBOX_TIMER, 0);
-        }, ms);
-}
+// ---- page lifecycle ----------------------------------------------------
 
 /** Starts listening to page lifecycle events (once), on whichever targets exist. */
 export function listenLifecycle(state) {
@@ -481,10 +280,4 @@ export function messageBody(message) {
   return typeof body === "string"
     ? body
     : Error("send: message cannot be serialised to JSON: " + (readProperty(cause, "message") ?? ""));
-}
-
-/** A promise already resolved with `value` (what `whenRestored()` gives without an
- * outbox). */
-export function resolvedWith(value) {
-  return Promise.resolve(value);
 }

@@ -6,7 +6,7 @@
 use alloc::string::String;
 
 use super::js;
-use super::shell::{on_timer, pump, Shared};
+use super::shell::{pump, Shared};
 use crate::core::{EventVerdict, PostId, PostOutcome, StreamId};
 
 /// The inbox's kinds, as `helper.js` names them (`INBOX_WELCOME`, ...).
@@ -17,7 +17,6 @@ mod inbox {
     pub const STREAM_ERROR: u32 = 3;
     pub const POST_ANSWER: u32 = 4;
     pub const PAGE: u32 = 5;
-    pub const TIMER: u32 = 6;
 }
 
 /// How a POST settled, as `helper.js` names it (`POST_ACCEPTED`, `POST_NETWORK_ERROR`);
@@ -86,7 +85,6 @@ pub fn on_input(
                 .on_post_answer(now, PostId(id), outcome);
         }
         inbox::PAGE => on_page(shell, now, id),
-        inbox::TIMER => on_timer(shell, now),
         _ => {}
     }
     pump(shell);

@@ -68,48 +68,6 @@ extern "C" {
     #[wasm_bindgen(js_name = closeStream)]
     pub fn close_stream(state: &State, id: i32);
 
-    /// POST `post_id`: `fetch.call(this, url, { method: 'POST', headers: {
-    /// 'Content-Type': 'application/json', 'X-Connection-ID': id }, body })`, the url
-    /// being `{config.baseUrl}/api/chat/{path}`, with `config.fetch` (read now) when it
-    /// is a function, else `globalThis.fetch`, `this` being the object it was read
-    /// from. With `with_signal` (a POST timeout is configured), plus the `signal` of a
-    /// new AbortController, kept for [`abort_post`] until the answer settles; with
-    /// `keepalive` (the page is going away), plus `keepalive: true`. A missing
-    /// fetch or a synchronous throw become a network error. Once the answer settles
-    /// (always in a later microtask), its unread body is cancelled and the inbox hears
-    /// the outcome.
-    pub fn post(
-        state: &State,
-        path: &JsValue,
-        connection_id: &JsValue,
-        body: &JsValue,
-        post_id: i32,
-        with_signal: i32,
-        keepalive: i32,
-    );
-
-    /// Aborts POST `post_id` through its AbortController, if it has one still.
-    #[wasm_bindgen(js_name = abortPost)]
-    pub fn abort_post(state: &State, post_id: i32);
-
-    #[wasm_bindgen(js_name = addSession)]
-    pub fn add_session(list: &JsValue, session_id: &JsValue, last_seq: f64);
-
-    /// `JSON.stringify({ type, sessions })`: keys in the existing client's order, its
-    /// tests compare the string.
-    #[wasm_bindgen(js_name = sessionsBody)]
-    pub fn sessions_body(kind: &JsValue, sessions: &JsValue) -> JsValue;
-
-    /// The ids of a session list, as a JS array.
-    #[wasm_bindgen(js_name = sessionIds)]
-    pub fn session_ids(sessions: &JsValue) -> JsValue;
-
-    /// `navigator.sendBeacon(config.suspendUrl, new Blob([JSON.stringify({ connectionId,
-    /// sessions })], { type: 'application/json' }))`, when `sendBeacon` exists and
-    /// `suspendUrl` is a non-empty string; any throw is swallowed.
-    #[wasm_bindgen(js_name = sendBeacon)]
-    pub fn send_beacon(state: &State, connection_id: &JsValue, sessions: &JsValue);
-
     /// The app's listener (`onMessage`); anything but a function means none.
     #[wasm_bindgen(js_name = setListener)]
     pub fn set_listener(state: &State, listener: &JsValue);
@@ -118,60 +76,8 @@ extern "C" {
     /// (see [`super::shell::notice_code`]).
     pub fn notify(state: &State, notice: i32);
 
-    /// Hands `config.onDelivery` (read now; nothing when it is not a function) the
-    /// delivery report `{ status, reason?, httpStatus?, endpoint, clientMsgId?,
-    /// message }`: `outcome` gives `status` and `reason` (see
-    /// [`super::report::Outcome`]), `httpStatus` is set when `http_status` is not 0,
-    /// `clientMsgId` is `client_msg_id` when that is a string, else the message's own
-    /// when it has a string one. A throw from the app is reported with
-    /// `console.error`, never let through.
-    pub fn report(
-        state: &State,
-        outcome: i32,
-        http_status: i32,
-        endpoint: &JsValue,
-        message: &JsValue,
-        client_msg_id: &JsValue,
-    );
-
-    /// A new JS array, filled by [`append`] (or by [`add_session`], a list of
-    /// `{ sessionId, lastSeq }`).
-    #[wasm_bindgen(js_name = newList)]
-    pub fn new_list() -> JsValue;
-
-    /// `list.push(item)`.
-    pub fn append(list: &JsValue, item: &JsValue);
-
-    /// The core's counters as a JS object (`ConnectionStats`), each under its name.
-    /// Numbers cross as f64: a u32 parameter costs a converting wrapper in the glue.
-    #[wasm_bindgen(js_name = statsObject)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn stats_object(
-        streams_opened: f64,
-        reconnects: f64,
-        reconnect_posts: f64,
-        reconnect_post_failures: f64,
-        duplicates_skipped: f64,
-        malformed_events: f64,
-        stale_404s: f64,
-        send_retries: f64,
-        post_timeouts: f64,
-        late_answers: f64,
-        stale_streams: f64,
-        delivered: f64,
-        dropped: f64,
-        failed: f64,
-        restored: f64,
-        expired: f64,
-    ) -> JsValue;
-
     /// `console.warn("[sse-courier] " + text)`.
     pub fn warn(text: &JsValue);
-
-    /// Arms the state's one host timer `ms` from now, replacing any armed one;
-    /// disarms it when `ms` is negative. `setTimeout` is looked up when armed.
-    #[wasm_bindgen(js_name = armTimer)]
-    pub fn arm_timer(state: &State, ms: f64);
 
     /// Starts listening (once) to the page lifecycle events whose target exists
     /// (`visibilitychange` on `document`; `pageshow`, `pagehide`, `online` on
@@ -198,10 +104,6 @@ extern "C" {
     /// gives no string.
     #[wasm_bindgen(js_name = messageBody)]
     pub fn message_body(message: &JsValue) -> JsValue;
-
-    /// A promise already resolved with `value`.
-    #[wasm_bindgen(js_name = resolvedWith)]
-    pub fn resolved_with(value: &JsValue) -> JsValue;
 }
 
 /// The persisted outbox's JS half: its store, its Web Locks and its reads of the store
@@ -337,9 +239,10 @@ pub fn string(text: &str) -> JsValue {
     JsValue::from_str(text)
 }
 
-/// `object[key]` for a key known to Rust.
+/// `object[key]` for a key known to Rust; undefined when `object` is not an object or
+/// its getter throws.
 pub fn get(object: &JsValue, key: &str) -> JsValue {
-    read_property(object, &string(key))
+    js_sys::Reflect::get(object, &string(key)).unwrap_or_default()
 }
 
 /// Milliseconds since the epoch, read at call time so fake timers (which fake `Date`)

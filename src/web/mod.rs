@@ -13,16 +13,19 @@
 //! its own glue, where one helper call does the same work in far fewer bytes (each
 //! step and its figures are in the commit history).
 
+mod boundary;
 mod config;
 mod connection;
 mod inputs;
 mod js;
 #[cfg(feature = "persist")]
 mod outbox;
+mod post;
 mod report;
 mod shell;
 #[cfg(feature = "share-tabs")]
 mod tabs;
+mod timer;
 mod types;
 
 pub use connection::Connection;

@@ -6,6 +6,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use js_sys::Array;
 use wasm_bindgen::JsValue;
 
 use super::config::PersistOptions;
@@ -56,11 +57,11 @@ pub fn restore_at_first_connect(shell: &Shared) {
 
 /// Appends to `list` the messages read back from the store that have no fate yet,
 /// oldest first.
-pub fn list_restored_pending(shell: &Shared, list: &JsValue) {
+pub fn list_restored_pending(shell: &Shared, list: &Array) {
     let s = shell.borrow();
     for id in s.core.restored_pending() {
         if let Some(outgoing) = s.outgoing.iter().find(|o| o.id == id) {
-            js::append(list, &outgoing.message);
+            list.push(&outgoing.message);
         }
     }
 }
@@ -132,8 +133,7 @@ pub fn on_restore(shell: &Shared, entries: &JsValue, live_owners: &JsValue) {
     for (entry, record) in expired {
         report::tell_app(
             shell,
-            Outcome::DroppedExpired,
-            0,
+            Outcome::EXPIRED,
             record.endpoint,
             &js::get(entry, "message"),
             &js::string(&record.key),

@@ -1,39 +1,125 @@
 //! Delivery reports: the fate of every message the app sent, handed to
-//! `config.onDelivery` (read at report time, like `fetch`).
+//! `config.onDelivery` (read at report time, like `fetch`) as a `DeliveryReport`
+//! object, each field under its own name.
 
+use js_sys::Function;
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::boundary;
 use super::js;
 use super::shell::{take_outgoing, Shared};
-use wasm_bindgen::JsValue;
-
 use crate::core::{DropReason, Endpoint, FailReason, Fate, MsgId};
 
-/// A report's `status` and `reason`, numbered as `helper.js` lists them
-/// (`REPORT_OUTCOMES`), which spells them as the TypeScript `DeliveryReport` does.
-#[derive(Clone, Copy)]
-pub enum Outcome {
-    Delivered = 0,
-    DroppedQueueOverflow = 1,
-    DroppedStaleRetriesExhausted = 2,
-    DroppedCleared = 3,
-    FailedRejected = 4,
-    FailedStaleConnection = 5,
-    FailedServerError = 6,
-    FailedNetwork = 7,
-    FailedTimeout = 8,
+/// A report's `status`, spelled as the TypeScript `DeliveryReport` spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Delivered,
+    Dropped,
+    Failed,
+}
+
+/// Why a message was dropped or failed, spelled as the TypeScript `DeliveryReport`
+/// spells its `reason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    QueueOverflow,
+    StaleRetriesExhausted,
+    Cleared,
+    Rejected,
+    StaleConnection,
+    ServerError,
+    Network,
+    Timeout,
     /// A stored message older than `persist.maxAgeMs` when it was read back.
     #[cfg(feature = "persist")]
-    DroppedExpired = 9,
+    Expired,
+}
+
+/// What a report says of a fate: its status, its reason and the HTTP status behind it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: Status,
+    pub reason: Option<Reason>,
+    pub http_status: Option<u16>,
+}
+
+impl Outcome {
+    const fn dropped(reason: Reason) -> Outcome {
+        Outcome {
+            status: Status::Dropped,
+            reason: Some(reason),
+            http_status: None,
+        }
+    }
+
+    const fn failed(reason: Reason, http_status: Option<u16>) -> Outcome {
+        Outcome {
+            status: Status::Failed,
+            reason: Some(reason),
+            http_status,
+        }
+    }
+
+    /// A stored message read back too old to send (`persist`).
+    #[cfg(feature = "persist")]
+    pub const EXPIRED: Outcome = Outcome::dropped(Reason::Expired);
+}
+
+impl From<Fate> for Outcome {
+    fn from(fate: Fate) -> Outcome {
+        match fate {
+            Fate::Delivered => Outcome {
+                status: Status::Delivered,
+                reason: None,
+                http_status: None,
+            },
+            Fate::Dropped(DropReason::QueueOverflow) => Outcome::dropped(Reason::QueueOverflow),
+            Fate::Dropped(DropReason::StaleRetriesExhausted) => {
+                Outcome::dropped(Reason::StaleRetriesExhausted)
+            }
+            Fate::Dropped(DropReason::Cleared) => Outcome::dropped(Reason::Cleared),
+            Fate::Failed(FailReason::Rejected(code)) => {
+                Outcome::failed(Reason::Rejected, Some(code))
+            }
+            Fate::Failed(FailReason::StaleConnection) => {
+                Outcome::failed(Reason::StaleConnection, Some(404))
+            }
+            Fate::Failed(FailReason::ServerError(code)) => {
+                Outcome::failed(Reason::ServerError, Some(code))
+            }
+            Fate::Failed(FailReason::Network) => Outcome::failed(Reason::Network, None),
+            Fate::Failed(FailReason::TimedOut) => Outcome::failed(Reason::Timeout, None),
+        }
+    }
+}
+
+/// The object `onDelivery` gets (the TypeScript `DeliveryReport`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeliveryReport<'a> {
+    status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<Reason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http_status: Option<u16>,
+    endpoint: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_msg_id: Option<String>,
+    /// The app's own object, handed back as it was given.
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    message: JsValue,
 }
 
 pub fn deliver(shell: &Shared, msg: MsgId, fate: Fate) {
     let Some(outgoing) = take_outgoing(shell, msg) else {
         return;
     };
-    let (outcome, http_status) = describe(fate);
     tell_app(
         shell,
-        outcome,
-        http_status,
+        fate.into(),
         outgoing.endpoint,
         &outgoing.message,
         &outgoing.client_msg_id,
@@ -42,44 +128,39 @@ pub fn deliver(shell: &Shared, msg: MsgId, fate: Fate) {
 
 /// Hands the app the report of `message`'s fate. `client_msg_id` is the id the
 /// message was stored under when the shell gave it one (else undefined: the report
-/// carries the message's own).
+/// carries the message's own, when it has a string one).
 pub fn tell_app(
     shell: &Shared,
     outcome: Outcome,
-    http_status: i32,
     endpoint: Endpoint,
     message: &JsValue,
     client_msg_id: &JsValue,
 ) {
-    let state = shell.borrow().state();
-    js::report(
-        &state,
-        outcome as i32,
-        http_status,
-        &js::string(endpoint.path()),
-        message,
+    let config = js::config_of(&shell.borrow().state());
+    let Some(on_delivery) = js::get(&config, "onDelivery").dyn_into::<Function>().ok() else {
+        return;
+    };
+    let client_msg_id = client_msg_id
+        .as_string()
+        .or_else(|| js::get(message, "clientMsgId").as_string());
+    let report = DeliveryReport {
+        status: outcome.status,
+        reason: outcome.reason,
+        http_status: outcome.http_status,
+        endpoint: endpoint.path(),
         client_msg_id,
-    );
+        message: message.clone(),
+    };
+    match boundary::to_js(&report) {
+        Ok(report) => call_app(&on_delivery, &report),
+        Err(error) => js::warn(&JsValue::from(error)),
+    }
 }
 
-/// The fate's outcome and its `httpStatus` (0: none).
-fn describe(fate: Fate) -> (Outcome, i32) {
-    match fate {
-        Fate::Delivered => (Outcome::Delivered, 0),
-        Fate::Dropped(reason) => (
-            match reason {
-                DropReason::QueueOverflow => Outcome::DroppedQueueOverflow,
-                DropReason::StaleRetriesExhausted => Outcome::DroppedStaleRetriesExhausted,
-                DropReason::Cleared => Outcome::DroppedCleared,
-            },
-            0,
-        ),
-        Fate::Failed(reason) => match reason {
-            FailReason::Rejected(code) => (Outcome::FailedRejected, code.into()),
-            FailReason::StaleConnection => (Outcome::FailedStaleConnection, 404),
-            FailReason::ServerError(code) => (Outcome::FailedServerError, code.into()),
-            FailReason::Network => (Outcome::FailedNetwork, 0),
-            FailReason::TimedOut => (Outcome::FailedTimeout, 0),
-        },
+/// Calls the app's `callback` with `value`; what it throws is logged, never let through
+/// into delivery. (No borrow of the shell may be held: the app may call back in.)
+pub fn call_app(callback: &Function, value: &JsValue) {
+    if let Err(error) = callback.call1(&JsValue::NULL, value) {
+        web_sys::console::error_2(&JsValue::from_str("[sse-courier] listener threw"), &error);
     }
 }

@@ -21,12 +21,14 @@ use super::inputs::on_input;
 use super::js::{self, State};
 #[cfg(feature = "persist")]
 use super::outbox;
+use super::post::{self, Aborters, PostRequest};
 use super::report;
 #[cfg(feature = "share-tabs")]
 use super::tabs;
+use super::timer::HostTimer;
 #[cfg(feature = "share-tabs")]
 use crate::core::TabAction;
-use crate::core::{Action, Body, Endpoint, MsgId, Notice, PostId, SessionSeq, StreamId};
+use crate::core::{Action, Body, Endpoint, MsgId, Notice, PostId, StreamId};
 
 /// What the shell feeds and reads: the core's `Machine`, or in the build with the
 /// `share-tabs` feature the machine alone or the tab around it (`tabs::Core`, which
@@ -142,8 +144,8 @@ impl Inbox {
     /// the promise of `Connection.whenRestored()`.
     #[cfg(feature = "persist")]
     #[wasm_bindgen(js_name = restoredPending)]
-    pub fn restored_pending(&self) -> JsValue {
-        let list = js::new_list();
+    pub fn restored_pending(&self) -> js_sys::Array {
+        let list = js_sys::Array::new();
         if let Some(shell) = self.shell.upgrade() {
             outbox::list_restored_pending(&shell, &list);
         }
@@ -164,8 +166,10 @@ pub struct Shell {
     /// The `sessionId` of the last event with a seq that the JS half reported: it
     /// sends an id only when it changes.
     pub last_session: String,
-    /// The deadline the host timer is armed at, if any.
-    timer: Option<u64>,
+    /// The one host timer, armed at the core's earliest deadline.
+    timer: HostTimer,
+    /// The AbortControllers of POSTs in flight that may time out.
+    pub aborters: Aborters,
     /// The persisted outbox's JS half (`outbox.js`), or undefined without the `persist`
     /// option (always, in a build without the `persist` feature).
     pub outbox: JsValue,
@@ -220,7 +224,8 @@ impl Shell {
             state,
             outgoing: Vec::new(),
             last_session: String::new(),
-            timer: None,
+            timer: HostTimer::default(),
+            aborters: Aborters::default(),
             outbox,
         }
     }
@@ -273,14 +278,11 @@ fn perform(shell: &Shared, action: Action) {
             body,
             keepalive,
         } => start_post(shell, id, endpoint, &connection_id, body, keepalive),
-        Action::AbortPost(id) => {
-            let state = shell.borrow().state();
-            js::abort_post(&state, id.0 as i32);
-        }
+        Action::AbortPost(id) => post::abort(shell, id),
         Action::Beacon {
             connection_id,
             sessions,
-        } => send_beacon(shell, &connection_id, &sessions),
+        } => post::send_beacon(shell, &connection_id, &sessions),
         Action::Notify(notice) => {
             let state = shell.borrow().state();
             js::notify(&state, notice_code(notice));
@@ -318,73 +320,46 @@ fn start_post(
     body: Body,
     keepalive: bool,
 ) {
-    let (state, signal) = {
-        let s = shell.borrow();
-        (s.state(), s.options.post_timeout)
-    };
     let body = match body {
         Body::Message(msg) => {
             let s = shell.borrow();
             let outgoing = s.outgoing.iter().find(|o| o.id == msg);
             outgoing.map_or(JsValue::UNDEFINED, |o| o.body.clone())
         }
-        Body::Reconnect(sessions) => sessions_body("reconnect", &sessions),
-        Body::Suspend(sessions) => sessions_body("session_suspend", &sessions),
+        Body::Reconnect(sessions) => post::sessions_body("reconnect", &sessions),
+        Body::Suspend(sessions) => post::sessions_body("session_suspend", &sessions),
     };
-    js::post(
-        &state,
-        &js::string(endpoint.path()),
-        &js::string(connection_id),
-        &body,
-        id.0 as i32,
-        i32::from(signal),
-        i32::from(keepalive),
-    );
+    let request = PostRequest {
+        id,
+        path: endpoint.path(),
+        connection_id,
+        body,
+        keepalive,
+    };
+    post::start(shell, request);
 }
 
-fn send_beacon(shell: &Shared, connection_id: &str, sessions: &[SessionSeq]) {
-    let state = shell.borrow().state();
-    js::send_beacon(&state, &js::string(connection_id), &session_list(sessions));
-}
-
-/// `{"type": kind, "sessions": [{"sessionId", "lastSeq"}]}`, keys in the existing
-/// client's order, since its tests compare the body string.
-fn sessions_body(kind: &str, sessions: &[SessionSeq]) -> JsValue {
-    js::sessions_body(&js::string(kind), &session_list(sessions))
-}
-
-/// The sessions as a JS array of `{ sessionId, lastSeq }`.
-pub fn session_list(sessions: &[SessionSeq]) -> JsValue {
-    let list = js::new_list();
-    for s in sessions {
-        js::add_session(&list, &js::string(&s.session_id), s.last_seq as f64);
-    }
-    list
-}
-
-/// Keeps the one host timer armed at the core's earliest deadline (the helper looks
-/// `setTimeout` up on `globalThis` when it arms it, so fake timers see it).
+/// Keeps the one host timer armed at the core's earliest deadline (`setTimeout` is
+/// looked up on `globalThis` when it is armed, so fake timers see it).
 fn arm_timer(shell: &Shared) {
-    let (deadline, state) = {
-        let mut s = shell.borrow_mut();
-        let deadline = s.core.poll_timeout();
-        if s.timer == deadline {
-            return;
+    let mut s = shell.borrow_mut();
+    let deadline = s.core.poll_timeout();
+    if s.timer.is_at(deadline) {
+        return;
+    }
+    let weak = Rc::downgrade(shell);
+    s.timer.arm(deadline, js::now(), move || {
+        if let Some(shell) = weak.upgrade() {
+            on_timer(&shell, js::now());
+            pump(&shell);
         }
-        s.timer = deadline;
-        (deadline, s.state())
-    };
-    let delay = match deadline {
-        Some(at) => at.saturating_sub(js::now()).min(i32::MAX as u64) as f64,
-        None => -1.0,
-    };
-    js::arm_timer(&state, delay);
+    });
 }
 
 /// The host timer fired: the core's deadline (or a later one) has come.
 pub fn on_timer(shell: &Shared, now: u64) {
     let mut s = shell.borrow_mut();
-    if let Some(deadline) = s.timer.take() {
+    if let Some(deadline) = s.timer.fired() {
         s.core.on_timeout(now.max(deadline));
     }
 }

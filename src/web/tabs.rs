@@ -17,8 +17,9 @@ use core::ops::Deref;
 
 use wasm_bindgen::JsValue;
 
+use super::boundary;
 use super::js::{self, count};
-use super::shell::{pump, session_list, Shared};
+use super::shell::{pump, Shared};
 use crate::core::{
     Config, Endpoint, EventVerdict, Machine, PostId, PostOutcome, SendOutcome, SessionSeq,
     StreamId, Tab, TabAction, TabConfig, TabId, Term, Wire,
@@ -399,7 +400,8 @@ fn post(tabs: &JsValue, wire: &Wire, event: &JsValue) {
             seen,
             sessions: list,
         } => {
-            sessions = session_list(list);
+            // An array of `{ sessionId, lastSeq }`.
+            sessions = boundary::to_js(list).unwrap_or(JsValue::UNDEFINED);
             (
                 kind::SESSIONS,
                 term,

@@ -1,0 +1,209 @@
+//! The POSTs: every message, reconnect and suspend goes up as `fetch(url, init)` with
+//! the existing client's init (`method`, `headers`, `body`; `keepalive` when the page is
+//! going away, and an `AbortController`'s `signal` with `postTimeoutMs`), and its
+//! answer goes to the core; the suspend beacon is `navigator.sendBeacon`.
+//!
+//! `fetch` is the app's `config.fetch` when it is a function, read at each POST (the
+//! app may replace it, to add auth headers), else the global one. What it returns is
+//! read by property, never assumed to be a `Response`: the existing client's tests
+//! answer with plain `{ ok, status }` objects.
+
+use alloc::rc::Rc;
+
+use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::{AbortController, Blob, BlobPropertyBag, RequestInit};
+
+use super::boundary;
+use super::js;
+use super::shell::{pump, Shared};
+use crate::core::{PostId, PostOutcome, SessionSeq};
+
+/// One POST to make.
+pub struct PostRequest<'a> {
+    pub id: PostId,
+    /// The endpoint's path under `{baseUrl}/api/chat/`.
+    pub path: &'a str,
+    pub connection_id: &'a str,
+    /// The JSON body, a JS string.
+    pub body: JsValue,
+    /// The page is going away: the request must outlive it.
+    pub keepalive: bool,
+}
+
+/// The AbortControllers of the POSTs in flight that may time out (`postTimeoutMs`).
+#[derive(Default)]
+pub struct Aborters(Vec<(PostId, AbortController)>);
+
+impl Aborters {
+    fn take(&mut self, id: PostId) -> Option<AbortController> {
+        let index = self.0.iter().position(|(post, _)| *post == id)?;
+        Some(self.0.swap_remove(index).1)
+    }
+}
+
+/// Makes the POST; its answer reaches the core once it settles, unless the connection
+/// is gone by then.
+pub fn start(shell: &Shared, request: PostRequest) {
+    let (config, times_out) = {
+        let s = shell.borrow();
+        (js::config_of(&s.state()), s.options.post_timeout)
+    };
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers(request.connection_id));
+    init.set_body(&request.body);
+    // Only when the page is going away, so that other requests keep the existing
+    // client's exact init.
+    // (web-sys's RequestInit has no `keepalive` setter.)
+    if request.keepalive {
+        let _ = Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
+    }
+    if times_out {
+        if let Ok(controller) = AbortController::new() {
+            init.set_signal(Some(&controller.signal()));
+            // Kept before the app's fetch runs: it may disconnect, aborting this POST.
+            shell.borrow_mut().aborters.0.push((request.id, controller));
+        }
+    }
+    let base_url = js::get(&config, "baseUrl").as_string().unwrap_or_default();
+    let url = [base_url.as_str(), "/api/chat/", request.path].concat();
+    let answer = call_fetch(&config, &url, &init);
+    let id = request.id;
+    let connection = Rc::downgrade(shell);
+    spawn_local(async move {
+        let outcome = outcome_of(JsFuture::from(answer).await);
+        let Some(shell) = connection.upgrade() else {
+            return;
+        };
+        shell.borrow_mut().aborters.take(id);
+        let now = js::now();
+        shell.borrow_mut().core.on_post_answer(now, id, outcome);
+        pump(&shell);
+    });
+}
+
+/// Aborts POST `id` through its AbortController, if it has one still.
+pub fn abort(shell: &Shared, id: PostId) {
+    let controller = shell.borrow_mut().aborters.take(id);
+    if let Some(controller) = controller {
+        controller.abort();
+    }
+}
+
+/// `{ "Content-Type": "application/json", "X-Connection-ID": id }`: a plain object, as
+/// the existing client's tests compare it.
+fn headers(connection_id: &str) -> Object {
+    let headers = Object::new();
+    let set = |name: &str, value: &str| Reflect::set(&headers, &name.into(), &value.into());
+    let _ = set("Content-Type", "application/json");
+    let _ = set("X-Connection-ID", connection_id);
+    headers
+}
+
+/// The promise of `fetch(url, init)`: the app's `config.fetch` (called on the config,
+/// as the existing client does) or the global one. A fetch that is missing or throws
+/// is a rejected promise (a network error), and whatever it returns is taken as a
+/// promise of it.
+fn call_fetch(config: &JsValue, url: &str, init: &RequestInit) -> Promise {
+    let own = js::get(config, "fetch");
+    let (fetch, this) = if own.is_function() {
+        (own, config.clone())
+    } else {
+        let global = JsValue::from(js_sys::global());
+        (js::get(&global, "fetch"), global)
+    };
+    let Some(fetch) = fetch.dyn_ref::<Function>() else {
+        return Promise::reject(&JsValue::UNDEFINED);
+    };
+    match fetch.call2(&this, &JsValue::from_str(url), init) {
+        Ok(answer) => Promise::resolve(&answer),
+        Err(error) => Promise::reject(&error),
+    }
+}
+
+/// How a settled fetch counts: accepted (`ok: true`), the HTTP status of an answer
+/// that is not ok, or a network error (a rejection, or an answer with neither).
+fn outcome_of(settled: Result<JsValue, JsValue>) -> PostOutcome {
+    let Ok(response) = settled else {
+        return PostOutcome::NetworkError;
+    };
+    discard_body(&response);
+    if js::get(&response, "ok").as_bool() == Some(true) {
+        return PostOutcome::Accepted;
+    }
+    match js::get(&response, "status").as_f64() {
+        Some(status) if (1.0..=999.0).contains(&status) => PostOutcome::Status(status as u16),
+        _ => PostOutcome::NetworkError,
+    }
+}
+
+/// Cancels the answer's body: an unread body holds its connection (Chromium fails every
+/// request after about 16k of them). A cancel that fails is of no interest.
+fn discard_body(response: &JsValue) {
+    let body = js::get(response, "body");
+    let Ok(cancel) = js::get(&body, "cancel").dyn_into::<Function>() else {
+        return;
+    };
+    if let Ok(cancelled) = cancel.call0(&body) {
+        spawn_local(async move {
+            let _ = JsFuture::from(Promise::resolve(&cancelled)).await;
+        });
+    }
+}
+
+/// A reconnect or suspend POST's body: `{"type": kind, "sessions": [{"sessionId",
+/// "lastSeq"}]}`, keys in the existing client's order (its tests compare the string).
+pub fn sessions_body(kind: &str, sessions: &[SessionSeq]) -> JsValue {
+    #[derive(Serialize)]
+    struct SessionsBody<'a> {
+        r#type: &'a str,
+        sessions: &'a [SessionSeq],
+    }
+    json(&SessionsBody {
+        r#type: kind,
+        sessions,
+    })
+}
+
+/// `navigator.sendBeacon(config.suspendUrl, blob of { connectionId, sessions })`, when
+/// there is a `suspendUrl` and a `sendBeacon`.
+pub fn send_beacon(shell: &Shared, connection_id: &str, sessions: &[SessionSeq]) {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct BeaconBody<'a> {
+        connection_id: &'a str,
+        sessions: &'a [SessionSeq],
+    }
+    let config = js::config_of(&shell.borrow().state());
+    let url = js::get(&config, "suspendUrl")
+        .as_string()
+        .unwrap_or_default();
+    let navigator = js::get(&js_sys::global(), "navigator");
+    let Ok(send) = js::get(&navigator, "sendBeacon").dyn_into::<Function>() else {
+        return;
+    };
+    if url.is_empty() {
+        return;
+    }
+    let payload = json(&BeaconBody {
+        connection_id,
+        sessions,
+    });
+    let options = BlobPropertyBag::new();
+    options.set_type("application/json");
+    let Ok(blob) = Blob::new_with_str_sequence_and_options(&Array::of1(&payload), &options) else {
+        return;
+    };
+    let _ = send.call2(&navigator, &JsValue::from_str(&url), &blob);
+}
+
+/// `value` as a JSON string (a JS string), or undefined should it not serialise.
+fn json<T: Serialize>(value: &T) -> JsValue {
+    boundary::to_js(value)
+        .ok()
+        .and_then(|object| JSON::stringify(&object).ok())
+        .map_or(JsValue::UNDEFINED, JsValue::from)
+}
