@@ -60,7 +60,8 @@ extern "C" {
     /// `new EventSource(url)`, with the shell's handlers on it: `welcome` as a listener
     /// (`{ passive: true }`), every other event through the `onmessage` property,
     /// errors through `onerror`. Each event is parsed there and reaches the inbox in one
-    /// call. 0 when no source could be made (a throw, or a factory returning no object).
+    /// call. 0 when no source could be made (a throw, or a factory returning no object),
+    /// after a warning saying why (quoting the error thrown).
     #[wasm_bindgen(js_name = openStream)]
     pub fn open_stream(state: &State, id: i32) -> i32;
 

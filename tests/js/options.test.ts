@@ -313,3 +313,20 @@ describe("stats()", () => {
     });
   });
 });
+
+describe("errors that say what is wrong (issue 24)", () => {
+  const warned = () => vi.mocked(console.warn).mock.calls.map((args) => args.join(" "));
+
+  it("a createEventSource that throws: the warning quotes its error", () => {
+    const conn = makeConnection({
+      createEventSource: () => {
+        throw new TypeError("refused by the page's Content-Security-Policy");
+      },
+    });
+    conn.connect();
+    expect(warned()).toEqual([
+      "[sse-courier] could not open an EventSource: config.createEventSource threw TypeError: refused by the page's Content-Security-Policy",
+    ]);
+    conn.free();
+  });
+});
