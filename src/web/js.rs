@@ -319,9 +319,16 @@ extern "C" {
     /// `backoffMaxMs`. An `Error` naming the first option at fault instead
     /// (`config.<option> must …`). `entry` names this build's entry (`persist`,
     /// `tabs`; undefined for the others): an option of another entry is refused,
-    /// naming the entry that has it.
+    /// naming the entry that has it. `default_initial_ms` and `default_max_ms` are the
+    /// core's `backoff` defaults, for the one check across options (`backoff.maxMs`
+    /// not below `backoff.initialMs`), whose error says which value is a default.
     #[wasm_bindgen(js_name = checkConfig)]
-    pub fn check_config(config: &JsValue, entry: &JsValue) -> JsValue;
+    pub fn check_config(
+        config: &JsValue,
+        entry: &JsValue,
+        default_initial_ms: f64,
+        default_max_ms: f64,
+    ) -> JsValue;
 }
 
 /// A JS string of a Rust one.

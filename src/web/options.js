@@ -11,34 +11,36 @@ const MAX_COUNT = 2 ** 32 - 1;
 const isNumber = (value) => typeof value === "number" && !Number.isNaN(value);
 
 /** What an option's value must be: a test, the error's wording, and what Rust gets.
- * Private fields end in `_`, so that the build shortens them (esbuild's mangle-props). */
+ * A bounded kind's wording says its bound, so that a value past it is not taken for
+ * one of the wrong sign or type. Private fields end in `_`, so that the build shortens
+ * them (esbuild's mangle-props). */
 const FUNCTION = { must_: "a function", accepts_: (value) => typeof value === "function" };
 const STRING = { must_: "a string", accepts_: (value) => typeof value === "string" };
 // Rust reads every option it needs as a number: a flag as 0 or 1.
 const BOOLEAN = { must_: "a boolean", accepts_: (value) => typeof value === "boolean", normalise_: Number };
 const OBJECT = { must_: "an object", accepts_: (value) => typeof value === "object" };
 const MILLISECONDS = {
-  must_: "a non-negative number",
+  must_: `a non-negative number of at most ${MAX_TIMER_MS} (ms)`,
   accepts_: (value) => isNumber(value) && value >= 0 && value <= MAX_TIMER_MS,
   // Rust counts whole milliseconds; a fraction rounds up, never to an earlier time.
   normalise_: Math.ceil,
 };
 const POSITIVE_MILLISECONDS = {
-  must_: "a positive number",
+  must_: `a positive number of at most ${MAX_TIMER_MS} (ms)`,
   accepts_: (value) => isNumber(value) && value > 0 && value <= MAX_TIMER_MS,
   normalise_: Math.ceil,
 };
 const COUNT = {
-  must_: "a non-negative integer",
+  must_: `a non-negative integer of at most ${MAX_COUNT}`,
   accepts_: (value) => Number.isInteger(value) && value >= 0 && value <= MAX_COUNT,
 };
 const POSITIVE_COUNT = {
-  must_: "a positive integer",
+  must_: `a positive integer of at most ${MAX_COUNT}`,
   accepts_: (value) => Number.isInteger(value) && value > 0 && value <= MAX_COUNT,
 };
 const NAME = { must_: "a non-empty string", accepts_: (value) => typeof value === "string" && value !== "" };
 const AGE_MILLISECONDS = {
-  must_: "a positive number",
+  must_: `a positive number of at most ${Number.MAX_SAFE_INTEGER} (ms)`,
   accepts_: (value) => isNumber(value) && value > 0 && value <= Number.MAX_SAFE_INTEGER,
   normalise_: Math.ceil,
 };
@@ -111,6 +113,19 @@ const refuse = (path, must) => {
   throw Error(`config.${path} must ${must}`);
 };
 
+/** Across options: `backoff.maxMs` must not be below `backoff.initialMs`, each as the
+ * app gave it or else its default (the core's, which Rust hands in). The error says
+ * which value is a default, since an app that set only one of them never wrote the
+ * other. */
+function checkBackoff(options, defaultInitialMs, defaultMaxMs) {
+  const { backoffInitialMs: initialMs = defaultInitialMs, backoffMaxMs: maxMs = defaultMaxMs } = options;
+  if (maxMs >= initialMs) return;
+  const shown = (given, value) => (given === undefined ? `default ${value}` : `${value}`);
+  throw Error(
+    `config.backoff.maxMs (${shown(options.backoffMaxMs, maxMs)}) must not be below backoff.initialMs (${shown(options.backoffInitialMs, initialMs)})`,
+  );
+}
+
 /** The options present in `from` that `table` lists, checked and normalised, into
  * `into` under their full names (`backoff.initialMs` as `backoffInitialMs`,
  * `persist.store` as `persistStore`); `entry` is the package entry checking them. */
@@ -135,8 +150,8 @@ function checkOptions(from, table, into, prefix, entry) {
 /** The app's config checked option by option: an object of the options present,
  * normalised (see `Kinds`), or an Error naming the first option at fault. `entry` is
  * the entry's name for the options only it has (`entry_`), undefined for the default
- * entry. */
-export function checkConfig(config, entry) {
+ * entry; `defaultInitialMs` and `defaultMaxMs` are the core's `backoff` defaults. */
+export function checkConfig(config, entry, defaultInitialMs, defaultMaxMs) {
   try {
     if (config === null || typeof config !== "object") throw Error("config must be an object with a baseUrl");
     const baseUrl = read(config, "baseUrl");
@@ -144,6 +159,7 @@ export function checkConfig(config, entry) {
     if (/[?#]|\/$/.test(baseUrl)) refuse("baseUrl", "not end with '/' nor contain '?' or '#'");
     const options = {};
     checkOptions(config, OPTIONS, options, "", entry);
+    checkBackoff(options, defaultInitialMs, defaultMaxMs);
     return options;
   } catch (error) {
     return error;
