@@ -322,6 +322,7 @@ extern "C" {
     /// naming the entry that has it. `default_initial_ms` and `default_max_ms` are the
     /// core's `backoff` defaults, for the one check across options (`backoff.maxMs`
     /// not below `backoff.initialMs`), whose error says which value is a default.
+    /// Unknown options are warned of, never refused.
     #[wasm_bindgen(js_name = checkConfig)]
     pub fn check_config(
         config: &JsValue,

@@ -2,8 +2,9 @@
 // name, what it must be, and the error naming it live in OPTIONS below; the defaults
 // of absent options are delivery policy and live in the core (`Config::default` in
 // src/core/config.rs, and `maxEventBytes` in src/web/config.rs), so nothing is stated
-// twice. Rust reads the options this module hands back by the same names
-// (src/web/config.rs), and turns endpoint names into endpoints itself.
+// twice. An option OPTIONS does not list is not refused but warned of, once. Rust
+// reads the options this module hands back by the same names (src/web/config.rs), and
+// turns endpoint names into endpoints itself.
 
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once past a signed 32-bit delay
 const MAX_COUNT = 2 ** 32 - 1;
@@ -113,6 +114,30 @@ const refuse = (path, must) => {
   throw Error(`config.${path} must ${must}`);
 };
 
+/** The paths of the unknown options already warned of on this page. */
+const warnedUnknownOptions = new Set();
+
+/** Warns of each option in `from` that `table` does not list (nor `baseUrl` at the top),
+ * once per option path per page. A warning, never an error: an app moving over from
+ * the existing client may pass that client's later options. Once per path, so that an
+ * app making many connections is not flooded. As with known options, one that is
+ * undefined or null counts as absent. */
+function warnOfUnknownOptions(from, table, prefix) {
+  let names;
+  try {
+    names = Object.keys(from);
+  } catch (_) {
+    return; // a Proxy refusing to list its keys: nothing to warn of
+  }
+  for (const name of names) {
+    if ((!prefix && name === "baseUrl") || table.some((option) => option.name_ === name)) continue;
+    const path = prefix ? `config.${prefix}.${name}` : `config.${name}`;
+    if (read(from, name) == null || warnedUnknownOptions.has(path)) continue;
+    warnedUnknownOptions.add(path);
+    console.warn(`[sse-courier] ${path} is not an option of sse-courier; it is ignored`);
+  }
+}
+
 /** Across options: `backoff.maxMs` must not be below `backoff.initialMs`, each as the
  * app gave it or else its default (the core's, which Rust hands in). The error says
  * which value is a default, since an app that set only one of them never wrote the
@@ -145,6 +170,7 @@ function checkOptions(from, table, into, prefix, entry) {
     if (nested) checkOptions(value, nested, into, name);
     else into[prefix ? prefix + name[0].toUpperCase() + name.slice(1) : name] = kind.normalise_ ? kind.normalise_(value) : value;
   }
+  warnOfUnknownOptions(from, table, prefix);
 }
 
 /** The app's config checked option by option: an object of the options present,

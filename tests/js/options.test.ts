@@ -399,4 +399,35 @@ describe("errors that say what is wrong (issue 24)", () => {
     ]);
     conn.free();
   });
+
+  it("an unknown option, at the top or inside backoff or persist, is warned of once per page, naming it; documented ones are not", () => {
+    const every = {
+      fetch: okFetch(),
+      createEventSource: (url: string) => new FakeEventSource(url) as unknown as EventSource,
+      onDelivery: () => {},
+      suspendUrl: "/suspend",
+      reconnectDelayMs: 700,
+      retryableEndpoints: ["send"],
+      maxPendingSends: 4,
+      maxStaleRetries: 2,
+      maxSendRetries: 6,
+      staleAfterMs: 1300,
+      postTimeoutMs: 1700,
+      backoff: { initialMs: 300, maxMs: 1100 },
+      orderedSends: true,
+      maxEventBytes: 50,
+    };
+    for (let i = 0; i < 3; i++) {
+      // Every documented option, another entry's (shareAcrossTabs: false) included.
+      expect(refusal({ ...every, shareAcrossTabs: false, reconnectDelay: 700 })).toBe("accepted");
+      expect(refusal({ ...every, backoff: { initialMs: 300, initial: 300 } })).toBe("accepted");
+      const persist = { store: "local", key: "chat", maxAgeMs: 1000, ttl: 5 };
+      expect(refusal({ ...every, persist }, PersistConnection)).toBe("accepted");
+    }
+    expect(warned().filter((text) => text.includes("not an option")).sort()).toEqual([
+      "[sse-courier] config.backoff.initial is not an option of sse-courier; it is ignored",
+      "[sse-courier] config.persist.ttl is not an option of sse-courier; it is ignored",
+      "[sse-courier] config.reconnectDelay is not an option of sse-courier; it is ignored",
+    ]);
+  });
 });
