@@ -39,6 +39,13 @@ impl Endpoint {
         TABLE.iter().find(|row| row.1 == t).map(|row| row.0)
     }
 
+    /// The paths of the endpoints that may be retried, and of the lifecycle ones that
+    /// never are, in declaration order: for the shell's errors, which list them. Text
+    /// rather than built from `TABLE` at run time, which costs the shipped wasm about
+    /// 0.7 KB gzip; a test checks them against `TABLE`.
+    pub const RETRYABLE_PATHS: &'static str = "send, interrupt, permission, mode, watch, switch";
+    pub const LIFECYCLE_PATHS: &'static str = "stop, unwatch, suspend, close, reconnect";
+
     /// The endpoint whose path segment is `p` (as named in `retryableEndpoints`).
     pub fn from_path(p: &str) -> Option<Endpoint> {
         TABLE.iter().find(|row| row.2 == p).map(|row| row.0)
@@ -163,6 +170,20 @@ mod tests {
                 Endpoint::Reconnect
             ]
         );
+    }
+
+    #[test]
+    fn the_listed_paths_are_those_of_the_table() {
+        let paths = |lifecycle: bool| {
+            TABLE
+                .iter()
+                .filter(|row| row.0.is_lifecycle() == lifecycle)
+                .map(|row| row.2)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        assert_eq!(Endpoint::RETRYABLE_PATHS, paths(false));
+        assert_eq!(Endpoint::LIFECYCLE_PATHS, paths(true));
     }
 
     #[test]

@@ -2,9 +2,14 @@
 //! few options only the shell needs. Every rejection names the option.
 //!
 //! Each option's type and range is checked by `options.js` (its table of options is
-//! the one place they are stated), which hands back the options present, checked and
-//! normalised. The defaults of absent options are the core's (`Config::default`), and
-//! endpoint names are the core's too (`Endpoint::from_path`).
+//! the one place they are stated), and so is the one check across options
+//! (`backoff.maxMs` not below `backoff.initialMs`, given the core's defaults, so that
+//! its error can say which value is a default); it hands back the options present,
+//! checked and normalised. The defaults of absent options are the core's
+//! (`Config::default`), and endpoint names are the core's too (`Endpoint::from_path`),
+//! checked here.
+
+use alloc::string::String;
 
 use wasm_bindgen::{JsError, JsValue};
 
@@ -75,7 +80,13 @@ const DEFAULT_MAX_EVENT_BYTES: u64 = 1 << 20;
 /// Validates the JS config; nothing is kept when any option is wrong. The error is the
 /// JS `Error` to throw.
 pub fn read(config: &JsValue) -> Result<(Config, ShellOptions), JsValue> {
-    let options = js::check_config(config, &entry());
+    let defaults = Config::default();
+    let options = js::check_config(
+        config,
+        &entry(),
+        defaults.backoff.initial_ms as f64,
+        defaults.backoff.max_ms as f64,
+    );
     if js::is_error(&options) {
         return Err(options);
     }
@@ -85,7 +96,6 @@ pub fn read(config: &JsValue) -> Result<(Config, ShellOptions), JsValue> {
         Some(n) => n as u64,
         None => default,
     };
-    let defaults = Config::default();
     let retryable = match js::get(&options, "retryableEndpoints") {
         names if names.is_undefined() => defaults.retryable,
         names => retryable(&names)?,
@@ -110,13 +120,6 @@ pub fn read(config: &JsValue) -> Result<(Config, ShellOptions), JsValue> {
         },
         ordered_sends: number("orderedSends", defaults.ordered_sends.into()) != 0,
     };
-    // options.js checks each option alone; what is left is across options: a
-    // `backoff.maxMs` below the given or default `backoff.initialMs`.
-    if core.backoff.max_ms < core.backoff.initial_ms {
-        return Err(refuse(
-            "config.backoff.maxMs must not be below backoff.initialMs",
-        ));
-    }
     let shell = ShellOptions {
         post_timeout: post_timeout_ms.is_some(),
         max_event_bytes: number("maxEventBytes", DEFAULT_MAX_EVENT_BYTES) as u32,
@@ -135,20 +138,42 @@ fn retryable(names: &JsValue) -> Result<EndpointSet, JsValue> {
     let mut set = EndpointSet::empty();
     let mut index = 0;
     while let Some(name) = js::read_property(names, &JsValue::from_f64(index as f64)).as_string() {
-        let Some(endpoint) = Endpoint::from_path(&name) else {
-            return Err(refuse(
-                "config.retryableEndpoints must be an array of endpoint names",
-            ));
-        };
-        if endpoint.is_lifecycle() {
-            return Err(refuse(
-                "config.retryableEndpoints must not name suspend, close, unwatch, stop or reconnect",
-            ));
+        match Endpoint::from_path(&name) {
+            Some(endpoint) if !endpoint.is_lifecycle() => set.insert(endpoint),
+            _ => return Err(refuse_retryable(&name)),
         }
-        set.insert(endpoint);
         index += 1;
     }
     Ok(set)
+}
+
+/// The error for `name` in `retryableEndpoints`: it names the entry at fault, says why
+/// (not an endpoint, perhaps a message type; or a lifecycle endpoint, never retried)
+/// and lists the names allowed, from the core's table of endpoints. Built by
+/// concatenation: the shipped build leaves `core::fmt` out.
+fn refuse_retryable(name: &str) -> JsValue {
+    let mut text = String::from("config.retryableEndpoints must ");
+    if Endpoint::from_path(name).is_some() {
+        text.push_str("not name \"");
+        text.push_str(name);
+        text.push_str("\" (the lifecycle endpoints ");
+        text.push_str(Endpoint::LIFECYCLE_PATHS);
+        text.push_str(" are never retried)");
+    } else {
+        text.push_str("name endpoints, and \"");
+        text.push_str(name);
+        text.push_str("\" is not one");
+        // A message type (`permission_response`) given where its endpoint
+        // (`permission`) was meant: the error names that endpoint.
+        if let Some(endpoint) = Endpoint::from_message_type(name).filter(|e| !e.is_lifecycle()) {
+            text.push_str(" (it is the message type posted to \"");
+            text.push_str(endpoint.path());
+            text.push_str("\")");
+        }
+    }
+    text.push_str("; it may name ");
+    text.push_str(Endpoint::RETRYABLE_PATHS);
+    refuse(&text)
 }
 
 fn refuse(text: &str) -> JsValue {

@@ -154,17 +154,27 @@ function onServerEvent(state, id, event) {
   if (tellAt(state, INBOX_MESSAGE, id, now, tracked ? seq : NaN, newSession, message)) dispatch(state, message);
 }
 
-/** Opens stream `id`; 0 when no EventSource could be made. */
+/** Opens stream `id`; 0, after a warning saying why, when no EventSource could be made. */
 export function openStream(state, id) {
   const factory = state.config_.createEventSource;
   const url = state.config_.baseUrl + "/api/chat/events";
+  const given = typeof factory === "function";
   let source;
   try {
-    source = typeof factory === "function" ? factory.call(undefined, url) : new EventSource(url);
-  } catch (_) {
+    source = given ? factory.call(undefined, url) : new EventSource(url);
+  } catch (error) {
+    // The app's own error is the one thing that says what went wrong: keep it.
+    warn(
+      given
+        ? `could not open an EventSource: config.createEventSource threw ${describeError(error)}`
+        : `could not open an EventSource (${describeError(error)}); pass config.createEventSource`,
+    );
     return 0;
   }
-  if (source === null || typeof source !== "object") return 0;
+  if (source === null || typeof source !== "object") {
+    warn(`could not open an EventSource: config.createEventSource returned ${String(source)}, not an EventSource`);
+    return 0;
+  }
   const welcome = (event) => onWelcome(state, id, event);
   listen([], source, "welcome", welcome);
   setProperty(source, "onmessage", (event) => onServerEvent(state, id, event));
@@ -220,7 +230,16 @@ export function warn(text) {
   console.warn("[sse-courier] " + text);
 }
 
-// ---- page lifecycle ----------------------------------------------------
+/** A thrown value as a warning quotes it: `Name: message` for an Error. */
+function describeError(error) {
+  try {
+    return error && typeof error === "object" && "name" in error ? `${error.name}: ${error.message}` : String(error);
+  } catch (_) {
+    return "an unprintable value"; // e.g. an object without a prototype
+  }
+}
+
+// ---- page lifecycle ----------------------------------------------------------------
 
 /** Starts listening to page lifecycle events (once), on whichever targets exist. */
 export function listenLifecycle(state) {

@@ -60,7 +60,8 @@ extern "C" {
     /// `new EventSource(url)`, with the shell's handlers on it: `welcome` as a listener
     /// (`{ passive: true }`), every other event through the `onmessage` property,
     /// errors through `onerror`. Each event is parsed there and reaches the inbox in one
-    /// call. 0 when no source could be made (a throw, or a factory returning no object).
+    /// call. 0 when no source could be made (a throw, or a factory returning no object),
+    /// after a warning saying why (quoting the error thrown).
     #[wasm_bindgen(js_name = openStream)]
     pub fn open_stream(state: &State, id: i32) -> i32;
 
@@ -229,9 +230,17 @@ extern "C" {
     /// `backoffMaxMs`. An `Error` naming the first option at fault instead
     /// (`config.<option> must …`). `entry` names this build's entry (`persist`,
     /// `tabs`; undefined for the others): an option of another entry is refused,
-    /// naming the entry that has it.
+    /// naming the entry that has it. `default_initial_ms` and `default_max_ms` are the
+    /// core's `backoff` defaults, for the one check across options (`backoff.maxMs`
+    /// not below `backoff.initialMs`), whose error says which value is a default.
+    /// Unknown options are warned of, never refused.
     #[wasm_bindgen(js_name = checkConfig)]
-    pub fn check_config(config: &JsValue, entry: &JsValue) -> JsValue;
+    pub fn check_config(
+        config: &JsValue,
+        entry: &JsValue,
+        default_initial_ms: f64,
+        default_max_ms: f64,
+    ) -> JsValue;
 }
 
 /// A JS string of a Rust one.

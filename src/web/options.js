@@ -2,8 +2,9 @@
 // name, what it must be, and the error naming it live in OPTIONS below; the defaults
 // of absent options are delivery policy and live in the core (`Config::default` in
 // src/core/config.rs, and `maxEventBytes` in src/web/config.rs), so nothing is stated
-// twice. Rust reads the options this module hands back by the same names
-// (src/web/config.rs), and turns endpoint names into endpoints itself.
+// twice. An option OPTIONS does not list is not refused but warned of, once. Rust
+// reads the options this module hands back by the same names (src/web/config.rs), and
+// turns endpoint names into endpoints itself.
 
 const MAX_TIMER_MS = 2 ** 31 - 1; // setTimeout fires at once past a signed 32-bit delay
 const MAX_COUNT = 2 ** 32 - 1;
@@ -11,34 +12,36 @@ const MAX_COUNT = 2 ** 32 - 1;
 const isNumber = (value) => typeof value === "number" && !Number.isNaN(value);
 
 /** What an option's value must be: a test, the error's wording, and what Rust gets.
- * Private fields end in `_`, so that the build shortens them (esbuild's mangle-props). */
+ * A bounded kind's wording says its bound, so that a value past it is not taken for
+ * one of the wrong sign or type. Private fields end in `_`, so that the build shortens
+ * them (esbuild's mangle-props). */
 const FUNCTION = { must_: "a function", accepts_: (value) => typeof value === "function" };
 const STRING = { must_: "a string", accepts_: (value) => typeof value === "string" };
 // Rust reads every option it needs as a number: a flag as 0 or 1.
 const BOOLEAN = { must_: "a boolean", accepts_: (value) => typeof value === "boolean", normalise_: Number };
 const OBJECT = { must_: "an object", accepts_: (value) => typeof value === "object" };
 const MILLISECONDS = {
-  must_: "a non-negative number",
+  must_: `a non-negative number of at most ${MAX_TIMER_MS} (ms)`,
   accepts_: (value) => isNumber(value) && value >= 0 && value <= MAX_TIMER_MS,
   // Rust counts whole milliseconds; a fraction rounds up, never to an earlier time.
   normalise_: Math.ceil,
 };
 const POSITIVE_MILLISECONDS = {
-  must_: "a positive number",
+  must_: `a positive number of at most ${MAX_TIMER_MS} (ms)`,
   accepts_: (value) => isNumber(value) && value > 0 && value <= MAX_TIMER_MS,
   normalise_: Math.ceil,
 };
 const COUNT = {
-  must_: "a non-negative integer",
+  must_: `a non-negative integer of at most ${MAX_COUNT}`,
   accepts_: (value) => Number.isInteger(value) && value >= 0 && value <= MAX_COUNT,
 };
 const POSITIVE_COUNT = {
-  must_: "a positive integer",
+  must_: `a positive integer of at most ${MAX_COUNT}`,
   accepts_: (value) => Number.isInteger(value) && value > 0 && value <= MAX_COUNT,
 };
 const NAME = { must_: "a non-empty string", accepts_: (value) => typeof value === "string" && value !== "" };
 const AGE_MILLISECONDS = {
-  must_: "a positive number",
+  must_: `a positive number of at most ${Number.MAX_SAFE_INTEGER} (ms)`,
   accepts_: (value) => isNumber(value) && value > 0 && value <= Number.MAX_SAFE_INTEGER,
   normalise_: Math.ceil,
 };
@@ -111,6 +114,43 @@ const refuse = (path, must) => {
   throw Error(`config.${path} must ${must}`);
 };
 
+/** The paths of the unknown options already warned of on this page. */
+const warnedUnknownOptions = new Set();
+
+/** Warns of each option in `from` that `table` does not list (nor `baseUrl` at the top),
+ * once per option path per page. A warning, never an error: an app moving over from
+ * the existing client may pass that client's later options. Once per path, so that an
+ * app making many connections is not flooded. As with known options, one that is
+ * undefined or null counts as absent. */
+function warnOfUnknownOptions(from, table, prefix) {
+  let names;
+  try {
+    names = Object.keys(from);
+  } catch (_) {
+    return; // a Proxy refusing to list its keys: nothing to warn of
+  }
+  for (const name of names) {
+    if ((!prefix && name === "baseUrl") || table.some((option) => option.name_ === name)) continue;
+    const path = prefix ? `config.${prefix}.${name}` : `config.${name}`;
+    if (read(from, name) == null || warnedUnknownOptions.has(path)) continue;
+    warnedUnknownOptions.add(path);
+    console.warn(`[sse-courier] ${path} is not an option of sse-courier; it is ignored`);
+  }
+}
+
+/** Across options: `backoff.maxMs` must not be below `backoff.initialMs`, each as the
+ * app gave it or else its default (the core's, which Rust hands in). The error says
+ * which value is a default, since an app that set only one of them never wrote the
+ * other. */
+function checkBackoff(options, defaultInitialMs, defaultMaxMs) {
+  const { backoffInitialMs: initialMs = defaultInitialMs, backoffMaxMs: maxMs = defaultMaxMs } = options;
+  if (maxMs >= initialMs) return;
+  const shown = (given, value) => (given === undefined ? `default ${value}` : `${value}`);
+  throw Error(
+    `config.backoff.maxMs (${shown(options.backoffMaxMs, maxMs)}) must not be below backoff.initialMs (${shown(options.backoffInitialMs, initialMs)})`,
+  );
+}
+
 /** The options present in `from` that `table` lists, checked and normalised, into
  * `into` under their full names (`backoff.initialMs` as `backoffInitialMs`,
  * `persist.store` as `persistStore`); `entry` is the package entry checking them. */
@@ -130,13 +170,14 @@ function checkOptions(from, table, into, prefix, entry) {
     if (nested) checkOptions(value, nested, into, name);
     else into[prefix ? prefix + name[0].toUpperCase() + name.slice(1) : name] = kind.normalise_ ? kind.normalise_(value) : value;
   }
+  warnOfUnknownOptions(from, table, prefix);
 }
 
 /** The app's config checked option by option: an object of the options present,
  * normalised (see `Kinds`), or an Error naming the first option at fault. `entry` is
  * the entry's name for the options only it has (`entry_`), undefined for the default
- * entry. */
-export function checkConfig(config, entry) {
+ * entry; `defaultInitialMs` and `defaultMaxMs` are the core's `backoff` defaults. */
+export function checkConfig(config, entry, defaultInitialMs, defaultMaxMs) {
   try {
     if (config === null || typeof config !== "object") throw Error("config must be an object with a baseUrl");
     const baseUrl = read(config, "baseUrl");
@@ -144,6 +185,7 @@ export function checkConfig(config, entry) {
     if (/[?#]|\/$/.test(baseUrl)) refuse("baseUrl", "not end with '/' nor contain '?' or '#'");
     const options = {};
     checkOptions(config, OPTIONS, options, "", entry);
+    checkBackoff(options, defaultInitialMs, defaultMaxMs);
     return options;
   } catch (error) {
     return error;

@@ -303,10 +303,8 @@ pub fn notice_code(notice: Notice) -> i32 {
 
 fn open_stream(shell: &Shared, id: StreamId) {
     let state = shell.borrow().state();
+    // On failure the helper has warned, quoting the error it caught.
     if js::open_stream(&state, id.0 as i32) == 0 {
-        js::warn(&js::string(
-            "could not open an EventSource (pass config.createEventSource)",
-        ));
         let now = js::now();
         shell.borrow_mut().core.on_stream_error(now, id, true);
     }

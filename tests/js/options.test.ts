@@ -2,8 +2,9 @@
 // option is given a value no other option has (700, 4, 2, 6, 300, 1100, 1300, 1700,
 // 50), so an option read into another's place, or two defaults swapped, fails here.
 import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
-import { type ConnectionConfig, type DeliveryReport } from "sse-courier";
-import { FakeEventSource, connectedWithManualFetch, latest, makeConnection, manualFetch } from "./fakes";
+import { Connection, type ConnectionConfig, type DeliveryReport } from "sse-courier";
+import { Connection as PersistConnection } from "sse-courier/persist";
+import { BASE, FakeEventSource, connectedWithManualFetch, latest, makeConnection, manualFetch, okFetch } from "./fakes";
 
 beforeEach(() => {
   FakeEventSource.all = [];
@@ -311,5 +312,122 @@ describe("stats()", () => {
       restored: 0,
       expired: 0,
     });
+  });
+});
+
+describe("errors that say what is wrong (issue 24)", () => {
+  /** The error `new Connection` throws for `options`, or "accepted". */
+  const refusal = (options: Record<string, unknown>, entry: new (config: never) => { free(): void } = Connection) => {
+    try {
+      new entry({ baseUrl: BASE, ...options } as never).free();
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return "accepted";
+  };
+  const warned = () => vi.mocked(console.warn).mock.calls.map((args) => args.join(" "));
+
+  it("an option past its upper bound is refused, the error saying the bound", () => {
+    const timer = 2 ** 31 - 1;
+    const count = 2 ** 32 - 1;
+    expect([
+      refusal({ reconnectDelayMs: timer + 1 }),
+      refusal({ staleAfterMs: timer + 1 }),
+      refusal({ postTimeoutMs: timer + 1 }),
+      refusal({ backoff: { initialMs: timer + 1 } }),
+      refusal({ backoff: { maxMs: timer + 1 } }),
+      refusal({ maxPendingSends: count + 1 }),
+      refusal({ maxStaleRetries: count + 1 }),
+      refusal({ maxSendRetries: count + 1 }),
+      refusal({ maxEventBytes: count + 1 }),
+      refusal({ persist: { store: "local", maxAgeMs: 2 ** 53 } }, PersistConnection),
+    ]).toEqual([
+      "config.reconnectDelayMs must be a non-negative number of at most 2147483647 (ms)",
+      "config.staleAfterMs must be a positive number of at most 2147483647 (ms)",
+      "config.postTimeoutMs must be a positive number of at most 2147483647 (ms)",
+      "config.backoff.initialMs must be a positive number of at most 2147483647 (ms)",
+      "config.backoff.maxMs must be a positive number of at most 2147483647 (ms)",
+      "config.maxPendingSends must be a positive integer of at most 4294967295",
+      "config.maxStaleRetries must be a positive integer of at most 4294967295",
+      "config.maxSendRetries must be a non-negative integer of at most 4294967295",
+      "config.maxEventBytes must be a positive integer of at most 4294967295",
+      "config.persist.maxAgeMs must be a positive number of at most 9007199254740991 (ms)",
+    ]);
+    // The bounds themselves are accepted.
+    expect(refusal({ reconnectDelayMs: timer, maxPendingSends: count, backoff: { initialMs: timer, maxMs: timer } })).toBe(
+      "accepted",
+    );
+  });
+
+  it("retryableEndpoints: the entry at fault is named, with the names it may hold", () => {
+    const allowed = "; it may name send, interrupt, permission, mode, watch, switch";
+    expect(refusal({ retryableEndpoints: ["send", "permission_response"] })).toBe(
+      'config.retryableEndpoints must name endpoints, and "permission_response" is not one (it is the message type posted to "permission")' +
+        allowed,
+    );
+    expect(refusal({ retryableEndpoints: ["sned"] })).toBe(
+      'config.retryableEndpoints must name endpoints, and "sned" is not one' + allowed,
+    );
+    expect(refusal({ retryableEndpoints: ["watch", "stop"] })).toBe(
+      'config.retryableEndpoints must not name "stop" (the lifecycle endpoints stop, unwatch, suspend, close, reconnect are never retried)' +
+        allowed,
+    );
+  });
+
+  it("backoff.maxMs below backoff.initialMs: the error gives both values, saying which is the default", () => {
+    expect(refusal({ backoff: { maxMs: 100 } })).toBe(
+      "config.backoff.maxMs (100) must not be below backoff.initialMs (default 500)",
+    );
+    expect(refusal({ backoff: { initialMs: 40_000 } })).toBe(
+      "config.backoff.maxMs (default 30000) must not be below backoff.initialMs (40000)",
+    );
+    expect(refusal({ backoff: { initialMs: 300, maxMs: 200 } })).toBe(
+      "config.backoff.maxMs (200) must not be below backoff.initialMs (300)",
+    );
+    expect(refusal({ backoff: { maxMs: 500 } })).toBe("accepted");
+  });
+
+  it("a createEventSource that throws: the warning quotes its error", () => {
+    const conn = makeConnection({
+      createEventSource: () => {
+        throw new TypeError("refused by the page's Content-Security-Policy");
+      },
+    });
+    conn.connect();
+    expect(warned()).toEqual([
+      "[sse-courier] could not open an EventSource: config.createEventSource threw TypeError: refused by the page's Content-Security-Policy",
+    ]);
+    conn.free();
+  });
+
+  it("an unknown option, at the top or inside backoff or persist, is warned of once per page, naming it; documented ones are not", () => {
+    const every = {
+      fetch: okFetch(),
+      createEventSource: (url: string) => new FakeEventSource(url) as unknown as EventSource,
+      onDelivery: () => {},
+      suspendUrl: "/suspend",
+      reconnectDelayMs: 700,
+      retryableEndpoints: ["send"],
+      maxPendingSends: 4,
+      maxStaleRetries: 2,
+      maxSendRetries: 6,
+      staleAfterMs: 1300,
+      postTimeoutMs: 1700,
+      backoff: { initialMs: 300, maxMs: 1100 },
+      orderedSends: true,
+      maxEventBytes: 50,
+    };
+    for (let i = 0; i < 3; i++) {
+      // Every documented option, another entry's (shareAcrossTabs: false) included.
+      expect(refusal({ ...every, shareAcrossTabs: false, reconnectDelay: 700 })).toBe("accepted");
+      expect(refusal({ ...every, backoff: { initialMs: 300, initial: 300 } })).toBe("accepted");
+      const persist = { store: "local", key: "chat", maxAgeMs: 1000, ttl: 5 };
+      expect(refusal({ ...every, persist }, PersistConnection)).toBe("accepted");
+    }
+    expect(warned().filter((text) => text.includes("not an option")).sort()).toEqual([
+      "[sse-courier] config.backoff.initial is not an option of sse-courier; it is ignored",
+      "[sse-courier] config.persist.ttl is not an option of sse-courier; it is ignored",
+      "[sse-courier] config.reconnectDelay is not an option of sse-courier; it is ignored",
+    ]);
   });
 });
