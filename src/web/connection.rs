@@ -212,7 +212,7 @@ impl Connection {
     /// What the connection has seen and done since it was made (diagnostics: streams,
     /// reconnects, skipped events, retries, fates).
     #[wasm_bindgen(unchecked_return_type = "ConnectionStats")]
-    pub fn stats(&self) -> Result<JsValue, JsError> {
+    pub fn stats(&self) -> Result<JsValue, JsValue> {
         let stats = self.shell.borrow().core.stats().clone();
         boundary::to_js(&stats)
     }

@@ -1,6 +1,8 @@
-// The JS half of the browser shell: the code that touches platform objects, where one
-// call here does what would take one wasm import per property from Rust. It holds no
-// delivery logic: the Rust shell (src/web/) decides, this module carries out.
+// The part of the browser shell still in JS: the streams (opening them, parsing each
+// event), the page lifecycle listeners, the app's listener and the input checks. The
+// POSTs, the beacon, the timer, the reports and the counters are Rust's (src/web/);
+// issue 21 moves the rest there too. It holds no delivery logic: the Rust shell
+// decides, this module carries out.
 //
 // Each connection has one state object, made by `createState` and owned by the Rust
 // shell. Everything the platform reports reaches Rust through the state's inbox, one

@@ -1,6 +1,6 @@
-//! The shell's declarations of the JS it calls: the two platform functions it reads
-//! directly, and the JS half of the shell (`helper.js`, `options.js`), each function
-//! under its JS name. Everything is duck-typed and non-throwing, because injected
+//! The shell's declarations of the JS half it still calls (`helper.js`, `options.js`,
+//! and the opt-in entries' `outbox.js` and `tabs.js`), each function under its JS
+//! name, and the clock and random numbers it reads (js-sys). Everything is duck-typed and non-throwing, because injected
 //! fakes are plain objects rather than the platform classes.
 //!
 //! Strings cross as JS strings (`&JsValue`), never as `&str`: a `&str` parameter makes
@@ -9,22 +9,14 @@
 
 use wasm_bindgen::prelude::*;
 
-// The two platform functions the shell calls directly (declared here rather than
-// through js-sys: the crate's JSPI task machinery would ride along into the wasm).
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = Date, js_name = now)]
-    fn date_now() -> f64;
-
-    /// `Math.random()`: the seed of the core's backoff jitter.
-    #[wasm_bindgen(js_namespace = Math)]
-    pub fn random() -> f64;
+/// `Math.random()`: the seed of the core's backoff jitter.
+pub fn random() -> f64 {
+    js_sys::Math::random()
 }
 
-/// Platform work done in JS: one call where Rust would need one import per property.
-/// Each connection's platform objects (streams, AbortControllers, the host timer, the
-/// lifecycle listeners, the app's listener) live in its `State`; the shell owns the
-/// state and hears everything through its one inbox (see `inputs.rs`).
+/// The platform work still done in JS (issue 21 moves it to Rust, kind by kind). Each
+/// connection's streams, lifecycle listeners and app listener live in its `State`; the
+/// shell owns the state and hears them through its one inbox (see `inputs.rs`).
 #[wasm_bindgen(module = "/src/web/helper.js")]
 extern "C" {
     /// A JS object of the helper's: one connection's platform objects and its inbox.
@@ -257,7 +249,7 @@ pub fn get(object: &JsValue, key: &str) -> JsValue {
 /// Milliseconds since the epoch, read at call time so fake timers (which fake `Date`)
 /// drive the core's clock.
 pub fn now() -> u64 {
-    from_js_time(date_now())
+    from_js_time(js_sys::Date::now())
 }
 
 /// A time in milliseconds from JS (`Date.now()`), as the core counts it.

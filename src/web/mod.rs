@@ -1,17 +1,15 @@
 //! The browser shell: turns `EventSource`, `fetch`, timers and page lifecycle events
-//! into core inputs and carries out the core's actions. It owns the JS objects and
-//! holds no delivery logic.
+//! into core inputs and carries out the core's actions. It owns the platform objects
+//! and holds no delivery logic.
 //!
-//! It has two halves. The Rust half (`shell`, `inputs`, `report`, `config`,
-//! `connection`) decides what to do with each input and action. The JS half
-//! (`helper.js`, declared in `js`) is what touches the platform objects: it opens and
-//! closes EventSources, makes POSTs, arms the one host timer, adds and removes the
-//! lifecycle listeners, builds the notices and reports, and checks the app's input.
-//! Each connection's platform objects live in one JS state object that the Rust shell
-//! owns; everything the platform reports comes back through one object, the inbox.
-//! The split is for size: from Rust each property read or call is a wasm import with
-//! its own glue, where one helper call does the same work in far fewer bytes (each
-//! step and its figures are in the commit history).
+//! It is moving onto the design's crates (issue 21), one kind of platform object at a
+//! time. Done: the POSTs and the suspend beacon (`post`: web-sys `RequestInit` and
+//! `AbortController`, answers awaited with wasm-bindgen-futures), the one host timer
+//! (`timer`: gloo-timers), the delivery reports and `stats()` (`report`, `boundary`:
+//! serde-wasm-bindgen, every field by name). Still in the JS half (`helper.js`,
+//! declared in `js`): the streams and the parsing of their events, the lifecycle
+//! listeners, the app's listener and the input checks (`options.js`); they reach Rust
+//! through one object, the inbox (`inputs`).
 
 mod boundary;
 mod config;

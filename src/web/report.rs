@@ -153,7 +153,7 @@ pub fn tell_app(
     };
     match boundary::to_js(&report) {
         Ok(report) => call_app(&on_delivery, &report),
-        Err(error) => js::warn(&JsValue::from(error)),
+        Err(error) => js::warn(&error),
     }
 }
 
