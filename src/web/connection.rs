@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::*;
 use super::boundary;
 use super::config;
 use super::js;
+use super::lifecycle;
 #[cfg(feature = "persist")]
 use super::outbox;
 use super::shell::{pump, Inbox, Outgoing, Shared, Shell, ShellCell};
@@ -58,8 +59,10 @@ impl Connection {
     /// Opens the stream and starts listening to page lifecycle events. With
     /// `persist`, the first call also reads the stored messages back.
     pub fn connect(&self) {
-        let state = self.shell.borrow().state();
-        js::listen_lifecycle(&state);
+        if self.shell.borrow().page_listeners.is_none() {
+            let listeners = lifecycle::listen(&self.shell);
+            self.shell.borrow_mut().page_listeners = Some(listeners);
+        }
         #[cfg(feature = "persist")]
         outbox::restore_at_first_connect(&self.shell);
         self.shell.borrow_mut().core.connect(js::now());
@@ -69,8 +72,9 @@ impl Connection {
     /// Closes the stream, cancels any reconnect and removes every listener. Queued
     /// sends are kept for a later `connect()`.
     pub fn disconnect(&self) {
-        let state = self.shell.borrow().state();
-        js::unlisten_lifecycle(&state);
+        // Dropped (each removing itself) once the borrow is released.
+        let listeners = self.shell.borrow_mut().page_listeners.take();
+        drop(listeners);
         self.shell.borrow_mut().core.disconnect(js::now());
         pump(&self.shell);
     }

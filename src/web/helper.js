@@ -1,6 +1,6 @@
 // The part of the browser shell still in JS: the streams (opening them, parsing each
-// event), the page lifecycle listeners, the app's listener and the input checks. The
-// POSTs, the beacon, the timer, the reports and the counters are Rust's (src/web/);
+// event), the app's listener and the input checks. The POSTs, the beacon, the timer,
+// the lifecycle listeners, the reports and the counters are Rust's (src/web/);
 // issue 21 moves the rest there too. It holds no delivery logic: the Rust shell
 // decides, this module carries out.
 //
@@ -25,15 +25,6 @@ const INBOX_MESSAGE = 1;
 const INBOX_MALFORMED = 2;
 /** The stream failed: `number` is 1 when it is closed for good (readyState CLOSED). */
 const INBOX_STREAM_ERROR = 3;
-/** A page lifecycle event: `id` is one of the `PAGE_` codes. */
-const INBOX_PAGE = 5;
-
-const PAGE_VISIBLE = 0;
-const PAGE_HIDDEN = 1;
-const PAGE_HIDE = 2;
-const PAGE_SHOW_FROM_CACHE = 3;
-const PAGE_SHOW = 4;
-const PAGE_ONLINE = 5;
 
 /** The notices the listener gets, by the code Rust passes to `notify`. */
 const NOTICE_TYPES = ["_open", "_close", "_foreground"];
@@ -65,8 +56,6 @@ export function createState(config, inbox, maxEventLength, timedEvents) {
     reportedSession_: undefined,
     /** Open streams by stream id: `[source, welcome listener]`. */
     streams_: new Map(),
-    /** The page lifecycle listeners while listening: `[target, type, handler]`. */
-    lifecycleListeners_: null,
   };
 }
 
@@ -92,14 +81,9 @@ export function retire(state) {
   // one of its methods runs.
   if (inbox) queueMicrotask(() => inbox.free());
   for (const id of [...state.streams_.keys()]) closeStream(state, id);
-  unlistenLifecycle(state);
 }
 
 // ---- streams ---------------------------------------------------------------------
-
-const hasListeners = (target) =>
-  typeof readProperty(target, "addEventListener") === "function" &&
-  typeof readProperty(target, "removeEventListener") === "function";
 
 const listen = (list, target, type, handler) => {
   try {
@@ -239,37 +223,6 @@ function describeError(error) {
   } catch (_) {
     return "an unprintable value"; // e.g. an object without a prototype
   }
-}
-
-// ---- page lifecycle ----------------------------------------------------------------
-
-/** Starts listening to page lifecycle events (once), on whichever targets exist. */
-export function listenLifecycle(state) {
-  if (state.lifecycleListeners_) return;
-  const list = (state.lifecycleListeners_ = []);
-  const page = (event) => tell(state, INBOX_PAGE, event);
-  const document = readProperty(globalThis, "document");
-  if (hasListeners(document)) {
-    listen(list, document, "visibilitychange", () => {
-      const visibility = readProperty(document, "visibilityState");
-      if (visibility === "visible") page(PAGE_VISIBLE);
-      else if (visibility === "hidden") page(PAGE_HIDDEN);
-    });
-  }
-  if (hasListeners(globalThis)) {
-    listen(list, globalThis, "pageshow", (event) =>
-      page(readProperty(event, "persisted") === true ? PAGE_SHOW_FROM_CACHE : PAGE_SHOW),
-    );
-    listen(list, globalThis, "pagehide", () => page(PAGE_HIDE));
-    listen(list, globalThis, "online", () => page(PAGE_ONLINE));
-  }
-}
-
-/** Stops listening to page lifecycle events. */
-export function unlistenLifecycle(state) {
-  if (!state.lifecycleListeners_) return;
-  for (const [target, type, handler] of state.lifecycleListeners_) unlisten(target, type, handler);
-  state.lifecycleListeners_ = null;
 }
 
 // ---- input checks ----------------------------------------------------------------

@@ -16,7 +16,6 @@ mod inbox {
     pub const MALFORMED: u32 = 2;
     pub const STREAM_ERROR: u32 = 3;
     pub const POST_ANSWER: u32 = 4;
-    pub const PAGE: u32 = 5;
 }
 
 /// How a POST settled, as `helper.js` names it (`POST_ACCEPTED`, `POST_NETWORK_ERROR`);
@@ -25,16 +24,6 @@ mod inbox {
 mod post_answer {
     pub const ACCEPTED: f64 = 0.0;
     pub const NETWORK_ERROR: f64 = -1.0;
-}
-
-/// Page lifecycle events, as `helper.js` names them (`PAGE_VISIBLE`, ...).
-mod page_event {
-    pub const VISIBLE: u32 = 0;
-    pub const HIDDEN: u32 = 1;
-    pub const PAGE_HIDE: u32 = 2;
-    pub const PAGE_SHOW_FROM_CACHE: u32 = 3;
-    pub const PAGE_SHOW: u32 = 4;
-    pub const ONLINE: u32 = 5;
 }
 
 /// Whether the JS half hands a server event to the app's listener.
@@ -84,7 +73,6 @@ pub fn on_input(
                 .core
                 .on_post_answer(now, PostId(id), outcome);
         }
-        inbox::PAGE => on_page(shell, now, id),
         _ => {}
     }
     pump(shell);
@@ -111,18 +99,5 @@ fn on_message(
     match s.core.on_event(now, stream, session, seq) {
         EventVerdict::Dispatch => DISPATCH,
         _ => SKIP,
-    }
-}
-
-fn on_page(shell: &Shared, now: u64, event: u32) {
-    let mut s = shell.borrow_mut();
-    match event {
-        page_event::VISIBLE => s.core.on_visibility(now, true),
-        page_event::HIDDEN => s.core.on_visibility(now, false),
-        page_event::PAGE_HIDE => s.core.on_page_hide(now),
-        page_event::PAGE_SHOW_FROM_CACHE => s.core.on_page_show(now, true),
-        page_event::PAGE_SHOW => s.core.on_page_show(now, false),
-        page_event::ONLINE => s.core.on_online(now),
-        _ => {}
     }
 }

@@ -72,16 +72,6 @@ extern "C" {
     /// `console.warn("[sse-courier] " + text)`.
     pub fn warn(text: &JsValue);
 
-    /// Starts listening (once) to the page lifecycle events whose target exists
-    /// (`visibilitychange` on `document`; `pageshow`, `pagehide`, `online` on
-    /// `globalThis`), each `{ passive: true }`.
-    #[wasm_bindgen(js_name = listenLifecycle)]
-    pub fn listen_lifecycle(state: &State);
-
-    /// Removes the lifecycle listeners [`listen_lifecycle`] added, if any.
-    #[wasm_bindgen(js_name = unlistenLifecycle)]
-    pub fn unlisten_lifecycle(state: &State);
-
     /// Whether `value` is an `Error` (what the checks give instead of throwing: an
     /// import that may throw costs a wrapper in the glue).
     #[wasm_bindgen(js_name = isError)]

@@ -5,17 +5,18 @@
 //! It is moving onto the design's crates (issue 21), one kind of platform object at a
 //! time. Done: the POSTs and the suspend beacon (`post`: web-sys `RequestInit` and
 //! `AbortController`, answers awaited with wasm-bindgen-futures), the one host timer
-//! (`timer`: gloo-timers), the delivery reports and `stats()` (`report`, `boundary`:
-//! serde-wasm-bindgen, every field by name). Still in the JS half (`helper.js`,
-//! declared in `js`): the streams and the parsing of their events, the lifecycle
-//! listeners, the app's listener and the input checks (`options.js`); they reach Rust
-//! through one object, the inbox (`inputs`).
+//! (`timer`: gloo-timers), the page lifecycle listeners (`lifecycle`: gloo-events), the
+//! delivery reports and `stats()` (`report`, `boundary`: serde-wasm-bindgen, every
+//! field by name). Still in the JS half (`helper.js`, declared in `js`): the streams
+//! and the parsing of their events, the app's listener and the input checks
+//! (`options.js`); the streams reach Rust through one object, the inbox (`inputs`).
 
 mod boundary;
 mod config;
 mod connection;
 mod inputs;
 mod js;
+mod lifecycle;
 #[cfg(feature = "persist")]
 mod outbox;
 mod post;

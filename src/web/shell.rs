@@ -19,6 +19,7 @@ use wasm_bindgen::prelude::*;
 use super::config::ShellOptions;
 use super::inputs::on_input;
 use super::js::{self, State};
+use super::lifecycle::PageListeners;
 #[cfg(feature = "persist")]
 use super::outbox;
 use super::post::{self, Aborters, PostRequest};
@@ -170,6 +171,8 @@ pub struct Shell {
     timer: HostTimer,
     /// The AbortControllers of POSTs in flight that may time out.
     pub aborters: Aborters,
+    /// The page lifecycle listeners, from the first `connect()` to `disconnect()`.
+    pub page_listeners: Option<PageListeners>,
     /// The persisted outbox's JS half (`outbox.js`), or undefined without the `persist`
     /// option (always, in a build without the `persist` feature).
     pub outbox: JsValue,
@@ -226,6 +229,7 @@ impl Shell {
             last_session: String::new(),
             timer: HostTimer::default(),
             aborters: Aborters::default(),
+            page_listeners: None,
             outbox,
         }
     }
