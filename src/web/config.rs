@@ -137,7 +137,7 @@ pub fn read(config: &JsValue) -> Result<(Config, ShellOptions), JsValue> {
 fn retryable(names: &JsValue) -> Result<EndpointSet, JsValue> {
     let mut set = EndpointSet::empty();
     let mut index = 0;
-    while let Some(name) = js::read_property(names, &JsValue::from_f64(index as f64)).as_string() {
+    while let Some(name) = js::item(names, index).as_string() {
         match Endpoint::from_path(&name) {
             Some(endpoint) if !endpoint.is_lifecycle() => set.insert(endpoint),
             _ => return Err(refuse_retryable(&name)),

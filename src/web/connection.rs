@@ -3,17 +3,20 @@
 
 use alloc::rc::{Rc, Weak};
 
-use js_sys::{Array, Promise};
+use js_sys::{Array, Object, Promise};
 
 use wasm_bindgen::prelude::*;
 
+use super::app;
 use super::boundary;
 use super::config;
 use super::js;
 use super::lifecycle;
 #[cfg(feature = "persist")]
 use super::outbox;
-use super::shell::{pump, Inbox, Outgoing, Shared, Shell, ShellCell};
+#[cfg(any(feature = "persist", feature = "share-tabs"))]
+use super::shell::Inbox;
+use super::shell::{pump, Outgoing, Shared, Shell, ShellCell};
 use crate::core::{Endpoint, Machine, SendOutcome};
 
 #[wasm_bindgen]
@@ -30,21 +33,34 @@ impl Connection {
     ) -> Result<Connection, JsValue> {
         let (core_config, options) = config::read(&config)?;
         let seed = (js::random() * 9_007_199_254_740_991.0) as u64;
+        // A copy, like the existing client's `{ ...defaults, ...config }`: the app may
+        // replace `connection.config.fetch` later, and the next POST uses it.
+        let copy = Object::assign(&Object::new(), config.unchecked_ref()).into();
         let shell = Rc::new_cyclic(|weak: &Weak<ShellCell>| {
+            #[cfg(any(feature = "persist", feature = "share-tabs"))]
             let inbox = JsValue::from(Inbox::new(weak.clone()));
+            #[cfg(not(any(feature = "persist", feature = "share-tabs")))]
+            let _ = weak;
             #[cfg(feature = "persist")]
             let (core, outbox) = match &options.persist {
                 Some(persist) => outbox::open(persist, core_config, seed, &inbox),
                 None => (Machine::new(core_config, seed), JsValue::UNDEFINED),
             };
             #[cfg(not(feature = "persist"))]
-            let (core, outbox) = (Machine::new(core_config, seed), JsValue::UNDEFINED);
+            let core = Machine::new(core_config, seed);
             #[cfg(feature = "share-tabs")]
             let core = super::tabs::open(&options.share_tabs, &config, core, &inbox);
-            let max_event_length = f64::from(options.max_event_bytes);
-            let timed_events = i32::from(core.event_time_needed());
-            let state = js::create_state(&config, &inbox, max_event_length, timed_events);
-            ShellCell::new(Shell::new(core, options, state, outbox))
+            #[allow(unused_mut)]
+            let mut shell = Shell::new(core, options, copy);
+            #[cfg(any(feature = "persist", feature = "share-tabs"))]
+            {
+                shell.inbox = inbox;
+            }
+            #[cfg(feature = "persist")]
+            {
+                shell.outbox = outbox;
+            }
+            ShellCell::new(shell)
         });
         Ok(Connection { shell })
     }
@@ -52,8 +68,7 @@ impl Connection {
     /// The config this connection reads `fetch`, `createEventSource` and `onDelivery` from.
     #[wasm_bindgen(getter, unchecked_return_type = "ConnectionConfig")]
     pub fn config(&self) -> JsValue {
-        let state = self.shell.borrow().state();
-        js::config_of(&state)
+        self.shell.borrow().config.clone()
     }
 
     /// Opens the stream and starts listening to page lifecycle events. With
@@ -142,8 +157,7 @@ impl Connection {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ConnectionListener | null")] listener: JsValue,
     ) {
-        let state = self.shell.borrow().state();
-        js::set_listener(&state, &listener);
+        self.shell.borrow_mut().listener = app::listener_of(&listener);
     }
 
     #[wasm_bindgen(js_name = isConnected)]

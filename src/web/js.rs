@@ -14,61 +14,12 @@ pub fn random() -> f64 {
     js_sys::Math::random()
 }
 
-/// The platform work still done in JS (issue 21 moves it to Rust, kind by kind). Each
-/// connection's streams, lifecycle listeners and app listener live in its `State`; the
-/// shell owns the state and hears them through its one inbox (see `inputs.rs`).
+/// What is still done in JS for the connection itself: the check of `send()`'s
+/// message and its serialisation (issue 21 moves them to Rust with the config's
+/// check), the warning prefix, and freeing the inbox once the call into the wasm that
+/// dropped the shell has returned.
 #[wasm_bindgen(module = "/src/web/helper.js")]
 extern "C" {
-    /// A JS object of the helper's: one connection's platform objects and its inbox.
-    pub type State;
-
-    /// `object[key]`, or undefined when `object` is not an object or the getter throws.
-    #[wasm_bindgen(js_name = readProperty)]
-    pub fn read_property(object: &JsValue, key: &JsValue) -> JsValue;
-
-    /// A new connection state: a copy of the app's `config` (what `connection.config`
-    /// returns, read at each use like the existing client's), the shell's `inbox`,
-    /// the longest event data it parses (`maxEventBytes`, in UTF-16 units), and whether
-    /// the inbox needs the time of each server event (1 or 0: the core's
-    /// `event_time_needed`; without it the clock is not read per event).
-    #[wasm_bindgen(js_name = createState)]
-    pub fn create_state(
-        config: &JsValue,
-        inbox: &JsValue,
-        max_event_length: f64,
-        timed_events: i32,
-    ) -> State;
-
-    /// The config copy of a state.
-    #[wasm_bindgen(js_name = configOf)]
-    pub fn config_of(state: &State) -> JsValue;
-
-    /// Retires a state: closes its streams, disarms its timer, removes its lifecycle
-    /// listeners, and cuts its inbox (a late POST answer then reaches nobody).
-    pub fn retire(state: &State);
-
-    /// Opens stream `id`: `{config.baseUrl}/api/chat/events` with
-    /// `config.createEventSource` (read now, when it is a function) or
-    /// `new EventSource(url)`, with the shell's handlers on it: `welcome` as a listener
-    /// (`{ passive: true }`), every other event through the `onmessage` property,
-    /// errors through `onerror`. Each event is parsed there and reaches the inbox in one
-    /// call. 0 when no source could be made (a throw, or a factory returning no object),
-    /// after a warning saying why (quoting the error thrown).
-    #[wasm_bindgen(js_name = openStream)]
-    pub fn open_stream(state: &State, id: i32) -> i32;
-
-    /// Closes stream `id`, then detaches its handlers (so `close()` cannot call back).
-    #[wasm_bindgen(js_name = closeStream)]
-    pub fn close_stream(state: &State, id: i32);
-
-    /// The app's listener (`onMessage`); anything but a function means none.
-    #[wasm_bindgen(js_name = setListener)]
-    pub fn set_listener(state: &State, listener: &JsValue);
-
-    /// Hands the listener the `{ type }` notice `_open`, `_close` or `_foreground`
-    /// (see [`super::shell::notice_code`]).
-    pub fn notify(state: &State, notice: i32);
-
     /// `console.warn("[sse-courier] " + text)`.
     pub fn warn(text: &JsValue);
 
@@ -87,6 +38,26 @@ extern "C" {
     /// gives no string.
     #[wasm_bindgen(js_name = messageBody)]
     pub fn message_body(message: &JsValue) -> JsValue;
+
+    /// Frees the inbox (a wasm object the opt-in capabilities' JS halves hold) once the
+    /// current call into the wasm has returned: it may be the inbox's own, and an
+    /// object is not freed while one of its methods runs.
+    #[cfg(any(feature = "persist", feature = "share-tabs"))]
+    #[wasm_bindgen(js_name = freeLater)]
+    pub fn free_later(object: &JsValue);
+}
+
+// Built-ins js-sys declares in a shape that would cost a copy or a throw.
+#[wasm_bindgen]
+extern "C" {
+    /// `JSON.parse(text)` of a JS string, without copying it through the wasm (js-sys's
+    /// takes a `&str`); the error when it is not JSON.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    pub fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `String(value)`; the error when its `toString` throws.
+    #[wasm_bindgen(js_name = String, catch)]
+    fn string_of(value: &JsValue) -> Result<String, JsValue>;
 }
 
 /// The persisted outbox's JS half: its store, its Web Locks and its reads of the store
@@ -196,14 +167,6 @@ extern "C" {
     pub fn close_tabs(tabs: &JsValue);
 }
 
-/// The helper's dispatch of a server event relayed by another tab.
-#[cfg(feature = "share-tabs")]
-#[wasm_bindgen(module = "/src/web/helper.js")]
-extern "C" {
-    /// Hands `message` to the app's listener (a throw is reported, never let through).
-    pub fn dispatch(state: &State, message: &JsValue);
-}
-
 #[wasm_bindgen(module = "/src/web/options.js")]
 extern "C" {
     /// The app's config checked option by option (type and range): an object of the
@@ -223,6 +186,22 @@ extern "C" {
         default_initial_ms: f64,
         default_max_ms: f64,
     ) -> JsValue;
+}
+
+/// A thrown (or returned) value as a warning quotes it: `Name: message` for an
+/// `Error`-like object, else `String(value)`.
+pub fn describe(value: &JsValue) -> String {
+    let text = |value: &JsValue| string_of(value).unwrap_or_else(|_| "an unprintable value".into());
+    let name = get(value, "name");
+    if value.is_object() && !name.is_undefined() {
+        return [text(&name), text(&get(value, "message"))].join(": ");
+    }
+    text(value)
+}
+
+/// `list[index]`; undefined when `list` is not an object or has no such item.
+pub fn item(list: &JsValue, index: usize) -> JsValue {
+    js_sys::Reflect::get_u32(list, index as u32).unwrap_or_default()
 }
 
 /// A JS string of a Rust one.
@@ -268,7 +247,7 @@ pub fn count(n: f64) -> Option<u64> {
 pub fn items(list: &JsValue) -> alloc::vec::Vec<JsValue> {
     let mut items = alloc::vec::Vec::new();
     loop {
-        let item = read_property(list, &JsValue::from_f64(items.len() as f64));
+        let item = item(list, items.len());
         if item.is_undefined() {
             return items;
         }

@@ -11,10 +11,10 @@
 //! and the parsing of their events, the app's listener and the input checks
 //! (`options.js`); the streams reach Rust through one object, the inbox (`inputs`).
 
+mod app;
 mod boundary;
 mod config;
 mod connection;
-mod inputs;
 mod js;
 mod lifecycle;
 #[cfg(feature = "persist")]
@@ -22,6 +22,7 @@ mod outbox;
 mod post;
 mod report;
 mod shell;
+mod stream;
 #[cfg(feature = "share-tabs")]
 mod tabs;
 mod timer;

@@ -49,7 +49,7 @@ impl Aborters {
 pub fn start(shell: &Shared, request: PostRequest) {
     let (config, times_out) = {
         let s = shell.borrow();
-        (js::config_of(&s.state()), s.options.post_timeout)
+        (s.config.clone(), s.options.post_timeout)
     };
     let init = RequestInit::new();
     init.set_method("POST");
@@ -177,7 +177,7 @@ pub fn send_beacon(shell: &Shared, connection_id: &str, sessions: &[SessionSeq])
         connection_id: &'a str,
         sessions: &'a [SessionSeq],
     }
-    let config = js::config_of(&shell.borrow().state());
+    let config = shell.borrow().config.clone();
     let url = js::get(&config, "suspendUrl")
         .as_string()
         .unwrap_or_default();

@@ -6,6 +6,7 @@ use js_sys::Function;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::app;
 use super::boundary;
 use super::js;
 use super::shell::{take_outgoing, Shared};
@@ -136,7 +137,7 @@ pub fn tell_app(
     message: &JsValue,
     client_msg_id: &JsValue,
 ) {
-    let config = js::config_of(&shell.borrow().state());
+    let config = shell.borrow().config.clone();
     let Some(on_delivery) = js::get(&config, "onDelivery").dyn_into::<Function>().ok() else {
         return;
     };
@@ -152,15 +153,7 @@ pub fn tell_app(
         message: message.clone(),
     };
     match boundary::to_js(&report) {
-        Ok(report) => call_app(&on_delivery, &report),
+        Ok(report) => app::call_app(&on_delivery, &report),
         Err(error) => js::warn(&error),
-    }
-}
-
-/// Calls the app's `callback` with `value`; what it throws is logged, never let through
-/// into delivery. (No borrow of the shell may be held: the app may call back in.)
-pub fn call_app(callback: &Function, value: &JsValue) {
-    if let Err(error) = callback.call1(&JsValue::NULL, value) {
-        web_sys::console::error_2(&JsValue::from_str("[sse-courier] listener threw"), &error);
     }
 }

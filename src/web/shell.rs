@@ -9,27 +9,31 @@
 //! helper's pure functions, such as pushing a session id onto its list, run no app
 //! code.)
 
-use alloc::rc::{Rc, Weak};
+use alloc::rc::Rc;
+#[cfg(any(feature = "persist", feature = "share-tabs"))]
+use alloc::rc::Weak;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Ref, RefCell, RefMut};
 
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
+use super::app;
 use super::config::ShellOptions;
-use super::inputs::on_input;
-use super::js::{self, State};
+use super::js;
 use super::lifecycle::PageListeners;
 #[cfg(feature = "persist")]
 use super::outbox;
 use super::post::{self, Aborters, PostRequest};
 use super::report;
+use super::stream::{self, Stream};
 #[cfg(feature = "share-tabs")]
 use super::tabs;
 use super::timer::HostTimer;
 #[cfg(feature = "share-tabs")]
 use crate::core::TabAction;
-use crate::core::{Action, Body, Endpoint, MsgId, Notice, PostId, StreamId};
+use crate::core::{Action, Body, Endpoint, MsgId, PostId, StreamId};
 
 /// What the shell feeds and reads: the core's `Machine`, or in the build with the
 /// `share-tabs` feature the machine alone or the tab around it (`tabs::Core`, which
@@ -51,59 +55,27 @@ pub struct Outgoing {
     pub client_msg_id: JsValue,
 }
 
-/// The shell's one inbox: everything the platform reports (stream events, POST
-/// answers, page lifecycle, the timer) reaches `inbox.tell(kind, id, now, number,
-/// text)` (see `inputs.rs`). A `&self` method, so that a nested report (an app listener
-/// disconnecting, whose fake EventSource errors on `close()`) may re-enter it.
-///
-/// An object of an exported class rather than a `Closure`: a method's glue is one
-/// plain function, where every call of a closure goes through wasm-bindgen's generic
-/// wrapper (rest arguments spread again, a reference count, `try`/`finally`), which
-/// cost about 0.2 µs per server event in Firefox. The helper holds the only reference;
-/// it frees the object when the connection is retired (see `retire` in `helper.js`).
+/// The inbox of the opt-in capabilities' JS halves (`outbox.js`, `tabs.js`): what
+/// they hear (a read of the store, a message from another tab, the tabs' lock) reaches
+/// the shell through its methods. An object of an exported class rather than closures:
+/// a method's glue is one plain function. Freed when the shell goes
+/// (`js::free_later`).
+#[cfg(any(feature = "persist", feature = "share-tabs"))]
 #[wasm_bindgen(skip_typescript)]
 pub struct Inbox {
     shell: Weak<ShellCell>,
 }
 
+#[cfg(any(feature = "persist", feature = "share-tabs"))]
 impl Inbox {
     pub fn new(shell: Weak<ShellCell>) -> Inbox {
         Inbox { shell }
     }
 }
 
+#[cfg(any(feature = "persist", feature = "share-tabs"))]
 #[wasm_bindgen]
 impl Inbox {
-    #[cfg(not(feature = "share-tabs"))]
-    pub fn tell(&self, kind: u32, id: u32, now: f64, number: f64, text: Option<String>) -> u32 {
-        match self.shell.upgrade() {
-            Some(shell) => on_input(&shell, kind, id, now, number, text),
-            None => 0,
-        }
-    }
-
-    /// As without the `share-tabs` feature, with the parsed data of a server event
-    /// (`data`; the helper passes it to every build, the others ignore it), which a
-    /// leader posts beside the event to the other tabs.
-    #[cfg(feature = "share-tabs")]
-    pub fn tell(
-        &self,
-        kind: u32,
-        id: u32,
-        now: f64,
-        number: f64,
-        text: Option<String>,
-        data: JsValue,
-    ) -> u32 {
-        let Some(shell) = self.shell.upgrade() else {
-            return 0;
-        };
-        shell.borrow_mut().core.hold_event(data);
-        let verdict = on_input(&shell, kind, id, now, number, text);
-        shell.borrow_mut().core.hold_event(JsValue::UNDEFINED);
-        verdict
-    }
-
     /// A message from another tab (see `tabs.rs`).
     #[cfg(feature = "share-tabs")]
     #[allow(clippy::too_many_arguments)]
@@ -157,31 +129,43 @@ impl Inbox {
 pub struct Shell {
     pub core: Core,
     pub options: ShellOptions,
-    /// The JS side of this connection (streams, AbortControllers, the host timer, the
-    /// lifecycle listeners, the app's listener), and the live config
-    /// (`connection.config`) in it.
-    pub state: State,
+    /// The connection's copy of the app's config (`connection.config`), read at each
+    /// use like the existing client's: `fetch`, `createEventSource`, `onDelivery`,
+    /// `baseUrl`, `suspendUrl`.
+    pub config: JsValue,
+    /// The app's listener (`onMessage`).
+    pub listener: Option<Function>,
+    /// The open streams (one, but while one is replaced).
+    pub streams: Vec<Stream>,
+    /// Whether the core reads the time of each server event (`event_time_needed`).
+    pub timed_events: bool,
     /// Messages without a fate yet, unordered (a few hundred at most: the queue is
     /// bounded), searched linearly: a map costs kilobytes of wasm.
     pub outgoing: Vec<Outgoing>,
-    /// The `sessionId` of the last event with a seq that the JS half reported: it
-    /// sends an id only when it changes.
+    /// The `sessionId` of the last event with a seq, in Rust and as the JS string it
+    /// was copied from: it is copied again only when it changes.
     pub last_session: String,
+    pub last_session_js: JsValue,
     /// The one host timer, armed at the core's earliest deadline.
     timer: HostTimer,
     /// The AbortControllers of POSTs in flight that may time out.
     pub aborters: Aborters,
     /// The page lifecycle listeners, from the first `connect()` to `disconnect()`.
     pub page_listeners: Option<PageListeners>,
+    /// The inbox the opt-in capabilities' JS halves call, freed with the shell.
+    #[cfg(any(feature = "persist", feature = "share-tabs"))]
+    pub inbox: JsValue,
     /// The persisted outbox's JS half (`outbox.js`), or undefined without the `persist`
-    /// option (always, in a build without the `persist` feature).
+    /// option.
+    #[cfg(feature = "persist")]
     pub outbox: JsValue,
 }
 
 impl Drop for Shell {
     fn drop(&mut self) {
         // Nothing may call the inbox from now on.
-        js::retire(&self.state);
+        #[cfg(any(feature = "persist", feature = "share-tabs"))]
+        js::free_later(&self.inbox);
         #[cfg(feature = "persist")]
         if !self.outbox.is_undefined() {
             js::close_outbox(&self.outbox);
@@ -220,24 +204,26 @@ fn conflict() -> ! {
 }
 
 impl Shell {
-    pub fn new(core: Core, options: ShellOptions, state: State, outbox: JsValue) -> Shell {
+    pub fn new(core: Core, options: ShellOptions, config: JsValue) -> Shell {
+        let timed_events = core.event_time_needed();
         Shell {
             core,
             options,
-            state,
+            config,
+            listener: None,
+            streams: Vec::new(),
+            timed_events,
             outgoing: Vec::new(),
             last_session: String::new(),
+            last_session_js: JsValue::UNDEFINED,
             timer: HostTimer::default(),
             aborters: Aborters::default(),
             page_listeners: None,
-            outbox,
+            #[cfg(any(feature = "persist", feature = "share-tabs"))]
+            inbox: JsValue::UNDEFINED,
+            #[cfg(feature = "persist")]
+            outbox: JsValue::UNDEFINED,
         }
-    }
-
-    /// The JS state, to hand to the helper once the borrow is released.
-    pub fn state(&self) -> State {
-        // An imported type's `clone` is `JsValue`'s; the value is this same state.
-        self.state.clone().unchecked_into()
     }
 }
 
@@ -272,8 +258,13 @@ fn perform(shell: &Shared, action: Action) {
     match action {
         Action::OpenStream(id) => open_stream(shell, id),
         Action::CloseStream(id) => {
-            let state = shell.borrow().state();
-            js::close_stream(&state, id.0 as i32);
+            let stream = {
+                let mut s = shell.borrow_mut();
+                let index = s.streams.iter().position(|stream| stream.id == id);
+                index.map(|index| s.streams.swap_remove(index))
+            };
+            // Closed once the borrow is released: a mock source may call back.
+            drop(stream);
         }
         Action::Post {
             id,
@@ -287,30 +278,20 @@ fn perform(shell: &Shared, action: Action) {
             connection_id,
             sessions,
         } => post::send_beacon(shell, &connection_id, &sessions),
-        Action::Notify(notice) => {
-            let state = shell.borrow().state();
-            js::notify(&state, notice_code(notice));
-        }
+        Action::Notify(notice) => app::notify(shell, notice),
         Action::Report { msg, fate } => report::deliver(shell, msg, fate),
         Action::Warn(warning) => js::warn(&js::string(warning.message())),
     }
 }
 
-/// A notice as `helper.js` names it (`NOTICE_TYPES`).
-pub fn notice_code(notice: Notice) -> i32 {
-    match notice {
-        Notice::Open => 0,
-        Notice::Close => 1,
-        Notice::Foreground => 2,
-    }
-}
-
 fn open_stream(shell: &Shared, id: StreamId) {
-    let state = shell.borrow().state();
-    // On failure the helper has warned, quoting the error it caught.
-    if js::open_stream(&state, id.0 as i32) == 0 {
-        let now = js::now();
-        shell.borrow_mut().core.on_stream_error(now, id, true);
+    match stream::open(shell, id) {
+        Some(stream) => shell.borrow_mut().streams.push(stream),
+        // It warned, quoting the error it caught.
+        None => {
+            let now = js::now();
+            shell.borrow_mut().core.on_stream_error(now, id, true);
+        }
     }
 }
 

@@ -17,6 +17,7 @@ use core::ops::Deref;
 
 use wasm_bindgen::JsValue;
 
+use super::app;
 use super::boundary;
 use super::js::{self, count};
 use super::shell::{pump, Shared};
@@ -295,8 +296,7 @@ pub fn on_channel(
     };
     pump(shell);
     if verdict == EventVerdict::Dispatch {
-        let state = shell.borrow().state();
-        js::dispatch(&state, data);
+        app::dispatch(shell, data);
     }
 }
 
