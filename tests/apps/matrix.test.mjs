@@ -94,6 +94,11 @@ async function runPage(session, url, clientMsgId) {
   }
 }
 
+/** The fields of a DeliveryReport (src/web/types.rs, docs/api.md). The apps record the
+ * report as JSON (`message` included); the README's Node example prints `clientMsgId`,
+ * `status` and `reason` alone. */
+const REPORT_FIELDS = new Set(["status", "reason", "httpStatus", "endpoint", "clientMsgId", "message"]);
+
 /** The per-app assertion: every problem found, then what the app saw. */
 async function check(label, { state, clientMsgId, sessionId, worker, context = [], nothing = "the app recorded nothing (no window.__app: the page did not load)" }) {
   const { accepted } = await server.accepted(sessionId);
@@ -110,8 +115,13 @@ async function check(label, { state, clientMsgId, sessionId, worker, context = [
     if (typeof state.connectionId !== "string" || !state.connectionId) problems.push(`no connection id (${state.connectionId})`);
     if (state.connectionId && state.sendReturned !== true) problems.push(`send() returned ${state.sendReturned}`);
     const mine = state.reports.filter((r) => r?.clientMsgId === clientMsgId);
-    // The typings call the fate `status`; `fate` is accepted too.
-    const delivered = mine.filter((r) => (r.fate ?? r.status) === "delivered");
+    // Only the documented shape (DeliveryReport): the fate is `status`, and a delivered
+    // report has no `reason`.
+    for (const report of mine) {
+      const unknown = Object.keys(report).filter((key) => !REPORT_FIELDS.has(key));
+      if (unknown.length) problems.push(`a report with fields DeliveryReport does not have (${unknown.join(", ")}): ${JSON.stringify(report)}`);
+    }
+    const delivered = mine.filter((r) => r.status === "delivered" && !("reason" in r));
     if (delivered.length !== 1 || mine.length !== 1) {
       problems.push(`expected exactly one onDelivery report, delivered, for ${clientMsgId}; got ${JSON.stringify(mine)}`);
     }

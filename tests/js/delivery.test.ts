@@ -4,7 +4,7 @@
 // changes nothing.
 import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
 import { Connection, type DeliveryReport } from "sse-courier";
-import { FakeEventSource, connectedWithManualFetch, latest, makeConnection } from "./fakes";
+import { FakeEventSource, connectedWithManualFetch, latest, makeConnection, noCounts } from "./fakes";
 
 beforeEach(() => {
   FakeEventSource.all = [];
@@ -34,6 +34,7 @@ describe("stale connection (the seed)", () => {
     manual.calls[1].resolve({ ok: true });
     await vi.advanceTimersByTimeAsync(0);
     expect(reports).toEqual([expect.objectContaining({ status: "delivered", clientMsgId: "m-1", endpoint: "send" })]);
+    expect(conn.stats()).toMatchObject({ stale404s: 1, reconnects: 1, lateAnswers: 0 });
   });
 
   it("N sends all meeting 404 on one stale connection cause one reconnect", async () => {
@@ -46,6 +47,9 @@ describe("stale connection (the seed)", () => {
     latest().welcome("conn-2");
     const resent = manual.calls.slice(5).map((c) => JSON.parse(c.init.body as string).clientMsgId);
     expect(resent).toEqual(["m-0", "m-1", "m-2", "m-3", "m-4"]);
+    // Every 404 is counted; the first rebuilt the stream, so the other four answered
+    // for a connection already replaced.
+    expect(conn.stats()).toMatchObject({ stale404s: 5, lateAnswers: 4, reconnects: 1 });
   });
 
   it("a message meeting 404 on 3 fresh connections is dropped and reported", async () => {
@@ -91,6 +95,7 @@ describe("transient failures", () => {
     manual.calls[1].resolve({ ok: true });
     await vi.advanceTimersByTimeAsync(0);
     expect(reports.map((r) => r.status)).toEqual(["delivered"]);
+    expect(conn.stats()).toMatchObject({ sendRetries: 1, delivered: 1, reconnects: 0 });
   });
 
   it("a network error does not rebuild the stream", async () => {
@@ -152,6 +157,7 @@ describe("post timeout", () => {
     await vi.advanceTimersByTimeAsync(2);
     expect(signal.aborted).toBe(true);
     expect(reports).toEqual([expect.objectContaining({ status: "failed", reason: "timeout" })]);
+    expect(conn.stats()).toMatchObject({ postTimeouts: 1, failed: 1, lateAnswers: 0 });
   });
 });
 
@@ -242,11 +248,14 @@ describe("timers", () => {
   });
 
   it("a silent stream is rebuilt after staleAfterMs when enabled", async () => {
-    setup({ staleAfterMs: 1000 });
+    const { conn } = setup({ staleAfterMs: 1000 });
     const streams = FakeEventSource.all.length;
     await vi.advanceTimersByTimeAsync(999);
     expect(FakeEventSource.all.length).toBe(streams);
     await vi.advanceTimersByTimeAsync(2);
     expect(FakeEventSource.all.length).toBe(streams + 1);
+    // The whole object: the one scenario where staleStreams is non-zero and restored
+    // and expired are not, so a swap of those names in stats() shows here.
+    expect(conn.stats()).toEqual({ ...noCounts, streamsOpened: 2, reconnects: 1, staleStreams: 1 });
   });
 });

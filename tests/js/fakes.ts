@@ -2,7 +2,7 @@
 // addEventListener/removeEventListener/close/onmessage/onerror/readyState, and a fetch
 // that resolves with plain `{ ok, status? }` objects.
 import { vi } from "vitest";
-import { Connection, type ConnectionConfig, type DeliveryReport } from "sse-courier";
+import { Connection, type ConnectionConfig, type ConnectionStats, type DeliveryReport } from "sse-courier";
 
 type Handler = (e: MessageEvent) => void;
 
@@ -83,6 +83,26 @@ export function connectedWithManualFetch(overrides: Partial<ConnectionConfig> = 
   latest().welcome("conn-1");
   return { conn, manual, reports, listener };
 }
+
+/** `stats()` of a connection that has seen and done nothing: every counter 0. */
+export const noCounts: ConnectionStats = {
+  streamsOpened: 0,
+  reconnects: 0,
+  reconnectPosts: 0,
+  reconnectPostFailures: 0,
+  duplicatesSkipped: 0,
+  malformedEvents: 0,
+  stale404s: 0,
+  sendRetries: 0,
+  postTimeouts: 0,
+  lateAnswers: 0,
+  staleStreams: 0,
+  delivered: 0,
+  dropped: 0,
+  failed: 0,
+  restored: 0,
+  expired: 0,
+};
 
 /** A page's `document` or `window` as far as the package touches them: event targets
  * that count their listeners and fire events by hand. */

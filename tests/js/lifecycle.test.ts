@@ -2,7 +2,8 @@
 // package adds is removed by disconnect() and free(). The page is faked with counting
 // event targets.
 import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
-import { CountingTarget, FakeEventSource, BASE, latest, makeConnection, okFetch } from "./fakes";
+import { type DeliveryReport } from "sse-courier";
+import { CountingTarget, FakeEventSource, BASE, latest, makeConnection, manualFetch, okFetch } from "./fakes";
 
 
 let doc: CountingTarget;
@@ -132,15 +133,24 @@ describe("cleanup", () => {
     expect(doc.count() + win.count()).toBe(0);
   });
 
-  it("a POST answered after free() is ignored without error", async () => {
-    let resolve!: (v: unknown) => void;
-    const conn = track(makeConnection({ fetch: vi.fn(() => new Promise((r) => (resolve = r))) as never }));
+  it("free() disarms the host timer, and a POST answered after free() is ignored", async () => {
+    const manual = manualFetch();
+    const reports: DeliveryReport[] = [];
+    const conn = track(makeConnection({ fetch: manual.fn as never, postTimeoutMs: 10_000, onDelivery: (r) => reports.push(r) }));
     conn.connect();
     latest().welcome("conn-1");
     conn.send({ type: "send", clientMsgId: "late" });
+    // The POST's timeout is the connection's one host timer: free() must clear it, not
+    // leave it to fire into a connection that is gone.
+    expect(vi.getTimerCount()).toBe(1);
     conn.free();
-    resolve({ ok: true });
-    await vi.runAllTimersAsync();
+    expect(vi.getTimerCount()).toBe(0);
+    // A 500 would have the send retried by a live connection; the freed one neither
+    // retries nor reports it, and arms nothing.
+    manual.calls[0].resolve({ ok: false, status: 500 });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(manual.calls).toHaveLength(1);
+    expect(reports).toEqual([]);
     expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -4,7 +4,7 @@
 import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
 import { Connection, type ConnectionConfig, type DeliveryReport } from "sse-courier";
 import { Connection as PersistConnection } from "sse-courier/persist";
-import { BASE, FakeEventSource, connectedWithManualFetch, latest, makeConnection, manualFetch, okFetch } from "./fakes";
+import { BASE, FakeEventSource, connectedWithManualFetch, latest, makeConnection, manualFetch, noCounts, okFetch } from "./fakes";
 
 beforeEach(() => {
   FakeEventSource.all = [];
@@ -42,6 +42,7 @@ async function reconnectDelay(options: Options) {
   conn.checkAndReconnect(true);
   latest().welcome("conn-2");
   await vi.advanceTimersByTimeAsync(0);
+  expect(conn.stats()).toMatchObject({ reconnectPosts: 1, reconnectPostFailures: 1 });
   const streams = FakeEventSource.all.length;
   const start = Date.now();
   while (FakeEventSource.all.length === streams) await vi.advanceTimersByTimeAsync(1);
@@ -280,6 +281,75 @@ describe("every report, exactly", () => {
 });
 
 describe("stats()", () => {
+  // One scenario after which the thirteen counters the default entry can move each
+  // have a value no other has (1 to 13), so that two counters swapped anywhere between
+  // the core and the object (Connection::stats, statsObject) fail here. The other three
+  // are 0 here and moved elsewhere: staleStreams alone in delivery.test.ts (the
+  // watchdog), restored and expired (apart) in persist.test.ts.
+  it("gives each counter its own count: thirteen distinct values", async () => {
+    const { conn, manual } = connected({ postTimeoutMs: 1000 });
+    const stream = latest();
+    const answer = async (from: number, value: Record<string, unknown>) => {
+      for (const call of manual.calls.slice(from)) call.resolve(value);
+      await vi.advanceTimersByTimeAsync(0);
+    };
+    const sendEach = (type: string, count: number, id: string) => {
+      const from = manual.calls.length;
+      for (let i = 0; i < count; i++) conn.send({ type, clientMsgId: `${id}-${i}` });
+      return from;
+    };
+
+    // malformedEvents 9; duplicatesSkipped 10 (seq 1 once, then ten times again).
+    for (const data of ["not json", "[1]", "null", "7", '"text"', "{", "", "true", "[]"]) stream.emit("message", data);
+    for (let i = 0; i <= 10; i++) stream.emit("message", { type: "delta", sessionId: "s", seq: 1 });
+
+    // failed 12: four stops rejected (400), eight stops timed out (postTimeouts 8).
+    await answer(sendEach("stop", 4, "rejected"), { ok: false, status: 400 });
+    sendEach("stop", 8, "timed-out");
+    await vi.advanceTimersByTimeAsync(1000);
+
+    // sendRetries 7: seven sends meet 500, each waits on a retry (backoff, 500 ms at most).
+    await answer(sendEach("send", 7, "retried"), { ok: false, status: 500 });
+    // stale404s 6: six sends meet 404; the first rebuilds the stream (reconnects 1,
+    // streamsOpened 2), the other five answer for a replaced connection (lateAnswers 5).
+    await answer(sendEach("send", 6, "stale"), { ok: false, status: 404 });
+
+    // reconnectPosts 1, failed (reconnectPostFailures 1): a new stream 500 ms later
+    // (reconnects 2, streamsOpened 3), by when the seven retries wait in the queue.
+    latest().welcome("conn-2");
+    await answer(manual.calls.length - 1, { ok: false, status: 500 });
+    await vi.advanceTimersByTimeAsync(500);
+    // reconnectPosts 2, accepted: the thirteen queued sends go out, and are delivered
+    // (delivered 13).
+    latest().welcome("conn-3");
+    await answer(manual.calls.length - 1, { ok: true });
+    expect(manual.endpoints().slice(-13)).toEqual(Array(13).fill("send"));
+    await answer(manual.calls.length - 13, { ok: true });
+
+    // dropped 11: a forced rebuild (reconnects 3, streamsOpened 4) queues eleven sends,
+    // then they are cleared.
+    conn.checkAndReconnect(true);
+    sendEach("send", 11, "cleared");
+    conn.clearPendingSends();
+
+    expect(conn.stats()).toEqual({
+      ...noCounts,
+      reconnectPostFailures: 1,
+      reconnectPosts: 2,
+      reconnects: 3,
+      streamsOpened: 4,
+      lateAnswers: 5,
+      stale404s: 6,
+      sendRetries: 7,
+      postTimeouts: 8,
+      malformedEvents: 9,
+      duplicatesSkipped: 10,
+      dropped: 11,
+      failed: 12,
+      delivered: 13,
+    });
+  });
+
   it("counts what the connection saw and did, each counter under its own name", async () => {
     const { conn, manual } = connected();
     const stream = latest();

@@ -302,6 +302,50 @@ describe("one stream for all tabs", () => {
   });
 });
 
+// The channel carries each message's fields side by side; a field read into another's
+// place must show. Here every field has a value no other has: a session id and a seq
+// the tabs' own counters never reach, and tab ids drawn in descending order, so that
+// a term whose epoch and leader were exchanged compares the other way round.
+describe("what a follower reads from the leader's messages", () => {
+  it("each relayed event's data, session and seq, and the term of the tab that leads next", async () => {
+    let draw = 0.9;
+    vi.spyOn(Math, "random").mockImplementation(() => (draw -= 0.01));
+    const server = new Server();
+    const [first, second, third] = openTabs(3, server);
+    await settle();
+    const firstLeader = leader();
+    expect(firstLeader.tab).toBe(first);
+    firstLeader.stream.welcome("conn-1");
+    const hello = { type: "text", sessionId: "room-7", seq: 41, text: "hello", meta: { by: "ada" } };
+    firstLeader.stream.emit("message", hello);
+    await settle();
+    for (const follower of [second, third]) {
+      expect(follower.events()).toEqual([hello]);
+      expect(follower.conn.getTrackedSessions()).toEqual(["room-7"]);
+      expect(follower.conn.getLastSeq("room-7")).toBe(41);
+    }
+    // The leader leaves; the next tab in the lock's queue leads a term above the
+    // first's (its epoch derived from the one it was told), and asks the server for
+    // what follows seq 41 of room-7.
+    first.close();
+    await settle();
+    const next = leader();
+    expect(next.tab).toBe(second);
+    next.stream.welcome("conn-2");
+    await settle();
+    expect(server.to("reconnect").map((p) => p.body.sessions)).toEqual([[{ sessionId: "room-7", lastSeq: 41 }]]);
+    const reply = { type: "text", sessionId: "room-7", seq: 42, text: "again" };
+    next.stream.emit("message", hello);
+    next.stream.emit("message", reply);
+    await settle();
+    // The third tab follows the new term: it gets the new event once, the replayed
+    // one not again.
+    expect(third.events()).toEqual([hello, reply]);
+    expect(third.conn.getLastSeq("room-7")).toBe(42);
+    expect(third.conn.getConnectionId()).toBe("conn-2");
+  });
+});
+
 describe("without Web Locks or BroadcastChannel", () => {
   for (const [missing, stub] of [
     ["Web Locks", () => vi.stubGlobal("navigator", {})],
