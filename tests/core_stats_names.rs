@@ -3,6 +3,8 @@
 //! The typings are the contract, so the names are read from them. (What each counter
 //! counts is pinned by the JS suites, each asserted non-zero.)
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use sse_courier::core::Stats;
 
 /// The field names of `interface ConnectionStats` in the package typings.
