@@ -2,14 +2,16 @@
 //! into core inputs and carries out the core's actions. It owns the platform objects
 //! and holds no delivery logic.
 //!
-//! It is moving onto the design's crates (issue 21), one kind of platform object at a
-//! time. Done: the POSTs and the suspend beacon (`post`: web-sys `RequestInit` and
-//! `AbortController`, answers awaited with wasm-bindgen-futures), the one host timer
-//! (`timer`: gloo-timers), the page lifecycle listeners (`lifecycle`: gloo-events), the
-//! delivery reports and `stats()` (`report`, `boundary`: serde-wasm-bindgen, every
-//! field by name). Still in the JS half (`helper.js`, declared in `js`): the streams
-//! and the parsing of their events, the app's listener and the input checks
-//! (`options.js`); the streams reach Rust through one object, the inbox (`inputs`).
+//! Each kind of platform object has its module, on the design's crates: the streams
+//! (`stream`: web-sys `EventSource`, or the app's factory), the POSTs and the suspend
+//! beacon (`post`: web-sys `RequestInit` and `AbortController`, answers awaited with
+//! wasm-bindgen-futures), the one host timer (`timer`: gloo-timers), the page lifecycle
+//! listeners (`lifecycle`: gloo-events), the app's listener and `onDelivery` (`app`,
+//! `report`), and the values that cross with a shape (`boundary`: serde-wasm-bindgen,
+//! every field by name). `shell` holds the state and runs the loop; `connection` is
+//! the JS face. Still JS (`helper.js`, `options.js`, declared in `js`): the checks of
+//! the config and of `send()`'s message; and, in the opt-in builds, the stores, locks
+//! and channel (`outbox.js`, `tabs.js`), which reach the shell through the inbox.
 
 mod app;
 mod boundary;

@@ -5,9 +5,8 @@
 //! the app's code (its listener, `onDelivery`, an injected `fetch` or
 //! `createEventSource`, an EventSource's `close()`), since that code may call back into
 //! `Connection` synchronously. Each action is popped under a short borrow and carried
-//! out after it is released, so nested calls just pump the same action queue. (The
-//! helper's pure functions, such as pushing a session id onto its list, run no app
-//! code.)
+//! out after it is released, so nested calls just pump the same action queue; a
+//! stream is closed only once it is out of the shell's state and the borrow released.
 
 use alloc::rc::Rc;
 #[cfg(any(feature = "persist", feature = "share-tabs"))]
