@@ -200,6 +200,11 @@ function baselineFigures(runs, field) {
   };
 }
 
+/** The before/after ratios of a group, for the log. */
+const beforeAfter = (f) =>
+  `Connection / bare ${f.ratio.median.toFixed(2)}, baseline / bare ${f.baselineRatio.median.toFixed(2)}, ` +
+  `Connection / baseline ${f.ratioToBaseline.median.toFixed(2)}`;
+
 function summary(runs, field) {
   return { median: median(runs.map((r) => r[field])), each: runs.map((r) => r[field]) };
 }
@@ -530,7 +535,7 @@ async function benchBrowser(browser) {
     // The page must hold the baseline asked for (bench/out is built by bench/build.mjs,
     // which may have run with another one, or none).
     const held = await session.execute("return window.__bench.baseline ?? null");
-    if (BASELINE && held?.label !== BASELINE.label) {
+    if (BASELINE && (held?.label !== BASELINE.label || held?.commit !== BASELINE.commit)) {
       throw new Error(`the bench page holds baseline ${held?.label ?? "none"}, not ${BASELINE.label}: node bench/build.mjs`);
     }
     if (BASELINE) result.baseline = { label: BASELINE.label, ref: BASELINE.ref, commit: BASELINE.commit };
@@ -549,7 +554,7 @@ async function benchBrowser(browser) {
         inboundVariants.map((variant) => [variant, name, { variant, ...plan }]),
         reps,
       );
-      return {
+      const figures = {
         courier: summary(runs.courier, "perSecond"),
         bare: summary(runs.bare, "perSecond"),
         raw: summary(runs.raw, "perSecond"),
@@ -558,6 +563,8 @@ async function benchBrowser(browser) {
         ...(BASELINE ? baselineFigures(runs, "perSecond") : {}),
         runs,
       };
+      if (BASELINE) log(`${browser}: ${name}: ${beforeAfter(figures)}`);
+      return figures;
     };
 
     if (only("inbound")) {
@@ -587,6 +594,7 @@ async function benchBrowser(browser) {
         ratio: ratios(runs.courier, runs.bare, "perSecond"),
         ...(BASELINE ? baselineFigures(runs, "perSecond") : {}),
       };
+      if (BASELINE) log(`${browser}: outbound ${ordered ? "ordered" : "concurrent"}: ${beforeAfter(figures)}`);
       // Persisted outbox (issue 15): each store against the same entry without it,
       // and against bare fetch; "off" against bare fetch.
       figures.persist = {
