@@ -101,8 +101,8 @@ function sizesBeforeAfter(before, after, label) {
  */
 function throughputBeforeAfter(rows, label, unit) {
   return [
-    `**Before and after**: the baseline build, ${label} (its \`sse-courier/bundler\` entry, as the page's own Connection), ran as one more variant of these runs, ` +
-      "in the same page and the same alternation; every ratio is the median of per-run ratios.",
+    `**Before and after**: the baseline build ${label}, its \`sse-courier/bundler\` entry as for the page's own Connection, ran as one more variant of these runs, ` +
+      "in the same page and the same alternation; every ratio is the median of per-run ratios, *per-run* the range of Connection / baseline.",
     "",
     table(
       ["browser", "run", `bare ${unit}`, `baseline ${unit}`, `Connection ${unit}`, "baseline / bare", "Connection / bare", "Connection / baseline", "per-run"],
