@@ -122,6 +122,8 @@ demo: setup pkg
 # the reference server (built optimised, in its own `bench-server` profile so the
 # server is not the bottleneck). Writes
 # bench/results.json and the tables of BENCHMARKS.md (bench/README.md).
+# `BENCH_BASELINE=<git ref> make bench`: that ref's build beside this one (before/after
+# sizes and inbound/outbound runs; bench/build.mjs builds its package once).
 BENCH_SERVER_PROFILE := --profile bench-server --config 'profile.bench-server.inherits="release"' \
 	--config 'profile.bench-server.opt-level=2' --config 'profile.bench-server.lto=false' \
 	--config 'profile.bench-server.codegen-units=16' --config 'profile.bench-server.panic="unwind"'

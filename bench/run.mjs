@@ -21,6 +21,11 @@
 //                                       outbound, restore, recovery, deadStream, memory,
 //                                       tabs); prints JSON, writes nothing (merge it into
 //                                       results.json: node bench/report.mjs --merge FILE)
+//   BENCH_BASELINE=<git ref> ...        before/after (bench/baseline.mjs): that ref's build
+//                                       as one more variant, "baseline", of the inbound and
+//                                       outbound groups, and its sizes beside this tree's;
+//                                       bench/build.mjs (make bench) builds and bundles it
+//   BENCH_BASELINE_PKG=<dir> ...        the same with an already built package directory
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -28,6 +33,7 @@ import { join } from "node:path";
 import { waitFor } from "../tests/e2e/lib/processes.mjs";
 import { launchServer } from "../tests/e2e/lib/server.mjs";
 import { openBrowser } from "../tests/e2e/lib/webdriver.mjs";
+import { baseline, baselineRecord } from "./baseline.mjs";
 import { writeReport } from "./report.mjs";
 import { sizes } from "./size.mjs";
 
@@ -38,6 +44,8 @@ const BROWSERS = (process.env.BENCH_BROWSERS ?? "chromium,firefox,webkit").split
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const ONLY = process.env.BENCH_ONLY?.split(","); // e.g. "memory" (debugging; no report written)
 const only = (name) => !ONLY || ONLY.includes(name);
+// The baseline build, or null (bench/baseline.mjs; bench/build.mjs built and bundled it).
+const BASELINE = baseline(ROOT, { build: false });
 
 
 /** What each benchmark does; recorded in results.json. */
@@ -90,9 +98,10 @@ const PLAN = {
   },
 };
 
-/** The outbound variants (bench/src/page.js): the default build, bare fetch, and the
- * persist entry without and with persistence. */
-const OUTBOUND_VARIANTS = ["courier", "bare", "off", ...PLAN.persistStores];
+/** The outbound variants (bench/src/page.js): the default build (and the baseline
+ * build beside it, when there is one), bare fetch, and the persist entry without and
+ * with persistence. */
+const OUTBOUND_VARIANTS = ["courier", ...(BASELINE ? ["baseline"] : []), "bare", "off", ...PLAN.persistStores];
 
 const median = (values) => {
   const sorted = values.filter((v) => typeof v === "number" && Number.isFinite(v)).sort((a, b) => a - b);
@@ -180,6 +189,21 @@ function ratios(as, bs, field) {
   const each = as.map((a, i) => a[field] / bs[i][field]);
   return { each, median: median(each) };
 }
+
+/** The baseline build's figures of a group whose runs are `runs` (rates in `field`):
+ * its own, against bare (as the package's `ratio`), and the package against it. */
+function baselineFigures(runs, field) {
+  return {
+    baseline: summary(runs.baseline, field),
+    baselineRatio: ratios(runs.baseline, runs.bare, field),
+    ratioToBaseline: ratios(runs.courier, runs.baseline, field),
+  };
+}
+
+/** The before/after ratios of a group, for the log. */
+const beforeAfter = (f) =>
+  `Connection / bare ${f.ratio.median.toFixed(2)}, baseline / bare ${f.baselineRatio.median.toFixed(2)}, ` +
+  `Connection / baseline ${f.ratioToBaseline.median.toFixed(2)}`;
 
 function summary(runs, field) {
   return { median: median(runs.map((r) => r[field])), each: runs.map((r) => r[field]) };
@@ -508,31 +532,39 @@ async function benchBrowser(browser) {
         }
         return step;`),
     };
+    // The page must hold the baseline asked for (bench/out is built by bench/build.mjs,
+    // which may have run with another one, or none).
+    const held = await session.execute("return window.__bench.baseline ?? null");
+    if (BASELINE && (held?.label !== BASELINE.label || held?.commit !== BASELINE.commit)) {
+      throw new Error(`the bench page holds baseline ${held?.label ?? "none"}, not ${BASELINE.label}: node bench/build.mjs`);
+    }
+    if (BASELINE) result.baseline = { label: BASELINE.label, ref: BASELINE.ref, commit: BASELINE.commit };
     const t0 = Date.now();
 
-    // The three inbound variants of one page case: an untimed run of each first (so no
-    // timed run pays for the JIT's warm-up), then alternating timed runs.
+    // The inbound variants of one page case (the baseline build's beside the package's
+    // when there is one): an untimed run of each first (so no timed run pays for the
+    // JIT's warm-up), then alternating timed runs.
+    const inboundVariants = ["courier", ...(BASELINE ? ["baseline"] : []), "bare", "raw"];
     const inboundCase = async (name, { warmup, reps = REPS, ...plan }) => {
-      for (const variant of ["courier", "bare", "raw"]) {
+      for (const variant of inboundVariants) {
         await page(name, { variant, ...plan, count: Math.min(warmup, plan.count) });
       }
       const runs = await alternate(
         page,
-        [
-          ["courier", name, { variant: "courier", ...plan }],
-          ["bare", name, { variant: "bare", ...plan }],
-          ["raw", name, { variant: "raw", ...plan }],
-        ],
+        inboundVariants.map((variant) => [variant, name, { variant, ...plan }]),
         reps,
       );
-      return {
+      const figures = {
         courier: summary(runs.courier, "perSecond"),
         bare: summary(runs.bare, "perSecond"),
         raw: summary(runs.raw, "perSecond"),
         ratio: ratios(runs.courier, runs.bare, "perSecond"),
         ratioToRaw: ratios(runs.courier, runs.raw, "perSecond"),
+        ...(BASELINE ? baselineFigures(runs, "perSecond") : {}),
         runs,
       };
+      if (BASELINE) log(`${browser}: ${name}: ${beforeAfter(figures)}`);
+      return figures;
     };
 
     if (only("inbound")) {
@@ -560,7 +592,9 @@ async function benchBrowser(browser) {
         courier: summary(runs.courier, "perSecond"),
         bare: summary(runs.bare, "perSecond"),
         ratio: ratios(runs.courier, runs.bare, "perSecond"),
+        ...(BASELINE ? baselineFigures(runs, "perSecond") : {}),
       };
+      if (BASELINE) log(`${browser}: outbound ${ordered ? "ordered" : "concurrent"}: ${beforeAfter(figures)}`);
       // Persisted outbox (issue 15): each store against the same entry without it,
       // and against bare fetch; "off" against bare fetch.
       figures.persist = {
@@ -687,12 +721,18 @@ const results = {
   size: await sizes(ROOT, log),
   browsers: {},
 };
-const { default: defaultEntry, web, bundler } = results.size;
-log(
-  `size (gzip -9): default entry ${defaultEntry.totalMinGzip} B (one module, the wasm embedded); ` +
-    `web ${web.totalMinGzip} B (wasm ${web.wasmGzip} + JS ${web.jsMinGzip}); ` +
-    `bundler ${bundler.totalMinGzip} B (wasm ${bundler.wasmGzip} + JS ${bundler.jsMinGzip})`,
-);
+const logSizes = (what, { default: defaultEntry, web, bundler }) =>
+  log(
+    `${what} (gzip -9): default entry ${defaultEntry.totalMinGzip} B (one module, the wasm embedded); ` +
+      `web ${web.totalMinGzip} B (wasm ${web.wasmGzip} + JS ${web.jsMinGzip}); ` +
+      `bundler ${bundler.totalMinGzip} B (wasm ${bundler.wasmGzip} + JS ${bundler.jsMinGzip})`,
+  );
+logSizes("size", results.size);
+if (BASELINE) {
+  // Measured as this tree's (the same esbuild and gzip), from the baseline's files.
+  results.baseline = baselineRecord(ROOT, BASELINE, await sizes(ROOT, log, { pkg: BASELINE.pkg }));
+  logSizes(`baseline ${BASELINE.label} size`, results.baseline.size);
+}
 for (const browser of BROWSERS) {
   results.browsers[browser] = await benchBrowser(browser);
   log(`${browser}: done in ${results.browsers[browser].seconds}s`);

@@ -47,10 +47,16 @@ function snippetFiles(dir) {
  *   keeps the entry's exports and every function the wasm imports (read from the wasm's
  *   import section: a bundler must keep them, so nothing the wasm needs is tree-shaken
  *   away).
+ *
+ * `pkg`: another built package to measure the same way (the bench's baseline build,
+ * bench/baseline.mjs), with this tree's esbuild. Such a package may be older than the
+ * measuring code: an opt-in entry it does not have is left out, and its default entry
+ * is not required to embed its wasm as this tree's tools/embed-wasm encodes it (the
+ * embedded wasm alone, `default.embeddedWasm`, is then null).
  */
-export async function sizes(ROOT, log = console.log) {
+export async function sizes(ROOT, log = console.log, { pkg } = {}) {
   const esbuild = createRequire(join(ROOT, "www", "package.json"))("esbuild");
-  const PKG = join(ROOT, "pkg");
+  const PKG = pkg ?? join(ROOT, "pkg");
   const rel = (path) => relative(PKG, path);
   const read = (path) => readFileSync(join(PKG, path));
   const minify = async (code) =>
@@ -79,10 +85,11 @@ export async function sizes(ROOT, log = console.log) {
   const defaultApp = await bundle('export * from "./index.js";', PKG);
   const webWasm = read("web/sse_courier_bg.wasm");
   const wasmBytes = new Uint8Array(webWasm);
-  if (!defaultFile.includes(encodePayload(wasmBytes, commonBytesBitmapOf(wasmBytes)))) {
+  const embedsAsThisTree = defaultFile.includes(encodePayload(wasmBytes, commonBytesBitmapOf(wasmBytes)));
+  if (!embedsAsThisTree && !pkg) {
     throw new Error("size: pkg/index.js does not embed pkg/web/sse_courier_bg.wasm (make pkg)");
   }
-  const embeddingModule = await minify(encodeModule(wasmBytes));
+  const embeddingModule = embedsAsThisTree ? await minify(encodeModule(wasmBytes)) : null;
   const defaultMinGzip = gzip9(defaultApp.js);
 
   // ---- sse-courier/web: its one JS module and its wasm
@@ -123,6 +130,7 @@ export async function sizes(ROOT, log = console.log) {
   // ---- the opt-in entries: each one module, its own build's wasm embedded
   const optIn = {};
   for (const name of OPT_IN_ENTRIES) {
+    if (pkg && !existsSync(join(PKG, name, "index.js"))) continue;
     const app = await bundle(`export * from "./${name}/index.js";`, PKG);
     optIn[name] = { file: `${name}/index.js`, minRaw: app.js.length, totalMinGzip: gzip9(app.js) };
   }
@@ -141,7 +149,7 @@ export async function sizes(ROOT, log = console.log) {
       minRaw: defaultApp.js.length,
       totalMinGzip: defaultMinGzip,
       // The wasm as the default entry embeds it, alone.
-      embeddedWasm: {
+      embeddedWasm: embeddingModule && {
         wasm: "web/sse_courier_bg.wasm",
         wasmRaw: webWasm.length,
         wasmGzip: webWasmGzip,

@@ -19,6 +19,11 @@ import { Connection as TabsConnection } from "sse-courier/tabs";
 // The package's own wasm instance (the same module the glue imports): its linear
 // memory and externref table, read for the memory figures. Not public API.
 import * as wasm from "sse-courier/wasm";
+// The baseline build (issue 21's before/after figures; bench/baseline.mjs): another
+// build's `sse-courier/bundler` entry, its own wasm instance, run as the "baseline"
+// variant of the inbound and outbound groups. Both null when the bench was built
+// without one (bench/build.mjs).
+import { Connection as BaselineConnection, info as baselineInfo } from "sse-courier-baseline";
 
 // ---- instrumentation, installed before any Connection exists ---------------------
 
@@ -261,15 +266,24 @@ function courier(extra = {}, Class = Connection) {
   return handle;
 }
 
+/** The Connection class of a package variant: this tree's build ("courier") or the
+ * baseline build ("baseline"), which must then have been bundled in. */
+function connectionClass(variant) {
+  if (variant !== "baseline") return Connection;
+  if (!BaselineConnection) throw new Error("no baseline build in this page (BENCH_BASELINE, bench/build.mjs)");
+  return BaselineConnection;
+}
+
 // ---- 2. inbound: events/s from the server to the app's listener -------------------
 
 /**
  * The server appends `count` events (`bytes`-long delta) to a fresh session this
  * page watches, in `emit` calls of at most `batch` events (the server caps one call at
  * 10,000); the time from the first event's arrival at the app's listener to the last
- * one's (performance.now()). `variant`: "courier" (Connection.onMessage), "bare"
- * (EventSource onmessage + JSON.parse), "raw" (EventSource onmessage, no parsing: the
- * ceiling of browser + server on this machine).
+ * one's (performance.now()). `variant`: "courier" (Connection.onMessage), "baseline"
+ * (the same with the baseline build's Connection), "bare" (EventSource onmessage +
+ * JSON.parse), "raw" (EventSource onmessage, no parsing: the ceiling of browser +
+ * server on this machine).
  *
  * The batches are emitted back to back so the stream never runs dry: the first call
  * goes out before timing starts, each next one as soon as the previous one is
@@ -319,8 +333,8 @@ async function inbound({ variant, count, batch = 10000, ahead = 2 * batch, bytes
     }
   };
   let teardown;
-  if (variant === "courier") {
-    const c = courier(courierOptions);
+  if (variant === "courier" || variant === "baseline") {
+    const c = courier(courierOptions, connectionClass(variant));
     c.onEvent = onEvent;
     await c.connect();
     await c.watch(sessionId);
@@ -379,11 +393,14 @@ async function inboundDispatch({ variant, count, bytes, courierOptions = {} }) {
   };
   let source;
   let teardown;
-  if (variant === "courier") {
-    const c = courier({
-      ...courierOptions,
-      createEventSource: (url) => (source = new EventSource(url)),
-    });
+  if (variant === "courier" || variant === "baseline") {
+    const c = courier(
+      {
+        ...courierOptions,
+        createEventSource: (url) => (source = new EventSource(url)),
+      },
+      connectionClass(variant),
+    );
     c.onEvent = onEvent;
     await c.connect();
     await c.watch(sessionId);
@@ -478,8 +495,9 @@ function checkNoWarnings(what) {
  * `count` `send` messages to a fresh session; the time from the first send to the
  * last acceptance (the last delivery report / the last POST answer), then a check
  * (untimed) that the server accepted each once (and in order when `ordered`).
- * `variant`: "courier" (Connection.send; `orderedSends: ordered`), "bare" (fetch POSTs:
- * each awaited in turn when `ordered`, all at once otherwise); and the
+ * `variant`: "courier" (Connection.send; `orderedSends: ordered`), "baseline" (the
+ * same with the baseline build's Connection), "bare" (fetch POSTs: each awaited in turn
+ * when `ordered`, all at once otherwise); and the
  * `sse-courier/persist` entry's Connection: "off" (no `persist` option), "indexeddb"
  * and "local" (`persist: { store, key }`, a fresh `key` per run, so the store starts
  * empty). Those three first send one message (to another session) and wait for its
@@ -505,7 +523,7 @@ async function outbound({ variant, count, ordered }) {
     const store = PERSIST_STORES[variant] ?? null;
     const namespace = uid("bench-out");
     if (store) options.persist = { store, key: namespace };
-    const c = courier(options, persistEntry ? PersistConnection : Connection);
+    const c = courier(options, persistEntry ? PersistConnection : connectionClass(variant));
     await c.connect();
     if (persistEntry) {
       const warmId = `${sessionId}-warm`;
@@ -1249,6 +1267,8 @@ function tabsState() {
 window.__bench = {
   ready: true,
   userAgent: navigator.userAgent,
+  // Which baseline build the page holds (bench/build.mjs), or null.
+  baseline: baselineInfo,
   inbound,
   inboundDispatch,
   outbound,
