@@ -29,7 +29,8 @@ test-native: check-core
 # name (the default entry: ESM, and CommonJS in entries.test.ts), with injected fake
 # fetch/EventSource and fake timers; lifetime.test.ts forces garbage collections.
 # tsc first: the typings must accept the existing client's usage (typecheck/usage.ts),
-# and under Node's typings alone (no DOM) the `eventsource` package, Node's fetch and
+# each entry's the opt-in options it has and no others (typecheck/entries.ts), and
+# under Node's typings alone (no DOM) the `eventsource` package, Node's fetch and
 # plain fakes (typecheck/node.ts).
 # attw then checks the packed package's typings under every TypeScript resolution
 # mode; the subpaths are ESM by nature (the WebAssembly ESM integration, import.meta.url),

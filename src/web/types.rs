@@ -1,5 +1,7 @@
 //! TypeScript types the generated `.d.ts` cannot express: the config, the message
-//! shapes and the delivery report, so `Connection`'s signature has no `any`.
+//! shapes and the delivery report, so `Connection`'s signature has no `any`. Each
+//! build's `.d.ts` carries the options of its own features (`persist`, `share-tabs`),
+//! and so does the package entry built from it.
 
 use wasm_bindgen::prelude::*;
 
@@ -110,6 +112,52 @@ export interface ConnectionStats {
   expired: number;
 }
 
+export interface ConnectionConfig {
+  /** Base URL for the API, no trailing slash ("" for same origin). */
+  baseUrl: string;
+  /** Injected fetch (auth headers); read at each POST. Default `globalThis.fetch`. */
+  fetch?: (url: string, init?: RequestInit) => Promise<Response | { ok: boolean; status?: number }>;
+  /** Injected EventSource factory (Node, tests), read at each (re)open. Default `new
+   * EventSource(url)`. It may return anything with the members of `EventSourceLike`. */
+  createEventSource?: (url: string) => EventSourceLike;
+  /** Delay before rebuilding the stream after a failed reconnect POST. Default 500. */
+  reconnectDelayMs?: number;
+  /** URL for the `navigator.sendBeacon` suspend fallback. */
+  suspendUrl?: string;
+  /** Endpoints whose messages are re-queued on 404 and retried on 5xx/429/network errors. Default ["send"]. Lifecycle endpoints are refused. */
+  retryableEndpoints?: Array<"send" | "interrupt" | "permission" | "mode" | "watch" | "switch">;
+  /** Bound of the pending queue on every path into it; the oldest is evicted and reported. Default 100. */
+  maxPendingSends?: number;
+  /** A message meeting 404 this many times is dropped and reported. Default 3. */
+  maxStaleRetries?: number;
+  /** Retries of a retryable send after 5xx/429/network errors. */
+  maxSendRetries?: number;
+  /** Rebuild a stream silent for this long (heartbeat watchdog). Off by default. */
+  staleAfterMs?: number;
+  /** Abort a POST unanswered after this long (adds `signal` to the fetch init). Off by default. */
+  postTimeoutMs?: number;
+  /** Capped exponential backoff (with jitter) for send retries and repeated reconnect failures. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** At most one retryable POST in flight, so the server accepts sends exactly in order. Default false. */
+  orderedSends?: boolean;
+  /** Events whose data is longer than this are skipped. Default 1 MiB. */
+  maxEventBytes?: number;
+  /** Called once with the fate of every message passed to `send()`, and of every
+   * stored message read back (`persist`). */
+  onDelivery?: (report: DeliveryReport) => void;
+}
+"#;
+
+// The opt-in options are typed only in the builds that have them, so that each
+// entry's typings refuse what its build refuses at run time (src/web/options.js)
+// instead of type-checking and then throwing. Each section below adds its members to
+// `ConnectionConfig` by TypeScript's interface declaration merging. A merged member
+// cannot redeclare one with another type, so `shareAcrossTabs` is in no common
+// section: each build declares it once, with its own type.
+
+#[cfg(feature = "persist")]
+#[wasm_bindgen(typescript_custom_section)]
+const PERSIST_TYPES: &'static str = r#"
 /** One entry of an app's own outbox store: `key` is the entry's name. */
 export interface OutboxStoreEntry {
   key: string;
@@ -144,45 +192,31 @@ export interface PersistOptions {
 }
 
 export interface ConnectionConfig {
-  /** Base URL for the API, no trailing slash ("" for same origin). */
-  baseUrl: string;
-  /** Injected fetch (auth headers); read at each POST. Default `globalThis.fetch`. */
-  fetch?: (url: string, init?: RequestInit) => Promise<Response | { ok: boolean; status?: number }>;
-  /** Injected EventSource factory (Node, tests), read at each (re)open. Default `new
-   * EventSource(url)`. It may return anything with the members of `EventSourceLike`. */
-  createEventSource?: (url: string) => EventSourceLike;
-  /** Delay before rebuilding the stream after a failed reconnect POST. Default 500. */
-  reconnectDelayMs?: number;
-  /** URL for the `navigator.sendBeacon` suspend fallback. */
-  suspendUrl?: string;
-  /** Endpoints whose messages are re-queued on 404 and retried on 5xx/429/network errors. Default ["send"]. Lifecycle endpoints are refused. */
-  retryableEndpoints?: Array<"send" | "interrupt" | "permission" | "mode" | "watch" | "switch">;
-  /** Bound of the pending queue on every path into it; the oldest is evicted and reported. Default 100. */
-  maxPendingSends?: number;
-  /** A message meeting 404 this many times is dropped and reported. Default 3. */
-  maxStaleRetries?: number;
-  /** Retries of a retryable send after 5xx/429/network errors. */
-  maxSendRetries?: number;
-  /** Rebuild a stream silent for this long (heartbeat watchdog). Off by default. */
-  staleAfterMs?: number;
-  /** Abort a POST unanswered after this long (adds `signal` to the fetch init). Off by default. */
-  postTimeoutMs?: number;
-  /** Capped exponential backoff (with jitter) for send retries and repeated reconnect failures. */
-  backoff?: { initialMs?: number; maxMs?: number };
-  /** At most one retryable POST in flight, so the server accepts sends exactly in order. Default false. */
-  orderedSends?: boolean;
-  /** Events whose data is longer than this are skipped. Default 1 MiB. */
-  maxEventBytes?: number;
-  /** Called once with the fate of every message passed to `send()`, and of every
-   * stored message read back (`persist`). */
-  onDelivery?: (report: DeliveryReport) => void;
-  /** Keep retryable messages in a store until delivered (off by default; the
-   * `sse-courier/persist` entry). */
+  /** Keep retryable messages in a store until delivered (off by default). */
   persist?: PersistOptions;
-  /** One stream for all tabs of the app (off by default; the `sse-courier/tabs`
-   * entry): one tab holds the stream and relays every event to the others over a
-   * BroadcastChannel, a Web Lock choosing it; `true`, or the channel's name (default:
-   * from `baseUrl`). Without Web Locks or BroadcastChannel: a warning and a stream per tab. */
+}
+"#;
+
+#[cfg(feature = "share-tabs")]
+#[wasm_bindgen(typescript_custom_section)]
+const SHARING_TYPES: &'static str = r#"
+export interface ConnectionConfig {
+  /** One stream for all tabs of the app (off by default): one tab holds the stream
+   * and relays every event to the others over a BroadcastChannel, a Web Lock choosing
+   * it; `true`, or the channel's name (default: from `baseUrl`). Without Web Locks or
+   * BroadcastChannel: a warning and a stream per tab. */
   shareAcrossTabs?: boolean | string;
+}
+"#;
+
+// Every entry accepts `false` at run time (off, as if absent: src/web/options.js), so
+// the builds without the option type it as `false` alone.
+#[cfg(not(feature = "share-tabs"))]
+#[wasm_bindgen(typescript_custom_section)]
+const NO_SHARING_TYPES: &'static str = r#"
+export interface ConnectionConfig {
+  /** Only `false` (off) here: one stream for all tabs is the `sse-courier/tabs` and
+   * `sse-courier/full` entries'. */
+  shareAcrossTabs?: false;
 }
 "#;

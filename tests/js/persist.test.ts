@@ -14,7 +14,7 @@ usePages();
 
 describe("the default entry has no outbox", () => {
   it("it refuses the persist option, naming the entry that has it", () => {
-    expect(() => new DefaultConnection({ baseUrl: BASE, persist: { store: "local" } })).toThrow(
+    expect(() => new DefaultConnection({ baseUrl: BASE, persist: { store: "local" } } as never)).toThrow(
       'config.persist needs the "sse-courier/persist" entry',
     );
   });

@@ -408,12 +408,12 @@ describe("the option", () => {
 
   it("the other entries refuse it, naming the entry that has it; this one refuses persist", () => {
     for (const Other of [DefaultConnection, PersistConnection]) {
-      expect(() => new Other({ baseUrl: BASE, shareAcrossTabs: true })).toThrow(
+      expect(() => new Other({ baseUrl: BASE, shareAcrossTabs: true } as never)).toThrow(
         'config.shareAcrossTabs needs the "sse-courier/tabs" entry: import { Connection } from "sse-courier/tabs"',
       );
       expect(() => new Other({ baseUrl: BASE, shareAcrossTabs: false }).free()).not.toThrow();
     }
-    expect(() => new Connection({ baseUrl: BASE, persist: { store: "local" } })).toThrow(
+    expect(() => new Connection({ baseUrl: BASE, persist: { store: "local" } } as never)).toThrow(
       'config.persist needs the "sse-courier/persist" entry',
     );
   });

@@ -16,14 +16,16 @@
 // QuotaExceededError) breaks the store on purpose, to watch the connection go on in
 // memory. With persist on, the session id is kept in the URL so that a reload stays in
 // the same chat.
-import { Connection as DefaultConnection, type ConnectionConfig, type DeliveryReport, type ServerMessage } from "sse-courier";
+import { Connection as DefaultConnection, type DeliveryReport, type ServerMessage } from "sse-courier";
 // The persisted outbox is its own entry (it is opt-in and larger): the demo takes it
 // only with the switch on, so that with it off the page runs the default entry.
 import { Connection as PersistConnection } from "sse-courier/persist";
 // One stream for all tabs is its own entry too (the "share" switch), and both switches
 // on take the entry that has both.
 import { Connection as TabsConnection } from "sse-courier/tabs";
-import { Connection as FullConnection } from "sse-courier/full";
+// The full entry's config types every option; the switches choose an entry that has
+// the options they set (below).
+import { Connection as FullConnection, type ConnectionConfig } from "sse-courier/full";
 
 type Fate = Pick<DeliveryReport, "status" | "reason" | "httpStatus" | "endpoint">;
 type TimelineKind = "stream" | "post" | "fault" | "event" | "state" | "store";
