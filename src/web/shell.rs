@@ -77,22 +77,9 @@ impl Inbox {
 impl Inbox {
     /// A message from another tab (see `tabs.rs`).
     #[cfg(feature = "share-tabs")]
-    #[allow(clippy::too_many_arguments)]
-    pub fn channel(
-        &self,
-        kind: u32,
-        epoch: f64,
-        leader: f64,
-        n: f64,
-        text: Option<String>,
-        number: f64,
-        sessions: JsValue,
-        data: JsValue,
-    ) {
+    pub fn channel(&self, message: JsValue) {
         if let Some(shell) = self.shell.upgrade() {
-            tabs::on_channel(
-                &shell, kind, epoch, leader, n, text, number, &sessions, &data,
-            );
+            tabs::on_channel(&shell, message);
         }
     }
 

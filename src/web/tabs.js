@@ -3,13 +3,13 @@
 // delivery or leadership policy: the core decides (src/core/tabs.rs), the Rust shell
 // says what to post and when to request or release the lock (src/web/tabs.rs), and
 // this module carries it out and reports back through the shell's inbox:
-// `inbox.channel(kind, epoch, leader, n, text, number, sessions, data)` for a message
-// from another tab, `inbox.lock(event)` when the lock is granted, lost or refused.
+// `inbox.channel(message)` for a message from another tab, `inbox.lock(event)` when the
+// lock is granted, lost or refused.
 //
-// A message is a plain array (structured clone, no field names for the build to
-// rename): `[kind, epoch, leader, n, text, number, sessions, data]`, each field's
-// meaning per kind written where Rust encodes it (`post` in src/web/tabs.rs). What goes
-// on the channel is a batch: the array of the messages one task posted, in order,
+// A message is the object Rust made (`ChannelMessage` in src/web/tabs.rs: the wire
+// message, tagged by its `kind`, every field by name, and an event's data beside it);
+// this module neither reads nor builds one. What goes on the channel is a batch: the
+// array of the messages one task posted, in order,
 // posted when the task ends. A leader relays every event of its stream, and one
 // `postMessage` per event cost it 10-20 µs each (BENCHMARKS.md, "One stream for all
 // tabs"); the events of one network read now share one.
@@ -22,8 +22,8 @@ const LOCK_REFUSED = 2;
 
 /** The wire format's version, in the channel's and the lock's name: tabs of builds
  * that would not understand each other never meet (each then leads its own stream).
- * 2: batches. */
-const NAME_PREFIX = "sse-courier/tabs/2 ";
+ * 2: batches; 3: messages as named, tagged objects. */
+const NAME_PREFIX = "sse-courier/tabs/3 ";
 
 const read = (object, key) => {
   try {
@@ -59,31 +59,16 @@ export function openTabs(share, baseUrl, inbox) {
   return tabs;
 }
 
-/** A batch from another tab: each message, when it is one of ours, to the inbox, in
- * order (the inbox is cut if the connection is freed meanwhile). */
+/** A batch from another tab: each message to the inbox, in order (the inbox is cut if
+ * the connection is freed meanwhile; Rust ignores what is not one of its messages). */
 function receive(tabs, batch) {
-  if (Array.isArray(batch)) for (const message of batch) receiveOne(tabs, message);
-}
-
-function receiveOne(tabs, message) {
-  if (!tabs.inbox_ || !Array.isArray(message) || message.length !== 8) return;
-  const [kind, epoch, leader, n, text, number, sessions, data] = message;
-  if (typeof kind !== "number" || typeof epoch !== "number" || typeof leader !== "number") return;
-  tabs.inbox_.channel(
-    kind,
-    epoch,
-    leader,
-    typeof n === "number" ? n : NaN,
-    typeof text === "string" ? text : undefined,
-    typeof number === "number" ? number : NaN,
-    Array.isArray(sessions) ? sessions : [],
-    data,
-  );
+  if (!Array.isArray(batch)) return;
+  for (const message of batch) if (tabs.inbox_) tabs.inbox_.channel(message);
 }
 
 /** Posts one message to the other tabs (never to this one), in this task's batch. */
-export function postWire(tabs, kind, epoch, leader, n, text, number, sessions, data) {
-  tabs.batch_.push([kind, epoch, leader, n, text, number, sessions, data]);
+export function postWire(tabs, message) {
+  tabs.batch_.push(message);
   if (tabs.batch_.length === 1) flushWhenTaskEnds(tabs);
 }
 

@@ -11,34 +11,25 @@
 //! the rest of the shell reads the same in every build; an input the `Core` does not
 //! list does not compile (there is no `DerefMut`), so none can bypass the tab.
 
+#[cfg(feature = "persist")]
 use alloc::string::String;
+#[cfg(feature = "persist")]
 use alloc::vec::Vec;
 use core::ops::Deref;
 
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
 use super::app;
 use super::boundary;
-use super::js::{self, count};
+use super::js;
 use super::shell::{pump, Shared};
 use crate::core::{
-    Config, Endpoint, EventVerdict, Machine, PostId, PostOutcome, SendOutcome, SessionSeq,
-    StreamId, Tab, TabAction, TabConfig, TabId, Term, Wire,
+    Config, Endpoint, EventVerdict, Machine, PostId, PostOutcome, SendOutcome, StreamId, Tab,
+    TabAction, TabConfig, TabId, Wire,
 };
 #[cfg(feature = "persist")]
 use crate::core::{OutboxAction, Restored, Stored};
-
-/// A channel message's `kind`, as `tabs.js` passes it through (it only checks it is
-/// a number).
-mod kind {
-    pub const LEADER: u32 = 0;
-    pub const STATE: u32 = 1;
-    pub const EVENT: u32 = 2;
-    pub const HEARTBEAT: u32 = 3;
-    pub const SESSIONS: u32 = 4;
-    pub const REBUILD: u32 = 5;
-    pub const BYE: u32 = 6;
-}
 
 /// What `inbox.lock` hears, as `tabs.js` names it (`LOCK_GRANTED`, `LOCK_LOST`,
 /// `LOCK_REFUSED`).
@@ -272,22 +263,25 @@ pub fn perform(shell: &Shared, action: TabAction) {
     }
 }
 
-/// A message from another tab (`tabs.js` checked the types it could): fed to the tab,
-/// then, for a relayed event this tab's machine lets through, its data to the
-/// listener, after the actions it caused (as for an event of the tab's own stream).
-#[allow(clippy::too_many_arguments)]
-pub fn on_channel(
-    shell: &Shared,
-    kind: u32,
-    epoch: f64,
-    leader: f64,
-    n: f64,
-    text: Option<String>,
-    number: f64,
-    sessions: &JsValue,
-    data: &JsValue,
-) {
-    let Some(wire) = decode(kind, epoch, leader, n, text, number, sessions) else {
+/// One message on the channel: the wire message and, for an event, its data beside
+/// it (the parsed event, passed on as it came).
+#[derive(Serialize, Deserialize)]
+struct ChannelMessage {
+    wire: Wire,
+    #[serde(
+        with = "serde_wasm_bindgen::preserve",
+        default,
+        skip_serializing_if = "JsValue::is_undefined"
+    )]
+    data: JsValue,
+}
+
+/// A message from another tab: fed to the tab, then, for a relayed event this tab's
+/// machine lets through, its data to the listener, after the actions it caused (as
+/// for an event of the tab's own stream). Anything that does not read as a
+/// `ChannelMessage` (another build's, a stranger's) is ignored.
+pub fn on_channel(shell: &Shared, message: JsValue) {
+    let Ok(ChannelMessage { wire, data }) = serde_wasm_bindgen::from_value(message) else {
         return;
     };
     let verdict = match &mut shell.borrow_mut().core {
@@ -296,7 +290,7 @@ pub fn on_channel(
     };
     pump(shell);
     if verdict == EventVerdict::Dispatch {
-        app::dispatch(shell, data);
+        app::dispatch(shell, &data);
     }
 }
 
@@ -355,145 +349,18 @@ pub fn close(core: &mut Core) {
     js::close_tabs(&sharing.tabs);
 }
 
-/// Posts `wire` as `tabs.js`'s array `[kind, epoch, leader, n, text, number,
-/// sessions, data]`: `n` is the broadcast's number (`Sessions`: `seen`), `text` the
-/// connection id (`State`, `Rebuild`) or the session id (`Event`), `number` the seq
-/// (`Event`), 1 or 0 for `connected` (`State`) or the sender's tab id (`Sessions`,
-/// `Bye`); NaN or undefined where a field has no value.
+/// Posts `wire` to the other tabs, with the event's data beside an `Event`.
 fn post(tabs: &JsValue, wire: &Wire, event: &JsValue) {
-    let none = f64::NAN;
-    let mut sessions = JsValue::UNDEFINED;
-    let mut data = &JsValue::UNDEFINED;
-    let (kind, term, n, text, number) = match wire {
-        Wire::Leader { term } => (kind::LEADER, term, none, None, none),
-        Wire::State {
-            term,
-            n,
-            connection_id,
-            connected,
-        } => (
-            kind::STATE,
-            term,
-            *n as f64,
-            connection_id.as_deref(),
-            f64::from(u8::from(*connected)),
-        ),
-        Wire::Event {
-            term,
-            n,
-            session_id,
-            seq,
-        } => {
-            data = event;
-            (
-                kind::EVENT,
-                term,
-                *n as f64,
-                session_id.as_deref(),
-                seq.map_or(none, |seq| seq as f64),
-            )
-        }
-        Wire::Heartbeat { term } => (kind::HEARTBEAT, term, none, None, none),
-        Wire::Sessions {
-            term,
-            from,
-            seen,
-            sessions: list,
-        } => {
-            // An array of `{ sessionId, lastSeq }`.
-            sessions = boundary::to_js(list).unwrap_or(JsValue::UNDEFINED);
-            (
-                kind::SESSIONS,
-                term,
-                seen.map_or(none, |seen| seen as f64),
-                None,
-                from.0 as f64,
-            )
-        }
-        Wire::Rebuild {
-            term,
-            connection_id,
-        } => (
-            kind::REBUILD,
-            term,
-            none,
-            Some(connection_id.as_str()),
-            none,
-        ),
-        Wire::Bye { term, from } => (kind::BYE, term, none, None, from.0 as f64),
+    let data = match wire {
+        Wire::Event { .. } => event.clone(),
+        _ => JsValue::UNDEFINED,
     };
-    js::post_wire(
-        tabs,
-        kind as i32,
-        term.epoch as f64,
-        term.leader.0 as f64,
-        n,
-        &text.map_or(JsValue::UNDEFINED, js::string),
-        number,
-        &sessions,
+    let message = ChannelMessage {
+        wire: wire.clone(),
         data,
-    );
-}
-
-/// The `Wire` a channel message encodes (see [`post`]), or `None` when it is not one.
-fn decode(
-    kind: u32,
-    epoch: f64,
-    leader: f64,
-    n: f64,
-    text: Option<String>,
-    number: f64,
-    sessions: &JsValue,
-) -> Option<Wire> {
-    let term = Term {
-        epoch: count(epoch)?,
-        leader: TabId(count(leader)?),
     };
-    Some(match kind {
-        kind::LEADER => Wire::Leader { term },
-        kind::STATE => Wire::State {
-            term,
-            n: count(n)?,
-            connection_id: text,
-            connected: number == 1.0,
-        },
-        kind::EVENT => Wire::Event {
-            term,
-            n: count(n)?,
-            session_id: text,
-            seq: count(number),
-        },
-        kind::HEARTBEAT => Wire::Heartbeat { term },
-        kind::SESSIONS => Wire::Sessions {
-            term,
-            from: TabId(count(number)?),
-            seen: count(n),
-            sessions: read_sessions(sessions),
-        },
-        kind::REBUILD => Wire::Rebuild {
-            term,
-            connection_id: text?,
-        },
-        kind::BYE => Wire::Bye {
-            term,
-            from: TabId(count(number)?),
-        },
-        _ => return None,
-    })
-}
-
-/// The `{ sessionId, lastSeq }` items of a JS array, skipping malformed ones.
-fn read_sessions(list: &JsValue) -> Vec<SessionSeq> {
-    let mut sessions = Vec::new();
-    for item in js::items(list) {
-        let session_id = js::get(&item, "sessionId").as_string();
-        let last_seq = js::get(&item, "lastSeq").as_f64().and_then(count);
-        if let (Some(session_id), Some(last_seq)) = (session_id, last_seq) {
-            sessions.push(SessionSeq {
-                session_id,
-                last_seq,
-            });
-        }
+    match boundary::to_js(&message) {
+        Ok(message) => js::post_wire(tabs, &message),
+        Err(error) => js::warn(&error),
     }
-    sessions
 }
