@@ -19,7 +19,10 @@ fn term() -> serde_json::Value {
 #[test]
 fn each_message_is_tagged_by_its_kind_with_every_field_by_name() {
     let cases = [
-        (Wire::Leader { term: TERM }, json!({ "kind": "leader", "term": term() })),
+        (
+            Wire::Leader { term: TERM },
+            json!({ "kind": "leader", "term": term() }),
+        ),
         (
             Wire::State {
                 term: TERM,
@@ -38,7 +41,10 @@ fn each_message_is_tagged_by_its_kind_with_every_field_by_name() {
             },
             json!({ "kind": "event", "term": term(), "n": 4, "sessionId": "room-7", "seq": 41 }),
         ),
-        (Wire::Heartbeat { term: TERM }, json!({ "kind": "heartbeat", "term": term() })),
+        (
+            Wire::Heartbeat { term: TERM },
+            json!({ "kind": "heartbeat", "term": term() }),
+        ),
         (
             Wire::Sessions {
                 term: TERM,
@@ -84,6 +90,9 @@ fn a_message_of_another_shape_is_not_one() {
         json!({ "kind": "event", "term": term(), "n": 1.5 }),
         json!({ "kind": "rebuild", "term": term() }),
     ] {
-        assert!(serde_json::from_value::<Wire>(stranger.clone()).is_err(), "{stranger}");
+        assert!(
+            serde_json::from_value::<Wire>(stranger.clone()).is_err(),
+            "{stranger}"
+        );
     }
 }

@@ -233,7 +233,7 @@ pub fn count(n: f64) -> Option<u64> {
 }
 
 /// The items of a JS array, up to the first hole.
-#[cfg(feature = "persist")]
+#[cfg(any(feature = "persist", feature = "share-tabs"))]
 pub fn items(list: &JsValue) -> alloc::vec::Vec<JsValue> {
     let mut items = alloc::vec::Vec::new();
     loop {

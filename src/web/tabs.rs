@@ -13,11 +13,10 @@
 
 #[cfg(feature = "persist")]
 use alloc::string::String;
-#[cfg(feature = "persist")]
 use alloc::vec::Vec;
 use core::ops::Deref;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::JsValue;
 
 use super::app;
@@ -30,6 +29,7 @@ use crate::core::{
 };
 #[cfg(feature = "persist")]
 use crate::core::{OutboxAction, Restored, Stored};
+use crate::core::{SessionSeq, Term};
 
 /// What `inbox.lock` hears, as `tabs.js` names it (`LOCK_GRANTED`, `LOCK_LOST`,
 /// `LOCK_REFUSED`).
@@ -265,12 +265,11 @@ pub fn perform(shell: &Shared, action: TabAction) {
 
 /// One message on the channel: the wire message and, for an event, its data beside
 /// it (the parsed event, passed on as it came).
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct ChannelMessage {
     wire: Wire,
     #[serde(
         with = "serde_wasm_bindgen::preserve",
-        default,
         skip_serializing_if = "JsValue::is_undefined"
     )]
     data: JsValue,
@@ -281,7 +280,7 @@ struct ChannelMessage {
 /// for an event of the tab's own stream). Anything that does not read as a
 /// `ChannelMessage` (another build's, a stranger's) is ignored.
 pub fn on_channel(shell: &Shared, message: JsValue) {
-    let Ok(ChannelMessage { wire, data }) = serde_wasm_bindgen::from_value(message) else {
+    let Some(wire) = read_wire(&js::get(&message, "wire")) else {
         return;
     };
     let verdict = match &mut shell.borrow_mut().core {
@@ -290,8 +289,69 @@ pub fn on_channel(shell: &Shared, message: JsValue) {
     };
     pump(shell);
     if verdict == EventVerdict::Dispatch {
-        app::dispatch(shell, &data);
+        app::dispatch(shell, &js::get(&message, "data"));
     }
+}
+
+/// A `Wire` as `ChannelMessage` serialises it (an object tagged by its `kind`, fields
+/// by name in camelCase: tests/core_tabs_wire.rs pins the shape), read by name.
+/// Not serde's `Deserialize`: serde-wasm-bindgen's type errors format the number they
+/// met, which links core's float formatting into the wasm (BENCHMARKS.md, "Size").
+fn read_wire(wire: &JsValue) -> Option<Wire> {
+    let count = |object: &JsValue, name: &str| js::as_count(&js::get(object, name));
+    let text = |name: &str| js::get(wire, name).as_string();
+    let term = js::get(wire, "term");
+    let term = Term {
+        epoch: count(&term, "epoch")?,
+        leader: TabId(count(&term, "leader")?),
+    };
+    Some(match js::get(wire, "kind").as_string()?.as_str() {
+        "leader" => Wire::Leader { term },
+        "state" => Wire::State {
+            term,
+            n: count(wire, "n")?,
+            connection_id: text("connectionId"),
+            connected: js::get(wire, "connected").as_bool()?,
+        },
+        "event" => Wire::Event {
+            term,
+            n: count(wire, "n")?,
+            session_id: text("sessionId"),
+            seq: count(wire, "seq"),
+        },
+        "heartbeat" => Wire::Heartbeat { term },
+        "sessions" => Wire::Sessions {
+            term,
+            from: TabId(count(wire, "from")?),
+            seen: count(wire, "seen"),
+            sessions: read_sessions(&js::get(wire, "sessions")),
+        },
+        "rebuild" => Wire::Rebuild {
+            term,
+            connection_id: text("connectionId")?,
+        },
+        "bye" => Wire::Bye {
+            term,
+            from: TabId(count(wire, "from")?),
+        },
+        _ => return None,
+    })
+}
+
+/// The `{ sessionId, lastSeq }` items of a JS array, skipping malformed ones.
+fn read_sessions(list: &JsValue) -> Vec<SessionSeq> {
+    let mut sessions = Vec::new();
+    for item in js::items(list) {
+        let session_id = js::get(&item, "sessionId").as_string();
+        let last_seq = js::as_count(&js::get(&item, "lastSeq"));
+        if let (Some(session_id), Some(last_seq)) = (session_id, last_seq) {
+            sessions.push(SessionSeq {
+                session_id,
+                last_seq,
+            });
+        }
+    }
+    sessions
 }
 
 /// The lock was granted, taken away, or refused.
