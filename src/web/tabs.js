@@ -3,8 +3,8 @@
 // delivery or leadership policy: the core decides (src/core/tabs.rs), the Rust shell
 // says what to post and when to request or release the lock (src/web/tabs.rs), and
 // this module carries it out and reports back through the shell's inbox:
-// `inbox.channel(message)` for a message from another tab, `inbox.lock(event)` when the
-// lock is granted, lost or refused.
+// `inbox.channel(message)` for a message from another tab, `inbox.lockGranted()`,
+// `lockLost()` or `lockRefused()` for what became of the lock.
 //
 // A message is the object Rust made (`ChannelMessage` in src/web/tabs.rs: the wire
 // message, tagged by its `kind`, every field by name, and an event's data beside it);
@@ -14,11 +14,6 @@
 // `postMessage` per event cost it 10-20 µs each (BENCHMARKS.md, "One stream for all
 // tabs"); the events of one network read now share one.
 // Every function is non-throwing: a page may lack the APIs or a fake may be partial.
-
-/** What `inbox.lock` hears. Rust reads the same codes (src/web/tabs.rs). */
-const LOCK_GRANTED = 0;
-const LOCK_LOST = 1;
-const LOCK_REFUSED = 2;
 
 /** The wire format's version, in the channel's and the lock's name: tabs of builds
  * that would not understand each other never meet (each then leads its own stream).
@@ -100,15 +95,16 @@ function flush(tabs) {
   } catch (_) {}
 }
 
+/** Tells the inbox what became of the lock: `event` names the inbox's method. */
 const tellLock = (tabs, event) => {
-  if (tabs.inbox_) tabs.inbox_.lock(event);
+  if (tabs.inbox_) tabs.inbox_[event]();
 };
 
 /** Queues for the lock (`steal`: takes it from whichever tab holds it). A request
  * still queued is abandoned first. Once granted, the lock is held until
  * `releaseLock` (the callback's promise resolves then); if the browser takes it away
- * (a steal), the inbox hears `LOCK_LOST`; if it refuses the request (a SecurityError
- * in an opaque origin, say), `LOCK_REFUSED`. */
+ * (a steal), the inbox hears `lockLost`; if it refuses the request (a SecurityError
+ * in an opaque origin, say), `lockRefused`. */
 export function requestLock(tabs, steal) {
   releaseLock(tabs);
   const request = { controller_: undefined, release_: undefined };
@@ -131,7 +127,7 @@ export function requestLock(tabs, steal) {
       granted = true;
       return new Promise((resolve) => {
         request.release_ = resolve;
-        tellLock(tabs, LOCK_GRANTED);
+        tellLock(tabs, "lockGranted");
       });
     });
   } catch (error) {
@@ -143,7 +139,7 @@ export function requestLock(tabs, steal) {
     // us (`releaseLock` forgot the request first).
     if (tabs.lock_ === request) {
       tabs.lock_ = undefined;
-      tellLock(tabs, granted ? LOCK_LOST : LOCK_REFUSED);
+      tellLock(tabs, granted ? "lockLost" : "lockRefused");
     }
   });
 }

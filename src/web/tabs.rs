@@ -31,12 +31,14 @@ use crate::core::{
 use crate::core::{OutboxAction, Restored, Stored};
 use crate::core::{SessionSeq, Term};
 
-/// What `inbox.lock` hears, as `tabs.js` names it (`LOCK_GRANTED`, `LOCK_LOST`,
-/// `LOCK_REFUSED`).
-mod lock_event {
-    pub const GRANTED: u32 = 0;
-    pub const LOST: u32 = 1;
-    pub const REFUSED: u32 = 2;
+/// What became of the tabs' Web Lock (`tabs.js` calls the inbox's method of each).
+#[derive(Clone, Copy)]
+pub enum LockEvent {
+    Granted,
+    /// Taken away (another tab stole it).
+    Lost,
+    /// The browser refused the request (an opaque origin, say).
+    Refused,
 }
 
 /// The machine alone, or the tab around it. One per connection, so the size of the
@@ -355,7 +357,7 @@ fn read_sessions(list: &JsValue) -> Vec<SessionSeq> {
 }
 
 /// The lock was granted, taken away, or refused.
-pub fn on_lock(shell: &Shared, event: u32) {
+pub fn on_lock(shell: &Shared, event: LockEvent) {
     {
         let mut s = shell.borrow_mut();
         let Core::Sharing(sharing) = &mut s.core else {
@@ -363,10 +365,9 @@ pub fn on_lock(shell: &Shared, event: u32) {
         };
         let now = js::now();
         match event {
-            lock_event::GRANTED => sharing.tab.on_lock_granted(now),
-            lock_event::LOST => sharing.tab.on_lock_lost(now),
-            lock_event::REFUSED => sharing.tab.on_lock_refused(now),
-            _ => {}
+            LockEvent::Granted => sharing.tab.on_lock_granted(now),
+            LockEvent::Lost => sharing.tab.on_lock_lost(now),
+            LockEvent::Refused => sharing.tab.on_lock_refused(now),
         }
     }
     pump(shell);
