@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 
 /// One tracked session and the last seq seen on it, as sent in reconnect and
 /// suspend bodies (`{ sessionId, lastSeq }`, serialised).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionSeq {
     pub session_id: String,

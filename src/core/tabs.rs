@@ -24,6 +24,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
 
 use super::action::{Action, Body, SessionSeq};
 use super::endpoint::Endpoint;
@@ -35,14 +36,15 @@ use super::seq;
 use super::sessions::Sessions;
 
 /// One tab (one page load): a random id the shell draws at construction.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct TabId(pub u64);
 
 /// A leadership term: a higher one wins. `epoch` is the time the lock was granted
 /// (at least the last epoch seen plus one), so a tab whose view is stale (it was
 /// frozen) still starts a term above the others; two tabs granted in the same
 /// millisecond (a steal race) are told apart by tab id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Term {
     pub epoch: u64,
     pub leader: TabId,
@@ -76,7 +78,16 @@ impl TabConfig {
 }
 
 /// What the tabs post on the channel. `n` numbers the events of a term, from 1.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Serialised (the shell posts it as is), a message is an object tagged by its `kind`
+/// (`"leader"`, `"state"`, …), every field under its own name in camelCase: a message
+/// another tab cannot read as one of these is ignored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Wire {
     /// A tab took the lock and now holds the stream.
     Leader { term: Term },

@@ -138,20 +138,10 @@ extern "C" {
     #[wasm_bindgen(js_name = openTabs)]
     pub fn open_tabs(share: &JsValue, base_url: &JsValue, inbox: &JsValue) -> JsValue;
 
-    /// Posts `[kind, epoch, leader, n, text, number, sessions, data]` to the other tabs.
+    /// Posts `message` (a serialised `ChannelMessage`, see `tabs.rs`) to the other
+    /// tabs, in this task's batch.
     #[wasm_bindgen(js_name = postWire)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn post_wire(
-        tabs: &JsValue,
-        kind: i32,
-        epoch: f64,
-        leader: f64,
-        n: f64,
-        text: &JsValue,
-        number: f64,
-        sessions: &JsValue,
-        data: &JsValue,
-    );
+    pub fn post_wire(tabs: &JsValue, message: &JsValue);
 
     /// Queues for the lock (`steal` 1: takes it from its holder), abandoning a queued
     /// request first.

@@ -70,6 +70,13 @@ impl Inbox {
     pub fn new(shell: Weak<ShellCell>) -> Inbox {
         Inbox { shell }
     }
+
+    #[cfg(feature = "share-tabs")]
+    fn tell_lock(&self, event: tabs::LockEvent) {
+        if let Some(shell) = self.shell.upgrade() {
+            tabs::on_lock(&shell, event);
+        }
+    }
 }
 
 #[cfg(any(feature = "persist", feature = "share-tabs"))]
@@ -77,31 +84,31 @@ impl Inbox {
 impl Inbox {
     /// A message from another tab (see `tabs.rs`).
     #[cfg(feature = "share-tabs")]
-    #[allow(clippy::too_many_arguments)]
-    pub fn channel(
-        &self,
-        kind: u32,
-        epoch: f64,
-        leader: f64,
-        n: f64,
-        text: Option<String>,
-        number: f64,
-        sessions: JsValue,
-        data: JsValue,
-    ) {
+    pub fn channel(&self, message: JsValue) {
         if let Some(shell) = self.shell.upgrade() {
-            tabs::on_channel(
-                &shell, kind, epoch, leader, n, text, number, &sessions, &data,
-            );
+            tabs::on_channel(&shell, message);
         }
     }
 
-    /// The tabs' Web Lock was granted or lost (see `tabs.rs`).
+    /// The tabs' Web Lock was granted (see `tabs.rs`).
     #[cfg(feature = "share-tabs")]
-    pub fn lock(&self, event: u32) {
-        if let Some(shell) = self.shell.upgrade() {
-            tabs::on_lock(&shell, event);
-        }
+    #[wasm_bindgen(js_name = lockGranted)]
+    pub fn lock_granted(&self) {
+        self.tell_lock(tabs::LockEvent::Granted);
+    }
+
+    /// The tabs' Web Lock was taken away.
+    #[cfg(feature = "share-tabs")]
+    #[wasm_bindgen(js_name = lockLost)]
+    pub fn lock_lost(&self) {
+        self.tell_lock(tabs::LockEvent::Lost);
+    }
+
+    /// The browser refused the tabs' Web Lock.
+    #[cfg(feature = "share-tabs")]
+    #[wasm_bindgen(js_name = lockRefused)]
+    pub fn lock_refused(&self) {
+        self.tell_lock(tabs::LockEvent::Refused);
     }
 
     /// A read of the persisted outbox's store (see `outbox.rs`).

@@ -3,27 +3,22 @@
 // delivery or leadership policy: the core decides (src/core/tabs.rs), the Rust shell
 // says what to post and when to request or release the lock (src/web/tabs.rs), and
 // this module carries it out and reports back through the shell's inbox:
-// `inbox.channel(kind, epoch, leader, n, text, number, sessions, data)` for a message
-// from another tab, `inbox.lock(event)` when the lock is granted, lost or refused.
+// `inbox.channel(message)` for a message from another tab, `inbox.lockGranted()`,
+// `lockLost()` or `lockRefused()` for what became of the lock.
 //
-// A message is a plain array (structured clone, no field names for the build to
-// rename): `[kind, epoch, leader, n, text, number, sessions, data]`, each field's
-// meaning per kind written where Rust encodes it (`post` in src/web/tabs.rs). What goes
-// on the channel is a batch: the array of the messages one task posted, in order,
+// A message is the object Rust made (`ChannelMessage` in src/web/tabs.rs: the wire
+// message, tagged by its `kind`, every field by name, and an event's data beside it);
+// this module neither reads nor builds one. What goes on the channel is a batch: the
+// array of the messages one task posted, in order,
 // posted when the task ends. A leader relays every event of its stream, and one
 // `postMessage` per event cost it 10-20 µs each (BENCHMARKS.md, "One stream for all
 // tabs"); the events of one network read now share one.
 // Every function is non-throwing: a page may lack the APIs or a fake may be partial.
 
-/** What `inbox.lock` hears. Rust reads the same codes (src/web/tabs.rs). */
-const LOCK_GRANTED = 0;
-const LOCK_LOST = 1;
-const LOCK_REFUSED = 2;
-
 /** The wire format's version, in the channel's and the lock's name: tabs of builds
  * that would not understand each other never meet (each then leads its own stream).
- * 2: batches. */
-const NAME_PREFIX = "sse-courier/tabs/2 ";
+ * 2: batches; 3: messages as named, tagged objects. */
+const NAME_PREFIX = "sse-courier/tabs/3 ";
 
 const read = (object, key) => {
   try {
@@ -59,31 +54,16 @@ export function openTabs(share, baseUrl, inbox) {
   return tabs;
 }
 
-/** A batch from another tab: each message, when it is one of ours, to the inbox, in
- * order (the inbox is cut if the connection is freed meanwhile). */
+/** A batch from another tab: each message to the inbox, in order (the inbox is cut if
+ * the connection is freed meanwhile; Rust ignores what is not one of its messages). */
 function receive(tabs, batch) {
-  if (Array.isArray(batch)) for (const message of batch) receiveOne(tabs, message);
-}
-
-function receiveOne(tabs, message) {
-  if (!tabs.inbox_ || !Array.isArray(message) || message.length !== 8) return;
-  const [kind, epoch, leader, n, text, number, sessions, data] = message;
-  if (typeof kind !== "number" || typeof epoch !== "number" || typeof leader !== "number") return;
-  tabs.inbox_.channel(
-    kind,
-    epoch,
-    leader,
-    typeof n === "number" ? n : NaN,
-    typeof text === "string" ? text : undefined,
-    typeof number === "number" ? number : NaN,
-    Array.isArray(sessions) ? sessions : [],
-    data,
-  );
+  if (!Array.isArray(batch)) return;
+  for (const message of batch) if (tabs.inbox_) tabs.inbox_.channel(message);
 }
 
 /** Posts one message to the other tabs (never to this one), in this task's batch. */
-export function postWire(tabs, kind, epoch, leader, n, text, number, sessions, data) {
-  tabs.batch_.push([kind, epoch, leader, n, text, number, sessions, data]);
+export function postWire(tabs, message) {
+  tabs.batch_.push(message);
   if (tabs.batch_.length === 1) flushWhenTaskEnds(tabs);
 }
 
@@ -115,15 +95,16 @@ function flush(tabs) {
   } catch (_) {}
 }
 
+/** Tells the inbox what became of the lock: `event` names the inbox's method. */
 const tellLock = (tabs, event) => {
-  if (tabs.inbox_) tabs.inbox_.lock(event);
+  if (tabs.inbox_) tabs.inbox_[event]();
 };
 
 /** Queues for the lock (`steal`: takes it from whichever tab holds it). A request
  * still queued is abandoned first. Once granted, the lock is held until
  * `releaseLock` (the callback's promise resolves then); if the browser takes it away
- * (a steal), the inbox hears `LOCK_LOST`; if it refuses the request (a SecurityError
- * in an opaque origin, say), `LOCK_REFUSED`. */
+ * (a steal), the inbox hears `lockLost`; if it refuses the request (a SecurityError
+ * in an opaque origin, say), `lockRefused`. */
 export function requestLock(tabs, steal) {
   releaseLock(tabs);
   const request = { controller_: undefined, release_: undefined };
@@ -146,7 +127,7 @@ export function requestLock(tabs, steal) {
       granted = true;
       return new Promise((resolve) => {
         request.release_ = resolve;
-        tellLock(tabs, LOCK_GRANTED);
+        tellLock(tabs, "lockGranted");
       });
     });
   } catch (error) {
@@ -158,7 +139,7 @@ export function requestLock(tabs, steal) {
     // us (`releaseLock` forgot the request first).
     if (tabs.lock_ === request) {
       tabs.lock_ = undefined;
-      tellLock(tabs, granted ? LOCK_LOST : LOCK_REFUSED);
+      tellLock(tabs, granted ? "lockLost" : "lockRefused");
     }
   });
 }

@@ -11,41 +11,34 @@
 //! the rest of the shell reads the same in every build; an input the `Core` does not
 //! list does not compile (there is no `DerefMut`), so none can bypass the tab.
 
+#[cfg(feature = "persist")]
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Deref;
 
+use serde::Serialize;
 use wasm_bindgen::JsValue;
 
 use super::app;
 use super::boundary;
-use super::js::{self, count};
+use super::js;
 use super::shell::{pump, Shared};
 use crate::core::{
-    Config, Endpoint, EventVerdict, Machine, PostId, PostOutcome, SendOutcome, SessionSeq,
-    StreamId, Tab, TabAction, TabConfig, TabId, Term, Wire,
+    Config, Endpoint, EventVerdict, Machine, PostId, PostOutcome, SendOutcome, StreamId, Tab,
+    TabAction, TabConfig, TabId, Wire,
 };
 #[cfg(feature = "persist")]
 use crate::core::{OutboxAction, Restored, Stored};
+use crate::core::{SessionSeq, Term};
 
-/// A channel message's `kind`, as `tabs.js` passes it through (it only checks it is
-/// a number).
-mod kind {
-    pub const LEADER: u32 = 0;
-    pub const STATE: u32 = 1;
-    pub const EVENT: u32 = 2;
-    pub const HEARTBEAT: u32 = 3;
-    pub const SESSIONS: u32 = 4;
-    pub const REBUILD: u32 = 5;
-    pub const BYE: u32 = 6;
-}
-
-/// What `inbox.lock` hears, as `tabs.js` names it (`LOCK_GRANTED`, `LOCK_LOST`,
-/// `LOCK_REFUSED`).
-mod lock_event {
-    pub const GRANTED: u32 = 0;
-    pub const LOST: u32 = 1;
-    pub const REFUSED: u32 = 2;
+/// What became of the tabs' Web Lock (`tabs.js` calls the inbox's method of each).
+#[derive(Clone, Copy)]
+pub enum LockEvent {
+    Granted,
+    /// Taken away (another tab stole it).
+    Lost,
+    /// The browser refused the request (an opaque origin, say).
+    Refused,
 }
 
 /// The machine alone, or the tab around it. One per connection, so the size of the
@@ -272,22 +265,24 @@ pub fn perform(shell: &Shared, action: TabAction) {
     }
 }
 
-/// A message from another tab (`tabs.js` checked the types it could): fed to the tab,
-/// then, for a relayed event this tab's machine lets through, its data to the
-/// listener, after the actions it caused (as for an event of the tab's own stream).
-#[allow(clippy::too_many_arguments)]
-pub fn on_channel(
-    shell: &Shared,
-    kind: u32,
-    epoch: f64,
-    leader: f64,
-    n: f64,
-    text: Option<String>,
-    number: f64,
-    sessions: &JsValue,
-    data: &JsValue,
-) {
-    let Some(wire) = decode(kind, epoch, leader, n, text, number, sessions) else {
+/// One message on the channel: the wire message and, for an event, its data beside
+/// it (the parsed event, passed on as it came).
+#[derive(Serialize)]
+struct ChannelMessage {
+    wire: Wire,
+    #[serde(
+        with = "serde_wasm_bindgen::preserve",
+        skip_serializing_if = "JsValue::is_undefined"
+    )]
+    data: JsValue,
+}
+
+/// A message from another tab: fed to the tab, then, for a relayed event this tab's
+/// machine lets through, its data to the listener, after the actions it caused (as
+/// for an event of the tab's own stream). Anything that does not read as a
+/// `ChannelMessage` (another build's, a stranger's) is ignored.
+pub fn on_channel(shell: &Shared, message: JsValue) {
+    let Some(wire) = read_wire(&js::get(&message, "wire")) else {
         return;
     };
     let verdict = match &mut shell.borrow_mut().core {
@@ -296,12 +291,73 @@ pub fn on_channel(
     };
     pump(shell);
     if verdict == EventVerdict::Dispatch {
-        app::dispatch(shell, data);
+        app::dispatch(shell, &js::get(&message, "data"));
     }
 }
 
+/// A `Wire` as `ChannelMessage` serialises it (an object tagged by its `kind`, fields
+/// by name in camelCase: tests/core_tabs_wire.rs pins the shape), read by name.
+/// Not serde's `Deserialize`: serde-wasm-bindgen's type errors format the number they
+/// met, which links core's float formatting into the wasm (BENCHMARKS.md, "Size").
+fn read_wire(wire: &JsValue) -> Option<Wire> {
+    let count = |object: &JsValue, name: &str| js::as_count(&js::get(object, name));
+    let text = |name: &str| js::get(wire, name).as_string();
+    let term = js::get(wire, "term");
+    let term = Term {
+        epoch: count(&term, "epoch")?,
+        leader: TabId(count(&term, "leader")?),
+    };
+    Some(match js::get(wire, "kind").as_string()?.as_str() {
+        "leader" => Wire::Leader { term },
+        "state" => Wire::State {
+            term,
+            n: count(wire, "n")?,
+            connection_id: text("connectionId"),
+            connected: js::get(wire, "connected").as_bool()?,
+        },
+        "event" => Wire::Event {
+            term,
+            n: count(wire, "n")?,
+            session_id: text("sessionId"),
+            seq: count(wire, "seq"),
+        },
+        "heartbeat" => Wire::Heartbeat { term },
+        "sessions" => Wire::Sessions {
+            term,
+            from: TabId(count(wire, "from")?),
+            seen: count(wire, "seen"),
+            sessions: read_sessions(&js::get(wire, "sessions")),
+        },
+        "rebuild" => Wire::Rebuild {
+            term,
+            connection_id: text("connectionId")?,
+        },
+        "bye" => Wire::Bye {
+            term,
+            from: TabId(count(wire, "from")?),
+        },
+        _ => return None,
+    })
+}
+
+/// The `{ sessionId, lastSeq }` items of a JS array, skipping malformed ones.
+fn read_sessions(list: &JsValue) -> Vec<SessionSeq> {
+    let mut sessions = Vec::new();
+    for item in js::items(list) {
+        let session_id = js::get(&item, "sessionId").as_string();
+        let last_seq = js::as_count(&js::get(&item, "lastSeq"));
+        if let (Some(session_id), Some(last_seq)) = (session_id, last_seq) {
+            sessions.push(SessionSeq {
+                session_id,
+                last_seq,
+            });
+        }
+    }
+    sessions
+}
+
 /// The lock was granted, taken away, or refused.
-pub fn on_lock(shell: &Shared, event: u32) {
+pub fn on_lock(shell: &Shared, event: LockEvent) {
     {
         let mut s = shell.borrow_mut();
         let Core::Sharing(sharing) = &mut s.core else {
@@ -309,10 +365,9 @@ pub fn on_lock(shell: &Shared, event: u32) {
         };
         let now = js::now();
         match event {
-            lock_event::GRANTED => sharing.tab.on_lock_granted(now),
-            lock_event::LOST => sharing.tab.on_lock_lost(now),
-            lock_event::REFUSED => sharing.tab.on_lock_refused(now),
-            _ => {}
+            LockEvent::Granted => sharing.tab.on_lock_granted(now),
+            LockEvent::Lost => sharing.tab.on_lock_lost(now),
+            LockEvent::Refused => sharing.tab.on_lock_refused(now),
         }
     }
     pump(shell);
@@ -355,145 +410,18 @@ pub fn close(core: &mut Core) {
     js::close_tabs(&sharing.tabs);
 }
 
-/// Posts `wire` as `tabs.js`'s array `[kind, epoch, leader, n, text, number,
-/// sessions, data]`: `n` is the broadcast's number (`Sessions`: `seen`), `text` the
-/// connection id (`State`, `Rebuild`) or the session id (`Event`), `number` the seq
-/// (`Event`), 1 or 0 for `connected` (`State`) or the sender's tab id (`Sessions`,
-/// `Bye`); NaN or undefined where a field has no value.
+/// Posts `wire` to the other tabs, with the event's data beside an `Event`.
 fn post(tabs: &JsValue, wire: &Wire, event: &JsValue) {
-    let none = f64::NAN;
-    let mut sessions = JsValue::UNDEFINED;
-    let mut data = &JsValue::UNDEFINED;
-    let (kind, term, n, text, number) = match wire {
-        Wire::Leader { term } => (kind::LEADER, term, none, None, none),
-        Wire::State {
-            term,
-            n,
-            connection_id,
-            connected,
-        } => (
-            kind::STATE,
-            term,
-            *n as f64,
-            connection_id.as_deref(),
-            f64::from(u8::from(*connected)),
-        ),
-        Wire::Event {
-            term,
-            n,
-            session_id,
-            seq,
-        } => {
-            data = event;
-            (
-                kind::EVENT,
-                term,
-                *n as f64,
-                session_id.as_deref(),
-                seq.map_or(none, |seq| seq as f64),
-            )
-        }
-        Wire::Heartbeat { term } => (kind::HEARTBEAT, term, none, None, none),
-        Wire::Sessions {
-            term,
-            from,
-            seen,
-            sessions: list,
-        } => {
-            // An array of `{ sessionId, lastSeq }`.
-            sessions = boundary::to_js(list).unwrap_or(JsValue::UNDEFINED);
-            (
-                kind::SESSIONS,
-                term,
-                seen.map_or(none, |seen| seen as f64),
-                None,
-                from.0 as f64,
-            )
-        }
-        Wire::Rebuild {
-            term,
-            connection_id,
-        } => (
-            kind::REBUILD,
-            term,
-            none,
-            Some(connection_id.as_str()),
-            none,
-        ),
-        Wire::Bye { term, from } => (kind::BYE, term, none, None, from.0 as f64),
+    let data = match wire {
+        Wire::Event { .. } => event.clone(),
+        _ => JsValue::UNDEFINED,
     };
-    js::post_wire(
-        tabs,
-        kind as i32,
-        term.epoch as f64,
-        term.leader.0 as f64,
-        n,
-        &text.map_or(JsValue::UNDEFINED, js::string),
-        number,
-        &sessions,
+    let message = ChannelMessage {
+        wire: wire.clone(),
         data,
-    );
-}
-
-/// The `Wire` a channel message encodes (see [`post`]), or `None` when it is not one.
-fn decode(
-    kind: u32,
-    epoch: f64,
-    leader: f64,
-    n: f64,
-    text: Option<String>,
-    number: f64,
-    sessions: &JsValue,
-) -> Option<Wire> {
-    let term = Term {
-        epoch: count(epoch)?,
-        leader: TabId(count(leader)?),
     };
-    Some(match kind {
-        kind::LEADER => Wire::Leader { term },
-        kind::STATE => Wire::State {
-            term,
-            n: count(n)?,
-            connection_id: text,
-            connected: number == 1.0,
-        },
-        kind::EVENT => Wire::Event {
-            term,
-            n: count(n)?,
-            session_id: text,
-            seq: count(number),
-        },
-        kind::HEARTBEAT => Wire::Heartbeat { term },
-        kind::SESSIONS => Wire::Sessions {
-            term,
-            from: TabId(count(number)?),
-            seen: count(n),
-            sessions: read_sessions(sessions),
-        },
-        kind::REBUILD => Wire::Rebuild {
-            term,
-            connection_id: text?,
-        },
-        kind::BYE => Wire::Bye {
-            term,
-            from: TabId(count(number)?),
-        },
-        _ => return None,
-    })
-}
-
-/// The `{ sessionId, lastSeq }` items of a JS array, skipping malformed ones.
-fn read_sessions(list: &JsValue) -> Vec<SessionSeq> {
-    let mut sessions = Vec::new();
-    for item in js::items(list) {
-        let session_id = js::get(&item, "sessionId").as_string();
-        let last_seq = js::get(&item, "lastSeq").as_f64().and_then(count);
-        if let (Some(session_id), Some(last_seq)) = (session_id, last_seq) {
-            sessions.push(SessionSeq {
-                session_id,
-                last_seq,
-            });
-        }
+    match boundary::to_js(&message) {
+        Ok(message) => js::post_wire(tabs, &message),
+        Err(error) => js::warn(&error),
     }
-    sessions
 }

@@ -188,8 +188,11 @@ describe("one stream for all tabs", () => {
     await settle();
     const relayed = FakeBroadcastChannel.posted.slice(before).filter((p) => p.name === tab.channel.name);
     expect(relayed).toHaveLength(1);
-    const batch = relayed[0].data as unknown[][];
-    expect(batch.map((message) => (message[7] as { seq: number }).seq)).toEqual([1, 2, 3, 4, 5]);
+    // Each message names its parts: the wire message (tagged by its kind) and the event.
+    const batch = relayed[0].data as Array<{ wire: { kind: string; seq: number }; data: { seq: number } }>;
+    expect(batch.map((message) => [message.wire.kind, message.wire.seq, message.data.seq])).toEqual(
+      [1, 2, 3, 4, 5].map((seq) => ["event", seq, seq]),
+    );
     const follower = tab === first ? second : first;
     expect(follower.events()).toEqual([1, 2, 3, 4, 5].map((seq) => event(seq)));
   });
