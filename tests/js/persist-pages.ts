@@ -37,8 +37,14 @@ export const warnings = () => current.warnings;
 /** The browser closes every page: their locks are gone. */
 export const restartBrowser = () => vi.stubGlobal("navigator", { locks: new FakeLocks() });
 
-/** Lets promises, store transactions and lock grants run. */
-export const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+/** Lets promises, store transactions and lock grants run: at least 5 ms and 50 turns of
+ * the event loop, since fake-indexeddb moves a transaction on one turn at a time
+ * (setImmediate), and on a loaded machine 5 ms alone can pass within a few turns.
+ * (`performance.now`: some tests fix `Date.now`.) */
+export async function settle() {
+  const until = performance.now() + 5;
+  for (let turn = 0; turn < 50 || performance.now() < until; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
 
 /** A page with the outbox in `store`: its POSTs answered by hand, its reports kept. */
 export function openPage(persist: PersistOptions, overrides: Partial<ConnectionConfig> = {}) {
