@@ -208,3 +208,10 @@ mod tests {
         assert!(set.is_empty());
     }
 }
+
+/// An endpoint is written as its path (`"send"`), as the protocol names it.
+impl serde::Serialize for Endpoint {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.path())
+    }
+}

@@ -106,8 +106,10 @@ impl core::fmt::Display for PersistConfigError {
 impl core::error::Error for PersistConfigError {}
 
 /// One stored message's delivery state, format [`RECORD_VERSION`]. The shell stores
-/// it under `key`, serialised as it likes, with the message's JSON body beside it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// it under `key`, serialised (each field under its name in camelCase, the endpoint as
+/// its path), with the message's JSON body beside it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Record {
     /// [`RECORD_VERSION`] when this core wrote it.
     pub version: u32,

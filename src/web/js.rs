@@ -86,22 +86,11 @@ extern "C" {
         inbox: &JsValue,
     ) -> JsValue;
 
-    /// Stores the record (the core's `Record` fields and the message's JSON body)
-    /// under `key`: at once when the store is ready, in call order.
+    /// Stores `record` (the core's `Record`, serialised) with the message's JSON `body`
+    /// beside it, as one JSON string under `key`: at once when the store is ready, in
+    /// call order.
     #[wasm_bindgen(js_name = outboxPut)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn outbox_put(
-        outbox: &JsValue,
-        version: f64,
-        key: &JsValue,
-        endpoint: &JsValue,
-        order: f64,
-        enqueued_at: f64,
-        stale_404s: f64,
-        retries: f64,
-        owner: &JsValue,
-        body: &JsValue,
-    );
+    pub fn outbox_put(outbox: &JsValue, key: &JsValue, record: &JsValue, body: &JsValue);
 
     /// Deletes the record under `key`.
     #[wasm_bindgen(js_name = outboxRemove)]

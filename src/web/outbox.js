@@ -327,9 +327,6 @@ export async function openOutboxStore(spec, namespace, warn) {
 
 // ---- the outbox of one connection ------------------------------------------------
 
-/** The format of a stored record this library writes (the core's `RECORD_VERSION`). */
-const RECORD_VERSION = 1;
-
 const warnApp = (text) => console.warn("[sse-courier] " + text);
 
 const isCount = (value) => Number.isSafeInteger(value) && value >= 0;
@@ -461,19 +458,20 @@ function write(outbox, operation, key, value) {
   }
 }
 
-/** Stores a record (the core's `Record`, and the message's JSON body) under `key`. */
-export function outboxPut(outbox, version, key, endpoint, order, enqueuedAt, stale404s, retries, owner, body) {
-  const record = { version, key, endpoint, order, enqueuedAt, stale404s, retries, owner, body };
-  write(outbox, "put", key, JSON.stringify(record));
+/** Stores `record` (the core's `Record`, serialised by Rust) and the message's JSON
+ * `body` beside it, as one JSON string under `key`. */
+export function outboxPut(outbox, key, record, body) {
+  write(outbox, "put", key, JSON.stringify(Object.assign(record, { body })));
 }
 
 export function outboxRemove(outbox, key) {
   write(outbox, "remove", key);
 }
 
-/** A stored entry as Rust reads it: the record's fields when it is a record of this
- * format with every field readable (`record: 1`), else its key and, when readable,
- * its format version (`record: 0`). The body is parsed for the report's `message`. */
+/** A stored entry as Rust reads it: the record's fields when every field of the format
+ * this library writes is readable (`record: 1`), else its key and, when readable, its
+ * format version (`record: 0`); which versions it takes is the core's decision. The
+ * body is parsed for the report's `message`. */
 export function decodeEntry({ key, value }) {
   let stored;
   try {
@@ -481,7 +479,7 @@ export function decodeEntry({ key, value }) {
   } catch (_) {}
   const version = stored?.version;
   const entry = { key, version: isCount(version) ? version : undefined, record: 0 };
-  if (version !== RECORD_VERSION) return entry;
+  if (entry.version === undefined) return entry;
   const { endpoint, order, enqueuedAt, stale404s, retries, owner, body } = stored;
   const readable =
     stored.key === key &&

@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 
+use super::boundary;
 use super::config::PersistOptions;
 use super::js;
 use super::report::{self, Outcome};
@@ -76,18 +77,10 @@ pub fn perform(shell: &Shared, action: OutboxAction) {
                 let outgoing = s.outgoing.iter().find(|o| o.id == msg);
                 outgoing.map_or(JsValue::UNDEFINED, |o| o.body.clone())
             };
-            js::outbox_put(
-                &outbox,
-                f64::from(record.version),
-                &js::string(&record.key),
-                &js::string(record.endpoint.path()),
-                record.order as f64,
-                record.enqueued_at as f64,
-                f64::from(record.stale_404s),
-                f64::from(record.retries),
-                &js::string(&record.owner),
-                &body,
-            );
+            match boundary::to_js(&record) {
+                Ok(fields) => js::outbox_put(&outbox, &js::string(&record.key), &fields, &body),
+                Err(error) => js::warn(&error),
+            }
         }
         OutboxAction::Remove { key } => js::outbox_remove(&outbox, &js::string(&key)),
         OutboxAction::Warn(warning) => js::warn(&js::string(warning.message())),
