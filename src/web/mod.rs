@@ -7,9 +7,10 @@
 //! `AbortController`, answers awaited with wasm-bindgen-futures), the one host timer
 //! (`timer`: gloo-timers), the page lifecycle listeners (`lifecycle`: gloo-events), the
 //! delivery reports and `stats()` (`report`, `boundary`: serde-wasm-bindgen, every
-//! field by name). Still in the JS half (`helper.js`, declared in `js`): the streams
-//! and the parsing of their events, the app's listener and the input checks
-//! (`options.js`); the streams reach Rust through one object, the inbox (`inputs`).
+//! field by name), the app's options (`options`: a serde struct, read by `reader`, a
+//! serde `Deserializer` naming the option in each error; `config` turns them into the
+//! core's `Config`) and the check of `send()`'s message. Still in the JS half
+//! (`helper.js`, declared in `js`): the warning prefix and freeing the inbox late.
 
 mod app;
 mod boundary;
@@ -17,9 +18,11 @@ mod config;
 mod connection;
 mod js;
 mod lifecycle;
+mod options;
 #[cfg(feature = "persist")]
 mod outbox;
 mod post;
+mod reader;
 mod report;
 mod shell;
 mod stream;
