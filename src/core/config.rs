@@ -1,5 +1,5 @@
 //! The core's settings and their defaults (those of the existing client). The options
-//! are checked in the shell (src/web/options.js and src/web/config.rs), not here.
+//! are checked in the shell (src/web/options.rs and src/web/config.rs), not here.
 
 use super::backoff::Backoff;
 use super::endpoint::EndpointSet;

@@ -1,25 +1,29 @@
 //! Reads the JS config object once, at construction, into the core's `Config` plus the
 //! few options only the shell needs. Every rejection names the option.
 //!
-//! Each option's type and range is checked by `options.js` (its table of options is
-//! the one place they are stated), and so is the one check across options
-//! (`backoff.maxMs` not below `backoff.initialMs`, given the core's defaults, so that
-//! its error can say which value is a default); it hands back the options present,
-//! checked and normalised. The defaults of absent options are the core's
-//! (`Config::default`), and endpoint names are the core's too (`Endpoint::from_path`),
-//! checked here.
+//! Each option's name, kind, bound and refusal are stated once, in `options.rs` (the
+//! struct `Options` is the table), and read through serde by `reader.rs`, which also
+//! warns of unknown options. Here: the checks across options or against the core's
+//! tables (`backoff.maxMs` not below `backoff.initialMs`, given the core's defaults, so
+//! that its error can say which value is a default; the endpoint names of
+//! `retryableEndpoints`, the core's `Endpoint::from_path`), and the defaults of absent
+//! options, the core's (`Config::default`) but for the shell's own.
 
 use alloc::string::String;
 
-use wasm_bindgen::{JsError, JsValue};
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
 
+#[cfg(feature = "persist")]
 use super::js;
+use super::options::{BackoffOptions, Options};
+use super::reader::{ConfigError, Reader, Setting};
 #[cfg(feature = "persist")]
 use crate::core::DEFAULT_MAX_AGE_MS;
 use crate::core::{Backoff, Config, Endpoint, EndpointSet};
 
-/// What the shell itself needs beyond the core's config. (`baseUrl` and `suspendUrl`
-/// are read by the JS helper from `connection.config` where it builds URLs.)
+/// What the shell itself needs beyond the core's config. (`baseUrl`, `suspendUrl` and
+/// the app's functions are read from `connection.config` at each use.)
 pub struct ShellOptions {
     pub post_timeout: bool,
     pub max_event_bytes: u32,
@@ -45,137 +49,107 @@ pub struct PersistOptions {
 #[cfg(feature = "persist")]
 const DEFAULT_PERSIST_KEY: &str = "default";
 
-/// The `persist` option as options.js checked it (`persistStore`, `persistKey`,
-/// `persistMaxAgeMs`), when given.
-#[cfg(feature = "persist")]
-fn persist_options(options: &JsValue) -> Option<PersistOptions> {
-    let store = js::get(options, "persistStore");
-    let max_age_ms = js::get(options, "persistMaxAgeMs").as_f64();
-    (!store.is_undefined()).then(|| PersistOptions {
-        store,
-        namespace: match js::get(options, "persistKey") {
-            key if key.is_undefined() => js::string(DEFAULT_PERSIST_KEY),
-            key => key,
-        },
-        max_age_ms: max_age_ms.map_or(DEFAULT_MAX_AGE_MS, |ms| ms as u64),
-    })
-}
-
-/// This build's entry, for the options only it has (see `checkConfig` in options.js).
-fn entry() -> JsValue {
-    if cfg!(all(feature = "persist", feature = "share-tabs")) {
-        js::string("full")
-    } else if cfg!(feature = "persist") {
-        js::string("persist")
-    } else if cfg!(feature = "share-tabs") {
-        js::string("tabs")
-    } else {
-        JsValue::UNDEFINED
-    }
-}
-
 /// Events whose data is longer than this (in UTF-16 units) are skipped.
-const DEFAULT_MAX_EVENT_BYTES: u64 = 1 << 20;
+const DEFAULT_MAX_EVENT_BYTES: u32 = 1 << 20;
 
 /// Validates the JS config; nothing is kept when any option is wrong. The error is the
 /// JS `Error` to throw.
 pub fn read(config: &JsValue) -> Result<(Config, ShellOptions), JsValue> {
-    let defaults = Config::default();
-    let options = js::check_config(
-        config,
-        &entry(),
-        defaults.backoff.initial_ms as f64,
-        defaults.backoff.max_ms as f64,
-    );
-    if js::is_error(&options) {
-        return Err(options);
+    Ok(read_options(config)?)
+}
+
+fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError> {
+    if !config.is_object() {
+        return Err(ConfigError::NotAnObject);
     }
-    // An option as the number options.js made of it (milliseconds rounded up, a flag
-    // as 0 or 1), or `default` when absent.
-    let number = |name: &str, default: u64| match js::get(&options, name).as_f64() {
-        Some(n) => n as u64,
-        None => default,
+    let options = Options::deserialize(Reader::new(config))?;
+    let defaults = Config::default();
+    let backoff = backoff(options.backoff, defaults.backoff)?;
+    let retryable = match options.retryable_endpoints {
+        Some(names) => retryable(names.0)?,
+        None => defaults.retryable,
     };
-    let retryable = match js::get(&options, "retryableEndpoints") {
-        names if names.is_undefined() => defaults.retryable,
-        names => retryable(&names)?,
-    };
-    // The two timeouts are off when absent (options.js refuses 0).
-    let optional = |name: &str| {
-        let ms = number(name, 0);
-        (ms != 0).then_some(ms)
-    };
-    let post_timeout_ms = optional("postTimeoutMs");
+    let post_timeout_ms = options.post_timeout_ms.map(|ms| ms.0);
     let core = Config {
-        reconnect_delay_ms: number("reconnectDelayMs", defaults.reconnect_delay_ms),
+        reconnect_delay_ms: options
+            .reconnect_delay_ms
+            .map_or(defaults.reconnect_delay_ms, |ms| ms.0),
         retryable,
-        max_pending_sends: number("maxPendingSends", defaults.max_pending_sends as u64) as usize,
-        max_stale_retries: number("maxStaleRetries", defaults.max_stale_retries.into()) as u32,
-        max_send_retries: number("maxSendRetries", defaults.max_send_retries.into()) as u32,
-        stale_after_ms: optional("staleAfterMs"),
+        max_pending_sends: options
+            .max_pending_sends
+            .map_or(defaults.max_pending_sends, |n| n.0 as usize),
+        max_stale_retries: options
+            .max_stale_retries
+            .map_or(defaults.max_stale_retries, |n| n.0),
+        max_send_retries: options
+            .max_send_retries
+            .map_or(defaults.max_send_retries, |n| n.0),
+        // The two timeouts are off when absent (0 is refused).
+        stale_after_ms: options.stale_after_ms.map(|ms| ms.0),
         post_timeout_ms,
-        backoff: Backoff {
-            initial_ms: number("backoffInitialMs", defaults.backoff.initial_ms),
-            max_ms: number("backoffMaxMs", defaults.backoff.max_ms),
-        },
-        ordered_sends: number("orderedSends", defaults.ordered_sends.into()) != 0,
+        backoff,
+        ordered_sends: options
+            .ordered_sends
+            .map_or(defaults.ordered_sends, |flag| flag.0),
     };
     let shell = ShellOptions {
         post_timeout: post_timeout_ms.is_some(),
-        max_event_bytes: number("maxEventBytes", DEFAULT_MAX_EVENT_BYTES) as u32,
+        max_event_bytes: options
+            .max_event_bytes
+            .map_or(DEFAULT_MAX_EVENT_BYTES, |n| n.0),
         #[cfg(feature = "persist")]
-        persist: persist_options(&options),
+        persist: options.persist.map(|persist| PersistOptions {
+            store: persist.store.0,
+            namespace: persist
+                .key
+                .map_or_else(|| js::string(DEFAULT_PERSIST_KEY), |key| key.0),
+            max_age_ms: persist.max_age_ms.map_or(DEFAULT_MAX_AGE_MS, |ms| ms.0),
+        }),
         #[cfg(feature = "share-tabs")]
-        share_tabs: js::get(&options, "shareAcrossTabs"),
+        share_tabs: options
+            .share_across_tabs
+            .and_then(|sharing| sharing.0)
+            .unwrap_or_default(),
     };
     Ok((core, shell))
 }
 
-/// The endpoints named by `retryableEndpoints` (options.js checked it is an array of
-/// strings): each must be an endpoint path, and none a lifecycle one
-/// (docs/delivery-rules.md, rule 3).
-fn retryable(names: &JsValue) -> Result<EndpointSet, JsValue> {
+/// `backoff`, each delay as given or the core's default; `maxMs` must not be below
+/// `initialMs`.
+fn backoff(given: Option<BackoffOptions>, defaults: Backoff) -> Result<Backoff, ConfigError> {
+    let (initial, max) = given.map_or((None, None), |b| (b.initial_ms, b.max_ms));
+    let setting = |given: Option<u64>, default| Setting {
+        ms: given.unwrap_or(default),
+        given: given.is_some(),
+    };
+    let initial = setting(initial.map(|ms| ms.0), defaults.initial_ms);
+    let max = setting(max.map(|ms| ms.0), defaults.max_ms);
+    if max.ms < initial.ms {
+        return Err(ConfigError::BackoffBelowInitial { max, initial });
+    }
+    Ok(Backoff {
+        initial_ms: initial.ms,
+        max_ms: max.ms,
+    })
+}
+
+/// The endpoints named by `retryableEndpoints`: each must be an endpoint path, and none
+/// a lifecycle one (docs/delivery-rules.md, rule 3).
+fn retryable(names: alloc::vec::Vec<String>) -> Result<EndpointSet, ConfigError> {
     let mut set = EndpointSet::empty();
-    let mut index = 0;
-    while let Some(name) = js::item(names, index).as_string() {
+    for name in names {
         match Endpoint::from_path(&name) {
             Some(endpoint) if !endpoint.is_lifecycle() => set.insert(endpoint),
-            _ => return Err(refuse_retryable(&name)),
+            Some(_) => return Err(ConfigError::LifecycleEndpoint { name }),
+            None => {
+                let message_type_of =
+                    Endpoint::from_message_type(&name).filter(|e| !e.is_lifecycle());
+                return Err(ConfigError::NotAnEndpoint {
+                    name,
+                    message_type_of,
+                });
+            }
         }
-        index += 1;
     }
     Ok(set)
-}
-
-/// The error for `name` in `retryableEndpoints`: it names the entry at fault, says why
-/// (not an endpoint, perhaps a message type; or a lifecycle endpoint, never retried)
-/// and lists the names allowed, from the core's table of endpoints. Built by
-/// concatenation: the shipped build leaves `core::fmt` out.
-fn refuse_retryable(name: &str) -> JsValue {
-    let mut text = String::from("config.retryableEndpoints must ");
-    if Endpoint::from_path(name).is_some() {
-        text.push_str("not name \"");
-        text.push_str(name);
-        text.push_str("\" (the lifecycle endpoints ");
-        text.push_str(Endpoint::LIFECYCLE_PATHS);
-        text.push_str(" are never retried)");
-    } else {
-        text.push_str("name endpoints, and \"");
-        text.push_str(name);
-        text.push_str("\" is not one");
-        // A message type (`permission_response`) given where its endpoint
-        // (`permission`) was meant: the error names that endpoint.
-        if let Some(endpoint) = Endpoint::from_message_type(name).filter(|e| !e.is_lifecycle()) {
-            text.push_str(" (it is the message type posted to \"");
-            text.push_str(endpoint.path());
-            text.push_str("\")");
-        }
-    }
-    text.push_str("; it may name ");
-    text.push_str(Endpoint::RETRYABLE_PATHS);
-    refuse(&text)
-}
-
-fn refuse(text: &str) -> JsValue {
-    JsError::new(text).into()
 }

@@ -2,6 +2,7 @@
 //! It holds the shell and forwards; no delivery logic lives here.
 
 use alloc::rc::{Rc, Weak};
+use alloc::string::String;
 
 use js_sys::{Array, Object, Promise};
 
@@ -103,10 +104,7 @@ impl Connection {
         &self,
         #[wasm_bindgen(unchecked_param_type = "OutgoingMessage | object")] msg: JsValue,
     ) -> Result<bool, JsValue> {
-        let kind = js::message_type(&msg);
-        let Some(kind) = kind.as_string() else {
-            return Err(kind);
-        };
+        let kind = message_type(&msg)?;
         let Some(endpoint) = Endpoint::from_message_type(&kind) else {
             return Ok(false);
         };
@@ -117,12 +115,9 @@ impl Connection {
         #[cfg(not(feature = "persist"))]
         let keyed: Option<JsValue> = None;
         let (body, client_msg_id) = match keyed {
-            Some(keyed) => (js::message_body(&keyed), js::get(&keyed, "clientMsgId")),
-            None => (js::message_body(&msg), JsValue::UNDEFINED),
+            Some(keyed) => (message_body(&keyed)?, js::get(&keyed, "clientMsgId")),
+            None => (message_body(&msg)?, JsValue::UNDEFINED),
         };
-        if js::is_error(&body) {
-            return Err(body);
-        }
         let accepted = {
             let mut s = self.shell.borrow_mut();
             let now = js::now();
@@ -274,4 +269,31 @@ impl Connection {
     pub fn in_flight_count(&self) -> u32 {
         self.shell.borrow().core.in_flight_len() as u32
     }
+}
+
+/// The `type` of a message given to `send()`; the error to throw when the message is
+/// not a plain object or its `type` not a string.
+fn message_type(message: &JsValue) -> Result<String, JsValue> {
+    if !message.is_object() || Array::is_array(message) {
+        return Err(JsError::new("send: message must be a plain object").into());
+    }
+    js::get(message, "type")
+        .as_string()
+        .ok_or_else(|| JsError::new("send: message.type must be a string").into())
+}
+
+/// `JSON.stringify(message)`, a JS string (the body is never copied through Rust); the
+/// error to throw, naming JSON and quoting the cause's message, when it throws or gives
+/// no string (a `toJSON` giving `undefined`).
+fn message_body(message: &JsValue) -> Result<JsValue, JsValue> {
+    let cause = match js_sys::JSON::stringify(message) {
+        Ok(body) if body.is_string() => return Ok(body.into()),
+        Ok(_) => JsValue::UNDEFINED,
+        Err(error) => js::get(&error, "message"),
+    };
+    let mut text = String::from("send: message cannot be serialised to JSON: ");
+    if !cause.is_undefined() && !cause.is_null() {
+        text.push_str(&js::describe(&cause));
+    }
+    Err(JsError::new(&text).into())
 }

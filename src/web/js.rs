@@ -1,7 +1,7 @@
-//! The shell's declarations of the JS half it still calls (`helper.js`, `options.js`,
-//! and the opt-in entries' `outbox.js` and `tabs.js`), each function under its JS
-//! name, and the clock and random numbers it reads (js-sys). Everything is duck-typed and non-throwing, because injected
-//! fakes are plain objects rather than the platform classes.
+//! The shell's declarations of the JS half it still calls (`helper.js`, and the opt-in
+//! entries' `outbox.js` and `tabs.js`), each function under its JS name, and the clock
+//! and random numbers it reads (js-sys). Everything is duck-typed and non-throwing,
+//! because injected fakes are plain objects rather than the platform classes.
 //!
 //! Strings cross as JS strings (`&JsValue`), never as `&str`: a `&str` parameter makes
 //! wasm-bindgen put a decoding wrapper in the glue, and the build can only rename the
@@ -14,30 +14,12 @@ pub fn random() -> f64 {
     js_sys::Math::random()
 }
 
-/// What is still done in JS for the connection itself: the check of `send()`'s
-/// message and its serialisation (issue 21 moves them to Rust with the config's
-/// check), the warning prefix, and freeing the inbox once the call into the wasm that
-/// dropped the shell has returned.
+/// What is still done in JS for the connection itself: the warning prefix, and freeing
+/// the inbox once the call into the wasm that dropped the shell has returned.
 #[wasm_bindgen(module = "/src/web/helper.js")]
 extern "C" {
     /// `console.warn("[sse-courier] " + text)`.
     pub fn warn(text: &JsValue);
-
-    /// Whether `value` is an `Error` (what the checks give instead of throwing: an
-    /// import that may throw costs a wrapper in the glue).
-    #[wasm_bindgen(js_name = isError)]
-    pub fn is_error(value: &JsValue) -> bool;
-
-    /// The `type` of a message `send()` was given, or an `Error` saying what is wrong
-    /// when the message is not a plain object or its `type` not a string.
-    #[wasm_bindgen(js_name = messageType)]
-    pub fn message_type(message: &JsValue) -> JsValue;
-
-    /// `JSON.stringify(message)`, a JS string (the body is never copied through
-    /// Rust), or an `Error` naming JSON (with the cause's message) when it throws or
-    /// gives no string.
-    #[wasm_bindgen(js_name = messageBody)]
-    pub fn message_body(message: &JsValue) -> JsValue;
 
     /// Frees the inbox (a wasm object the opt-in capabilities' JS halves hold) once the
     /// current call into the wasm has returned: it may be the inbox's own, and an
@@ -144,27 +126,6 @@ extern "C" {
     /// Releases the lock, closes the channel and cuts the inbox.
     #[wasm_bindgen(js_name = closeTabs)]
     pub fn close_tabs(tabs: &JsValue);
-}
-
-#[wasm_bindgen(module = "/src/web/options.js")]
-extern "C" {
-    /// The app's config checked option by option (type and range): an object of the
-    /// options present, numbers of milliseconds rounded up, flags as 0 or 1,
-    /// `backoff.initialMs` and `backoff.maxMs` as `backoffInitialMs` and
-    /// `backoffMaxMs`. An `Error` naming the first option at fault instead
-    /// (`config.<option> must …`). `entry` names this build's entry (`persist`,
-    /// `tabs`; undefined for the others): an option of another entry is refused,
-    /// naming the entry that has it. `default_initial_ms` and `default_max_ms` are the
-    /// core's `backoff` defaults, for the one check across options (`backoff.maxMs`
-    /// not below `backoff.initialMs`), whose error says which value is a default.
-    /// Unknown options are warned of, never refused.
-    #[wasm_bindgen(js_name = checkConfig)]
-    pub fn check_config(
-        config: &JsValue,
-        entry: &JsValue,
-        default_initial_ms: f64,
-        default_max_ms: f64,
-    ) -> JsValue;
 }
 
 /// A thrown (or returned) value as a warning quotes it: `Name: message` for an

@@ -8,10 +8,12 @@
 //! wasm-bindgen-futures), the one host timer (`timer`: gloo-timers), the page lifecycle
 //! listeners (`lifecycle`: gloo-events), the app's listener and `onDelivery` (`app`,
 //! `report`), and the values that cross with a shape (`boundary`: serde-wasm-bindgen,
-//! every field by name). `shell` holds the state and runs the loop; `connection` is
-//! the JS face. Still JS (`helper.js`, `options.js`, declared in `js`): the checks of
-//! the config and of `send()`'s message; and, in the opt-in builds, the stores, locks
-//! and channel (`outbox.js`, `tabs.js`), which reach the shell through the inbox.
+//! every field by name). The app's options are a serde struct (`options`), read by
+//! `reader`, a serde `Deserializer` that names the option in each error; `config`
+//! turns them into the core's `Config`. `shell` holds the state and runs the loop;
+//! `connection` is the JS face. Still JS: `helper.js` (declared in `js`: the warning
+//! prefix, freeing the inbox late) and, in the opt-in builds, the stores, locks and
+//! channel (`outbox.js`, `tabs.js`), which reach the shell through the inbox.
 
 mod app;
 mod boundary;
@@ -19,9 +21,11 @@ mod config;
 mod connection;
 mod js;
 mod lifecycle;
+mod options;
 #[cfg(feature = "persist")]
 mod outbox;
 mod post;
+mod reader;
 mod report;
 mod shell;
 mod stream;

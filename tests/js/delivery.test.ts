@@ -237,6 +237,31 @@ describe("bad input", () => {
     expect(fetch).toHaveBeenCalledTimes(1);
     expect(JSON.parse(fetch.mock.calls[0][1].body).clientMsgId).toBe("kept");
   });
+
+  it("send's errors, exactly: the cause of a JSON failure is quoted, none when there is no cause", () => {
+    const conn = makeConnection();
+    const thrown = (message: unknown) => {
+      try {
+        conn.send(message as never);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return "accepted";
+    };
+    expect(thrown(["send"])).toBe("send: message must be a plain object");
+    expect(thrown(null)).toBe("send: message must be a plain object");
+    expect(thrown({ type: 7 })).toBe("send: message.type must be a string");
+    let cause = "";
+    try {
+      JSON.stringify({ n: 10n });
+    } catch (error) {
+      cause = (error as Error).message;
+    }
+    expect(thrown({ type: "send", n: 10n })).toBe("send: message cannot be serialised to JSON: " + cause);
+    expect(thrown({ type: "send", toJSON: () => undefined })).toBe("send: message cannot be serialised to JSON: ");
+    expect(thrown({ type: "nope" })).toBe("accepted");
+    conn.free();
+  });
 });
 
 describe("timers", () => {

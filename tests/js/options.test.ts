@@ -470,6 +470,36 @@ describe("errors that say what is wrong (issue 24)", () => {
     conn.free();
   });
 
+  it("an option behind a getter that throws counts as absent; the copy of the config then throws the getter's error", () => {
+    const throwing = () => {
+      throw new Error("getter refused");
+    };
+    // Nested options are read once, by the check: initialMs is absent, so its default.
+    const backoff = { maxMs: 100 };
+    Object.defineProperty(backoff, "initialMs", { enumerable: true, get: throwing });
+    expect(refusal({ backoff })).toBe("config.backoff.maxMs (100) must not be below backoff.initialMs (default 500)");
+    // At the top, `connection.config` is a copy (read at each use): making it reads every
+    // option again, and the app's own error reaches it.
+    const config = {};
+    Object.defineProperty(config, "fetch", { enumerable: true, get: throwing });
+    expect(refusal(config)).toBe("getter refused");
+  });
+
+  it("an unknown option that is undefined or null is not warned of, as a known one counts as absent", () => {
+    // Names no other test uses: each unknown path is warned of once per page.
+    expect(refusal({ reconnectAfter: undefined, retries: null, backoff: { start: null } })).toBe("accepted");
+    expect(warned()).toEqual([]);
+  });
+
+  it("the first option refused in the documented order is the one named", () => {
+    expect(refusal({ shareAcrossTabs: 1, maxPendingSends: 0, fetch: 1 })).toBe("config.fetch must be a function");
+    expect(refusal({ backoff: { maxMs: 0, initialMs: 0 }, orderedSends: 1 })).toBe(
+      "config.backoff.initialMs must be a positive number of at most 2147483647 (ms)",
+    );
+    // Across options last: bad names in retryableEndpoints after the backoff order.
+    expect(refusal({ retryableEndpoints: ["nope"], backoff: { maxMs: 100 } })).toMatch(/^config\.backoff\.maxMs/);
+  });
+
   it("an unknown option, at the top or inside backoff or persist, is warned of once per page, naming it; documented ones are not", () => {
     const every = {
       fetch: okFetch(),
