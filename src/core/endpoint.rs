@@ -111,6 +111,13 @@ impl EndpointSet {
     }
 }
 
+/// An endpoint is written as its path (`"send"`), as the protocol names it.
+impl serde::Serialize for Endpoint {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.path())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,12 +213,5 @@ mod tests {
         assert!(!set.is_empty());
         set.remove(Endpoint::Reconnect);
         assert!(set.is_empty());
-    }
-}
-
-/// An endpoint is written as its path (`"send"`), as the protocol names it.
-impl serde::Serialize for Endpoint {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.path())
     }
 }
