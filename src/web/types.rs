@@ -149,7 +149,7 @@ export interface ConnectionConfig {
 "#;
 
 // The opt-in options are typed only in the builds that have them, so that each
-// entry's typings refuse what its build refuses at run time (src/web/options.js)
+// entry's typings refuse what its build refuses at run time (src/web/options.rs)
 // instead of type-checking and then throwing. Each section below adds its members to
 // `ConnectionConfig` by TypeScript's interface declaration merging. A merged member
 // cannot redeclare one with another type, so `shareAcrossTabs` is in no common
@@ -209,7 +209,7 @@ export interface ConnectionConfig {
 }
 "#;
 
-// Every entry accepts `false` at run time (off, as if absent: src/web/options.js), so
+// Every entry accepts `false` at run time (off, as if absent: src/web/options.rs), so
 // the builds without the option type it as `false` alone.
 #[cfg(not(feature = "share-tabs"))]
 #[wasm_bindgen(typescript_custom_section)]

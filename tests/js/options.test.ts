@@ -283,7 +283,7 @@ describe("every report, exactly", () => {
 describe("stats()", () => {
   // One scenario after which the thirteen counters the default entry can move each
   // have a value no other has (1 to 13), so that two counters swapped anywhere between
-  // the core and the object (Connection::stats, statsObject) fail here. The other three
+  // the core and the object (the core's Stats serialised by name) fail here. The other three
   // are 0 here and moved elsewhere: staleStreams alone in delivery.test.ts (the
   // watchdog), restored and expired (apart) in persist.test.ts.
   it("gives each counter its own count: thirteen distinct values", async () => {
