@@ -1,12 +1,11 @@
 //! Calls into the app's code: its listener (`onMessage`), which hears server events and
 //! the `_open`, `_close` and `_foreground` notices, and `config.onDelivery`. What the
-//! app throws is logged, never let through into delivery, and no borrow of the shell
-//! is held across a call (the app may call the connection back).
+//! app throws is logged, never let through into delivery. (The shell calls these with
+//! no borrow of its state held: the app may call the connection back.)
 
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::shell::Shared;
 use crate::core::Notice;
 
 /// Calls the app's `callback` with `value`; a throw is reported with `console.error`.
@@ -22,15 +21,14 @@ pub fn listener_of(value: &JsValue) -> Option<Function> {
 }
 
 /// Hands a server event (or a notice) to the app's listener, if it has one.
-pub fn dispatch(shell: &Shared, message: &JsValue) {
-    let listener = shell.borrow().listener.clone();
+pub fn dispatch(listener: Option<Function>, message: &JsValue) {
     if let Some(listener) = listener {
         call_app(&listener, message);
     }
 }
 
-/// Hands the listener the notice `{ type: "_open" }`, `_close` or `_foreground`.
-pub fn notify(shell: &Shared, notice: Notice) {
+/// The notice `{ type: "_open" }`, `_close` or `_foreground` the listener gets.
+pub fn notice(notice: Notice) -> JsValue {
     let kind = match notice {
         Notice::Open => "_open",
         Notice::Close => "_close",
@@ -38,5 +36,5 @@ pub fn notify(shell: &Shared, notice: Notice) {
     };
     let message = Object::new();
     let _ = Reflect::set(&message, &"type".into(), &kind.into());
-    dispatch(shell, &message);
+    message.into()
 }

@@ -11,13 +11,14 @@ use wasm_bindgen::prelude::*;
 use super::app;
 use super::boundary;
 use super::config;
+use super::input::Inputs;
 use super::js;
 use super::lifecycle;
 #[cfg(feature = "persist")]
 use super::outbox;
 #[cfg(any(feature = "persist", feature = "share-tabs"))]
 use super::shell::Inbox;
-use super::shell::{pump, Outgoing, Shared, Shell, ShellCell};
+use super::shell::{self, pump, Outgoing, Shared, Shell, ShellCell};
 use crate::core::{Endpoint, Machine, SendOutcome};
 
 #[wasm_bindgen]
@@ -40,8 +41,6 @@ impl Connection {
         let shell = Rc::new_cyclic(|weak: &Weak<ShellCell>| {
             #[cfg(any(feature = "persist", feature = "share-tabs"))]
             let inbox = JsValue::from(Inbox::new(weak.clone()));
-            #[cfg(not(any(feature = "persist", feature = "share-tabs")))]
-            let _ = weak;
             #[cfg(feature = "persist")]
             let (core, outbox) = match &options.persist {
                 Some(persist) => outbox::open(persist, core_config, seed, &inbox),
@@ -51,8 +50,14 @@ impl Connection {
             let core = Machine::new(core_config, seed);
             #[cfg(feature = "share-tabs")]
             let core = super::tabs::open(&options.share_tabs, &config, core, &inbox);
+            let connection = weak.clone();
+            let inputs = Inputs::new(move |input| {
+                if let Some(shell) = connection.upgrade() {
+                    shell::on_input(&shell, input);
+                }
+            });
             #[allow(unused_mut)]
-            let mut shell = Shell::new(core, options, copy);
+            let mut shell = Shell::new(core, options, copy, inputs);
             #[cfg(any(feature = "persist", feature = "share-tabs"))]
             {
                 shell.inbox = inbox;
@@ -76,7 +81,8 @@ impl Connection {
     /// `persist`, the first call also reads the stored messages back.
     pub fn connect(&self) {
         if self.shell.borrow().page_listeners.is_none() {
-            let listeners = lifecycle::listen(&self.shell);
+            let inputs = self.shell.borrow().inputs.clone();
+            let listeners = lifecycle::listen(&inputs);
             self.shell.borrow_mut().page_listeners = Some(listeners);
         }
         #[cfg(feature = "persist")]

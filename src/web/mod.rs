@@ -2,7 +2,9 @@
 //! into core inputs and carries out the core's actions. It owns the platform objects
 //! and holds no delivery logic.
 //!
-//! Each kind of platform object has its module, on the design's crates: the streams
+//! Each kind of platform object has its module, on the design's crates, which reports
+//! what it hears as one type, `input::Input`, through an `Inputs` handle (none of them
+//! reaches into the shell's state; `shell::on_input` feeds each to the core): the streams
 //! (`stream`: web-sys `EventSource`, or the app's factory), the POSTs and the suspend
 //! beacon (`post`: web-sys `RequestInit` and `AbortController`, answers awaited with
 //! wasm-bindgen-futures), the one host timer (`timer`: gloo-timers), the page lifecycle
@@ -19,6 +21,7 @@ mod app;
 mod boundary;
 mod config;
 mod connection;
+mod input;
 mod js;
 mod lifecycle;
 mod options;

@@ -123,9 +123,10 @@ pub fn on_restore(shell: &Shared, entries: &JsValue, live_owners: &JsValue) {
     // The claims and removals are written (outbox actions first), then the expired
     // messages are reported: a report follows its record's removal.
     pump(shell);
+    let config = shell.borrow().config.clone();
     for (entry, record) in expired {
         report::tell_app(
-            shell,
+            &config,
             Outcome::EXPIRED,
             record.endpoint,
             &js::get(entry, "message"),

@@ -1,14 +1,14 @@
 //! The POSTs: every message, reconnect and suspend goes up as `fetch(url, init)` with
 //! the existing client's init (`method`, `headers`, `body`; `keepalive` when the page is
 //! going away, and an `AbortController`'s `signal` with `postTimeoutMs`), and its
-//! answer goes to the core; the suspend beacon is `navigator.sendBeacon`.
+//! answer is reported as an `Input`; the suspend beacon is `navigator.sendBeacon`.
 //!
 //! `fetch` is the app's `config.fetch` when it is a function, read at each POST (the
 //! app may replace it, to add auth headers), else the global one. What it returns is
 //! read by property, never assumed to be a `Response`: the existing client's tests
 //! answer with plain `{ ok, status }` objects.
 
-use alloc::rc::Rc;
+use alloc::vec::Vec;
 
 use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use serde::Serialize;
@@ -17,8 +17,8 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{AbortController, Blob, BlobPropertyBag, RequestInit};
 
 use super::boundary;
+use super::input::{Input, Inputs};
 use super::js;
-use super::shell::{pump, Shared};
 use crate::core::{PostId, PostOutcome, SessionSeq};
 
 /// One POST to make.
@@ -38,59 +38,56 @@ pub struct PostRequest<'a> {
 pub struct Aborters(Vec<(PostId, AbortController)>);
 
 impl Aborters {
-    fn take(&mut self, id: PostId) -> Option<AbortController> {
+    pub fn keep(&mut self, id: PostId, controller: AbortController) {
+        self.0.push((id, controller));
+    }
+
+    /// POST `id`'s controller, which it no longer needs kept (to abort it, or because
+    /// it was answered).
+    pub fn take(&mut self, id: PostId) -> Option<AbortController> {
         let index = self.0.iter().position(|(post, _)| *post == id)?;
         Some(self.0.swap_remove(index).1)
     }
 }
 
-/// Makes the POST; its answer reaches the core once it settles, unless the connection
-/// is gone by then.
-pub fn start(shell: &Shared, request: PostRequest) {
-    let (config, times_out) = {
-        let s = shell.borrow();
-        (s.config.clone(), s.options.post_timeout)
-    };
+/// A POST made ready: its init, and its AbortController when POSTs time out (for the
+/// shell to keep before the app's fetch runs: the app may disconnect, aborting it).
+pub struct Prepared {
+    init: RequestInit,
+    pub aborter: Option<AbortController>,
+}
+
+/// The init of `request`: `method`, `headers`, `body`; `keepalive` when the page is going
+/// away; an AbortController's `signal` when `times_out`.
+pub fn prepare(request: &PostRequest, times_out: bool) -> Prepared {
     let init = RequestInit::new();
     init.set_method("POST");
     init.set_headers(&headers(request.connection_id));
     init.set_body(&request.body);
     // Only when the page is going away, so that other requests keep the existing
-    // client's exact init.
-    // (web-sys's RequestInit has no `keepalive` setter.)
+    // client's exact init. (web-sys's RequestInit has no `keepalive` setter.)
     if request.keepalive {
         let _ = Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
     }
-    if times_out {
-        if let Ok(controller) = AbortController::new() {
-            init.set_signal(Some(&controller.signal()));
-            // Kept before the app's fetch runs: it may disconnect, aborting this POST.
-            shell.borrow_mut().aborters.0.push((request.id, controller));
-        }
+    let aborter = times_out.then(|| AbortController::new().ok()).flatten();
+    if let Some(controller) = &aborter {
+        init.set_signal(Some(&controller.signal()));
     }
-    let base_url = js::get(&config, "baseUrl").as_string().unwrap_or_default();
-    let url = [base_url.as_str(), "/api/chat/", request.path].concat();
-    let answer = call_fetch(&config, &url, &init);
-    let id = request.id;
-    let connection = Rc::downgrade(shell);
-    spawn_local(async move {
-        let outcome = outcome_of(JsFuture::from(answer).await);
-        let Some(shell) = connection.upgrade() else {
-            return;
-        };
-        shell.borrow_mut().aborters.take(id);
-        let now = js::now();
-        shell.borrow_mut().core.on_post_answer(now, id, outcome);
-        pump(&shell);
-    });
+    Prepared { init, aborter }
 }
 
-/// Aborts POST `id` through its AbortController, if it has one still.
-pub fn abort(shell: &Shared, id: PostId) {
-    let controller = shell.borrow_mut().aborters.take(id);
-    if let Some(controller) = controller {
-        controller.abort();
-    }
+/// Makes the POST (`config` being the connection's copy, read now); its answer is
+/// reported to `inputs` once it settles.
+pub fn send(config: &JsValue, request: &PostRequest, prepared: Prepared, inputs: &Inputs) {
+    let base_url = js::get(config, "baseUrl").as_string().unwrap_or_default();
+    let url = [base_url.as_str(), "/api/chat/", request.path].concat();
+    let answer = call_fetch(config, &url, &prepared.init);
+    let post = request.id;
+    let inputs = inputs.clone();
+    spawn_local(async move {
+        let outcome = outcome_of(JsFuture::from(answer).await);
+        inputs.send(Input::PostAnswer { post, outcome });
+    });
 }
 
 /// `{ "Content-Type": "application/json", "X-Connection-ID": id }`: a plain object, as
@@ -169,16 +166,15 @@ pub fn sessions_body(kind: &str, sessions: &[SessionSeq]) -> JsValue {
 }
 
 /// `navigator.sendBeacon(config.suspendUrl, blob of { connectionId, sessions })`, when
-/// there is a `suspendUrl` and a `sendBeacon`.
-pub fn send_beacon(shell: &Shared, connection_id: &str, sessions: &[SessionSeq]) {
+/// there is a `suspendUrl` (read now from the connection's `config`) and a `sendBeacon`.
+pub fn send_beacon(config: &JsValue, connection_id: &str, sessions: &[SessionSeq]) {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct BeaconBody<'a> {
         connection_id: &'a str,
         sessions: &'a [SessionSeq],
     }
-    let config = shell.borrow().config.clone();
-    let url = js::get(&config, "suspendUrl")
+    let url = js::get(config, "suspendUrl")
         .as_string()
         .unwrap_or_default();
     let navigator = js::get(&js_sys::global(), "navigator");

@@ -9,8 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::app;
 use super::boundary;
 use super::js;
-use super::shell::{take_outgoing, Shared};
-use crate::core::{DropReason, Endpoint, FailReason, Fate, MsgId};
+use crate::core::{DropReason, Endpoint, FailReason, Fate};
 
 /// A report's `status`, spelled as the TypeScript `DeliveryReport` spells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -114,31 +113,17 @@ struct DeliveryReport<'a> {
     message: JsValue,
 }
 
-pub fn deliver(shell: &Shared, msg: MsgId, fate: Fate) {
-    let Some(outgoing) = take_outgoing(shell, msg) else {
-        return;
-    };
-    tell_app(
-        shell,
-        fate.into(),
-        outgoing.endpoint,
-        &outgoing.message,
-        &outgoing.client_msg_id,
-    );
-}
-
-/// Hands the app the report of `message`'s fate. `client_msg_id` is the id the
-/// message was stored under when the shell gave it one (else undefined: the report
-/// carries the message's own, when it has a string one).
+/// Hands the app (`config.onDelivery`, read now) the report of `message`'s fate.
+/// `client_msg_id` is the id the message was stored under when the shell gave it one
+/// (else undefined: the report carries the message's own, when it has a string one).
 pub fn tell_app(
-    shell: &Shared,
+    config: &JsValue,
     outcome: Outcome,
     endpoint: Endpoint,
     message: &JsValue,
     client_msg_id: &JsValue,
 ) {
-    let config = shell.borrow().config.clone();
-    let Some(on_delivery) = js::get(&config, "onDelivery").dyn_into::<Function>().ok() else {
+    let Some(on_delivery) = js::get(config, "onDelivery").dyn_into::<Function>().ok() else {
         return;
     };
     let client_msg_id = client_msg_id

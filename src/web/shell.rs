@@ -20,6 +20,7 @@ use wasm_bindgen::prelude::*;
 
 use super::app;
 use super::config::ShellOptions;
+use super::input::{Input, Inputs, PageEvent};
 use super::js;
 use super::lifecycle::PageListeners;
 #[cfg(feature = "persist")]
@@ -32,7 +33,7 @@ use super::tabs;
 use super::timer::HostTimer;
 #[cfg(feature = "share-tabs")]
 use crate::core::TabAction;
-use crate::core::{Action, Body, Endpoint, MsgId, PostId, StreamId};
+use crate::core::{Action, Body, Endpoint, EventVerdict, MsgId, PostId, StreamId};
 
 /// What the shell feeds and reads: the core's `Machine`, or in the build with the
 /// `share-tabs` feature the machine alone or the tab around it (`tabs::Core`, which
@@ -152,6 +153,8 @@ pub struct Shell {
     /// was copied from: it is copied again only when it changes.
     pub last_session: String,
     pub last_session_js: JsValue,
+    /// Where the platform objects report what they hear (`on_input`).
+    pub inputs: Inputs,
     /// The one host timer, armed at the core's earliest deadline.
     timer: HostTimer,
     /// The AbortControllers of POSTs in flight that may time out.
@@ -210,7 +213,7 @@ fn conflict() -> ! {
 }
 
 impl Shell {
-    pub fn new(core: Core, options: ShellOptions, config: JsValue) -> Shell {
+    pub fn new(core: Core, options: ShellOptions, config: JsValue, inputs: Inputs) -> Shell {
         let timed_events = core.event_time_needed();
         Shell {
             core,
@@ -222,6 +225,7 @@ impl Shell {
             outgoing: Vec::new(),
             last_session: String::new(),
             last_session_js: JsValue::UNDEFINED,
+            inputs,
             timer: HostTimer::default(),
             aborters: Aborters::default(),
             page_listeners: None,
@@ -279,19 +283,45 @@ fn perform(shell: &Shared, action: Action) {
             body,
             keepalive,
         } => start_post(shell, id, endpoint, &connection_id, body, keepalive),
-        Action::AbortPost(id) => post::abort(shell, id),
+        Action::AbortPost(id) => {
+            let controller = shell.borrow_mut().aborters.take(id);
+            if let Some(controller) = controller {
+                controller.abort();
+            }
+        }
         Action::Beacon {
             connection_id,
             sessions,
-        } => post::send_beacon(shell, &connection_id, &sessions),
-        Action::Notify(notice) => app::notify(shell, notice),
-        Action::Report { msg, fate } => report::deliver(shell, msg, fate),
+        } => {
+            let config = shell.borrow().config.clone();
+            post::send_beacon(&config, &connection_id, &sessions);
+        }
+        Action::Notify(notice) => {
+            let listener = shell.borrow().listener.clone();
+            app::dispatch(listener, &app::notice(notice));
+        }
+        Action::Report { msg, fate } => {
+            let Some(outgoing) = take_outgoing(shell, msg) else {
+                return;
+            };
+            let config = shell.borrow().config.clone();
+            let (message, id) = (&outgoing.message, &outgoing.client_msg_id);
+            report::tell_app(&config, fate.into(), outgoing.endpoint, message, id);
+        }
         Action::Warn(warning) => js::warn(&js::string(warning.message())),
     }
 }
 
 fn open_stream(shell: &Shared, id: StreamId) {
-    match stream::open(shell, id) {
+    let (config, max_event_length, inputs) = {
+        let s = shell.borrow();
+        (
+            s.config.clone(),
+            s.options.max_event_bytes,
+            s.inputs.clone(),
+        )
+    };
+    match stream::open(&config, max_event_length, id, &inputs) {
         Some(stream) => shell.borrow_mut().streams.push(stream),
         // It warned, quoting the error it caught.
         None => {
@@ -325,7 +355,16 @@ fn start_post(
         body,
         keepalive,
     };
-    post::start(shell, request);
+    let (config, times_out, inputs) = {
+        let s = shell.borrow();
+        (s.config.clone(), s.options.post_timeout, s.inputs.clone())
+    };
+    let mut prepared = post::prepare(&request, times_out);
+    // Kept before the app's fetch runs: it may disconnect, aborting this POST.
+    if let Some(controller) = prepared.aborter.take() {
+        shell.borrow_mut().aborters.keep(id, controller);
+    }
+    post::send(&config, &request, prepared, &inputs);
 }
 
 /// Keeps the one host timer armed at the core's earliest deadline (`setTimeout` is
@@ -336,20 +375,94 @@ fn arm_timer(shell: &Shared) {
     if s.timer.is_at(deadline) {
         return;
     }
-    let weak = Rc::downgrade(shell);
-    s.timer.arm(deadline, js::now(), move || {
-        if let Some(shell) = weak.upgrade() {
-            on_timer(&shell, js::now());
-            pump(&shell);
-        }
-    });
+    let inputs = s.inputs.clone();
+    s.timer
+        .arm(deadline, js::now(), move || inputs.send(Input::Timer));
 }
 
-/// The host timer fired: the core's deadline (or a later one) has come.
-pub fn on_timer(shell: &Shared, now: u64) {
+/// One input from the platform: fed to the core, then every action it caused carried
+/// out; a server event the core lets through goes to the listener after those.
+pub fn on_input(shell: &Shared, input: Input) {
+    #[cfg(feature = "share-tabs")]
+    let event = matches!(input, Input::Event { .. });
+    let dispatch = match input {
+        Input::Event {
+            stream,
+            message: Some(message),
+        } => on_server_event(shell, stream, message),
+        input => {
+            let now = js::now();
+            let mut s = shell.borrow_mut();
+            match input {
+                Input::Welcome {
+                    stream,
+                    connection_id: Some(connection_id),
+                } => s.core.on_welcome(now, stream, &connection_id),
+                Input::Welcome { stream, .. } | Input::Event { stream, .. } => {
+                    s.core.on_malformed_event(now, stream)
+                }
+                Input::StreamError { stream, closed } => {
+                    s.core.on_stream_error(now, stream, closed)
+                }
+                Input::PostAnswer { post, outcome } => {
+                    s.aborters.take(post);
+                    s.core.on_post_answer(now, post, outcome);
+                }
+                Input::Page(event) => on_page(&mut s.core, now, event),
+                Input::Timer => {
+                    if let Some(deadline) = s.timer.fired() {
+                        s.core.on_timeout(now.max(deadline));
+                    }
+                }
+            }
+            None
+        }
+    };
+    pump(shell);
+    // A leader relayed the event while the pump carried out what it caused.
+    #[cfg(feature = "share-tabs")]
+    if event {
+        shell.borrow_mut().core.hold_event(JsValue::UNDEFINED);
+    }
+    if let Some(message) = dispatch {
+        let listener = shell.borrow().listener.clone();
+        app::dispatch(listener, &message);
+    }
+}
+
+/// A parsed server event: the core hears its `(sessionId, seq)` when it carries both;
+/// the event itself when the listener should get it.
+fn on_server_event(shell: &Shared, stream: StreamId, message: JsValue) -> Option<JsValue> {
+    let session = js::get(&message, "sessionId");
+    let seq = js::get(&message, "seq").as_f64().and_then(js::count);
+    let tracked = seq.filter(|_| session.is_string());
     let mut s = shell.borrow_mut();
-    if let Some(deadline) = s.timer.fired() {
-        s.core.on_timeout(now.max(deadline));
+    let s = &mut *s;
+    // `Date.now()` per event is not free: read only when the core uses event times.
+    let now = if s.timed_events { js::now() } else { 0 };
+    // Events come in runs of one session: its id is copied into Rust once a run.
+    if tracked.is_some() && session != s.last_session_js {
+        s.last_session = session.as_string().unwrap_or_default();
+        s.last_session_js = session;
+    }
+    // A leader relays the event to the other tabs as it carries out the actions the
+    // event causes: it holds the event's data until then.
+    #[cfg(feature = "share-tabs")]
+    s.core.hold_event(message.clone());
+    let session = tracked.map(|_| s.last_session.as_str());
+    let verdict = s.core.on_event(now, stream, session, tracked);
+    (verdict == EventVerdict::Dispatch).then_some(message)
+}
+
+fn on_page(core: &mut Core, now: u64, event: PageEvent) {
+    match event {
+        PageEvent::Visible => core.on_visibility(now, true),
+        PageEvent::Hidden => core.on_visibility(now, false),
+        PageEvent::PageHide => core.on_page_hide(now),
+        PageEvent::PageShow {
+            from_back_forward_cache,
+        } => core.on_page_show(now, from_back_forward_cache),
+        PageEvent::Online => core.on_online(now),
     }
 }
 

@@ -1,24 +1,21 @@
 //! The event streams. Each is an `EventSource` (the app's `createEventSource(url)` when
-//! it gives one, read at each open, else `new EventSource(url)`) whose events are parsed
-//! here and fed to the core; the server events the core lets through go on to the
-//! app's listener. The handlers are owned by the `Stream`: dropping it closes the
-//! source and detaches them, so a closed stream calls nothing back.
+//! it gives one, read at each open, else `new EventSource(url)`) whose welcome, events
+//! (parsed here) and errors are reported as `Input`s. The handlers are owned by the
+//! `Stream`: dropping it closes the source and detaches them, so a closed stream calls
+//! nothing back.
 //!
 //! What the app injects may be a plain object in its tests (the existing client's mock
 //! `EventSource`): it is read and called by property, never assumed to be the
 //! platform class.
-
-use alloc::rc::Rc;
 
 use gloo_events::{EventListener, EventListenerOptions};
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::app;
+use super::input::{Input, Inputs};
 use super::js;
-use super::shell::{pump, Shared};
-use crate::core::{EventVerdict, StreamId};
+use crate::core::StreamId;
 
 /// `EventSource.CLOSED`: the browser gave up on the stream.
 const CLOSED: f64 = 2.0;
@@ -67,39 +64,46 @@ impl Drop for PropertyHandler {
     }
 }
 
-/// Opens stream `id` on `{baseUrl}/api/chat/events`; `None`, after a warning saying
-/// why, when no source could be made.
-pub fn open(shell: &Shared, id: StreamId) -> Option<Stream> {
-    let config = shell.borrow().config.clone();
-    let base_url = js::get(&config, "baseUrl").as_string().unwrap_or_default();
+/// Opens stream `id` on `{baseUrl}/api/chat/events` (`config` being the connection's
+/// copy, read now), its welcome, events and errors reported to `inputs`, each event's
+/// data parsed when it is at most `max_event_length` UTF-16 units; `None`, after a
+/// warning saying why, when no source could be made.
+pub fn open(
+    config: &JsValue,
+    max_event_length: u32,
+    id: StreamId,
+    inputs: &Inputs,
+) -> Option<Stream> {
+    let base_url = js::get(config, "baseUrl").as_string().unwrap_or_default();
     let url = JsValue::from([base_url.as_str(), "/api/chat/events"].concat());
-    let source = make_source(&config, &url)?;
-    let connection = Rc::downgrade(shell);
+    let source = make_source(config, &url)?;
     let options = EventListenerOptions {
         passive: true,
         ..EventListenerOptions::default()
     };
+    let to_shell = inputs.clone();
     let welcome =
         EventListener::new_with_options(source.unchecked_ref(), "welcome", options, move |event| {
-            if let Some(shell) = connection.upgrade() {
-                on_welcome(&shell, id, event.as_ref());
-            }
+            let data = parse_event_data(event.as_ref(), max_event_length);
+            let connection_id = data.and_then(|data| js::get(&data, "connectionId").as_string());
+            to_shell.send(Input::Welcome {
+                stream: id,
+                connection_id,
+            });
         });
-    let connection = Rc::downgrade(shell);
+    let to_shell = inputs.clone();
     let onmessage = PropertyHandler::set(&source, "onmessage", move |event| {
-        if let Some(shell) = connection.upgrade() {
-            on_server_event(&shell, id, &event);
-        }
+        let message = parse_event_data(&event, max_event_length);
+        to_shell.send(Input::Event {
+            stream: id,
+            message,
+        });
     });
-    let connection = Rc::downgrade(shell);
+    let to_shell = inputs.clone();
     let errors_of = source.clone();
     let onerror = PropertyHandler::set(&source, "onerror", move |_| {
-        if let Some(shell) = connection.upgrade() {
-            let closed = js::get(&errors_of, "readyState").as_f64() == Some(CLOSED);
-            let now = js::now();
-            shell.borrow_mut().core.on_stream_error(now, id, closed);
-            pump(&shell);
-        }
+        let closed = js::get(&errors_of, "readyState").as_f64() == Some(CLOSED);
+        to_shell.send(Input::StreamError { stream: id, closed });
     });
     Some(Stream {
         id,
@@ -158,61 +162,4 @@ fn parse_event_data(event: &JsValue, max_length: u32) -> Option<JsValue> {
     }
     let value = js::parse_json(text).ok()?;
     (value.is_object() && !Array::is_array(&value)).then_some(value)
-}
-
-fn on_welcome(shell: &Shared, id: StreamId, event: &JsValue) {
-    let max_length = shell.borrow().options.max_event_bytes;
-    let connection_id = parse_event_data(event, max_length)
-        .map(|data| js::get(&data, "connectionId"))
-        .and_then(|id| id.as_string());
-    let now = js::now();
-    {
-        let mut s = shell.borrow_mut();
-        match connection_id {
-            Some(connection_id) => s.core.on_welcome(now, id, &connection_id),
-            None => s.core.on_malformed_event(now, id),
-        }
-    }
-    pump(shell);
-}
-
-/// A server event: the core hears its `(sessionId, seq)` when it carries both, and
-/// says whether the listener gets it (after the actions it caused, as before).
-fn on_server_event(shell: &Shared, id: StreamId, event: &JsValue) {
-    let (max_length, timed) = {
-        let s = shell.borrow();
-        (s.options.max_event_bytes, s.timed_events)
-    };
-    let Some(message) = parse_event_data(event, max_length) else {
-        let now = js::now();
-        shell.borrow_mut().core.on_malformed_event(now, id);
-        pump(shell);
-        return;
-    };
-    let session = js::get(&message, "sessionId");
-    let seq = js::get(&message, "seq").as_f64().and_then(js::count);
-    let tracked = seq.filter(|_| session.is_string());
-    // `Date.now()` per event is not free: read only when the core uses event times.
-    let now = if timed { js::now() } else { 0 };
-    let verdict = {
-        let mut s = shell.borrow_mut();
-        let s = &mut *s;
-        // Events come in runs of one session: its id is copied into Rust once a run.
-        if tracked.is_some() && session != s.last_session_js {
-            s.last_session = session.as_string().unwrap_or_default();
-            s.last_session_js = session;
-        }
-        // A leader relays the event to the other tabs as it carries out the actions
-        // the event causes: it holds the event's data until then.
-        #[cfg(feature = "share-tabs")]
-        s.core.hold_event(message.clone());
-        let session = tracked.map(|_| s.last_session.as_str());
-        s.core.on_event(now, id, session, tracked)
-    };
-    pump(shell);
-    #[cfg(feature = "share-tabs")]
-    shell.borrow_mut().core.hold_event(JsValue::UNDEFINED);
-    if verdict == EventVerdict::Dispatch {
-        app::dispatch(shell, &message);
-    }
 }

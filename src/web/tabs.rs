@@ -291,7 +291,8 @@ pub fn on_channel(shell: &Shared, message: JsValue) {
     };
     pump(shell);
     if verdict == EventVerdict::Dispatch {
-        app::dispatch(shell, &js::get(&message, "data"));
+        let listener = shell.borrow().listener.clone();
+        app::dispatch(listener, &js::get(&message, "data"));
     }
 }
 

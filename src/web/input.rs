@@ -1,0 +1,60 @@
+//! What the platform reports to the shell, as one type: a stream's welcome, events and
+//! errors, a POST's answer, a page lifecycle event, the host timer. Each platform
+//! module (`stream`, `post`, `lifecycle`, `timer`) reports through an [`Inputs`]
+//! handle and never reaches into the shell's state; the shell turns each input into the
+//! core's (`shell::on_input`).
+
+use alloc::rc::Rc;
+use alloc::string::String;
+
+use wasm_bindgen::JsValue;
+
+use crate::core::{PostId, PostOutcome, StreamId};
+
+/// One thing the platform reported.
+pub enum Input {
+    /// A stream's `welcome`: its connection id, `None` when its data was malformed.
+    Welcome {
+        stream: StreamId,
+        connection_id: Option<String>,
+    },
+    /// A server event: its data parsed (`None` when it was not a JSON object within
+    /// `maxEventBytes`).
+    Event {
+        stream: StreamId,
+        message: Option<JsValue>,
+    },
+    /// The stream failed; `closed`: for good (`readyState` `CLOSED`).
+    StreamError { stream: StreamId, closed: bool },
+    /// A POST settled.
+    PostAnswer { post: PostId, outcome: PostOutcome },
+    /// A page lifecycle event.
+    Page(PageEvent),
+    /// The host timer fired.
+    Timer,
+}
+
+/// A page lifecycle event, as the core hears it.
+#[derive(Clone, Copy)]
+pub enum PageEvent {
+    Visible,
+    Hidden,
+    PageHide,
+    PageShow { from_back_forward_cache: bool },
+    Online,
+}
+
+/// Where the platform modules send what they hear: the shell's handler, which holds
+/// the shell weakly (an input after the connection is gone reaches nobody).
+#[derive(Clone)]
+pub struct Inputs(Rc<dyn Fn(Input)>);
+
+impl Inputs {
+    pub fn new(handler: impl Fn(Input) + 'static) -> Inputs {
+        Inputs(Rc::new(handler))
+    }
+
+    pub fn send(&self, input: Input) {
+        (self.0)(input)
+    }
+}
