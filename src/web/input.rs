@@ -22,7 +22,7 @@ pub enum Input {
     /// `maxEventBytes`).
     Event {
         stream: StreamId,
-        message: Option<JsValue>,
+        event: Option<ServerEvent>,
     },
     /// The stream failed; `closed`: for good (`readyState` `CLOSED`).
     StreamError { stream: StreamId, closed: bool },
@@ -32,6 +32,15 @@ pub enum Input {
     Page(PageEvent),
     /// The host timer fired.
     Timer,
+}
+
+/// A parsed server event: the object, and its `seq` and `sessionId` when it carries
+/// both (`session` is then a JS string, else undefined: the shell copies it into Rust
+/// only when it differs from the last one).
+pub struct ServerEvent {
+    pub message: JsValue,
+    pub seq: Option<u64>,
+    pub session: JsValue,
 }
 
 /// A page lifecycle event, as the core hears it.

@@ -21,12 +21,19 @@ extern "C" {
     /// `console.warn("[sse-courier] " + text)`.
     pub fn warn(text: &JsValue);
 
-    /// Frees the inbox (a wasm object the opt-in capabilities' JS halves hold) once the
-    /// current call into the wasm has returned: it may be the inbox's own, and an
-    /// object is not freed while one of its methods runs.
-    #[cfg(any(feature = "persist", feature = "share-tabs"))]
+    /// Frees a wasm object the JS holds (an inbox) once the current call into the wasm
+    /// has returned: it may be that object's own, and an object is not freed while one
+    /// of its methods runs.
     #[wasm_bindgen(js_name = freeLater)]
     pub fn free_later(object: &JsValue);
+}
+
+/// The inbound hot path (see `inbound.js` for why it is JS).
+#[wasm_bindgen(module = "/src/web/inbound.js")]
+extern "C" {
+    /// The `onmessage` handler of a stream whose events `inbox` (a `StreamInbox`) hears.
+    #[wasm_bindgen(js_name = eventHandler)]
+    pub fn event_handler(inbox: &JsValue, max_event_length: f64) -> JsValue;
 }
 
 // Built-ins js-sys declares in a shape that would cost a copy or a throw.

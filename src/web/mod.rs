@@ -13,9 +13,11 @@
 //! every field by name). The app's options are a serde struct (`options`), read by
 //! `reader`, a serde `Deserializer` that names the option in each error; `config`
 //! turns them into the core's `Config`. `shell` holds the state and runs the loop;
-//! `connection` is the JS face. Still JS: `helper.js` (declared in `js`: the warning
-//! prefix, freeing the inbox late) and, in the opt-in builds, the stores, locks and
-//! channel (`outbox.js`, `tabs.js`), which reach the shell through the inbox.
+//! `connection` is the JS face. Still JS: `inbound.js`, the inbound hot path (one call
+//! into the wasm per server event; its header gives the figures that keep it JS),
+//! `helper.js` (the warning prefix, freeing an inbox late) and, in the opt-in builds,
+//! the stores, locks and channel (`outbox.js`, `tabs.js`), which reach the shell
+//! through the inbox.
 
 mod app;
 mod boundary;

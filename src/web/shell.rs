@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 
 use super::app;
 use super::config::ShellOptions;
-use super::input::{Input, Inputs, PageEvent};
+use super::input::{Input, Inputs, PageEvent, ServerEvent};
 use super::js;
 use super::lifecycle::PageListeners;
 #[cfg(feature = "persist")]
@@ -388,8 +388,8 @@ pub fn on_input(shell: &Shared, input: Input) {
     let dispatch = match input {
         Input::Event {
             stream,
-            message: Some(message),
-        } => on_server_event(shell, stream, message),
+            event: Some(event),
+        } => on_server_event(shell, stream, event),
         input => {
             let now = js::now();
             let mut s = shell.borrow_mut();
@@ -432,10 +432,13 @@ pub fn on_input(shell: &Shared, input: Input) {
 
 /// A parsed server event: the core hears its `(sessionId, seq)` when it carries both;
 /// the event itself when the listener should get it.
-fn on_server_event(shell: &Shared, stream: StreamId, message: JsValue) -> Option<JsValue> {
-    let session = js::get(&message, "sessionId");
-    let seq = js::get(&message, "seq").as_f64().and_then(js::count);
-    let tracked = seq.filter(|_| session.is_string());
+fn on_server_event(shell: &Shared, stream: StreamId, event: ServerEvent) -> Option<JsValue> {
+    let ServerEvent {
+        message,
+        seq,
+        session,
+    } = event;
+    let tracked = seq.filter(|_| !session.is_undefined());
     let mut s = shell.borrow_mut();
     let s = &mut *s;
     // `Date.now()` per event is not free: read only when the core uses event times.

@@ -1,6 +1,7 @@
 //! The event streams. Each is an `EventSource` (the app's `createEventSource(url)` when
 //! it gives one, read at each open, else `new EventSource(url)`) whose welcome, events
-//! (parsed here) and errors are reported as `Input`s. The handlers are owned by the
+//! (parsed by `inbound.js`, the one JS hot path, which says why) and errors are
+//! reported as `Input`s. The handlers are owned by the
 //! `Stream`: dropping it closes the source and detaches them, so a closed stream calls
 //! nothing back.
 //!
@@ -13,7 +14,9 @@ use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::input::{Input, Inputs};
+use wasm_bindgen::prelude::wasm_bindgen;
+
+use super::input::{Input, Inputs, ServerEvent};
 use super::js;
 use crate::core::StreamId;
 
@@ -25,7 +28,7 @@ pub struct Stream {
     pub id: StreamId,
     source: JsValue,
     _welcome: EventListener,
-    _onmessage: PropertyHandler,
+    _onmessage: EventHandler,
     _onerror: PropertyHandler,
 }
 
@@ -38,8 +41,55 @@ impl Drop for Stream {
     }
 }
 
-/// A closure set as `target[name]` (`onmessage`, `onerror`: properties, so that the
-/// app's mock sources work), set back to null when dropped.
+/// The `onmessage` handler (`inbound.js`'s, see there why it is JS), with the inbox it
+/// calls; dropping it sets the property back to null and frees the inbox.
+struct EventHandler {
+    source: JsValue,
+    inbox: JsValue,
+}
+
+impl Drop for EventHandler {
+    fn drop(&mut self) {
+        let _ = Reflect::set(&self.source, &"onmessage".into(), &JsValue::NULL);
+        // Once the call into the wasm that dropped it has returned: it may be its own.
+        js::free_later(&self.inbox);
+    }
+}
+
+/// What `inbound.js` tells of one stream's server events: by name, one call per event.
+#[wasm_bindgen(skip_typescript)]
+pub struct StreamInbox {
+    stream: StreamId,
+    inputs: Inputs,
+}
+
+#[wasm_bindgen]
+impl StreamInbox {
+    /// A server event: `message` the parsed object, `seq` its seq (-1 when it has no
+    /// `seq` and `sessionId`), `session` its `sessionId` then.
+    pub fn event(&self, message: JsValue, seq: f64, session: JsValue) {
+        let event = ServerEvent {
+            message,
+            seq: js::count(seq),
+            session,
+        };
+        self.inputs.send(Input::Event {
+            stream: self.stream,
+            event: Some(event),
+        });
+    }
+
+    /// An event whose data is not a JSON object within `maxEventBytes`.
+    pub fn malformed(&self) {
+        self.inputs.send(Input::Event {
+            stream: self.stream,
+            event: None,
+        });
+    }
+}
+
+/// A closure set as `target[name]` (`onerror`: a property, so that the app's mock
+/// sources work), set back to null when dropped.
 struct PropertyHandler {
     target: JsValue,
     name: &'static str,
@@ -91,14 +141,16 @@ pub fn open(
                 connection_id,
             });
         });
-    let to_shell = inputs.clone();
-    let onmessage = PropertyHandler::set(&source, "onmessage", move |event| {
-        let message = parse_event_data(&event, max_event_length);
-        to_shell.send(Input::Event {
-            stream: id,
-            message,
-        });
+    let inbox = JsValue::from(StreamInbox {
+        stream: id,
+        inputs: inputs.clone(),
     });
+    let handler = js::event_handler(&inbox, f64::from(max_event_length));
+    let _ = Reflect::set(&source, &"onmessage".into(), &handler);
+    let onmessage = EventHandler {
+        source: source.clone(),
+        inbox,
+    };
     let to_shell = inputs.clone();
     let errors_of = source.clone();
     let onerror = PropertyHandler::set(&source, "onerror", move |_| {
