@@ -6,13 +6,13 @@
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::js;
 use crate::core::Notice;
 
-/// Calls the app's `callback` with `value`; a throw is reported with `console.error`.
+/// Calls the app's `callback` with `value`; a throw is reported with `console.error`
+/// (`inbound.js`'s `callApp`, which the hot path calls too).
 pub fn call_app(callback: &Function, value: &JsValue) {
-    if let Err(error) = callback.call1(&JsValue::NULL, value) {
-        web_sys::console::error_2(&JsValue::from_str("[sse-courier] listener threw"), &error);
-    }
+    js::call_app(callback, value);
 }
 
 /// The app's listener, set by `onMessage`: a function, or anything else for none.

@@ -52,9 +52,8 @@ impl Connection {
             let core = super::tabs::open(&options.share_tabs, &config, core, &inbox);
             let connection = weak.clone();
             let inputs = Inputs::new(move |input| {
-                if let Some(shell) = connection.upgrade() {
-                    shell::on_input(&shell, input);
-                }
+                let shell = connection.upgrade()?;
+                shell::on_input(&shell, input)
             });
             #[allow(unused_mut)]
             let mut shell = Shell::new(core, options, copy, inputs);

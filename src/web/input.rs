@@ -7,6 +7,7 @@
 use alloc::rc::Rc;
 use alloc::string::String;
 
+use js_sys::Function;
 use wasm_bindgen::JsValue;
 
 use crate::core::{PostId, PostOutcome, StreamId};
@@ -38,6 +39,8 @@ pub enum Input {
 /// both (`session` is then a JS string, else undefined: the shell copies it into Rust
 /// only when it differs from the last one).
 pub struct ServerEvent {
+    /// The event itself, which a leader tab relays to the others (`shareAcrossTabs`).
+    #[cfg_attr(not(feature = "share-tabs"), allow(dead_code))]
     pub message: JsValue,
     pub seq: Option<u64>,
     pub session: JsValue,
@@ -54,16 +57,18 @@ pub enum PageEvent {
 }
 
 /// Where the platform modules send what they hear: the shell's handler, which holds
-/// the shell weakly (an input after the connection is gone reaches nobody).
+/// the shell weakly (an input after the connection is gone reaches nobody). For a
+/// server event it answers the app's listener when the event is to be handed to it
+/// (the hot path calls the listener itself, see `inbound.js`).
 #[derive(Clone)]
-pub struct Inputs(Rc<dyn Fn(Input)>);
+pub struct Inputs(Rc<dyn Fn(Input) -> Option<Function>>);
 
 impl Inputs {
-    pub fn new(handler: impl Fn(Input) + 'static) -> Inputs {
+    pub fn new(handler: impl Fn(Input) -> Option<Function> + 'static) -> Inputs {
         Inputs(Rc::new(handler))
     }
 
-    pub fn send(&self, input: Input) {
+    pub fn send(&self, input: Input) -> Option<Function> {
         (self.0)(input)
     }
 }

@@ -34,6 +34,11 @@ extern "C" {
     /// The `onmessage` handler of a stream whose events `inbox` (a `StreamInbox`) hears.
     #[wasm_bindgen(js_name = eventHandler)]
     pub fn event_handler(inbox: &JsValue, max_event_length: f64) -> JsValue;
+
+    /// Calls the app's `callback` with `value`; what it throws is reported with
+    /// `console.error`, never let through.
+    #[wasm_bindgen(js_name = callApp)]
+    pub fn call_app(callback: &js_sys::Function, value: &JsValue);
 }
 
 // Built-ins js-sys declares in a shape that would cost a copy or a throw.

@@ -72,7 +72,7 @@ fn on(
     };
     EventListener::new_with_options(target.unchecked_ref(), event_type, options, move |event| {
         if let Some(page_event) = read(event.as_ref()) {
-            inputs.send(Input::Page(page_event));
+            let _ = inputs.send(Input::Page(page_event));
         }
     })
 }

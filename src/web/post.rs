@@ -86,7 +86,7 @@ pub fn send(config: &JsValue, request: &PostRequest, prepared: Prepared, inputs:
     let inputs = inputs.clone();
     spawn_local(async move {
         let outcome = outcome_of(JsFuture::from(answer).await);
-        inputs.send(Input::PostAnswer { post, outcome });
+        let _ = inputs.send(Input::PostAnswer { post, outcome });
     });
 }
 

@@ -376,13 +376,15 @@ fn arm_timer(shell: &Shared) {
         return;
     }
     let inputs = s.inputs.clone();
-    s.timer
-        .arm(deadline, js::now(), move || inputs.send(Input::Timer));
+    s.timer.arm(deadline, js::now(), move || {
+        let _ = inputs.send(Input::Timer);
+    });
 }
 
 /// One input from the platform: fed to the core, then every action it caused carried
-/// out; a server event the core lets through goes to the listener after those.
-pub fn on_input(shell: &Shared, input: Input) {
+/// out; for a server event the core lets through, the listener to hand it to after
+/// those (the caller calls it: the hot path does so in JS).
+pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
     #[cfg(feature = "share-tabs")]
     let event = matches!(input, Input::Event { .. });
     let dispatch = match input {
@@ -424,20 +426,13 @@ pub fn on_input(shell: &Shared, input: Input) {
     if event {
         shell.borrow_mut().core.hold_event(JsValue::UNDEFINED);
     }
-    if let Some(message) = dispatch {
-        let listener = shell.borrow().listener.clone();
-        app::dispatch(listener, &message);
-    }
+    dispatch.and_then(|()| shell.borrow().listener.clone())
 }
 
 /// A parsed server event: the core hears its `(sessionId, seq)` when it carries both;
-/// the event itself when the listener should get it.
-fn on_server_event(shell: &Shared, stream: StreamId, event: ServerEvent) -> Option<JsValue> {
-    let ServerEvent {
-        message,
-        seq,
-        session,
-    } = event;
+/// `Some` when the listener should get it.
+fn on_server_event(shell: &Shared, stream: StreamId, event: ServerEvent) -> Option<()> {
+    let ServerEvent { seq, session, .. } = event;
     let tracked = seq.filter(|_| !session.is_undefined());
     let mut s = shell.borrow_mut();
     let s = &mut *s;
@@ -451,10 +446,10 @@ fn on_server_event(shell: &Shared, stream: StreamId, event: ServerEvent) -> Opti
     // A leader relays the event to the other tabs as it carries out the actions the
     // event causes: it holds the event's data until then.
     #[cfg(feature = "share-tabs")]
-    s.core.hold_event(message.clone());
+    s.core.hold_event(event.message);
     let session = tracked.map(|_| s.last_session.as_str());
     let verdict = s.core.on_event(now, stream, session, tracked);
-    (verdict == EventVerdict::Dispatch).then_some(message)
+    (verdict == EventVerdict::Dispatch).then_some(())
 }
 
 fn on_page(core: &mut Core, now: u64, event: PageEvent) {

@@ -66,22 +66,24 @@ pub struct StreamInbox {
 #[wasm_bindgen]
 impl StreamInbox {
     /// A server event: `message` the parsed object, `seq` its seq (-1 when it has no
-    /// `seq` and `sessionId`), `session` its `sessionId` then.
-    pub fn event(&self, message: JsValue, seq: f64, session: JsValue) {
+    /// `seq` and `sessionId`), `session` its `sessionId` then. Answers the app's
+    /// listener when the event is to be handed to it, else undefined.
+    pub fn event(&self, message: JsValue, seq: f64, session: JsValue) -> JsValue {
         let event = ServerEvent {
             message,
             seq: js::count(seq),
             session,
         };
-        self.inputs.send(Input::Event {
+        let listener = self.inputs.send(Input::Event {
             stream: self.stream,
             event: Some(event),
         });
+        listener.map_or(JsValue::UNDEFINED, JsValue::from)
     }
 
     /// An event whose data is not a JSON object within `maxEventBytes`.
     pub fn malformed(&self) {
-        self.inputs.send(Input::Event {
+        let _ = self.inputs.send(Input::Event {
             stream: self.stream,
             event: None,
         });
@@ -136,7 +138,7 @@ pub fn open(
         EventListener::new_with_options(source.unchecked_ref(), "welcome", options, move |event| {
             let data = parse_event_data(event.as_ref(), max_event_length);
             let connection_id = data.and_then(|data| js::get(&data, "connectionId").as_string());
-            to_shell.send(Input::Welcome {
+            let _ = to_shell.send(Input::Welcome {
                 stream: id,
                 connection_id,
             });
@@ -155,7 +157,7 @@ pub fn open(
     let errors_of = source.clone();
     let onerror = PropertyHandler::set(&source, "onerror", move |_| {
         let closed = js::get(&errors_of, "readyState").as_f64() == Some(CLOSED);
-        to_shell.send(Input::StreamError { stream: id, closed });
+        let _ = to_shell.send(Input::StreamError { stream: id, closed });
     });
     Some(Stream {
         id,
