@@ -35,15 +35,15 @@ pub enum Input {
     Timer,
 }
 
-/// A parsed server event: the object, and its `seq` and `sessionId` when it carries
-/// both (`session` is then a JS string, else undefined: the shell copies it into Rust
-/// only when it differs from the last one).
+/// A parsed server event: the object, and its `seq` when it carries a `sessionId` and
+/// a `seq`; `new_session` is that `sessionId` when it differs from the last one handed
+/// over (events come in runs of one session: the id crosses once a run).
 pub struct ServerEvent {
     /// The event itself, which a leader tab relays to the others (`shareAcrossTabs`).
     #[cfg_attr(not(feature = "share-tabs"), allow(dead_code))]
     pub message: JsValue,
     pub seq: Option<u64>,
-    pub session: JsValue,
+    pub new_session: Option<String>,
 }
 
 /// A page lifecycle event, as the core hears it.

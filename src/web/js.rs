@@ -31,9 +31,15 @@ extern "C" {
 /// The inbound hot path (see `inbound.js` for why it is JS).
 #[wasm_bindgen(module = "/src/web/inbound.js")]
 extern "C" {
-    /// The `onmessage` handler of a stream whose events `inbox` (a `StreamInbox`) hears.
+    /// A connection's memory of the last `sessionId` handed to the wasm, shared by its
+    /// streams' handlers.
+    #[wasm_bindgen(js_name = sessionMemory)]
+    pub fn session_memory() -> JsValue;
+
+    /// The `onmessage` handler of a stream whose events `inbox` (a `StreamInbox`) hears;
+    /// `memory` is the connection's `session_memory()`.
     #[wasm_bindgen(js_name = eventHandler)]
-    pub fn event_handler(inbox: &JsValue, max_event_length: f64) -> JsValue;
+    pub fn event_handler(inbox: &JsValue, max_event_length: f64, memory: &JsValue) -> JsValue;
 
     /// Calls the app's `callback` with `value`; what it throws is reported with
     /// `console.error`, never let through.

@@ -149,10 +149,10 @@ pub struct Shell {
     /// Messages without a fate yet, unordered (a few hundred at most: the queue is
     /// bounded), searched linearly: a map costs kilobytes of wasm.
     pub outgoing: Vec<Outgoing>,
-    /// The `sessionId` of the last event with a seq, in Rust and as the JS string it
-    /// was copied from: it is copied again only when it changes.
+    /// The `sessionId` of the last event with a seq (copied into Rust only when it
+    /// changes), and the hot path's memory of it, shared by every stream's handler.
     pub last_session: String,
-    pub last_session_js: JsValue,
+    pub session_memory: JsValue,
     /// Where the platform objects report what they hear (`on_input`).
     pub inputs: Inputs,
     /// The one host timer, armed at the core's earliest deadline.
@@ -224,7 +224,7 @@ impl Shell {
             timed_events,
             outgoing: Vec::new(),
             last_session: String::new(),
-            last_session_js: JsValue::UNDEFINED,
+            session_memory: js::session_memory(),
             inputs,
             timer: HostTimer::default(),
             aborters: Aborters::default(),
@@ -313,15 +313,17 @@ fn perform(shell: &Shared, action: Action) {
 }
 
 fn open_stream(shell: &Shared, id: StreamId) {
-    let (config, max_event_length, inputs) = {
+    let (config, max_event_length, memory, inputs) = {
         let s = shell.borrow();
+        let max = s.options.max_event_bytes;
         (
             s.config.clone(),
-            s.options.max_event_bytes,
+            max,
+            s.session_memory.clone(),
             s.inputs.clone(),
         )
     };
-    match stream::open(&config, max_event_length, id, &inputs) {
+    match stream::open(&config, max_event_length, &memory, id, &inputs) {
         Some(stream) => shell.borrow_mut().streams.push(stream),
         // It warned, quoting the error it caught.
         None => {
@@ -432,23 +434,22 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
 /// A parsed server event: the core hears its `(sessionId, seq)` when it carries both;
 /// `Some` when the listener should get it.
 fn on_server_event(shell: &Shared, stream: StreamId, event: ServerEvent) -> Option<()> {
-    let ServerEvent { seq, session, .. } = event;
-    let tracked = seq.filter(|_| !session.is_undefined());
+    let ServerEvent {
+        seq, new_session, ..
+    } = event;
     let mut s = shell.borrow_mut();
     let s = &mut *s;
     // `Date.now()` per event is not free: read only when the core uses event times.
     let now = if s.timed_events { js::now() } else { 0 };
-    // Events come in runs of one session: its id is copied into Rust once a run.
-    if tracked.is_some() && session != s.last_session_js {
-        s.last_session = session.as_string().unwrap_or_default();
-        s.last_session_js = session;
+    if let Some(session) = new_session {
+        s.last_session = session;
     }
     // A leader relays the event to the other tabs as it carries out the actions the
     // event causes: it holds the event's data until then.
     #[cfg(feature = "share-tabs")]
     s.core.hold_event(event.message);
-    let session = tracked.map(|_| s.last_session.as_str());
-    let verdict = s.core.on_event(now, stream, session, tracked);
+    let session = seq.map(|_| s.last_session.as_str());
+    let verdict = s.core.on_event(now, stream, session, seq);
     (verdict == EventVerdict::Dispatch).then_some(())
 }
 

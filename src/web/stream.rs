@@ -66,13 +66,14 @@ pub struct StreamInbox {
 #[wasm_bindgen]
 impl StreamInbox {
     /// A server event: `message` the parsed object, `seq` its seq (-1 when it has no
-    /// `seq` and `sessionId`), `session` its `sessionId` then. Answers the app's
-    /// listener when the event is to be handed to it, else undefined.
-    pub fn event(&self, message: JsValue, seq: f64, session: JsValue) -> JsValue {
+    /// `seq` and `sessionId`), `new_session` its `sessionId` when it differs from the
+    /// last one handed over. Answers the app's listener when the event is to be handed
+    /// to it, else undefined.
+    pub fn event(&self, message: JsValue, seq: f64, new_session: Option<String>) -> JsValue {
         let event = ServerEvent {
             message,
             seq: js::count(seq),
-            session,
+            new_session,
         };
         let listener = self.inputs.send(Input::Event {
             stream: self.stream,
@@ -118,11 +119,13 @@ impl Drop for PropertyHandler {
 
 /// Opens stream `id` on `{baseUrl}/api/chat/events` (`config` being the connection's
 /// copy, read now), its welcome, events and errors reported to `inputs`, each event's
-/// data parsed when it is at most `max_event_length` UTF-16 units; `None`, after a
-/// warning saying why, when no source could be made.
+/// data parsed when it is at most `max_event_length` UTF-16 units (`session_memory`:
+/// the connection's, see `inbound.js`); `None`, after a warning saying why, when no
+/// source could be made.
 pub fn open(
     config: &JsValue,
     max_event_length: u32,
+    session_memory: &JsValue,
     id: StreamId,
     inputs: &Inputs,
 ) -> Option<Stream> {
@@ -147,7 +150,7 @@ pub fn open(
         stream: id,
         inputs: inputs.clone(),
     });
-    let handler = js::event_handler(&inbox, f64::from(max_event_length));
+    let handler = js::event_handler(&inbox, f64::from(max_event_length), session_memory);
     let _ = Reflect::set(&source, &"onmessage".into(), &handler);
     let onmessage = EventHandler {
         source: source.clone(),
