@@ -1,14 +1,16 @@
 // The inbound hot path: each server event of a stream, parsed here and handed to the
-// wasm in one call. It is JS because the figures say so: with the same work done in
-// Rust (the stream's `onmessage` a Rust closure, `event.data`, `JSON.parse`, the
-// object checks and the `seq` and `sessionId` reads each a call across the boundary),
-// `make bench` (2026-12-07, Chromium 156, against the build before, same page,
-// alternating) measured the listener alone at 0.49 of bare `EventSource` + `JSON.parse`
-// against 0.97 for one crossing per event, and sustained inbound at 0.85 against 1.01.
+// wasm in one call. It is JS because the figures say so. With the same work done in
+// Rust (the stream's `onmessage` a Rust closure; `event.data`, `JSON.parse`, the object
+// checks and the `seq` and `sessionId` reads each a call across the boundary; the
+// listener called from the wasm), `make bench` (2026-12-07 02:16, against the build
+// with the JS shell, 6056fee, in the same pages, alternating) measured the listener
+// alone at 0.50 / 0.40 / 0.26 of that build (Chromium / Firefox / WebKit) and sustained
+// inbound at 0.79 / 0.78 / 0.81. With this file (02:37 run): 1.10 / 0.93 / 0.88 and
+// 0.99 / 0.95 / 1.01, within the runs' noise of it.
 // Nothing here decides anything: the shell's `StreamInbox` (src/web/stream.rs) gets the
 // parsed event, its `seq` and its `sessionId` as its methods' arguments, and answers
-// the listener when the event is to be dispatched: calling the listener from JS
-// rather than from the wasm saved 0.1-0.2 µs an event in Firefox and WebKit.
+// the listener when the event is to be dispatched, which is called from here (from
+// the wasm, each call goes through a wrapper that catches).
 
 /** A connection's memory of the last `sessionId` it handed the wasm, shared by its
  * streams' handlers: events come in runs of one session, and the id is copied into
