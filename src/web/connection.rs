@@ -16,7 +16,7 @@ use super::js;
 use super::lifecycle;
 #[cfg(feature = "persist")]
 use super::outbox;
-#[cfg(any(feature = "persist", feature = "share-tabs"))]
+#[cfg(feature = "persist")]
 use super::shell::Inbox;
 use super::shell::{self, pump, Outgoing, Shared, Shell, ShellCell};
 use crate::core::{Endpoint, Machine, SendOutcome};
@@ -39,7 +39,12 @@ impl Connection {
         // replace `connection.config.fetch` later, and the next POST uses it.
         let copy = Object::assign(&Object::new(), config.unchecked_ref()).into();
         let shell = Rc::new_cyclic(|weak: &Weak<ShellCell>| {
-            #[cfg(any(feature = "persist", feature = "share-tabs"))]
+            let connection = weak.clone();
+            let inputs = Inputs::new(move |input| {
+                let shell = connection.upgrade()?;
+                shell::on_input(&shell, input)
+            });
+            #[cfg(feature = "persist")]
             let inbox = JsValue::from(Inbox::new(weak.clone()));
             #[cfg(feature = "persist")]
             let (core, outbox) = match &options.persist {
@@ -49,20 +54,12 @@ impl Connection {
             #[cfg(not(feature = "persist"))]
             let core = Machine::new(core_config, seed);
             #[cfg(feature = "share-tabs")]
-            let core = super::tabs::open(&options.share_tabs, &config, core, &inbox);
-            let connection = weak.clone();
-            let inputs = Inputs::new(move |input| {
-                let shell = connection.upgrade()?;
-                shell::on_input(&shell, input)
-            });
+            let core = super::tabs::open(&options.share_tabs, &config, core, &inputs);
             #[allow(unused_mut)]
             let mut shell = Shell::new(core, options, copy, inputs);
-            #[cfg(any(feature = "persist", feature = "share-tabs"))]
-            {
-                shell.inbox = inbox;
-            }
             #[cfg(feature = "persist")]
             {
+                shell.inbox = inbox;
                 shell.outbox = outbox;
             }
             ShellCell::new(shell)

@@ -33,6 +33,23 @@ pub enum Input {
     Page(PageEvent),
     /// The host timer fired.
     Timer,
+    /// A message from another tab (`shareAcrossTabs`).
+    #[cfg(feature = "share-tabs")]
+    Channel(JsValue),
+    /// What became of the tabs' Web Lock.
+    #[cfg(feature = "share-tabs")]
+    Lock(LockEvent),
+}
+
+/// What became of the tabs' Web Lock.
+#[cfg(feature = "share-tabs")]
+#[derive(Clone, Copy)]
+pub enum LockEvent {
+    Granted,
+    /// Taken away (another tab stole it).
+    Lost,
+    /// The browser refused the request (an opaque origin, say).
+    Refused,
 }
 
 /// A parsed server event: the object, and its `seq` when it carries a `sessionId` and

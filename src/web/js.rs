@@ -1,5 +1,5 @@
-//! The shell's declarations of the JS half it still calls (`helper.js`, and the opt-in
-//! entries' `outbox.js` and `tabs.js`), each function under its JS name, and the clock
+//! The shell's declarations of the JS it still calls (`helper.js`, `inbound.js`, and
+//! the persist entry's `outbox.js`), each function under its JS name, and the clock
 //! and random numbers it reads (js-sys). Everything is duck-typed and non-throwing,
 //! because injected fakes are plain objects rather than the platform classes.
 //!
@@ -115,37 +115,6 @@ extern "C" {
     pub fn close_outbox(outbox: &JsValue);
 }
 
-/// One stream for all tabs' JS half: the BroadcastChannel and the Web Lock (see
-/// `tabs.rs`). Every function is non-throwing. Only in the build with the
-/// `share-tabs` feature.
-#[cfg(feature = "share-tabs")]
-#[wasm_bindgen(module = "/src/web/tabs.js")]
-extern "C" {
-    /// The channel and the lock named after `share` (a string) or else `base_url`,
-    /// reporting to `inbox.channel` and `inbox.lock`; undefined when the page has no
-    /// Web Locks or no BroadcastChannel.
-    #[wasm_bindgen(js_name = openTabs)]
-    pub fn open_tabs(share: &JsValue, base_url: &JsValue, inbox: &JsValue) -> JsValue;
-
-    /// Posts `message` (a serialised `ChannelMessage`, see `tabs.rs`) to the other
-    /// tabs, in this task's batch.
-    #[wasm_bindgen(js_name = postWire)]
-    pub fn post_wire(tabs: &JsValue, message: &JsValue);
-
-    /// Queues for the lock (`steal` 1: takes it from its holder), abandoning a queued
-    /// request first.
-    #[wasm_bindgen(js_name = requestLock)]
-    pub fn request_lock(tabs: &JsValue, steal: i32);
-
-    /// Releases the lock, or abandons the queued request.
-    #[wasm_bindgen(js_name = releaseLock)]
-    pub fn release_lock(tabs: &JsValue);
-
-    /// Releases the lock, closes the channel and cuts the inbox.
-    #[wasm_bindgen(js_name = closeTabs)]
-    pub fn close_tabs(tabs: &JsValue);
-}
-
 /// A thrown (or returned) value as a warning quotes it: `Name: message` for an
 /// `Error`-like object, else `String(value)`.
 pub fn describe(value: &JsValue) -> String {
@@ -160,6 +129,29 @@ pub fn describe(value: &JsValue) -> String {
 /// `list[index]`; undefined when `list` is not an object or has no such item.
 pub fn item(list: &JsValue, index: usize) -> JsValue {
     js_sys::Reflect::get_u32(list, index as u32).unwrap_or_default()
+}
+
+/// `new globalThis[name](arg)` (without an argument when `arg` is undefined), or `None`
+/// when there is no such constructor or it throws.
+#[cfg(feature = "share-tabs")]
+pub fn construct(name: &str, arg: &JsValue) -> Option<JsValue> {
+    let constructor = get(&js_sys::global(), name)
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    let args = if arg.is_undefined() {
+        js_sys::Array::new()
+    } else {
+        js_sys::Array::of1(arg)
+    };
+    js_sys::Reflect::construct(&constructor, &args).ok()
+}
+
+/// `object[name]()` when it is a function; what it throws or returns is of no interest.
+#[cfg(feature = "share-tabs")]
+pub fn call_method(object: &JsValue, name: &str) {
+    if let Ok(method) = get(object, name).dyn_into::<js_sys::Function>() {
+        let _ = method.call0(object);
+    }
 }
 
 /// A JS string of a Rust one.

@@ -15,12 +15,16 @@
 //! turns them into the core's `Config`. `shell` holds the state and runs the loop;
 //! `connection` is the JS face. Still JS: `inbound.js`, the inbound hot path (one call
 //! into the wasm per server event; its header gives the figures that keep it JS),
-//! `helper.js` (the warning prefix, freeing an inbox late) and, in the opt-in builds,
-//! the stores, locks and channel (`outbox.js`, `tabs.js`), which reach the shell
-//! through the inbox.
+//! `helper.js` (the warning prefix, freeing an inbox late) and, in the `persist` build,
+//! the stores and Web Locks of the persisted outbox (`outbox.js`), which reach the shell
+//! through the inbox. One stream for all tabs has its channel and lock in Rust
+//! (`channel`), reached by property (Web Locks are not among web-sys's stable
+//! bindings, and the app's tests hand in fakes).
 
 mod app;
 mod boundary;
+#[cfg(feature = "share-tabs")]
+mod channel;
 mod config;
 mod connection;
 mod input;

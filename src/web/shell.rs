@@ -9,7 +9,7 @@
 //! stream is closed only once it is out of the shell's state and the borrow released.
 
 use alloc::rc::Rc;
-#[cfg(any(feature = "persist", feature = "share-tabs"))]
+#[cfg(feature = "persist")]
 use alloc::rc::Weak;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -55,63 +55,26 @@ pub struct Outgoing {
     pub client_msg_id: JsValue,
 }
 
-/// The inbox of the opt-in capabilities' JS halves (`outbox.js`, `tabs.js`): what
-/// they hear (a read of the store, a message from another tab, the tabs' lock) reaches
-/// the shell through its methods. An object of an exported class rather than closures:
-/// a method's glue is one plain function. Freed when the shell goes
+/// The inbox of the persisted outbox's JS half (`outbox.js`): a read of the store
+/// reaches the shell through its methods. An object of an exported class rather than
+/// closures: a method's glue is one plain function. Freed when the shell goes
 /// (`js::free_later`).
-#[cfg(any(feature = "persist", feature = "share-tabs"))]
+#[cfg(feature = "persist")]
 #[wasm_bindgen(skip_typescript)]
 pub struct Inbox {
     shell: Weak<ShellCell>,
 }
 
-#[cfg(any(feature = "persist", feature = "share-tabs"))]
+#[cfg(feature = "persist")]
 impl Inbox {
     pub fn new(shell: Weak<ShellCell>) -> Inbox {
         Inbox { shell }
     }
-
-    #[cfg(feature = "share-tabs")]
-    fn tell_lock(&self, event: tabs::LockEvent) {
-        if let Some(shell) = self.shell.upgrade() {
-            tabs::on_lock(&shell, event);
-        }
-    }
 }
 
-#[cfg(any(feature = "persist", feature = "share-tabs"))]
+#[cfg(feature = "persist")]
 #[wasm_bindgen]
 impl Inbox {
-    /// A message from another tab (see `tabs.rs`).
-    #[cfg(feature = "share-tabs")]
-    pub fn channel(&self, message: JsValue) {
-        if let Some(shell) = self.shell.upgrade() {
-            tabs::on_channel(&shell, message);
-        }
-    }
-
-    /// The tabs' Web Lock was granted (see `tabs.rs`).
-    #[cfg(feature = "share-tabs")]
-    #[wasm_bindgen(js_name = lockGranted)]
-    pub fn lock_granted(&self) {
-        self.tell_lock(tabs::LockEvent::Granted);
-    }
-
-    /// The tabs' Web Lock was taken away.
-    #[cfg(feature = "share-tabs")]
-    #[wasm_bindgen(js_name = lockLost)]
-    pub fn lock_lost(&self) {
-        self.tell_lock(tabs::LockEvent::Lost);
-    }
-
-    /// The browser refused the tabs' Web Lock.
-    #[cfg(feature = "share-tabs")]
-    #[wasm_bindgen(js_name = lockRefused)]
-    pub fn lock_refused(&self) {
-        self.tell_lock(tabs::LockEvent::Refused);
-    }
-
     /// A read of the persisted outbox's store (see `outbox.rs`).
     #[cfg(feature = "persist")]
     pub fn restore(&self, entries: &JsValue, live_owners: &JsValue) {
@@ -161,8 +124,8 @@ pub struct Shell {
     pub aborters: Aborters,
     /// The page lifecycle listeners, from the first `connect()` to `disconnect()`.
     pub page_listeners: Option<PageListeners>,
-    /// The inbox the opt-in capabilities' JS halves call, freed with the shell.
-    #[cfg(any(feature = "persist", feature = "share-tabs"))]
+    /// The inbox the persisted outbox's JS half calls, freed with the shell.
+    #[cfg(feature = "persist")]
     pub inbox: JsValue,
     /// The persisted outbox's JS half (`outbox.js`), or undefined without the `persist`
     /// option.
@@ -173,7 +136,7 @@ pub struct Shell {
 impl Drop for Shell {
     fn drop(&mut self) {
         // Nothing may call the inbox from now on.
-        #[cfg(any(feature = "persist", feature = "share-tabs"))]
+        #[cfg(feature = "persist")]
         js::free_later(&self.inbox);
         #[cfg(feature = "persist")]
         if !self.outbox.is_undefined() {
@@ -229,7 +192,7 @@ impl Shell {
             timer: HostTimer::default(),
             aborters: Aborters::default(),
             page_listeners: None,
-            #[cfg(any(feature = "persist", feature = "share-tabs"))]
+            #[cfg(feature = "persist")]
             inbox: JsValue::UNDEFINED,
             #[cfg(feature = "persist")]
             outbox: JsValue::UNDEFINED,
@@ -387,6 +350,19 @@ fn arm_timer(shell: &Shared) {
 /// out; for a server event the core lets through, the listener to hand it to after
 /// those (the caller calls it: the hot path does so in JS).
 pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
+    // The tabs' inputs go through the tab, which pumps and dispatches itself.
+    #[cfg(feature = "share-tabs")]
+    let input = match input {
+        Input::Channel(message) => {
+            tabs::on_channel(shell, message);
+            return None;
+        }
+        Input::Lock(event) => {
+            tabs::on_lock(shell, event);
+            return None;
+        }
+        input => input,
+    };
     #[cfg(feature = "share-tabs")]
     let event = matches!(input, Input::Event { .. });
     let dispatch = match input {
@@ -418,6 +394,9 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
                         s.core.on_timeout(now.max(deadline));
                     }
                 }
+                // Taken above.
+                #[cfg(feature = "share-tabs")]
+                Input::Channel(_) | Input::Lock(_) => {}
             }
             None
         }

@@ -3,7 +3,8 @@
 //! docs/shared-stream.md). Who leads, what each tab tells the others and how each
 //! tab's own `Machine` is fed are the core's decisions (`crate::core::Tab`); this
 //! module routes the shell's inputs through the tab, carries out its channel and lock
-//! actions through `tabs.js`, and turns what `tabs.js` reports back into tab inputs.
+//! actions through `channel.rs` (the `BroadcastChannel` and the Web Lock), and turns
+//! what they report back into tab inputs.
 //!
 //! The shell holds a [`Core`]: the machine alone (the option off, or a page without
 //! Web Locks or `BroadcastChannel`), or the [`Tab`] around it. `Core` reads as the
@@ -21,6 +22,8 @@ use wasm_bindgen::JsValue;
 
 use super::app;
 use super::boundary;
+use super::channel::TabsLink;
+use super::input::{Inputs, LockEvent};
 use super::js;
 use super::shell::{pump, Shared};
 use crate::core::{
@@ -30,16 +33,6 @@ use crate::core::{
 #[cfg(feature = "persist")]
 use crate::core::{OutboxAction, Restored, Stored};
 use crate::core::{SessionSeq, Term};
-
-/// What became of the tabs' Web Lock (`tabs.js` calls the inbox's method of each).
-#[derive(Clone, Copy)]
-pub enum LockEvent {
-    Granted,
-    /// Taken away (another tab stole it).
-    Lost,
-    /// The browser refused the request (an opaque origin, say).
-    Refused,
-}
 
 /// The machine alone, or the tab around it. One per connection, so the size of the
 /// larger variant costs nothing worth a box.
@@ -51,8 +44,8 @@ pub enum Core {
 
 pub struct Sharing {
     tab: Tab,
-    /// `tabs.js`'s object: the channel and the lock.
-    tabs: JsValue,
+    /// The channel and the lock.
+    link: TabsLink,
     /// The parsed data of the server event being fed to the leader, posted beside its
     /// `Wire::Event` (the event crosses into the wasm once, in the leader).
     event: JsValue,
@@ -61,22 +54,21 @@ pub struct Sharing {
 /// The `Core` for the `shareAcrossTabs` option (`share`: `true`, a channel name, or
 /// undefined when off): the tab around `machine` when the page has Web Locks and
 /// `BroadcastChannel`, else (with one warning) the machine alone, a stream per tab.
-pub fn open(share: &JsValue, config: &JsValue, machine: Machine, inbox: &JsValue) -> Core {
+pub fn open(share: &JsValue, config: &JsValue, machine: Machine, inputs: &Inputs) -> Core {
     if share.is_undefined() {
         return Core::Alone(machine);
     }
-    let tabs = js::open_tabs(share, &js::get(config, "baseUrl"), inbox);
-    if tabs.is_undefined() {
+    let Some(link) = TabsLink::open(share, &js::get(config, "baseUrl"), inputs) else {
         js::warn(&js::string(
             "shareAcrossTabs: this page has no Web Locks (navigator.locks) or no BroadcastChannel; this tab opens its own stream",
         ));
         return Core::Alone(machine);
-    }
+    };
     // A random id per page load, below 2^53 so that it crosses the channel exactly.
     let id = TabId((js::random() * 9_007_199_254_740_991.0) as u64);
     Core::Sharing(Sharing {
         tab: Tab::new(machine, TabConfig::new(id)),
-        tabs,
+        link,
         event: JsValue::UNDEFINED,
     })
 }
@@ -252,15 +244,16 @@ impl Core {
 
 /// Carries out a channel or lock action of the tab (`TabAction::Core` is the shell's).
 pub fn perform(shell: &Shared, action: TabAction) {
-    let (tabs, event) = match &shell.borrow().core {
-        Core::Sharing(sharing) => (sharing.tabs.clone(), sharing.event.clone()),
-        Core::Alone(_) => return,
+    let s = shell.borrow();
+    let Core::Sharing(sharing) = &s.core else {
+        return;
     };
+    // None of these calls the app (a lock grant or a message is heard in a later task).
     match action {
-        TabAction::Broadcast(wire) => post(&tabs, &wire, &event),
-        TabAction::RequestLock => js::request_lock(&tabs, 0),
-        TabAction::StealLock => js::request_lock(&tabs, 1),
-        TabAction::ReleaseLock => js::release_lock(&tabs),
+        TabAction::Broadcast(wire) => post(&sharing.link, &wire, &sharing.event),
+        TabAction::RequestLock => sharing.link.request_lock(false),
+        TabAction::StealLock => sharing.link.request_lock(true),
+        TabAction::ReleaseLock => sharing.link.release_lock(),
         TabAction::Core(_) => {}
     }
 }
@@ -385,7 +378,7 @@ fn leave_if_alone(shell: &Shared) {
     }
     let placeholder = Core::Alone(Machine::new(Config::default(), 0));
     if let Core::Sharing(sharing) = core::mem::replace(&mut s.core, placeholder) {
-        js::close_tabs(&sharing.tabs);
+        sharing.link.close();
         s.core = Core::Alone(sharing.tab.into_machine());
     }
     drop(s);
@@ -405,14 +398,14 @@ pub fn close(core: &mut Core) {
     sharing.tab.with(now, |m| m.disconnect(now));
     while let Some(action) = sharing.tab.poll_action() {
         if let TabAction::Broadcast(wire) = action {
-            post(&sharing.tabs, &wire, &JsValue::UNDEFINED);
+            post(&sharing.link, &wire, &JsValue::UNDEFINED);
         }
     }
-    js::close_tabs(&sharing.tabs);
+    sharing.link.close();
 }
 
 /// Posts `wire` to the other tabs, with the event's data beside an `Event`.
-fn post(tabs: &JsValue, wire: &Wire, event: &JsValue) {
+fn post(link: &TabsLink, wire: &Wire, event: &JsValue) {
     let data = match wire {
         Wire::Event { .. } => event.clone(),
         _ => JsValue::UNDEFINED,
@@ -422,7 +415,7 @@ fn post(tabs: &JsValue, wire: &Wire, event: &JsValue) {
         data,
     };
     match boundary::to_js(&message) {
-        Ok(message) => js::post_wire(tabs, &message),
+        Ok(message) => link.post(message),
         Err(error) => js::warn(&error),
     }
 }
