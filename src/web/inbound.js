@@ -28,7 +28,7 @@ export function sessionMemory() {
  * undefined. */
 export function eventHandler(inbox, maxLength, memory) {
   return (event) => {
-    const message = parse(event, maxLength);
+    const message = parseEventData(event, maxLength);
     if (message === undefined) return inbox.malformed();
     const { sessionId, seq } = message;
     const tracked = typeof sessionId === "string" && Number.isSafeInteger(seq) && seq >= 0;
@@ -50,7 +50,10 @@ export function callApp(callback, value) {
   }
 }
 
-function parse(event, maxLength) {
+/** The event's data as a plain object, or undefined when it is not a string of at most
+ * `maxLength` UTF-16 units holding a JSON object. The shell parses a stream's
+ * `welcome` with it too (src/web/stream.rs). */
+export function parseEventData(event, maxLength) {
   let data, value;
   try {
     data = event.data;

@@ -41,20 +41,21 @@ extern "C" {
     #[wasm_bindgen(js_name = eventHandler)]
     pub fn event_handler(inbox: &JsValue, max_event_length: f64, memory: &JsValue) -> JsValue;
 
+    /// An event's data as a plain object, or undefined when it is not a string of at
+    /// most `max_event_length` UTF-16 units holding a JSON object (the hot path's own
+    /// parse, for the `welcome` events).
+    #[wasm_bindgen(js_name = parseEventData)]
+    pub fn parse_event_data(event: &JsValue, max_event_length: f64) -> JsValue;
+
     /// Calls the app's `callback` with `value`; what it throws is reported with
     /// `console.error`, never let through.
     #[wasm_bindgen(js_name = callApp)]
     pub fn call_app(callback: &js_sys::Function, value: &JsValue);
 }
 
-// Built-ins js-sys declares in a shape that would cost a copy or a throw.
+// A built-in js-sys declares in a shape that would throw.
 #[wasm_bindgen]
 extern "C" {
-    /// `JSON.parse(text)` of a JS string, without copying it through the wasm (js-sys's
-    /// takes a `&str`); the error when it is not JSON.
-    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
-    pub fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
-
     /// `String(value)`; the error when its `toString` throws.
     #[wasm_bindgen(js_name = String, catch)]
     fn string_of(value: &JsValue) -> Result<String, JsValue>;

@@ -10,7 +10,7 @@
 //! platform class.
 
 use gloo_events::{EventListener, EventListenerOptions};
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Function, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -139,8 +139,8 @@ pub fn open(
     let to_shell = inputs.clone();
     let welcome =
         EventListener::new_with_options(source.unchecked_ref(), "welcome", options, move |event| {
-            let data = parse_event_data(event.as_ref(), max_event_length);
-            let connection_id = data.and_then(|data| js::get(&data, "connectionId").as_string());
+            let data = js::parse_event_data(event.as_ref(), f64::from(max_event_length));
+            let connection_id = js::get(&data, "connectionId").as_string();
             let _ = to_shell.send(Input::Welcome {
                 stream: id,
                 connection_id,
@@ -207,16 +207,4 @@ fn make_source(config: &JsValue, url: &JsValue) -> Option<JsValue> {
     };
     js::warn(&JsValue::from(warning));
     None
-}
-
-/// The event's data as a plain object, or `None` when it is not a string of at most
-/// `max_length` UTF-16 units holding a JSON object.
-fn parse_event_data(event: &JsValue, max_length: u32) -> Option<JsValue> {
-    let data = js::get(event, "data");
-    let text = data.dyn_ref::<js_sys::JsString>()?;
-    if text.length() > max_length {
-        return None;
-    }
-    let value = js::parse_json(text).ok()?;
-    (value.is_object() && !Array::is_array(&value)).then_some(value)
 }
