@@ -30,7 +30,8 @@ use super::js;
 /// 2: batches; 3: messages as named, tagged objects.
 const NAME_PREFIX: &str = "sse-courier/tabs/3 ";
 
-/// The channel and the lock of one connection.
+/// The channel and the lock of one connection (a handle: clones share them).
+#[derive(Clone)]
 pub struct TabsLink(Rc<Link>);
 
 /// A handler of a port's or a channel's `message` events.

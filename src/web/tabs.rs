@@ -244,16 +244,17 @@ impl Core {
 
 /// Carries out a channel or lock action of the tab (`TabAction::Core` is the shell's).
 pub fn perform(shell: &Shared, action: TabAction) {
-    let s = shell.borrow();
-    let Core::Sharing(sharing) = &s.core else {
-        return;
+    // Carried out with the shell's state released, as every action: a Web Locks fake
+    // may call back at once.
+    let (link, event) = match &shell.borrow().core {
+        Core::Sharing(sharing) => (sharing.link.clone(), sharing.event.clone()),
+        Core::Alone(_) => return,
     };
-    // None of these calls the app (a lock grant or a message is heard in a later task).
     match action {
-        TabAction::Broadcast(wire) => post(&sharing.link, &wire, &sharing.event),
-        TabAction::RequestLock => sharing.link.request_lock(false),
-        TabAction::StealLock => sharing.link.request_lock(true),
-        TabAction::ReleaseLock => sharing.link.release_lock(),
+        TabAction::Broadcast(wire) => post(&link, &wire, &event),
+        TabAction::RequestLock => link.request_lock(false),
+        TabAction::StealLock => link.request_lock(true),
+        TabAction::ReleaseLock => link.release_lock(),
         TabAction::Core(_) => {}
     }
 }
