@@ -1,6 +1,7 @@
 //! Delay policy for send retries and repeated reconnect failures: capped
 //! exponential growth (factor 2) with "equal jitter", so a crowd of clients that
-//! failed together does not come back together.
+//! failed together does not come back together; without jitter (`retry_jitter` off,
+//! as the existing client waits), the ceiling itself.
 
 use super::rng::Rng;
 
@@ -26,6 +27,15 @@ impl Backoff {
     pub fn ceiling(&self, attempt: u32) -> u64 {
         let factor = 1u64.checked_shl(attempt).unwrap_or(u64::MAX);
         self.initial_ms.saturating_mul(factor).min(self.max_ms)
+    }
+
+    /// The delay of attempt `attempt`: jittered, or the ceiling without jitter.
+    pub(crate) fn delay_of(&self, attempt: u32, jitter: bool, rng: &mut Rng) -> u64 {
+        if jitter {
+            self.delay(attempt, rng)
+        } else {
+            self.ceiling(attempt)
+        }
     }
 
     pub(crate) fn delay(&self, attempt: u32, rng: &mut Rng) -> u64 {
@@ -78,5 +88,19 @@ mod tests {
         let delays: Vec<u64> = (0..50).map(|_| b.delay(0, &mut rng)).collect();
         assert!(delays.iter().all(|d| (1..=2).contains(d)), "{delays:?}");
         assert!(delays.contains(&1) && delays.contains(&2), "{delays:?}");
+    }
+
+    #[test]
+    fn without_jitter_the_delay_is_the_ceiling() {
+        let b = Backoff {
+            initial_ms: 1_000,
+            max_ms: 10_000,
+        };
+        let mut rng = Rng::new(9);
+        let delays: Vec<u64> = (0..6).map(|n| b.delay_of(n, false, &mut rng)).collect();
+        assert_eq!(delays, [1_000, 2_000, 4_000, 8_000, 10_000, 10_000]);
+        let jittered: Vec<u64> = (0..50).map(|_| b.delay_of(3, true, &mut rng)).collect();
+        assert!(jittered.iter().all(|d| (4_000..=8_000).contains(d)));
+        assert!(jittered.iter().any(|d| *d != 8_000), "jitter when asked");
     }
 }

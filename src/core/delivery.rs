@@ -161,9 +161,11 @@ impl Machine {
                 self.connection_stale(now, generation);
             }
             Verdict::Transient(reason) => {
-                if retryable && item.retries < self.config.max_send_retries {
-                    let delay = self.config.backoff.delay(item.retries, &mut self.rng);
-                    item.retries += 1;
+                if retryable && self.config.may_retry(item.retries) {
+                    let config = &self.config;
+                    let delay =
+                        (config.backoff).delay_of(item.retries, config.retry_jitter, &mut self.rng);
+                    item.retries = item.retries.saturating_add(1);
                     bump(&mut self.stats.send_retries);
                     self.persist_attempt(&item);
                     if matches!(self.phase, Phase::Disconnected) {

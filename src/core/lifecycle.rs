@@ -253,7 +253,10 @@ impl Machine {
         self.reconnect_failures = self.reconnect_failures.saturating_add(1);
         let delay = match self.reconnect_failures {
             0 | 1 => self.config.reconnect_delay_ms,
-            n => self.config.backoff.delay(n - 1, &mut self.rng),
+            n => {
+                let jitter = self.config.retry_jitter;
+                self.config.backoff.delay_of(n - 1, jitter, &mut self.rng)
+            }
         };
         self.phase = Phase::Scheduled {
             at: now.saturating_add(delay),

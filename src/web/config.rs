@@ -91,6 +91,9 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
         ordered_sends: options
             .ordered_sends
             .map_or(defaults.ordered_sends, |flag| flag.0),
+        // Issue 22's contract (receipts, prompts without the stream, the outbox's
+        // rules, notices, replay on every welcome, jitter off) has no option yet.
+        ..defaults
     };
     let shell = ShellOptions {
         post_timeout: post_timeout_ms.is_some(),
