@@ -3,6 +3,7 @@
 use super::endpoint::Endpoint;
 use super::ids::{MsgId, PostId, StreamId};
 use super::outcome::{DropReason, Fate, PostOutcome};
+use super::receipt::Receipt;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -48,6 +49,35 @@ pub enum Warning {
     StaleConnection,
     /// The stream was silent for `staleAfterMs`; it is rebuilt.
     StaleStream,
+    /// `prompt_outbox`: `max_pending_sends` prompts are unsettled; a new one is refused.
+    OutboxFull,
+}
+
+/// What the app's listener hears about one prompt (`notices`; the existing client's
+/// `_send_*` events).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PromptNotice {
+    /// Taken in (`retrying: false`), or going to be sent again after a failed or
+    /// ambiguous attempt (`retrying: true`).
+    Pending { retrying: bool },
+    /// Delivered; with its receipt when `receipts` is on.
+    Accepted(Option<Receipt>),
+    /// Given up, with the fate it is reported with (never `Delivered`).
+    Failed(Fate),
+    /// Reserved: the prompt's fate cannot be known (authentication lost while its POST
+    /// was in flight; a later issue). Never emitted yet.
+    Uncertain,
+}
+
+/// The listener event a failed control message (any message that is not a prompt)
+/// becomes (`notices`). The shell reads `sessionId` and `permId` from its body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ControlFailure {
+    /// `{ type: "error", sessionId?, error }`
+    Error,
+    /// A `permission_response`: `{ type: "permission_response_rejected", sessionId?,
+    /// permId, error }`
+    PermissionRejected,
 }
 
 impl Warning {
@@ -71,6 +101,7 @@ impl Warning {
             }
             Warning::StaleConnection => "404: connection unknown to the server; reconnecting",
             Warning::StaleStream => "stream silent for staleAfterMs; reconnecting",
+            Warning::OutboxFull => "outbox full (maxPendingSends): prompt refused",
         }
     }
 }
@@ -83,6 +114,16 @@ pub enum Action {
     OpenStream(StreamId),
     /// `close()` it and drop its handlers.
     CloseStream(StreamId),
+    /// POST prompt `msg` (the body the shell keeps for it) to `send` now:
+    /// `X-Connection-ID` only when `connection_id` is known. With `read_receipt`, a 2xx
+    /// answer's body is read and handed back through `on_post_receipt`; any other
+    /// answer goes through `on_post_answer`.
+    PostPrompt {
+        id: PostId,
+        msg: MsgId,
+        connection_id: Option<String>,
+        read_receipt: bool,
+    },
     /// `fetch(url, {method:'POST', headers, body})` now, with this connection id.
     Post {
         id: PostId,
@@ -108,6 +149,31 @@ pub enum Action {
         msg: MsgId,
         fate: Fate,
     },
+    /// The receipt that confirmed prompt `msg`; its `Report` (delivered) follows, and
+    /// carries the receipt's `sessionId`.
+    Receipt {
+        msg: MsgId,
+        receipt: Receipt,
+    },
+    /// Set `sessionId` to `session_id` in the bodies of these prompts (all `null` so
+    /// far and never posted): their draft's first receipt named it. Before any POST of
+    /// theirs.
+    AdoptSession {
+        msgs: Vec<MsgId>,
+        session_id: String,
+    },
+    /// Tell the app's listener about prompt `msg` (`notices`); before its `Report`.
+    Prompt {
+        msg: MsgId,
+        notice: PromptNotice,
+    },
+    /// Tell the app's listener that control message `msg` failed (`notices`), with the
+    /// fate it is reported with; before its `Report`.
+    ControlFailed {
+        msg: MsgId,
+        event: ControlFailure,
+        fate: Fate,
+    },
     Warn(Warning),
 }
 
@@ -126,6 +192,7 @@ mod tests {
             Warning::MessageDropped(MsgId(1), DropReason::Cleared),
             Warning::StaleConnection,
             Warning::StaleStream,
+            Warning::OutboxFull,
         ];
         for warning in warnings {
             assert!(!warning.message().is_empty());

@@ -1,26 +1,40 @@
 //! Messages: sending, queueing, flushing, and settling each one's fate from its POST
 //! answer, with re-queue on 404, retries on transient failures and the reports that
-//! make every fate observable (docs/delivery-rules.md, rules 1-7 and 10).
+//! make every fate observable (docs/delivery-rules.md, rules 1-7 and 10); for prompts,
+//! receipts and sends that do not wait for the stream (rules 14 and 15), and the
+//! notices of each fate (rule 17).
 
-use super::action::{Action, Body, Warning};
+use super::action::{Action, Body, ControlFailure, PromptNotice, Warning};
 use super::config::Config;
 use super::endpoint::Endpoint;
 use super::flight::{Flight, Purpose};
-use super::ids::{MsgId, PostId};
+use super::ids::PostId;
 use super::lifecycle::Phase;
 use super::machine::Machine;
 use super::outcome::{DropReason, FailReason, Fate, PostOutcome, SendOutcome, Verdict};
 use super::queue::Pending;
+use super::receipt::{AnswerBody, Receipt};
 use super::stats::bump;
+use alloc::borrow::ToOwned;
 
 impl Machine {
     /// Posts a message to `endpoint` now if connected, else queues it while a stream
     /// or a reconnect timer exists. The shell keeps the body under the returned id.
+    /// A prompt ([`Machine::is_prompt`]) sent this way has no `clientMsgId` the core
+    /// knows, so no receipt can confirm it: use `send_prompt`.
     pub fn send(&mut self, now: u64, endpoint: Endpoint) -> SendOutcome {
+        if self.is_prompt(endpoint) {
+            return self.send_prompt(now, super::prompts::Prompt::default());
+        }
         if matches!(self.phase, Phase::Idle | Phase::Disconnected) {
             return SendOutcome::Refused;
         }
         let item = Pending::new(self.alloc_msg(), endpoint);
+        self.admit(now, item)
+    }
+
+    /// Posts a message just taken in, or queues it.
+    pub(super) fn admit(&mut self, now: u64, item: Pending) -> SendOutcome {
         let msg = item.msg;
         if self.may_post_now(&item) {
             self.post_message(now, item);
@@ -62,19 +76,34 @@ impl Machine {
     }
 
     /// Drops every queued message and every message waiting on a retry, each with a
-    /// `Dropped(Cleared)` report. POSTs already in flight are not recalled.
+    /// `Dropped(Cleared)` report. POSTs already in flight are not recalled. With
+    /// `prompt_outbox`, prompts stay (the user submitted them), and a new draft scope
+    /// starts (docs/delivery-rules.md, rule 16).
     pub fn clear_pending_sends(&mut self) {
-        while let Some(item) = self.queue.pop_front() {
-            self.report(item.msg, Fate::Dropped(DropReason::Cleared));
+        let keeps_prompts = self.config.prompt_outbox;
+        let cleared = |p: &Pending| !(keeps_prompts && p.prompt);
+        while let Some(item) = self.queue.take_first(cleared) {
+            self.report(&item, Fate::Dropped(DropReason::Cleared));
         }
-        while let Some(item) = self.retries.take_any() {
-            self.report(item.msg, Fate::Dropped(DropReason::Cleared));
+        while let Some(item) = self.retries.take_first(cleared) {
+            self.report(&item, Fate::Dropped(DropReason::Cleared));
         }
+        self.prompts.new_scope();
     }
 
     pub fn on_post_answer(&mut self, now: u64, post: PostId, outcome: PostOutcome) {
+        self.answer(now, post, outcome, AnswerBody::NotAReceipt);
+    }
+
+    /// The 2xx answer to an `Action::PostPrompt` that asked for its receipt, with what
+    /// its body said (docs/delivery-rules.md, rule 14).
+    pub fn on_post_receipt(&mut self, now: u64, post: PostId, body: AnswerBody) {
+        self.answer(now, post, PostOutcome::Accepted, body);
+    }
+
+    fn answer(&mut self, now: u64, post: PostId, outcome: PostOutcome, body: AnswerBody) {
         if let Some(flight) = self.flights.take(post) {
-            self.settle(now, flight, outcome);
+            self.settle(now, flight, outcome, body);
             self.flush(now);
         }
     }
@@ -91,8 +120,16 @@ impl Machine {
     }
 
     /// Queues `item` at its place; past the bound the oldest is dropped and reported.
+    /// With `prompt_outbox` prompts are never evicted (a full outbox refuses new ones
+    /// instead), only the oldest other message.
     pub(super) fn enqueue(&mut self, item: Pending) {
-        if let Some(evicted) = self.queue.insert(item, self.config.max_pending_sends) {
+        let bound = self.config.max_pending_sends;
+        let evicted = if self.config.prompt_outbox {
+            self.queue.insert_evicting(item, bound, |p| !p.prompt)
+        } else {
+            self.queue.insert(item, bound)
+        };
+        if let Some(evicted) = evicted {
             self.drop_message(evicted, DropReason::QueueOverflow);
         }
     }
@@ -108,8 +145,15 @@ impl Machine {
         }
     }
 
-    /// Settles one POST: for a message, its fate (or its next attempt).
-    pub(super) fn settle(&mut self, now: u64, flight: Flight, outcome: PostOutcome) {
+    /// Settles one POST: for a message, its fate (or its next attempt). `body` is what
+    /// a 2xx answer's body said, for a prompt that asked for its receipt.
+    pub(super) fn settle(
+        &mut self,
+        now: u64,
+        flight: Flight,
+        outcome: PostOutcome,
+        body: AnswerBody,
+    ) {
         if flight.generation != self.generation {
             bump(&mut self.stats.late_answers);
         }
@@ -124,7 +168,9 @@ impl Machine {
                     self.connection_stale(now, flight.generation);
                 }
             }
-            Purpose::Message(item) => self.settle_message(now, item, flight.generation, outcome),
+            Purpose::Message(item) => {
+                self.settle_message(now, item, flight.generation, outcome, body)
+            }
         }
     }
 
@@ -141,46 +187,69 @@ impl Machine {
         mut item: Pending,
         generation: u32,
         outcome: PostOutcome,
+        body: AnswerBody,
     ) {
         let retryable = is_retryable(&self.config, item.endpoint);
         match outcome.verdict() {
-            Verdict::Accepted => self.report(item.msg, Fate::Delivered),
+            Verdict::Accepted if item.prompt && self.config.receipts => {
+                match body.confirms(self.prompts.client_msg_id(item.msg)) {
+                    Some(receipt) => self.accept_receipt(now, &item, receipt),
+                    // Ambiguous: the server may or may not have it; the same body again.
+                    None => self.retry_or_fail(now, item, FailReason::NoReceipt),
+                }
+            }
+            Verdict::Accepted => self.report(&item, Fate::Delivered),
+            Verdict::Stale if item.prompt && self.config.send_without_stream => {
+                // `/send` is not tied to the stream: a 404 says nothing of the
+                // connection, and is final (docs/delivery-rules.md, rule 15).
+                self.report(&item, Fate::Failed(FailReason::Rejected(404)));
+            }
             Verdict::Stale => {
                 if !retryable {
                     // A lifecycle signal belongs to the dead connection: never replay it.
-                    self.report(item.msg, Fate::Failed(FailReason::StaleConnection));
+                    self.report(&item, Fate::Failed(FailReason::StaleConnection));
                 } else {
                     item.stale_404s = item.stale_404s.saturating_add(1);
                     if item.stale_404s >= self.config.max_stale_retries {
                         self.drop_message(item, DropReason::StaleRetriesExhausted);
                     } else {
                         self.persist_attempt(&item);
+                        self.tell_prompt_retrying(&item);
                         self.enqueue(item);
                     }
                 }
                 self.connection_stale(now, generation);
             }
-            Verdict::Transient(reason) => {
-                if retryable && self.config.may_retry(item.retries) {
-                    let config = &self.config;
-                    let delay =
-                        (config.backoff).delay_of(item.retries, config.retry_jitter, &mut self.rng);
-                    item.retries = item.retries.saturating_add(1);
-                    bump(&mut self.stats.send_retries);
-                    self.persist_attempt(&item);
-                    if matches!(self.phase, Phase::Disconnected) {
-                        // No timer after `disconnect()`: wait in the queue for `connect()`.
-                        self.enqueue(item);
-                    } else {
-                        self.retries.push(now.saturating_add(delay), item);
-                    }
-                } else {
-                    self.report(item.msg, Fate::Failed(reason));
-                }
+            Verdict::Transient(reason) => self.retry_or_fail(now, item, reason),
+            Verdict::Rejected(code) => self.report(&item, Fate::Failed(FailReason::Rejected(code))),
+        }
+    }
+
+    /// A transient failure (or an answer without its receipt): retried after a
+    /// backoff while the retry rules allow, else reported failed with `reason`.
+    fn retry_or_fail(&mut self, now: u64, mut item: Pending, reason: FailReason) {
+        let retryable = is_retryable(&self.config, item.endpoint);
+        if retryable && self.config.may_retry(item.retries) {
+            let config = &self.config;
+            let delay = (config.backoff).delay_of(item.retries, config.retry_jitter, &mut self.rng);
+            item.retries = item.retries.saturating_add(1);
+            bump(&mut self.stats.send_retries);
+            self.persist_attempt(&item);
+            self.tell_prompt_retrying(&item);
+            if matches!(self.phase, Phase::Disconnected) {
+                // No timer after `disconnect()`: wait in the queue for `connect()`.
+                self.enqueue(item);
+            } else {
+                self.retries.push(now.saturating_add(delay), item);
             }
-            Verdict::Rejected(code) => {
-                self.report(item.msg, Fate::Failed(FailReason::Rejected(code)))
-            }
+        } else {
+            self.report(&item, Fate::Failed(reason));
+        }
+    }
+
+    fn tell_prompt_retrying(&mut self, item: &Pending) {
+        if item.prompt {
+            self.tell_prompt(item.msg, PromptNotice::Pending { retrying: true });
         }
     }
 
@@ -203,6 +272,9 @@ impl Machine {
     /// messages never wait.
     pub(super) fn may_post_now(&self, item: &Pending) -> bool {
         let config = &self.config;
+        if item.prompt && config.send_without_stream {
+            return self.prompt_may_go(item);
+        }
         let must_wait = (self.restore_gate || config.ordered_sends)
             && is_retryable(config, item.endpoint)
             && (self.restore_gate
@@ -212,6 +284,17 @@ impl Machine {
                     .iter()
                     .any(|p| p.msg < item.msg && is_retryable(config, p.endpoint)));
         self.is_connected() && !must_wait
+    }
+
+    /// `send_without_stream`: a prompt goes out whatever the stream's state, once
+    /// `connect()` was called and the first restore is done, one at a time and in send
+    /// order (docs/delivery-rules.md, rule 15).
+    fn prompt_may_go(&self, item: &Pending) -> bool {
+        let prompt_outstanding =
+            self.flights.messages().any(|p| p.prompt) || self.retries.iter().any(|p| p.prompt);
+        let earlier_queued = self.queue.iter().any(|p| p.prompt && p.msg < item.msg);
+        let down = matches!(self.phase, Phase::Idle | Phase::Disconnected);
+        !(down || self.restore_gate || prompt_outstanding || earlier_queued)
     }
 
     /// A retryable message is in flight or waiting on a retry (`ordered_sends`).
@@ -224,6 +307,9 @@ impl Machine {
     }
 
     fn post_message(&mut self, now: u64, item: Pending) {
+        if item.prompt {
+            return self.post_prompt(now, item);
+        }
         let body = Body::Message(item.msg);
         let endpoint = item.endpoint;
         self.post(now, endpoint, body, Purpose::Message(item), false);
@@ -260,12 +346,40 @@ impl Machine {
         });
     }
 
+    /// A prompt's POST: with `X-Connection-ID` only while a welcome of the current
+    /// stream is known (a stale id would meet a 404, final for a prompt sent without
+    /// the stream).
+    fn post_prompt(&mut self, now: u64, item: Pending) {
+        let connection_id = self.live_connection_id().map(ToOwned::to_owned);
+        let (id, msg) = (self.alloc_post(), item.msg);
+        self.prompts.posted(msg);
+        self.flights.push(Flight {
+            post: id,
+            generation: self.generation,
+            deadline: self.post_deadline(now),
+            purpose: Purpose::Message(item),
+        });
+        self.push(Action::PostPrompt {
+            id,
+            msg,
+            connection_id,
+            read_receipt: self.config.receipts,
+        });
+    }
+
     fn drop_message(&mut self, item: Pending, reason: DropReason) {
-        self.report(item.msg, Fate::Dropped(reason));
+        self.report(&item, Fate::Dropped(reason));
         self.push(Action::Warn(Warning::MessageDropped(item.msg, reason)));
     }
 
-    fn report(&mut self, msg: MsgId, fate: Fate) {
+    fn report(&mut self, item: &Pending, fate: Fate) {
+        self.conclude(item, fate, None);
+    }
+
+    /// The end of a message: counted, its record removed, the app's listener told
+    /// (`notices`), then reported, with the receipt that confirmed it if any.
+    pub(super) fn conclude(&mut self, item: &Pending, fate: Fate, receipt: Option<Receipt>) {
+        let msg = item.msg;
         bump(match fate {
             Fate::Delivered => &mut self.stats.delivered,
             Fate::Dropped(_) => &mut self.stats.dropped,
@@ -273,8 +387,34 @@ impl Machine {
         });
         // Its record goes first: a removal the shell carries out before the report.
         self.persist_settled(msg);
+        self.prompts.settled(msg);
+        if item.prompt {
+            let notice = match fate {
+                Fate::Delivered => PromptNotice::Accepted(receipt.clone()),
+                _ => PromptNotice::Failed(fate),
+            };
+            self.tell_prompt(msg, notice);
+        } else if self.config.notices && control_failed(fate) {
+            let event = match item.endpoint {
+                Endpoint::Permission => ControlFailure::PermissionRejected,
+                _ => ControlFailure::Error,
+            };
+            self.push(Action::ControlFailed { msg, event, fate });
+        }
+        if let Some(receipt) = receipt {
+            self.push(Action::Receipt { msg, receipt });
+        }
         self.push(Action::Report { msg, fate });
     }
+}
+
+/// A control message's POST failed, as opposed to its being cleared by the app or
+/// evicted unsent: the app's listener hears of it (`notices`).
+fn control_failed(fate: Fate) -> bool {
+    matches!(
+        fate,
+        Fate::Failed(_) | Fate::Dropped(DropReason::StaleRetriesExhausted)
+    )
 }
 
 /// Retryable: on the allowlist and not a lifecycle endpoint (docs/delivery-rules.md,
@@ -298,7 +438,7 @@ mod tests {
         assert!(!is_retryable(&config, Endpoint::Mode));
     }
 
-    use crate::core::ids::StreamId;
+    use crate::core::ids::{MsgId, StreamId};
 
     fn connected(ordered_sends: bool) -> Machine {
         let mut m = Machine::new(

@@ -1,13 +1,11 @@
-//! Connection state: the stream, the welcome, the reconnect POST and reconnect
-//! scheduling, and the browser lifecycle inputs that poke them
-//! (docs/delivery-rules.md, rules 1, 7, 8 and 9).
+//! Connection state: the stream, the welcome, reconnect scheduling, and the browser
+//! lifecycle inputs that poke them (docs/delivery-rules.md, rules 1, 7, 8 and 9). The
+//! reconnect POST that may follow a welcome lives in `replay`.
 
-use super::action::{Action, Body, Notice, Warning};
-use super::endpoint::Endpoint;
-use super::flight::{Flight, Purpose};
+use super::action::{Action, Notice};
 use super::ids::StreamId;
 use super::machine::Machine;
-use super::outcome::{EventVerdict, PostOutcome};
+use super::outcome::EventVerdict;
 use super::stats::bump;
 use alloc::borrow::ToOwned;
 
@@ -89,9 +87,9 @@ impl Machine {
         self.last_activity = now;
         self.bump_generation();
         self.connection_id = Some(connection_id.to_owned());
-        if self.welcomed_before && !self.sessions.is_empty() {
+        if self.welcome_needs_replay() {
             self.phase = Phase::Handshaking { stream };
-            self.post_reconnect(now, connection_id);
+            self.post_reconnect(now);
         } else {
             self.become_connected(now, stream);
         }
@@ -194,22 +192,6 @@ impl Machine {
         }
     }
 
-    /// The answer to the reconnect POST sent on `generation` (a late one is only
-    /// counted, by `settle`).
-    pub(super) fn on_reconnect_answer(&mut self, now: u64, generation: u32, outcome: PostOutcome) {
-        let stream = match self.phase {
-            Phase::Handshaking { stream } if generation == self.generation => stream,
-            _ => return,
-        };
-        if outcome.is_ok() {
-            self.become_connected(now, stream);
-        } else {
-            bump(&mut self.stats.reconnect_post_failures);
-            self.push(Action::Warn(Warning::ReconnectPostFailed(outcome)));
-            self.schedule_reconnect(now);
-        }
-    }
-
     /// Rebuilds the stream (`checkAndReconnect(true)`), with `_close` if connected.
     pub(super) fn restart_stream(&mut self, now: u64) {
         let was_connected = self.is_connected();
@@ -247,7 +229,7 @@ impl Machine {
 
     /// Closes the stream and reopens it after a delay: exactly `reconnect_delay_ms`
     /// the first time (as the existing client), then growing with the backoff.
-    fn schedule_reconnect(&mut self, now: u64) {
+    pub(super) fn schedule_reconnect(&mut self, now: u64) {
         self.close_stream();
         self.bump_generation();
         self.reconnect_failures = self.reconnect_failures.saturating_add(1);
@@ -263,29 +245,11 @@ impl Machine {
         };
     }
 
-    fn become_connected(&mut self, now: u64, stream: StreamId) {
+    pub(super) fn become_connected(&mut self, now: u64, stream: StreamId) {
         self.phase = Phase::Connected { stream };
         self.reconnect_failures = 0;
         self.flush(now);
         self.push(Action::Notify(Notice::Open));
-    }
-
-    fn post_reconnect(&mut self, now: u64, connection_id: &str) {
-        bump(&mut self.stats.reconnect_posts);
-        let id = self.alloc_post();
-        self.flights.push(Flight {
-            post: id,
-            generation: self.generation,
-            deadline: self.post_deadline(now),
-            purpose: Purpose::Reconnect,
-        });
-        self.push(Action::Post {
-            id,
-            endpoint: Endpoint::Reconnect,
-            connection_id: connection_id.to_owned(),
-            body: Body::Reconnect(self.sessions.snapshot()),
-            keepalive: false,
-        });
     }
 }
 

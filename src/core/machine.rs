@@ -11,7 +11,9 @@ use super::flight::Flights;
 use super::ids::{MsgId, PostId, StreamId};
 use super::lifecycle::Phase;
 use super::persist::Outbox;
+use super::prompts::Prompts;
 use super::queue::Queue;
+use super::replay::Replay;
 use super::retry::Retries;
 use super::rng::Rng;
 use super::seq;
@@ -42,6 +44,9 @@ pub struct Machine {
     pub(super) queue: Queue,
     pub(super) flights: Flights,
     pub(super) retries: Retries,
+    /// The unsettled prompts (the existing client's current contract; empty when off).
+    pub(super) prompts: Prompts,
+    pub(super) replay: Replay,
     next_msg: u32,
     next_stream: u32,
     next_post: u32,
@@ -69,6 +74,8 @@ impl Machine {
             queue: Queue::default(),
             flights: Flights::default(),
             retries: Retries::default(),
+            prompts: Prompts::default(),
+            replay: Replay::default(),
             next_msg: 0,
             next_stream: 0,
             next_post: 0,

@@ -63,7 +63,10 @@ mod lifecycle;
 mod machine;
 mod outcome;
 mod persist;
+mod prompts;
 mod queue;
+mod receipt;
+mod replay;
 mod retry;
 mod rng;
 mod seq;
@@ -76,7 +79,7 @@ mod stats;
 mod tabs;
 mod timer;
 
-pub use action::{Action, Body, Notice, SessionSeq, Warning};
+pub use action::{Action, Body, ControlFailure, Notice, PromptNotice, SessionSeq, Warning};
 pub use backoff::Backoff;
 pub use config::Config;
 pub use endpoint::{Endpoint, EndpointSet};
@@ -87,6 +90,8 @@ pub use persist::{
     LeftAlone, OutboxAction, OutboxWarning, PersistConfig, PersistConfigError, Record, Restored,
     Stored, DEFAULT_MAX_AGE_MS, FIRST_SENT_ID, RECORD_VERSION,
 };
+pub use prompts::Prompt;
+pub use receipt::{AnswerBody, Receipt, ReceiptBody};
 pub use stats::Stats;
 #[cfg(any(not(target_arch = "wasm32"), feature = "share-tabs"))]
 pub use tabs::{

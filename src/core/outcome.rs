@@ -57,8 +57,9 @@ pub enum SendOutcome {
     /// Kept in the pending queue until connected (or until an earlier ordered send
     /// is accepted).
     Queued(MsgId),
-    /// Not connected and not recovering (no stream, no reconnect timer): JS `send()`
-    /// returns false. No id was allocated.
+    /// Not connected and not recovering (no stream, no reconnect timer), or, with
+    /// `prompt_outbox`, a prompt the full outbox refuses: JS `send()` returns false. No
+    /// id was allocated.
     Refused,
 }
 
@@ -98,6 +99,9 @@ pub enum FailReason {
     Network,
     /// Aborted after `postTimeoutMs`.
     TimedOut,
+    /// `receipts`: answered 2xx without the prompt's receipt, after the allowed
+    /// retries.
+    NoReceipt,
 }
 
 /// The final fate of one accepted message; reported exactly once.

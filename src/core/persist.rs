@@ -573,6 +573,9 @@ impl Machine {
             endpoint: record.endpoint,
             stale_404s: record.stale_404s,
             retries: record.retries,
+            // A record keeps no `sessionId` or draft scope: restored, a message is
+            // delivered under the rules of plain sends.
+            prompt: false,
         };
         if let Some(p) = self.persist.as_mut() {
             p.state().held.push(Held {

@@ -18,6 +18,9 @@ pub(crate) struct Pending {
     pub(crate) stale_404s: u32,
     /// Retries after transient failures so far (docs/delivery-rules.md, rule 6).
     pub(crate) retries: u32,
+    /// A prompt (`Machine::send_prompt`), under the rules of the existing client's
+    /// current contract.
+    pub(crate) prompt: bool,
 }
 
 impl Pending {
@@ -27,6 +30,15 @@ impl Pending {
             endpoint,
             stale_404s: 0,
             retries: 0,
+            prompt: false,
+        }
+    }
+
+    /// A prompt: a message to `send` sent with `Machine::send_prompt`.
+    pub(crate) fn prompt(msg: MsgId) -> Self {
+        Pending {
+            prompt: true,
+            ..Pending::new(msg, Endpoint::Send)
         }
     }
 }
@@ -38,6 +50,17 @@ impl Queue {
     /// Puts `item` at its place in send order; past `bound` the oldest entry (maybe
     /// `item` itself) is evicted and returned for reporting.
     pub(crate) fn insert(&mut self, item: Pending, bound: usize) -> Option<Pending> {
+        self.insert_evicting(item, bound, |_| true)
+    }
+
+    /// [`Queue::insert`], where only entries `evictable` says so may be evicted: past
+    /// `bound` the oldest of them goes, and none if none is.
+    pub(crate) fn insert_evicting(
+        &mut self,
+        item: Pending,
+        bound: usize,
+        evictable: impl Fn(&Pending) -> bool,
+    ) -> Option<Pending> {
         // Usually `item` is the newest, or a re-queued one a few places from the back.
         let at = self
             .0
@@ -46,19 +69,22 @@ impl Queue {
             .map_or(0, |i| i + 1);
         seq::insert_at(&mut self.0, at, item);
         if self.0.len() > bound {
-            self.pop_front()
+            let oldest = self.0.iter().position(evictable)?;
+            self.take(oldest)
         } else {
             None
         }
     }
 
+    /// Removes and returns the first entry (in send order) that `which` picks.
+    pub(crate) fn take_first(&mut self, which: impl Fn(&Pending) -> bool) -> Option<Pending> {
+        let at = self.0.iter().position(which)?;
+        self.take(at)
+    }
+
     /// Removes and returns the entry at `at` (in send order); `None` past the end.
     pub(crate) fn take(&mut self, at: usize) -> Option<Pending> {
         seq::remove_at(&mut self.0, at)
-    }
-
-    pub(crate) fn pop_front(&mut self) -> Option<Pending> {
-        seq::pop_front(&mut self.0)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -111,6 +137,37 @@ mod tests {
         let evicted = queue.insert(item(1), 2);
         assert_eq!(evicted.map(|p| p.msg), Some(MsgId(1)));
         assert_eq!(queue.len(), 2);
+    }
+
+    #[test]
+    fn past_the_bound_only_evictable_entries_go_oldest_first() {
+        let mut queue = Queue::default();
+        let kept = |p: &Pending| !p.prompt;
+        queue.insert_evicting(Pending::prompt(MsgId(1)), 2, kept);
+        queue.insert_evicting(item(2), 2, kept);
+        let evicted = queue.insert_evicting(item(3), 2, kept);
+        assert_eq!(evicted.map(|p| p.msg), Some(MsgId(2)), "not the prompt");
+        let evicted = queue.insert_evicting(Pending::prompt(MsgId(4)), 2, kept);
+        assert_eq!(evicted.map(|p| p.msg), Some(MsgId(3)));
+        assert_eq!(
+            queue.insert_evicting(Pending::prompt(MsgId(5)), 2, kept),
+            None
+        );
+        assert_eq!(ids(&queue), [1, 4, 5], "nothing evictable left");
+    }
+
+    #[test]
+    fn take_first_takes_the_oldest_match_only() {
+        let mut queue = Queue::default();
+        for n in 1..=3 {
+            queue.insert(item(n), 10);
+        }
+        assert_eq!(
+            queue.take_first(|p| p.msg.0 >= 2).map(|p| p.msg),
+            Some(MsgId(2))
+        );
+        assert_eq!(queue.take_first(|p| p.msg.0 > 5), None);
+        assert_eq!(ids(&queue), [1, 3]);
     }
 
     #[test]

@@ -34,6 +34,16 @@ impl Retries {
         self.take_due(u64::MAX)
     }
 
+    /// Removes a message `which` picks, whatever its due time (the first pushed).
+    pub(crate) fn take_first(&mut self, which: impl Fn(&Pending) -> bool) -> Option<Pending> {
+        let at = self.0.iter().position(|(_, p)| which(p))?;
+        seq::remove_at(&mut self.0, at).map(|(_, item)| item)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Pending> {
+        self.0.iter().map(|(_, p)| p)
+    }
+
     pub(crate) fn next_due(&self) -> Option<u64> {
         self.0.iter().map(|(due, _)| *due).min()
     }
@@ -68,6 +78,20 @@ mod tests {
         assert_eq!(retries.take_due(500).map(|p| p.msg), Some(MsgId(3)));
         assert_eq!(retries.take_due(500), None);
         assert_eq!(retries.len(), 1);
+    }
+
+    #[test]
+    fn take_first_picks_by_message_whatever_its_due_time() {
+        let mut retries = Retries::default();
+        retries.push(u64::MAX, item(4));
+        retries.push(5, item(5));
+        assert_eq!(
+            retries.take_first(|p| p.msg.0 == 4).map(|p| p.msg),
+            Some(MsgId(4))
+        );
+        assert_eq!(retries.take_first(|p| p.msg.0 == 4), None);
+        let left: Vec<MsgId> = retries.iter().map(|p| p.msg).collect();
+        assert_eq!(left, [MsgId(5)]);
     }
 
     #[test]

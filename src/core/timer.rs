@@ -5,6 +5,7 @@ use super::action::{Action, Warning};
 use super::lifecycle::Phase;
 use super::machine::Machine;
 use super::outcome::PostOutcome;
+use super::receipt::AnswerBody;
 use super::stats::bump;
 
 /// The core's timers, in the order they fire when due together.
@@ -77,7 +78,7 @@ impl Machine {
                 if let Some(flight) = self.flights.take_expired(now) {
                     bump(&mut self.stats.post_timeouts);
                     self.push(Action::AbortPost(flight.post));
-                    self.settle(now, flight, PostOutcome::TimedOut);
+                    self.settle(now, flight, PostOutcome::TimedOut, AnswerBody::NotAReceipt);
                 }
             }
             Timer::SendRetry => {

@@ -33,6 +33,8 @@ pub enum Reason {
     ServerError,
     Network,
     Timeout,
+    /// Answered 2xx without the prompt's receipt (issue 22's `receipts`).
+    NoReceipt,
     /// A stored message older than `persist.maxAgeMs` when it was read back.
     #[cfg(feature = "persist")]
     Expired,
@@ -92,6 +94,7 @@ impl From<Fate> for Outcome {
             }
             Fate::Failed(FailReason::Network) => Outcome::failed(Reason::Network, None),
             Fate::Failed(FailReason::TimedOut) => Outcome::failed(Reason::Timeout, None),
+            Fate::Failed(FailReason::NoReceipt) => Outcome::failed(Reason::NoReceipt, None),
         }
     }
 }

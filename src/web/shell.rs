@@ -272,6 +272,13 @@ fn perform(shell: &Shared, action: Action) {
             report::tell_app(&config, fate.into(), outgoing.endpoint, message, id);
         }
         Action::Warn(warning) => js::warn(&js::string(warning.message())),
+        // Issue 22's contract: the shell does not turn it on (it builds its Config with
+        // the contract off), so the core never asks for these.
+        Action::PostPrompt { .. }
+        | Action::Receipt { .. }
+        | Action::AdoptSession { .. }
+        | Action::Prompt { .. }
+        | Action::ControlFailed { .. } => {}
     }
 }
 
