@@ -57,6 +57,9 @@ impl Machine {
             Phase::Scheduled { .. } => self.open_stream(now),
             Phase::Connecting { .. } | Phase::Handshaking { .. } | Phase::Connected { .. } => {}
         }
+        // Prompts that do not wait for the stream go on at once (rule 15); nothing
+        // else may be posted before a welcome.
+        self.flush(now);
     }
 
     /// Closes the stream and cancels the reconnect timer, without `_close`. Queued
