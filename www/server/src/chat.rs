@@ -4,10 +4,15 @@
 //! `unknown_endpoint`), injected failure, `Content-Type` (415), `X-Connection-ID`
 //! (400), body size (413), JSON shape (400), and only then the connection lookup,
 //! whose failure is the stale-connection 404 (`unknown_connection`) the client library
-//! is built around. Every POST, whatever its fate, lands in the log; the configured
-//! delay is added to every answer after the work is done, so a delayed answer can
-//! arrive after the events it caused.
+//! is built around. A `send` may come without `X-Connection-ID` when it carries a
+//! `clientMsgId` (a prompt sent before, or without, a stream): it is processed with no
+//! connection to watch its session. A `send` is answered with its receipt
+//! (`receipt.rs`), or with a broken one when a test armed that fault. Every POST,
+//! whatever its fate, lands in the log; the configured delay is added to every answer
+//! after the work is done, so a delayed answer can arrive after the events it caused.
 
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -18,6 +23,7 @@ use serde_json::{json, Map, Value};
 
 use crate::agent;
 use crate::error::{json_response, ApiError};
+use crate::receipt::{receipt, ReceiptFault};
 use crate::state::{check_id, unknown_connection, AppState, Inner, MAX_ID_LEN};
 
 /// Largest POST body accepted.
@@ -88,6 +94,8 @@ struct LogEntry {
     sessions: Option<Vec<String>>,
     /// A send answered as already accepted: tests check a retry was not reprocessed.
     duplicate: bool,
+    /// The armed fault that broke this send's receipt.
+    receipt_fault: Option<ReceiptFault>,
 }
 
 impl LogEntry {
@@ -107,6 +115,9 @@ impl LogEntry {
         }
         if self.duplicate {
             entry.insert("duplicate".into(), json!(true));
+        }
+        if let Some(fault) = self.receipt_fault {
+            entry.insert("receiptFault".into(), json!(fault.name()));
         }
         Value::Object(entry)
     }
@@ -129,13 +140,18 @@ pub(crate) async fn post(
         session_id: None,
         sessions: None,
         duplicate: false,
+        receipt_fault: None,
     };
     let result = handle(&state, &name, &headers, body, &mut entry).await;
+    if result.is_ok() && name == "send" {
+        entry.receipt_fault = state.lock().faults.take_broken_receipt();
+    }
     finish(&state, entry, result).await
 }
 
 /// Logs, applies the injected delay, answers.
 async fn finish(state: &AppState, entry: LogEntry, result: Result<Value, ApiError>) -> Response {
+    let fault = entry.receipt_fault;
     let (status, body) = match result {
         Ok(body) => (StatusCode::OK, body),
         Err(err) => (err.status, err.body()),
@@ -148,7 +164,10 @@ async fn finish(state: &AppState, entry: LogEntry, result: Result<Value, ApiErro
     if delay > Duration::ZERO {
         tokio::time::sleep(delay).await;
     }
-    json_response(status, &body)
+    match fault {
+        Some(fault) => fault.answer(body),
+        None => json_response(status, &body),
+    }
 }
 
 async fn handle(
@@ -167,18 +186,27 @@ async fn handle(
     })?;
     injected_failure(state, name)?;
     check_content_type(headers)?;
-    let connection_id = connection_id(headers)?;
+    let connection_id = match (endpoint, connection_id(headers)) {
+        // Judged once the body says whether it has a `clientMsgId`.
+        (Endpoint::Send, Err(_)) if headers.get("x-connection-id").is_none() => None,
+        (_, header) => Some(header?),
+    };
     let bytes = read_body(headers, body).await?;
     let message = parse_object(&bytes)?;
     check_type(endpoint, &message)?;
     let request = Request::parse(endpoint, &message)?;
+    if connection_id.is_none() && !request.identifies_itself() {
+        return Err(ApiError::bad_request(
+            "missing X-Connection-ID header (a send without one must carry a clientMsgId)",
+        ));
+    }
     request.describe(entry);
 
     let mut inner = state.lock();
-    if !inner.is_known(&connection_id) {
-        return Err(unknown_connection(&connection_id));
+    if let Some(id) = connection_id.as_deref().filter(|id| !inner.is_known(id)) {
+        return Err(unknown_connection(id));
     }
-    let answer = request.apply(state, &mut inner, &connection_id)?;
+    let answer = request.apply(state, &mut inner, connection_id.as_deref())?;
     entry.duplicate = answer["duplicate"] == true;
     Ok(answer)
 }
@@ -189,6 +217,8 @@ enum Request {
         session_id: String,
         client_msg_id: Option<String>,
         text: String,
+        /// What a repeat of the same `clientMsgId` must match (`Inner::same_body`).
+        fingerprint: u64,
     },
     Watch(String),
     Unwatch(String),
@@ -214,6 +244,7 @@ impl Request {
                     session_id: session_id(message)?,
                     client_msg_id: client_msg_id.map(String::from),
                     text: prompt.or(text).unwrap_or_default().to_string(),
+                    fingerprint: fingerprint(message),
                 }
             }
             Endpoint::Watch | Endpoint::Switch => Request::Watch(session_id(message)?),
@@ -229,6 +260,18 @@ impl Request {
             Endpoint::Suspend => Request::Suspend(suspend_sessions(message.get("sessions"))?),
             Endpoint::Reconnect => Request::Reconnect(reconnect_sessions(message)?),
         })
+    }
+
+    /// A `send` with a `clientMsgId`: it can be processed without a connection, and
+    /// its receipt names it.
+    fn identifies_itself(&self) -> bool {
+        matches!(
+            self,
+            Request::Send {
+                client_msg_id: Some(_),
+                ..
+            }
+        )
     }
 
     fn describe(&self, entry: &mut LogEntry) {
@@ -260,36 +303,41 @@ impl Request {
         }
     }
 
+    /// `connection` is `None` only for a `send` that identifies itself.
     fn apply(
         self,
         state: &AppState,
         inner: &mut Inner,
-        connection: &str,
+        connection: Option<&str>,
     ) -> Result<Value, ApiError> {
+        // Every request but a `send` was refused without a connection id.
+        let on = connection.unwrap_or_default();
         match self {
             Request::Send {
                 session_id,
                 client_msg_id,
                 text,
+                fingerprint,
             } => {
-                inner.watch(connection, &session_id)?;
+                if let Some(connection) = connection {
+                    inner.watch(connection, &session_id)?;
+                }
                 if let Some(id) = &client_msg_id {
+                    inner.same_body(&session_id, id, fingerprint)?;
                     if !inner.accept(&session_id, id) {
-                        return Ok(json!({"ok": true, "duplicate": true}));
+                        return Ok(receipt(Some(id), &session_id, true));
                     }
                 }
                 agent::on_send(state, inner, &session_id, client_msg_id.as_deref(), &text);
-                Ok(
-                    json!({"ok": true, "duplicate": false, "sessionId": session_id, "clientMsgId": client_msg_id}),
-                )
+                Ok(receipt(client_msg_id.as_deref(), &session_id, false))
             }
             Request::Watch(session_id) => {
-                inner.watch(connection, &session_id)?;
+                inner.watch(on, &session_id)?;
                 let last_seq = inner.sessions.get(&session_id).map_or(0, |s| s.last_seq);
                 Ok(json!({"ok": true, "sessionId": session_id, "lastSeq": last_seq}))
             }
             Request::Unwatch(session_id) => {
-                inner.unwatch(connection, &session_id);
+                inner.unwatch(on, &session_id);
                 Ok(json!({"ok": true}))
             }
             Request::Halt(session_id) => {
@@ -301,8 +349,8 @@ impl Request {
                 let overlap = inner.faults.replay_overlap;
                 let mut replayed = 0;
                 for (session_id, last_seq) in &sessions {
-                    inner.watch(connection, session_id)?;
-                    replayed += inner.replay(connection, session_id, *last_seq, overlap);
+                    inner.watch(on, session_id)?;
+                    replayed += inner.replay(on, session_id, *last_seq, overlap);
                 }
                 Ok(json!({"ok": true, "replayed": replayed}))
             }
@@ -326,6 +374,7 @@ pub(crate) async fn suspend_beacon(
         session_id: None,
         sessions: None,
         duplicate: false,
+        receipt_fault: None,
     };
     let result = beacon(&state, &headers, body, &mut entry).await;
     finish(&state, entry, result).await
@@ -566,6 +615,14 @@ fn suspend_sessions(value: Option<&Value>) -> Result<Vec<String>, ApiError> {
             Ok(id.to_string())
         })
         .collect()
+}
+
+/// A fingerprint of a message, the same for the same JSON object whatever the order
+/// of its fields (serde_json's map is sorted).
+fn fingerprint(message: &Map<String, Value>) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    Value::Object(message.clone()).to_string().hash(&mut hasher);
+    hasher.finish()
 }
 
 pub(crate) fn kind(value: &Value) -> &'static str {

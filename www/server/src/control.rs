@@ -18,6 +18,7 @@ use crate::agent::MAX_DELTAS;
 use crate::chat::{kind, parse_object, read_body};
 use crate::error::{ok, ApiError};
 use crate::faults::MAX_DELAY;
+use crate::receipt::ReceiptFault;
 use crate::state::{check_id, AppState, Frame, MAX_EVENTS_PER_SESSION};
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -26,6 +27,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/kill-streams", post(kill_streams))
         .route("/restart", post(restart))
         .route("/fail-next", post(fail_next))
+        .route("/break-receipts", post(break_receipts))
         .route("/delay", post(delay))
         .route("/heartbeats", post(heartbeats))
         .route("/replay-overlap", post(replay_overlap))
@@ -134,6 +136,22 @@ async fn fail_next(State(state): State<AppState>, headers: HeaderMap, raw: Body)
         .fail_next(count, status, endpoint.clone());
     Ok(ok(
         json!({"ok": true, "count": count, "status": status.as_u16(), "endpoint": endpoint}),
+    ))
+}
+
+/// `{"kind": "html" | "wrong_id" | "missing_session", "count"?: 1}`: the next `count`
+/// accepted sends are processed but answered with a receipt broken that way.
+async fn break_receipts(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
+    let body = body(&headers, raw).await?;
+    let count = opt_u64(&body, "count")?.unwrap_or(1);
+    let name =
+        opt_str(&body, "kind")?.ok_or_else(|| ApiError::bad_request("missing field `kind`"))?;
+    let fault = ReceiptFault::parse(name).ok_or_else(|| {
+        ApiError::bad_request("`kind` must be \"html\", \"wrong_id\" or \"missing_session\"")
+    })?;
+    state.lock().faults.break_receipts(count, fault);
+    Ok(ok(
+        json!({"ok": true, "count": count, "kind": fault.name()}),
     ))
 }
 

@@ -8,6 +8,8 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
+use crate::receipt::ReceiptFault;
+
 /// Longest POST delay a test may ask for, so a typo cannot hang a suite for hours.
 pub(crate) const MAX_DELAY: Duration = Duration::from_secs(60);
 
@@ -19,6 +21,14 @@ pub(crate) struct Faults {
     /// Extra already-seen events replayed on each reconnect, for de-duplication tests.
     pub replay_overlap: u64,
     pub heartbeats: bool,
+    broken_receipts: Option<BrokenReceipts>,
+}
+
+/// The next `remaining` accepted sends are answered with a broken receipt.
+#[derive(Debug, Clone)]
+struct BrokenReceipts {
+    remaining: u64,
+    fault: ReceiptFault,
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +45,7 @@ impl Default for Faults {
             delay: Duration::ZERO,
             replay_overlap: 0,
             heartbeats: true,
+            broken_receipts: None,
         }
     }
 }
@@ -64,6 +75,25 @@ impl Faults {
         Some(status)
     }
 
+    /// Arms `count` broken receipts (replacing any still armed); `count == 0` disarms.
+    pub fn break_receipts(&mut self, count: u64, fault: ReceiptFault) {
+        self.broken_receipts = (count > 0).then_some(BrokenReceipts {
+            remaining: count,
+            fault,
+        });
+    }
+
+    /// How to break the receipt of the `send` just accepted, if armed; consumes one.
+    pub fn take_broken_receipt(&mut self) -> Option<ReceiptFault> {
+        let armed = self.broken_receipts.as_mut()?;
+        armed.remaining -= 1;
+        let fault = armed.fault;
+        if armed.remaining == 0 {
+            self.broken_receipts = None;
+        }
+        Some(fault)
+    }
+
     pub fn describe(&self) -> Value {
         json!({
             "failNext": self.fail_next.as_ref().map(|f| json!({
@@ -74,6 +104,10 @@ impl Faults {
             "delayMs": self.delay.as_millis() as u64,
             "replayOverlap": self.replay_overlap,
             "heartbeats": self.heartbeats,
+            "brokenReceipts": self.broken_receipts.as_ref().map(|b| json!({
+                "remaining": b.remaining,
+                "kind": b.fault.name(),
+            })),
         })
     }
 }
@@ -108,5 +142,20 @@ mod tests {
         );
         faults.fail_next(0, StatusCode::SERVICE_UNAVAILABLE, None);
         assert_eq!(faults.take_failure("reconnect"), None);
+    }
+
+    #[test]
+    fn broken_receipts_count_down_and_zero_disarms() {
+        let mut faults = Faults::default();
+        assert_eq!(faults.take_broken_receipt(), None);
+        faults.break_receipts(2, ReceiptFault::WrongId);
+        assert_eq!(faults.describe()["brokenReceipts"]["remaining"], 2);
+        assert_eq!(faults.take_broken_receipt(), Some(ReceiptFault::WrongId));
+        assert_eq!(faults.take_broken_receipt(), Some(ReceiptFault::WrongId));
+        assert_eq!(faults.take_broken_receipt(), None);
+        faults.break_receipts(3, ReceiptFault::Html);
+        faults.break_receipts(0, ReceiptFault::Html);
+        assert_eq!(faults.take_broken_receipt(), None);
+        assert_eq!(faults.describe()["brokenReceipts"], Value::Null);
     }
 }

@@ -22,6 +22,7 @@ mod control;
 mod cors;
 mod error;
 mod faults;
+mod receipt;
 mod sse;
 mod state;
 mod static_files;

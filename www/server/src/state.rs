@@ -147,6 +147,9 @@ pub(crate) struct Session {
     pub events: VecDeque<StoredEvent>,
     accepted: VecDeque<String>,
     accepted_set: HashSet<String>,
+    /// The fingerprint of the body each accepted `clientMsgId` came with: a repeat must
+    /// be the very same message.
+    accepted_bodies: HashMap<String, u64>,
     last_used: u64,
     /// Bumped by `stop`/`interrupt` so a running agent reply notices and gives up.
     pub agent_generation: u64,
@@ -420,11 +423,40 @@ impl Inner {
         if session.accepted.len() >= MAX_ACCEPTED_PER_SESSION {
             if let Some(oldest) = session.accepted.pop_front() {
                 session.accepted_set.remove(&oldest);
+                session.accepted_bodies.remove(&oldest);
             }
         }
         session.accepted.push_back(client_msg_id.to_string());
         session.accepted_set.insert(client_msg_id.to_string());
         true
+    }
+
+    /// Checks that a `send` of `client_msg_id` in the session carries the body the
+    /// first one did (`fingerprint`), remembering it the first time. A different body
+    /// under an accepted id is refused: one `clientMsgId` is one message.
+    pub fn same_body(
+        &mut self,
+        session_id: &str,
+        client_msg_id: &str,
+        fingerprint: u64,
+    ) -> Result<(), ApiError> {
+        let session = self.session(session_id);
+        match session.accepted_bodies.get(client_msg_id) {
+            Some(first) if *first != fingerprint => Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "client_msg_id_conflict",
+                format!(
+                    "clientMsgId {client_msg_id:?} was already accepted in session {session_id:?} with a different body"
+                ),
+            )),
+            Some(_) => Ok(()),
+            None => {
+                session
+                    .accepted_bodies
+                    .insert(client_msg_id.to_string(), fingerprint);
+                Ok(())
+            }
+        }
     }
 
     pub fn total_events(&self) -> usize {
@@ -592,6 +624,35 @@ mod tests {
             inner.sessions["s"].accepted().count(),
             MAX_ACCEPTED_PER_SESSION
         );
+    }
+
+    #[test]
+    fn an_accepted_id_takes_only_its_own_body_again() {
+        let mut inner = inner();
+        assert!(inner.same_body("s", "m1", 7).is_ok());
+        assert!(inner.accept("s", "m1"));
+        assert!(
+            inner.same_body("s", "m1", 7).is_ok(),
+            "the same message again"
+        );
+        let conflict = inner.same_body("s", "m1", 8).unwrap_err();
+        assert_eq!(conflict.status, StatusCode::CONFLICT);
+        assert_eq!(conflict.code, "client_msg_id_conflict");
+        assert!(
+            inner.same_body("t", "m1", 8).is_ok(),
+            "another session's id"
+        );
+    }
+
+    #[test]
+    fn a_forgotten_accepted_id_forgets_its_body_too() {
+        let mut inner = inner();
+        inner.same_body("s", "m0", 1).unwrap();
+        inner.accept("s", "m0");
+        for i in 0..MAX_ACCEPTED_PER_SESSION {
+            inner.accept("s", &format!("x{i}"));
+        }
+        assert!(!inner.sessions["s"].accepted_bodies.contains_key("m0"));
     }
 
     #[test]

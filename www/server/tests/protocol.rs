@@ -198,7 +198,11 @@ async fn send_with_an_already_accepted_client_msg_id_is_a_duplicate_and_not_proc
         stream.next().await;
     }
     let again = server.send_ok(&id, "s", "m1", "once").await;
-    assert_eq!(again, json!({"ok": true, "duplicate": true}));
+    assert_eq!(
+        again,
+        json!({"ok": true, "duplicate": true, "accepted": true, "clientMsgId": "m1", "sessionId": "s"}),
+        "a repeat hears its receipt again"
+    );
     stream.expect_silent(Duration::from_millis(200)).await;
 
     // The same clientMsgId in another session is a different message.
