@@ -31,6 +31,15 @@
 //! `restored_pending`, `persisted_len`.
 //! With `Machine::new` none of it exists: no store action, no gate, ids from 1.
 //!
+//! The existing client's current contract (opt-in, each part a field of [`Config`],
+//! all of it [`Config::current_contract`]; docs/delivery-rules.md, rules 14 to 19):
+//! `is_prompt(endpoint)` says whether a message is a prompt, sent with `send_prompt`
+//! (a [`Prompt`]: its `clientMsgId` and `sessionId`) and posted as
+//! `Action::PostPrompt`; a 2xx answer whose receipt was asked for comes back through
+//! `on_post_receipt` (an [`AnswerBody`], from the [`ReceiptBody`] the shell parsed);
+//! the other actions of the contract are `Receipt`, `AdoptSession`, `Prompt` (a
+//! [`PromptNotice`]) and `ControlFailed` (a [`ControlFailure`]).
+//!
 //! Settings are a [`Config`] (with a [`Backoff`]; its `Default` is the existing
 //! client's, and the shell checks the options before building one). Endpoints map to
 //! message types and paths through [`Endpoint`] (`from_message_type`, `from_path`,
