@@ -392,8 +392,13 @@ impl Machine {
     /// [`Machine::send_keyed`]): the outbox is on and the message is retryable. The
     /// shell asks before serialising the body, to give the message a `clientMsgId`
     /// when it has none.
+    ///
+    /// Prompts of the existing client's current contract ([`Machine::is_prompt`]) are
+    /// not stored yet: a record keeps neither their `sessionId` nor their draft scope,
+    /// and a restored message would no longer wait for its receipt.
     pub fn persists(&self, endpoint: Endpoint) -> bool {
-        self.persist.is_some() && is_retryable(&self.config, endpoint)
+        let stored = is_retryable(&self.config, endpoint) && !self.is_prompt(endpoint);
+        self.persist.is_some() && stored
     }
 
     /// `send` for a message whose body carries `key` as its `clientMsgId`. When
