@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, VecDeque};
 
 use proptest::prelude::*;
 use sse_courier::core::{
-    Action, Body, Config, Endpoint, EventVerdict, Fate, Machine, MsgId, Notice, OutboxAction,
-    PersistConfig, PostId, PostOutcome, SendOutcome, SessionSeq, StreamId, Tab, TabAction,
-    TabConfig, TabId, Term, Wire,
+    Action, Body, Config, Driver, Endpoint, EventVerdict, Fate, Machine, MsgId, Notice,
+    OutboxAction, PersistConfig, PostId, PostOutcome, SendOutcome, SessionSeq, StreamId, Tab,
+    TabAction, TabConfig, TabId, Term, Wire,
 };
 
 const SESSIONS: [&str; 3] = ["s0", "s1", "s2"];
@@ -105,7 +105,7 @@ impl World {
             tracks: tracks.clone(),
         });
         let now = self.now;
-        self.slots[i].tab.with(now, |m| {
+        self.slots[i].tab.input(now, |m| {
             for (s, q) in &tracks {
                 m.track_seq(s, *q);
             }
@@ -145,7 +145,9 @@ impl World {
 
     fn send(&mut self, i: usize) -> Option<MsgId> {
         let now = self.now;
-        let outcome = self.slots[i].tab.with(now, |m| m.send(now, Endpoint::Send));
+        let outcome = self.slots[i]
+            .tab
+            .input(now, |m| m.send(now, Endpoint::Send));
         let id = match outcome {
             SendOutcome::Posted(id) | SendOutcome::Queued(id) => Some(id),
             SendOutcome::Refused => None,
@@ -458,7 +460,7 @@ fn lone(id: u64, tracks: &[&str]) -> Tab {
 fn lone_with(id: u64, config: Config, tracks: &[&str]) -> Tab {
     let machine = Machine::new(config, id);
     let mut tab = Tab::new(machine, TabConfig::new(TabId(id)));
-    tab.with(T0, |m| {
+    tab.input(T0, |m| {
         for s in tracks {
             m.track_seq(s, 0);
         }
@@ -531,7 +533,7 @@ fn sessions_from(from: u64, seen: Option<u64>, sessions: &[SessionSeq]) -> Wire 
 
 /// The leader rebuilds its stream and is welcomed on "c2": what it does then.
 fn rebuild(leader: &mut Tab) -> Vec<TabAction> {
-    leader.with(T0, |m| m.check_and_reconnect(T0, true));
+    leader.input(T0, |m| m.check_and_reconnect(T0, true));
     let stream = opened_stream(&drain(leader));
     leader.on_welcome(T0, stream, "c2");
     drain(leader)
@@ -648,7 +650,7 @@ fn a_followers_stored_send_is_written_before_it_is_posted_on_the_shared_connecti
 ) {
     let machine = Machine::with_persist(Config::default(), PersistConfig::new("tab-2"), 2);
     let mut tab = Tab::new(machine, TabConfig::new(TabId(2)));
-    tab.with(T0, |m| {
+    tab.input(T0, |m| {
         m.connect(T0);
         m.restore(T0, &[], &[]);
     });
@@ -657,7 +659,7 @@ fn a_followers_stored_send_is_written_before_it_is_posted_on_the_shared_connecti
     drain(&mut tab);
     assert!(tab.machine().is_connected());
 
-    let sent = tab.with(T0, |m| m.send_keyed(T0, Endpoint::Send, "k1"));
+    let sent = tab.input(T0, |m| m.send_keyed(T0, Endpoint::Send, "k1"));
     let SendOutcome::Posted(msg) = sent else {
         panic!("send refused: {sent:?}");
     };
@@ -720,9 +722,9 @@ fn every_tab_knows_the_term_and_a_new_leader_starts_a_later_one() {
 fn a_follower_reports_its_sessions_when_its_app_changes_them_and_only_then() {
     let mut b = lone_follower(&["s0"]);
 
-    b.with(T0, |m| m.send(T0, Endpoint::Send));
+    b.input(T0, |m| m.send(T0, Endpoint::Send));
     let after_send = drain(&mut b);
-    b.with(T0, |m| m.track_seq("s1", 4));
+    b.input(T0, |m| m.track_seq("s1", 4));
     let after_track = drain(&mut b);
 
     assert!(
@@ -743,10 +745,10 @@ fn a_follower_reports_its_sessions_when_its_app_changes_them_and_only_then() {
 #[test]
 fn a_follower_whose_app_connects_again_joins_the_shared_connection_at_once() {
     let mut b = lone_follower(&["s0"]);
-    b.with(T0, |m| m.disconnect(T0));
+    b.input(T0, |m| m.disconnect(T0));
     drain(&mut b);
 
-    b.with(T0, |m| m.connect(T0));
+    b.input(T0, |m| m.connect(T0));
 
     let actions = drain(&mut b);
     assert!(b.machine().is_connected(), "{actions:?}");
@@ -809,7 +811,7 @@ fn the_leader_announces_a_new_connection_connected_only_once_its_handshake_is_an
     let welcomed = rebuild(&mut a);
     let (post, _) = reconnect_post(&welcomed);
 
-    a.with(T0, |m| m.on_post_answer(T0, post, PostOutcome::Accepted));
+    a.input(T0, |m| m.on_post_answer(T0, post, PostOutcome::Accepted));
     let answered = drain(&mut a);
 
     assert_eq!(broadcasts(&welcomed), [state(Some("c2"), false)]);
@@ -858,7 +860,7 @@ fn a_404_from_a_follower_after_the_leader_rebuilt_changes_nothing_more() {
     w.forget_connection();
     w.slots[a]
         .tab
-        .with(w.now, |m| m.check_and_reconnect(1_000, true));
+        .input(w.now, |m| m.check_and_reconnect(1_000, true));
     w.settle();
     let streams = w.server.streams_opened;
 
@@ -908,7 +910,7 @@ fn a_follower_frozen_while_the_leader_rebuilt_is_told_the_new_connection_when_it
     let now = w.now;
     w.slots[a]
         .tab
-        .with(now, |m| m.check_and_reconnect(now, true));
+        .input(now, |m| m.check_and_reconnect(now, true));
     w.settle();
     w.slots[b].frozen = false;
 
@@ -931,9 +933,9 @@ fn a_follower_frozen_while_the_leader_rebuilt_is_told_the_new_connection_when_it
 fn a_follower_asks_the_leader_once_to_rebuild_and_waits_for_the_new_connection() {
     let mut b = lone_follower(&["s0"]);
 
-    b.with(T0, |m| m.check_and_reconnect(T0, true));
+    b.input(T0, |m| m.check_and_reconnect(T0, true));
     let first = drain(&mut b);
-    b.with(T0, |m| m.check_and_reconnect(T0, true));
+    b.input(T0, |m| m.check_and_reconnect(T0, true));
     let second = drain(&mut b);
     let waiting = b.machine().is_connected();
     b.on_channel(T0, &state(None, false));
@@ -961,12 +963,12 @@ fn the_reconnect_post_carries_every_tabs_sessions_at_the_lowest_seq() {
     w.emit("s0");
     w.emit("s0");
     let b = w.open(&["s1"]);
-    w.slots[b].tab.with(w.now, |m| m.track_seq("s0", 1));
+    w.slots[b].tab.input(w.now, |m| m.track_seq("s0", 1));
     w.settle();
 
     w.slots[a]
         .tab
-        .with(w.now, |m| m.check_and_reconnect(1_000, true));
+        .input(w.now, |m| m.check_and_reconnect(1_000, true));
     w.settle();
 
     assert_eq!(
@@ -995,7 +997,7 @@ fn the_union_follows_the_events_every_follower_was_sent_so_replay_stays_short() 
 
     w.slots[a]
         .tab
-        .with(w.now, |m| m.check_and_reconnect(1_000, true));
+        .input(w.now, |m| m.check_and_reconnect(1_000, true));
     w.settle();
 
     assert_eq!(
@@ -1178,7 +1180,7 @@ fn every_tab_of_the_earlier_connection_reporting_after_the_handshake_gets_its_ow
 fn a_catch_up_asks_again_for_a_session_the_handshake_asked_from_a_higher_seq() {
     let (mut a, _) = lone_leader(&["s0"]);
     // The leader's app is at s0:3: its handshake asks s0 from 3.
-    a.with(T0, |m| m.track_seq("s0", 3));
+    a.input(T0, |m| m.track_seq("s0", 3));
     assert_eq!(reconnect_sessions(&mut a), [session("s0", 3)]);
 
     // A tab of the earlier connection is owed s0 from 1.
@@ -1543,7 +1545,7 @@ fn a_follower_refused_the_lock_says_bye_and_moves_to_a_stream_of_its_own() {
     let stream = opened_stream(&leaving);
     b.on_welcome(T0, stream, "c9");
     let (post, sessions) = reconnect_post(&drain(&mut b));
-    b.with(T0, |m| m.on_post_answer(T0, post, PostOutcome::Accepted));
+    b.input(T0, |m| m.on_post_answer(T0, post, PostOutcome::Accepted));
     drain(&mut b);
     let own_event = b.on_event(T0, stream, Some("s0"), Some(1));
     let relayed = b.on_channel(
@@ -1586,7 +1588,7 @@ fn a_refusal_of_no_request_the_tab_is_waiting_on_changes_nothing() {
     // A leader's request was granted; a follower that disconnected abandoned its own.
     let (mut a, _) = lone_leader(&["s0"]);
     let mut b = lone_follower(&["s0"]);
-    b.with(T0, |m| m.disconnect(T0));
+    b.input(T0, |m| m.disconnect(T0));
     drain(&mut b);
     assert!(a.is_sharing() && b.is_sharing());
 
@@ -1694,7 +1696,7 @@ fn a_followers_stale_after_ms_leaves_a_quiet_shared_stream_to_its_heartbeating_l
 fn a_late_welcome_event_or_error_from_a_stream_the_leader_replaced_changes_nothing() {
     let (mut a, old) = lone_leader(&[]);
     a.on_channel(T0, &sessions_from(2, None, &[session("s1", 0)]));
-    a.with(T0, |m| m.check_and_reconnect(T0, true));
+    a.input(T0, |m| m.check_and_reconnect(T0, true));
     let new = opened_stream(&drain(&mut a));
 
     a.on_welcome(T0, old, "c-late");
@@ -1727,7 +1729,7 @@ fn a_follower_that_disconnects_leaves_the_lock_queue_and_gets_nothing() {
     w.open(&["s0"]);
     let b = w.open(&["s0"]);
 
-    w.slots[b].tab.with(w.now, |m| m.disconnect(1_000));
+    w.slots[b].tab.input(w.now, |m| m.disconnect(1_000));
     w.settle();
     w.emit("s0");
 
@@ -1738,7 +1740,7 @@ fn a_follower_that_disconnects_leaves_the_lock_queue_and_gets_nothing() {
 #[test]
 fn a_follower_that_disconnected_keeps_no_timer_never_steals_and_stays_quiet_under_a_new_leader() {
     let mut b = lone_follower(&["s0"]);
-    b.with(T0, |m| m.disconnect(T0));
+    b.input(T0, |m| m.disconnect(T0));
     let leaving = drain(&mut b);
 
     let timer = b.poll_timeout();
@@ -1774,7 +1776,7 @@ fn a_follower_that_disconnected_keeps_no_timer_never_steals_and_stays_quiet_unde
 fn a_leader_whose_app_disconnects_releases_the_lock_and_says_the_connection_is_gone() {
     let (mut a, stream) = lone_leader(&["s0"]);
 
-    a.with(T0, |m| m.disconnect(T0));
+    a.input(T0, |m| m.disconnect(T0));
 
     let actions = drain(&mut a);
     assert!(!a.is_leader());
@@ -1842,7 +1844,7 @@ proptest! {
                 Op::Forget => w.forget_connection(),
                 Op::Rebuild(k) if !live.is_empty() => {
                     let t = live[k % live.len()];
-                    w.slots[t].tab.with(w.now, |m| m.check_and_reconnect(1_000, true));
+                    w.slots[t].tab.input(w.now, |m| m.check_and_reconnect(1_000, true));
                     w.settle();
                 }
                 Op::Track(k, s) if !live.is_empty() => {
@@ -1850,7 +1852,7 @@ proptest! {
                     let t = live[k % live.len()];
                     let seq = w.stored(SESSIONS[s]);
                     let session = SESSIONS[s];
-                    w.slots[t].tab.with(w.now, |m| m.track_seq(session, seq));
+                    w.slots[t].tab.input(w.now, |m| m.track_seq(session, seq));
                     // From now on it expects exactly the events after `seq`.
                     w.slots[t].tracks.retain(|(x, _)| x != session);
                     w.slots[t].tracks.push((session.into(), seq));

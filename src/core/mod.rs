@@ -40,6 +40,11 @@
 //! the other actions of the contract are `Receipt`, `AdoptSession`, `Prompt` (a
 //! [`PromptNotice`]) and `ControlFailed` (a [`ControlFailure`]).
 //!
+//! The shell is written against the [`Driver`] trait, which the `Machine` and the
+//! tab of the shared stream (`Tab`, docs/shared-stream.md) both implement: a feature
+//! wraps the machine and intercepts the inputs it needs, instead of the shell
+//! repeating the machine's input methods for each.
+//!
 //! Settings are a [`Config`] (with a [`Backoff`]; its `Default` is the existing
 //! client's, and the shell checks the options before building one). Endpoints map to
 //! message types and paths through [`Endpoint`] (`from_message_type`, `from_path`,
@@ -65,6 +70,7 @@ mod action;
 mod backoff;
 mod config;
 mod delivery;
+mod driver;
 mod endpoint;
 mod flight;
 mod ids;
@@ -91,6 +97,7 @@ mod timer;
 pub use action::{Action, Body, ControlFailure, Notice, PromptNotice, SessionSeq, Warning};
 pub use backoff::Backoff;
 pub use config::Config;
+pub use driver::Driver;
 pub use endpoint::{Endpoint, EndpointSet};
 pub use ids::{MsgId, PostId, StreamId};
 pub use machine::Machine;

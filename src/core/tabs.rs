@@ -5,7 +5,7 @@
 //!
 //! A [`Tab`] owns the tab's [`Machine`]. The shell feeds it the lock (granted,
 //! lost), what arrived on the channel ([`Wire`]), the leader's stream, and every
-//! other input of the `Machine` through [`Tab::with`]; it drains
+//! other input of the `Machine` through [`Driver::input`]; it drains
 //! [`Tab::poll_action`] ([`TabAction`]) and keeps one host timer at
 //! [`Tab::poll_timeout`]. The core never touches Web Locks or `BroadcastChannel`.
 //!
@@ -27,6 +27,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use super::action::{Action, Body, SessionSeq};
+use super::driver::Driver;
 use super::endpoint::Endpoint;
 use super::ids::{PostId, StreamId};
 use super::machine::Machine;
@@ -219,8 +220,14 @@ impl Tab {
         }
     }
 
-    pub fn machine(&self) -> &Machine {
-        &self.machine
+    /// A tab that does not share: the machine alone, with a real stream of its own, as
+    /// without the feature (the option off, a page without Web Locks or
+    /// `BroadcastChannel`). A tab the browser refused the lock ends up the same way
+    /// ([`Tab::on_lock_refused`]).
+    pub fn alone(machine: Machine, config: TabConfig) -> Self {
+        let mut tab = Tab::new(machine, config);
+        tab.role = Role::Alone;
+        tab
     }
 
     pub fn is_leader(&self) -> bool {
@@ -233,32 +240,6 @@ impl Tab {
 
     pub fn id(&self) -> TabId {
         self.config.id
-    }
-
-    pub fn poll_action(&mut self) -> Option<TabAction> {
-        seq::pop_front(&mut self.actions)
-    }
-
-    /// The machine's persisted-outbox operations (drained before `poll_action`, as
-    /// without a tab). Straight through: a tab's stored messages are its own, and no
-    /// other tab hears of them (each page owns its records; docs/persisted-outbox.md).
-    pub fn poll_outbox_action(&mut self) -> Option<OutboxAction> {
-        self.machine.poll_outbox_action()
-    }
-
-    /// Any `Machine` input (`connect`, `send`, `track_seq`, lifecycle...), then the
-    /// sharing decisions it implies. The leader's stream inputs have their own
-    /// methods ([`Tab::on_welcome`], [`Tab::on_event`], [`Tab::on_stream_error`]).
-    pub fn with<R>(&mut self, now: u64, f: impl FnOnce(&mut Machine) -> R) -> R {
-        let before = self.machine.sessions.snapshot();
-        let was_connected = self.machine.is_connected();
-        let result = f(&mut self.machine);
-        self.pump(now, was_connected);
-        if self.role == Role::Follower && self.machine.sessions.snapshot() != before {
-            self.report();
-        }
-        self.after(now);
-        result
     }
 
     /// The lock was granted: this tab leads a new term.
@@ -315,7 +296,7 @@ impl Tab {
     /// the lock can never replace a leader that closes or freezes, so following one
     /// would leave it without a stream for good: it leaves sharing instead, says
     /// `Bye`, and its machine's stream becomes a real one of its own, as without the
-    /// option. For good: the shell may then take the machine out ([`Tab::into_machine`]).
+    /// option. For good: the tab goes on as [`Tab::alone`] would.
     pub fn on_lock_refused(&mut self, now: u64) {
         if self.role != Role::Follower || !self.wants_lock {
             // A leader's request was granted; a request the tab gave up is not its.
@@ -351,103 +332,6 @@ impl Tab {
         self.role != Role::Alone
     }
 
-    /// The tab's machine, for a shell whose tab no longer shares
-    /// ([`Tab::is_sharing`]) and has drained [`Tab::poll_action`].
-    pub fn into_machine(self) -> Machine {
-        self.machine
-    }
-
-    /// A POST's answer: a catch-up reconnect's is the tab's (a failed one rebuilds the
-    /// connection, whose handshake then carries every tab's sessions); any other is
-    /// the machine's, as through [`Tab::with`].
-    pub fn on_post_answer(&mut self, now: u64, post: PostId, outcome: PostOutcome) {
-        let Some(at) = self.catch_ups.iter().position(|(id, _)| *id == post) else {
-            self.with(now, |m| m.on_post_answer(now, post, outcome));
-            return;
-        };
-        let (_, connection_id) = self.catch_ups.swap_remove(at);
-        if !outcome.is_ok()
-            && self.role == Role::Leader
-            && self.machine.connection_id() == Some(connection_id.as_str())
-        {
-            let was_connected = self.machine.is_connected();
-            self.welcomed_stream = None;
-            self.machine.check_and_reconnect(now, true);
-            self.pump(now, was_connected);
-            self.after(now);
-        }
-    }
-
-    /// The leader's welcome on its real stream.
-    pub fn on_welcome(&mut self, now: u64, stream: StreamId, connection_id: &str) {
-        if !self.holds(stream) {
-            return;
-        }
-        let was_connected = self.machine.is_connected();
-        // A new connection: what it was asked for is its own handshake's (posted now).
-        self.asked = None;
-        if self.machine.sessions.is_empty() {
-            // Its `Machine` posts no handshake without sessions of its own; the
-            // followers' sessions need one: track them here (every tab observes every
-            // event anyway, so it would track them at the next one).
-            for s in self.union(&[]) {
-                self.machine.track_seq(&s.session_id, s.last_seq);
-            }
-        }
-        self.machine.on_welcome(now, stream, connection_id);
-        if self.machine.current_stream() == Some(stream) {
-            self.welcomed_stream = Some(stream);
-        }
-        self.pump(now, was_connected);
-        self.after(now);
-    }
-
-    /// An event on the leader's real stream: fed to its `Machine` and broadcast.
-    pub fn on_event(
-        &mut self,
-        now: u64,
-        stream: StreamId,
-        session_id: Option<&str>,
-        seq: Option<u64>,
-    ) -> EventVerdict {
-        if !self.holds(stream) {
-            return EventVerdict::Ignored;
-        }
-        let verdict = self.machine.on_event(now, stream, session_id, seq);
-        if verdict != EventVerdict::Ignored && self.role == Role::Leader {
-            self.n += 1;
-            if let (Some(s), Some(q)) = (session_id, seq) {
-                for member in &mut self.members {
-                    member.sessions.observe(s, q);
-                }
-                if self.recent.len() >= RECENT_EVENTS {
-                    seq::pop_front(&mut self.recent);
-                }
-                self.recent.push((self.n, s.into(), q));
-            }
-            let term = self.current_term();
-            self.actions.push(TabAction::Broadcast(Wire::Event {
-                term,
-                n: self.n,
-                session_id: session_id.map(Into::into),
-                seq,
-            }));
-        }
-        verdict
-    }
-
-    /// `onerror` of the leader's real stream.
-    pub fn on_stream_error(&mut self, now: u64, stream: StreamId, closed: bool) {
-        if !self.holds(stream) {
-            return;
-        }
-        let was_connected = self.machine.is_connected();
-        self.welcomed_stream = None;
-        self.machine.on_stream_error(now, stream, closed);
-        self.pump(now, was_connected);
-        self.after(now);
-    }
-
     /// A message from the channel. For an `Event`, the verdict on it for this tab's
     /// listener (`Dispatch`: hand the data beside it to the app).
     pub fn on_channel(&mut self, now: u64, wire: &Wire) -> EventVerdict {
@@ -457,49 +341,6 @@ impl Tab {
         let verdict = self.receive(now, wire);
         self.after(now);
         verdict
-    }
-
-    /// The earliest deadline of the tab and its `Machine`.
-    pub fn poll_timeout(&self) -> Option<u64> {
-        let own = match self.role {
-            Role::Leader => Some(self.heartbeat_at),
-            Role::Follower if self.wants_stream() && self.term.is_some() => {
-                Some(self.heard_at.saturating_add(self.config.leader_silence_ms))
-            }
-            Role::Follower | Role::Alone => None,
-        };
-        match (own, self.machine.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
-    pub fn on_timeout(&mut self, now: u64) {
-        if self.machine.poll_timeout().is_some_and(|t| t <= now) {
-            let was_connected = self.machine.is_connected();
-            self.machine.on_timeout(now);
-            self.pump(now, was_connected);
-        }
-        match self.role {
-            Role::Leader if self.heartbeat_at <= now => {
-                self.heartbeat_at = now.saturating_add(self.config.heartbeat_ms);
-                let term = self.current_term();
-                self.actions
-                    .push(TabAction::Broadcast(Wire::Heartbeat { term }));
-            }
-            Role::Follower
-                if self.wants_stream()
-                    && self.term.is_some()
-                    && self.heard_at.saturating_add(self.config.leader_silence_ms) <= now =>
-            {
-                // The frozen-leader rule: silent for `leader_silence_ms`, steal.
-                self.heard_at = now;
-                self.wants_lock = true;
-                self.actions.push(TabAction::StealLock);
-            }
-            _ => {}
-        }
-        self.after(now);
     }
 
     fn current_term(&self) -> Term {
@@ -979,5 +820,173 @@ impl Tab {
                 connected: now_state.connected,
             }));
         }
+    }
+}
+
+impl Driver for Tab {
+    type Action = TabAction;
+
+    fn machine(&self) -> &Machine {
+        &self.machine
+    }
+
+    fn poll_action(&mut self) -> Option<TabAction> {
+        seq::pop_front(&mut self.actions)
+    }
+
+    /// The machine's persisted-outbox operations (drained before `poll_action`, as
+    /// without a tab). Straight through: a tab's stored messages are its own, and no
+    /// other tab hears of them (each page owns its records; docs/persisted-outbox.md).
+    fn poll_outbox_action(&mut self) -> Option<OutboxAction> {
+        self.machine.poll_outbox_action()
+    }
+
+    /// Any `Machine` input (`connect`, `send`, `track_seq`, lifecycle...), then the
+    /// sharing decisions it implies. The leader's stream inputs have their own
+    /// methods ([`Tab::on_welcome`], [`Tab::on_event`], [`Tab::on_stream_error`]).
+    fn input<R>(&mut self, now: u64, input: impl FnOnce(&mut Machine) -> R) -> R {
+        let before = self.machine.sessions.snapshot();
+        let was_connected = self.machine.is_connected();
+        let result = input(&mut self.machine);
+        self.pump(now, was_connected);
+        if self.role == Role::Follower && self.machine.sessions.snapshot() != before {
+            self.report();
+        }
+        self.after(now);
+        result
+    }
+
+    /// A POST's answer: a catch-up reconnect's is the tab's (a failed one rebuilds the
+    /// connection, whose handshake then carries every tab's sessions); any other is
+    /// the machine's, as through [`Driver::input`].
+    fn on_post_answer(&mut self, now: u64, post: PostId, outcome: PostOutcome) {
+        let Some(at) = self.catch_ups.iter().position(|(id, _)| *id == post) else {
+            self.input(now, |m| m.on_post_answer(now, post, outcome));
+            return;
+        };
+        let (_, connection_id) = self.catch_ups.swap_remove(at);
+        if !outcome.is_ok()
+            && self.role == Role::Leader
+            && self.machine.connection_id() == Some(connection_id.as_str())
+        {
+            let was_connected = self.machine.is_connected();
+            self.welcomed_stream = None;
+            self.machine.check_and_reconnect(now, true);
+            self.pump(now, was_connected);
+            self.after(now);
+        }
+    }
+
+    /// The leader's welcome on its real stream.
+    fn on_welcome(&mut self, now: u64, stream: StreamId, connection_id: &str) {
+        if !self.holds(stream) {
+            return;
+        }
+        let was_connected = self.machine.is_connected();
+        // A new connection: what it was asked for is its own handshake's (posted now).
+        self.asked = None;
+        if self.machine.sessions.is_empty() {
+            // Its `Machine` posts no handshake without sessions of its own; the
+            // followers' sessions need one: track them here (every tab observes every
+            // event anyway, so it would track them at the next one).
+            for s in self.union(&[]) {
+                self.machine.track_seq(&s.session_id, s.last_seq);
+            }
+        }
+        self.machine.on_welcome(now, stream, connection_id);
+        if self.machine.current_stream() == Some(stream) {
+            self.welcomed_stream = Some(stream);
+        }
+        self.pump(now, was_connected);
+        self.after(now);
+    }
+
+    /// An event on the leader's real stream: fed to its `Machine` and broadcast.
+    fn on_event(
+        &mut self,
+        now: u64,
+        stream: StreamId,
+        session_id: Option<&str>,
+        seq: Option<u64>,
+    ) -> EventVerdict {
+        if !self.holds(stream) {
+            return EventVerdict::Ignored;
+        }
+        let verdict = self.machine.on_event(now, stream, session_id, seq);
+        if verdict != EventVerdict::Ignored && self.role == Role::Leader {
+            self.n += 1;
+            if let (Some(s), Some(q)) = (session_id, seq) {
+                for member in &mut self.members {
+                    member.sessions.observe(s, q);
+                }
+                if self.recent.len() >= RECENT_EVENTS {
+                    seq::pop_front(&mut self.recent);
+                }
+                self.recent.push((self.n, s.into(), q));
+            }
+            let term = self.current_term();
+            self.actions.push(TabAction::Broadcast(Wire::Event {
+                term,
+                n: self.n,
+                session_id: session_id.map(Into::into),
+                seq,
+            }));
+        }
+        verdict
+    }
+
+    /// `onerror` of the leader's real stream.
+    fn on_stream_error(&mut self, now: u64, stream: StreamId, closed: bool) {
+        if !self.holds(stream) {
+            return;
+        }
+        let was_connected = self.machine.is_connected();
+        self.welcomed_stream = None;
+        self.machine.on_stream_error(now, stream, closed);
+        self.pump(now, was_connected);
+        self.after(now);
+    }
+
+    /// The earliest deadline of the tab and its `Machine`.
+    fn poll_timeout(&self) -> Option<u64> {
+        let own = match self.role {
+            Role::Leader => Some(self.heartbeat_at),
+            Role::Follower if self.wants_stream() && self.term.is_some() => {
+                Some(self.heard_at.saturating_add(self.config.leader_silence_ms))
+            }
+            Role::Follower | Role::Alone => None,
+        };
+        match (own, self.machine.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn on_timeout(&mut self, now: u64) {
+        if self.machine.poll_timeout().is_some_and(|t| t <= now) {
+            let was_connected = self.machine.is_connected();
+            self.machine.on_timeout(now);
+            self.pump(now, was_connected);
+        }
+        match self.role {
+            Role::Leader if self.heartbeat_at <= now => {
+                self.heartbeat_at = now.saturating_add(self.config.heartbeat_ms);
+                let term = self.current_term();
+                self.actions
+                    .push(TabAction::Broadcast(Wire::Heartbeat { term }));
+            }
+            Role::Follower
+                if self.wants_stream()
+                    && self.term.is_some()
+                    && self.heard_at.saturating_add(self.config.leader_silence_ms) <= now =>
+            {
+                // The frozen-leader rule: silent for `leader_silence_ms`, steal.
+                self.heard_at = now;
+                self.wants_lock = true;
+                self.actions.push(TabAction::StealLock);
+            }
+            _ => {}
+        }
+        self.after(now);
     }
 }

@@ -19,7 +19,7 @@ use super::outbox;
 #[cfg(feature = "persist")]
 use super::shell::Inbox;
 use super::shell::{self, pump, Outgoing, Shared, Shell, ShellCell};
-use crate::core::{Endpoint, Machine, SendOutcome};
+use crate::core::{Driver, Endpoint, Machine, SendOutcome};
 
 #[wasm_bindgen]
 pub struct Connection {
@@ -54,9 +54,13 @@ impl Connection {
             #[cfg(not(feature = "persist"))]
             let core = Machine::new(core_config, seed);
             #[cfg(feature = "share-tabs")]
-            let core = super::tabs::open(&options.share_tabs, &config, core, &inputs);
+            let (core, sharing) = super::tabs::open(&options.share_tabs, &config, core, &inputs);
             #[allow(unused_mut)]
             let mut shell = Shell::new(core, options, copy, inputs);
+            #[cfg(feature = "share-tabs")]
+            {
+                shell.sharing = sharing;
+            }
             #[cfg(feature = "persist")]
             {
                 shell.inbox = inbox;
@@ -83,7 +87,7 @@ impl Connection {
         }
         #[cfg(feature = "persist")]
         outbox::restore_at_first_connect(&self.shell);
-        self.shell.borrow_mut().core.connect(js::now());
+        self.feed(|machine, now| machine.connect(now));
         pump(&self.shell);
     }
 
@@ -93,7 +97,7 @@ impl Connection {
         // Dropped (each removing itself) once the borrow is released.
         let listeners = self.shell.borrow_mut().page_listeners.take();
         drop(listeners);
-        self.shell.borrow_mut().core.disconnect(js::now());
+        self.feed(|machine, now| machine.disconnect(now));
         pump(&self.shell);
     }
 
@@ -127,8 +131,8 @@ impl Connection {
                 .as_string()
                 .filter(|_| cfg!(feature = "persist"));
             let outcome = match key {
-                Some(key) => s.core.send_keyed(now, endpoint, &key),
-                None => s.core.send(now, endpoint),
+                Some(key) => s.core.input(now, |m| m.send_keyed(now, endpoint, &key)),
+                None => s.core.input(now, |m| m.send(now, endpoint)),
             };
             match outcome {
                 SendOutcome::Posted(id) | SendOutcome::Queued(id) => {
@@ -159,12 +163,12 @@ impl Connection {
 
     #[wasm_bindgen(js_name = isConnected)]
     pub fn is_connected(&self) -> bool {
-        self.shell.borrow().core.is_connected()
+        self.shell.borrow().core.machine().is_connected()
     }
 
     #[wasm_bindgen(js_name = getConnectionId, unchecked_return_type = "string | null")]
     pub fn get_connection_id(&self) -> JsValue {
-        match self.shell.borrow().core.connection_id() {
+        match self.shell.borrow().core.machine().connection_id() {
             Some(id) => JsValue::from_str(id),
             None => JsValue::NULL,
         }
@@ -175,7 +179,7 @@ impl Connection {
     #[allow(non_snake_case)]
     pub fn track_seq(&self, sessionId: &str, seq: f64) {
         if let Some(seq) = js::as_count(&JsValue::from_f64(seq)) {
-            self.shell.borrow_mut().core.track_seq(sessionId, seq);
+            self.feed(|machine, _| machine.track_seq(sessionId, seq));
         }
     }
 
@@ -183,26 +187,30 @@ impl Connection {
     #[wasm_bindgen(js_name = getLastSeq)]
     #[allow(non_snake_case)]
     pub fn get_last_seq(&self, sessionId: &str) -> f64 {
-        self.shell.borrow().core.last_seq(sessionId) as f64
+        self.shell.borrow().core.machine().last_seq(sessionId) as f64
     }
 
     #[wasm_bindgen(js_name = clearSession)]
     #[allow(non_snake_case)]
     pub fn clear_session(&self, sessionId: &str) {
-        self.shell.borrow_mut().core.clear_session(sessionId);
+        self.feed(|machine, _| machine.clear_session(sessionId));
     }
 
     /// The tracked session ids, in the order they were first tracked.
     #[wasm_bindgen(js_name = getTrackedSessions, unchecked_return_type = "string[]")]
     pub fn get_tracked_sessions(&self) -> Array {
         let s = self.shell.borrow();
-        s.core.tracked_sessions().map(JsValue::from_str).collect()
+        s.core
+            .machine()
+            .tracked_sessions()
+            .map(JsValue::from_str)
+            .collect()
     }
 
     /// Drops every queued send (each reported `dropped`, reason `cleared`).
     #[wasm_bindgen(js_name = clearPendingSends)]
     pub fn clear_pending_sends(&self) {
-        self.shell.borrow_mut().core.clear_pending_sends();
+        self.feed(|machine, _| machine.clear_pending_sends());
         pump(&self.shell);
     }
 
@@ -210,17 +218,15 @@ impl Connection {
     /// connected, else `navigator.sendBeacon(suspendUrl)`.
     #[wasm_bindgen(js_name = sendSuspend)]
     pub fn send_suspend(&self) {
-        self.shell.borrow_mut().core.send_suspend(js::now());
+        self.feed(|machine, now| machine.send_suspend(now));
         pump(&self.shell);
     }
 
     /// Rebuilds the stream when down; `force` rebuilds it even when connected.
     #[wasm_bindgen(js_name = checkAndReconnect)]
     pub fn check_and_reconnect(&self, force: Option<bool>) {
-        self.shell
-            .borrow_mut()
-            .core
-            .check_and_reconnect(js::now(), force.unwrap_or(false));
+        let force = force.unwrap_or(false);
+        self.feed(|machine, now| machine.check_and_reconnect(now, force));
         pump(&self.shell);
     }
 
@@ -228,7 +234,7 @@ impl Connection {
     /// reconnects, skipped events, retries, fates).
     #[wasm_bindgen(unchecked_return_type = "ConnectionStats")]
     pub fn stats(&self) -> Result<JsValue, JsValue> {
-        let stats = self.shell.borrow().core.stats().clone();
+        let stats = self.shell.borrow().core.machine().stats().clone();
         boundary::to_js(&stats)
     }
 
@@ -263,13 +269,25 @@ impl Connection {
     /// How many sends wait in the queue (not yet POSTed).
     #[wasm_bindgen(getter, js_name = pendingCount)]
     pub fn pending_count(&self) -> u32 {
-        self.shell.borrow().core.pending_len() as u32
+        self.shell.borrow().core.machine().pending_len() as u32
     }
 
     /// How many POSTs are awaiting an answer or a retry.
     #[wasm_bindgen(getter, js_name = inFlightCount)]
     pub fn in_flight_count(&self) -> u32 {
-        self.shell.borrow().core.in_flight_len() as u32
+        self.shell.borrow().core.machine().in_flight_len() as u32
+    }
+}
+
+impl Connection {
+    /// Feeds the machine an input of the app's, at the current time, through the
+    /// shell's driver (the tab around it, when there is one).
+    fn feed<R>(&self, input: impl FnOnce(&mut Machine, u64) -> R) -> R {
+        let now = js::now();
+        self.shell
+            .borrow_mut()
+            .core
+            .input(now, |machine| input(machine, now))
     }
 }
 

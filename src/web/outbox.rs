@@ -15,7 +15,8 @@ use super::js;
 use super::report::{self, Outcome};
 use super::shell::{pump, Outgoing, Shared};
 use crate::core::{
-    Config, Endpoint, LeftAlone, Machine, OutboxAction, PersistConfig, Record, Restored, Stored,
+    Config, Driver, Endpoint, LeftAlone, Machine, OutboxAction, PersistConfig, Record, Restored,
+    Stored,
 };
 
 /// A machine with the outbox on, and the outbox's JS half: a new owner id for this page
@@ -40,7 +41,7 @@ pub fn open(
 /// `clientMsgId`, else a copy with a new one (the key the server de-duplicates a
 /// resend by). `None` when it will not be stored.
 pub fn keyed_message(shell: &Shared, endpoint: Endpoint, message: &JsValue) -> Option<JsValue> {
-    let persists = shell.borrow().core.persists(endpoint);
+    let persists = shell.borrow().core.machine().persists(endpoint);
     persists.then(|| js::with_client_msg_id(message))
 }
 
@@ -49,7 +50,10 @@ pub fn keyed_message(shell: &Shared, endpoint: Endpoint, message: &JsValue) -> O
 pub fn restore_at_first_connect(shell: &Shared) {
     let outbox = {
         let s = shell.borrow();
-        s.core.awaiting_restore().then(|| s.outbox.clone())
+        s.core
+            .machine()
+            .awaiting_restore()
+            .then(|| s.outbox.clone())
     };
     if let Some(outbox) = outbox {
         js::outbox_restore(&outbox);
@@ -60,7 +64,7 @@ pub fn restore_at_first_connect(shell: &Shared) {
 /// oldest first.
 pub fn list_restored_pending(shell: &Shared, list: &Array) {
     let s = shell.borrow();
-    for id in s.core.restored_pending() {
+    for id in s.core.machine().restored_pending() {
         if let Some(outgoing) = s.outgoing.iter().find(|o| o.id == id) {
             list.push(&outgoing.message);
         }

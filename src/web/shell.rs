@@ -33,15 +33,15 @@ use super::tabs;
 use super::timer::HostTimer;
 #[cfg(feature = "share-tabs")]
 use crate::core::TabAction;
-use crate::core::{Action, Body, Endpoint, EventVerdict, MsgId, PostId, StreamId};
+use crate::core::{Action, Body, Driver, Endpoint, EventVerdict, MsgId, PostId, StreamId};
 
-/// What the shell feeds and reads: the core's `Machine`, or in the build with the
-/// `share-tabs` feature the machine alone or the tab around it (`tabs::Core`, which
-/// has the machine's methods under the same names).
+/// What the shell drives (`crate::core::Driver`): the core's `Machine`, or in the
+/// build with the `share-tabs` feature the tab around it (which acts as the machine
+/// alone when it does not share).
 #[cfg(not(feature = "share-tabs"))]
 pub type Core = crate::core::Machine;
 #[cfg(feature = "share-tabs")]
-pub use super::tabs::Core;
+pub type Core = crate::core::Tab;
 
 /// A message the app sent that has no fate yet: the object (handed back in its
 /// delivery report) and its JSON body (kept as a JS string, never copied into Rust).
@@ -124,6 +124,9 @@ pub struct Shell {
     pub aborters: Aborters,
     /// The page lifecycle listeners, from the first `connect()` to `disconnect()`.
     pub page_listeners: Option<PageListeners>,
+    /// The tabs' channel and lock, while this tab shares the stream.
+    #[cfg(feature = "share-tabs")]
+    pub sharing: Option<tabs::Sharing>,
     /// The inbox the persisted outbox's JS half calls, freed with the shell.
     #[cfg(feature = "persist")]
     pub inbox: JsValue,
@@ -143,7 +146,7 @@ impl Drop for Shell {
             js::close_outbox(&self.outbox);
         }
         #[cfg(feature = "share-tabs")]
-        tabs::close(&mut self.core);
+        tabs::close(&mut self.core, self.sharing.take());
     }
 }
 
@@ -177,7 +180,7 @@ fn conflict() -> ! {
 
 impl Shell {
     pub fn new(core: Core, options: ShellOptions, config: JsValue, inputs: Inputs) -> Shell {
-        let timed_events = core.event_time_needed();
+        let timed_events = core.machine().event_time_needed();
         Shell {
             core,
             options,
@@ -192,6 +195,8 @@ impl Shell {
             timer: HostTimer::default(),
             aborters: Aborters::default(),
             page_listeners: None,
+            #[cfg(feature = "share-tabs")]
+            sharing: None,
             #[cfg(feature = "persist")]
             inbox: JsValue::UNDEFINED,
             #[cfg(feature = "persist")]
@@ -220,7 +225,12 @@ pub fn pump(shell: &Shared) {
             #[cfg(feature = "share-tabs")]
             Some(TabAction::Core(action)) => perform(shell, action),
             #[cfg(feature = "share-tabs")]
-            Some(action) => tabs::perform(shell, action),
+            Some(action) => {
+                let sharing = shell.borrow().sharing.clone();
+                if let Some(sharing) = sharing {
+                    tabs::perform(&sharing, action);
+                }
+            }
             None => break,
         }
     }
@@ -361,11 +371,11 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
     #[cfg(feature = "share-tabs")]
     let input = match input {
         Input::Channel(message) => {
-            tabs::on_channel(shell, message);
+            on_channel(shell, message);
             return None;
         }
         Input::Lock(event) => {
-            tabs::on_lock(shell, event);
+            on_lock(shell, event);
             return None;
         }
         input => input,
@@ -386,7 +396,7 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
                     connection_id: Some(connection_id),
                 } => s.core.on_welcome(now, stream, &connection_id),
                 Input::Welcome { stream, .. } | Input::Event { stream, .. } => {
-                    s.core.on_malformed_event(now, stream)
+                    s.core.input(now, |m| m.on_malformed_event(now, stream))
                 }
                 Input::StreamError { stream, closed } => {
                     s.core.on_stream_error(now, stream, closed)
@@ -412,7 +422,7 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
     // A leader relayed the event while the pump carried out what it caused.
     #[cfg(feature = "share-tabs")]
     if event {
-        shell.borrow_mut().core.hold_event(JsValue::UNDEFINED);
+        tabs::hold_event(&mut shell.borrow_mut().sharing, JsValue::UNDEFINED);
     }
     dispatch.and_then(|()| shell.borrow().listener.clone())
 }
@@ -433,21 +443,51 @@ fn on_server_event(shell: &Shared, stream: StreamId, event: ServerEvent) -> Opti
     // A leader relays the event to the other tabs as it carries out the actions the
     // event causes: it holds the event's data until then.
     #[cfg(feature = "share-tabs")]
-    s.core.hold_event(event.message);
+    tabs::hold_event(&mut s.sharing, event.message);
     let session = seq.map(|_| s.last_session.as_str());
     let verdict = s.core.on_event(now, stream, session, seq);
     (verdict == EventVerdict::Dispatch).then_some(())
 }
 
 fn on_page(core: &mut Core, now: u64, event: PageEvent) {
-    match event {
-        PageEvent::Visible => core.on_visibility(now, true),
-        PageEvent::Hidden => core.on_visibility(now, false),
-        PageEvent::PageHide => core.on_page_hide(now),
+    core.input(now, |machine| match event {
+        PageEvent::Visible => machine.on_visibility(now, true),
+        PageEvent::Hidden => machine.on_visibility(now, false),
+        PageEvent::PageHide => machine.on_page_hide(now),
         PageEvent::PageShow {
             from_back_forward_cache,
-        } => core.on_page_show(now, from_back_forward_cache),
-        PageEvent::Online => core.on_online(now),
+        } => machine.on_page_show(now, from_back_forward_cache),
+        PageEvent::Online => machine.on_online(now),
+    })
+}
+
+/// A message from another tab: fed to the tab, then, for a relayed event this tab's
+/// machine lets through, its data to the listener, after the actions it caused (as
+/// for an event of the tab's own stream).
+#[cfg(feature = "share-tabs")]
+fn on_channel(shell: &Shared, message: JsValue) {
+    let Some(wire) = tabs::read_message(&message) else {
+        return;
+    };
+    let verdict = shell.borrow_mut().core.on_channel(js::now(), &wire);
+    pump(shell);
+    if verdict == EventVerdict::Dispatch {
+        let listener = shell.borrow().listener.clone();
+        app::dispatch(listener, &js::get(&message, "data"));
+    }
+}
+
+/// The lock was granted, taken away, or refused; a tab refused it goes on alone.
+#[cfg(feature = "share-tabs")]
+fn on_lock(shell: &Shared, event: super::input::LockEvent) {
+    tabs::on_lock(&mut shell.borrow_mut().core, js::now(), event);
+    pump(shell);
+    let left = {
+        let s = &mut *shell.borrow_mut();
+        tabs::leave_if_alone(&s.core, &mut s.sharing)
+    };
+    if left {
+        js::warn(&js::string(tabs::LEFT_SHARING));
     }
 }
 
