@@ -16,7 +16,7 @@ use wasm_bindgen::JsValue;
 
 #[cfg(feature = "persist")]
 use super::js;
-use super::options::{BackoffOptions, Options};
+use super::options::{BackoffOptions, Flag, Options};
 use super::reader::{ConfigError, Reader, Setting};
 #[cfg(feature = "persist")]
 use crate::core::DEFAULT_MAX_AGE_MS;
@@ -63,13 +63,24 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
         return Err(ConfigError::NotAnObject);
     }
     let options = Options::deserialize(Reader::new(config))?;
-    let defaults = Config::default();
+    // The defaults: the seed's, or with `strict` the existing client's current
+    // contract as a whole; each option given overrides its part.
+    let strict = options.strict.is_some_and(|flag| flag.0);
+    let defaults = if strict {
+        Config::current_contract()
+    } else {
+        Config::default()
+    };
+    let flag = |given: Option<Flag>, default: bool| given.map_or(default, |flag| flag.0);
     let backoff = backoff(options.backoff, defaults.backoff)?;
     let retryable = match options.retryable_endpoints {
         Some(names) => retryable(names.0)?,
         None => defaults.retryable,
     };
-    let post_timeout_ms = options.post_timeout_ms.map(|ms| ms.0);
+    let post_timeout_ms = options
+        .post_timeout_ms
+        .map(|ms| ms.0)
+        .or(defaults.post_timeout_ms);
     let core = Config {
         reconnect_delay_ms: options
             .reconnect_delay_ms
@@ -84,16 +95,20 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
         max_send_retries: options
             .max_send_retries
             .map_or(defaults.max_send_retries, |n| n.0),
-        // The two timeouts are off when absent (0 is refused).
+        // The watchdog is off when absent (0 is refused).
         stale_after_ms: options.stale_after_ms.map(|ms| ms.0),
         post_timeout_ms,
         backoff,
-        ordered_sends: options
-            .ordered_sends
-            .map_or(defaults.ordered_sends, |flag| flag.0),
-        // Issue 22's contract (receipts, prompts without the stream, the outbox's
-        // rules, notices, replay on every welcome, jitter off) has no option yet.
-        ..defaults
+        retry_jitter: flag(options.retry_jitter, defaults.retry_jitter),
+        ordered_sends: flag(options.ordered_sends, defaults.ordered_sends),
+        receipts: flag(options.receipts, defaults.receipts),
+        send_without_stream: flag(options.send_without_stream, defaults.send_without_stream),
+        prompt_outbox: flag(options.prompt_outbox, defaults.prompt_outbox),
+        notices: flag(options.notices, defaults.notices),
+        replay_every_welcome: flag(
+            options.replay_every_welcome,
+            defaults.replay_every_welcome,
+        ),
     };
     let shell = ShellOptions {
         post_timeout: post_timeout_ms.is_some(),

@@ -10,7 +10,7 @@ use alloc::string::String;
 use js_sys::Function;
 use wasm_bindgen::JsValue;
 
-use crate::core::{PostId, PostOutcome, StreamId};
+use crate::core::{AnswerBody, PostId, PostOutcome, StreamId};
 
 /// One thing the platform reported.
 pub enum Input {
@@ -29,6 +29,8 @@ pub enum Input {
     StreamError { stream: StreamId, closed: bool },
     /// A POST settled.
     PostAnswer { post: PostId, outcome: PostOutcome },
+    /// A prompt's POST answered 2xx under `receipts`, with what its body said.
+    PostReceipt { post: PostId, body: AnswerBody },
     /// A page lifecycle event.
     Page(PageEvent),
     /// The host timer fired.

@@ -34,7 +34,9 @@ mod options;
 #[cfg(feature = "persist")]
 mod outbox;
 mod post;
+mod prompt;
 mod reader;
+mod receipt;
 mod report;
 mod shell;
 mod stream;

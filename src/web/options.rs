@@ -20,6 +20,7 @@ use serde::de::{Deserialize, Deserializer, Error as _};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::js;
+use crate::core::Config;
 
 /// `config`: every option, in the order they are checked (the first refused is the one
 /// the error names). `None` is an option absent, `undefined` or `null`.
@@ -40,12 +41,23 @@ pub struct Options {
     pub retryable_endpoints: Option<EndpointNames>,
     pub max_pending_sends: Option<PositiveCount>,
     pub max_stale_retries: Option<PositiveCount>,
-    pub max_send_retries: Option<Count>,
+    pub max_send_retries: Option<RetryLimit>,
     pub stale_after_ms: Option<PositiveMillis>,
     pub post_timeout_ms: Option<PositiveMillis>,
     pub backoff: Option<BackoffOptions>,
     pub ordered_sends: Option<Flag>,
     pub max_event_bytes: Option<PositiveCount>,
+    #[allow(dead_code)] // read at each use
+    pub build_event_url: Option<Function>,
+    // The existing client's current contract (docs/delivery-rules.md, rules 14 to
+    // 19): `strict` turns every part on, and each part's own option overrides it.
+    pub strict: Option<Flag>,
+    pub receipts: Option<Flag>,
+    pub send_without_stream: Option<Flag>,
+    pub prompt_outbox: Option<Flag>,
+    pub notices: Option<Flag>,
+    pub replay_every_welcome: Option<Flag>,
+    pub retry_jitter: Option<Flag>,
     #[cfg(feature = "persist")]
     pub persist: Option<PersistOptions>,
     /// Without the `persist` feature the name is still an option, of another entry.
@@ -113,7 +125,7 @@ deserialize_kinds!(
     Text,
     Millis,
     PositiveMillis,
-    Count,
+    RetryLimit,
     PositiveCount,
     Flag,
     EndpointNames,
@@ -244,15 +256,22 @@ fn count(value: &JsValue, positive: bool) -> Option<u32> {
     (n <= max_count!() && (n > 0 || !positive)).then_some(n as u32)
 }
 
-/// A count, 0 included (`maxSendRetries`).
-pub struct Count(pub u32);
+/// A number of retries, 0 included, or `Infinity`: never give up (`maxSendRetries`).
+pub struct RetryLimit(pub u32);
 
-impl Kind for Count {
+impl Kind for RetryLimit {
     fn read(value: &JsValue) -> Result<Self, &'static str> {
-        count(value, false).map(Count).ok_or(concat!(
-            "must be a non-negative integer of at most ",
-            max_count!()
-        ))
+        if value.as_f64() == Some(f64::INFINITY) {
+            return Ok(RetryLimit(Config::UNLIMITED_RETRIES));
+        }
+        count(value, false)
+            .filter(|&n| n < Config::UNLIMITED_RETRIES)
+            .map(RetryLimit)
+            .ok_or(concat!(
+                "must be a non-negative integer below ",
+                max_count!(),
+                ", or Infinity (no limit)"
+            ))
     }
 }
 

@@ -18,6 +18,7 @@ use web_sys::{AbortController, Blob, BlobPropertyBag, RequestInit};
 
 use super::boundary;
 use super::input::{Input, Inputs};
+use super::receipt;
 use super::js;
 use crate::core::{PostId, PostOutcome, SessionSeq};
 
@@ -26,11 +27,15 @@ pub struct PostRequest<'a> {
     pub id: PostId,
     /// The endpoint's path under `{baseUrl}/api/chat/`.
     pub path: &'a str,
-    pub connection_id: &'a str,
+    /// `X-Connection-ID`, when a connection is known (a prompt may go without one).
+    pub connection_id: Option<&'a str>,
     /// The JSON body, a JS string.
     pub body: JsValue,
     /// The page is going away: the request must outlive it.
     pub keepalive: bool,
+    /// A prompt under `receipts`: a 2xx answer's body is read, and reported as
+    /// `Input::PostReceipt`.
+    pub read_receipt: bool,
 }
 
 /// The AbortControllers of the POSTs in flight that may time out (`postTimeoutMs`).
@@ -83,20 +88,33 @@ pub fn send(config: &JsValue, request: &PostRequest, prepared: Prepared, inputs:
     let url = [base_url.as_str(), "/api/chat/", request.path].concat();
     let answer = call_fetch(config, &url, &prepared.init);
     let post = request.id;
+    let read_receipt = request.read_receipt;
     let inputs = inputs.clone();
     spawn_local(async move {
-        let outcome = outcome_of(JsFuture::from(answer).await);
+        let settled = JsFuture::from(answer).await;
+        if read_receipt {
+            if let Ok(response) = &settled {
+                if js::get(response, "ok").as_bool() == Some(true) {
+                    let body = receipt::read(response).await;
+                    let _ = inputs.send(Input::PostReceipt { post, body });
+                    return;
+                }
+            }
+        }
+        let outcome = outcome_of(settled);
         let _ = inputs.send(Input::PostAnswer { post, outcome });
     });
 }
 
-/// `{ "Content-Type": "application/json", "X-Connection-ID": id }`: a plain object, as
-/// the existing client's tests compare it.
-fn headers(connection_id: &str) -> Object {
+/// `{ "Content-Type": "application/json", "X-Connection-ID": id }` (without the id
+/// when none is known): a plain object, as the existing client's tests compare it.
+fn headers(connection_id: Option<&str>) -> Object {
     let headers = Object::new();
     let set = |name: &str, value: &str| Reflect::set(&headers, &name.into(), &value.into());
     let _ = set("Content-Type", "application/json");
-    let _ = set("X-Connection-ID", connection_id);
+    if let Some(connection_id) = connection_id {
+        let _ = set("X-Connection-ID", connection_id);
+    }
     headers
 }
 

@@ -69,13 +69,36 @@ export interface DeliveryReport {
   reason?:
     | "queue_overflow" | "stale_retries_exhausted" | "cleared"
     | "rejected" | "stale_connection" | "server_error" | "network" | "timeout"
-    | "expired";
+    | "expired" | "no_receipt";
   /** The HTTP status behind a failure, when there was one. */
   httpStatus?: number;
   endpoint: Endpoint;
   clientMsgId?: string;
+  /** With `receipts`: the server's receipt that made a prompt `delivered`. */
+  receipt?: Receipt;
   message: OutgoingMessage;
 }
+
+/** What a server answers a prompt with, under `receipts`: the body of its 2xx. */
+export interface Receipt {
+  accepted: true;
+  clientMsgId: string;
+  /** The session the prompt went to (`null`: the server named none). */
+  sessionId: string | null;
+}
+
+/** What the listener hears of each prompt with `notices` (the `_send_*` events),
+ * before the prompt's delivery report. */
+export type PromptNotice =
+  | { type: "_send_pending"; clientMsgId: string; sessionId: string | null; retrying: boolean; message: OutgoingMessage }
+  | { type: "_send_accepted"; clientMsgId: string; sessionId: string | null; receipt?: Receipt; message: OutgoingMessage }
+  | { type: "_send_failed"; clientMsgId: string; sessionId: string | null; error: string; message: OutgoingMessage }
+  | { type: "_send_uncertain"; clientMsgId: string; sessionId: string | null; message: OutgoingMessage };
+
+/** What the listener hears, with `notices`, of a control message whose POST failed. */
+export type ControlFailureNotice =
+  | { type: "error"; sessionId?: string; error: string; message: OutgoingMessage }
+  | { type: "permission_response_rejected"; sessionId?: string; permId?: unknown; error: string; message: OutgoingMessage };
 
 /** Counters since the connection was made, for diagnostics (`stats()`). */
 export interface ConnectionStats {
@@ -130,7 +153,8 @@ export interface ConnectionConfig {
   maxPendingSends?: number;
   /** A message meeting 404 this many times is dropped and reported. Default 3. */
   maxStaleRetries?: number;
-  /** Retries of a retryable send after 5xx/429/network errors. */
+  /** Retries of a retryable send after 5xx/429/network errors (and, with `receipts`,
+   * 2xx answers without the receipt). Default 5; `Infinity` never gives up. */
   maxSendRetries?: number;
   /** Rebuild a stream silent for this long (heartbeat watchdog). Off by default. */
   staleAfterMs?: number;
@@ -138,6 +162,9 @@ export interface ConnectionConfig {
   postTimeoutMs?: number;
   /** Capped exponential backoff (with jitter) for send retries and repeated reconnect failures. */
   backoff?: { initialMs?: number; maxMs?: number };
+  /** Each backoff delay drawn between half and all of its ceiling. Default true; false
+   * waits exactly min(maxMs, initialMs × 2ⁿ). */
+  retryJitter?: boolean;
   /** At most one retryable POST in flight, so the server accepts sends exactly in order. Default false. */
   orderedSends?: boolean;
   /** Events whose data is longer than this are skipped. Default 1 MiB. */
@@ -145,6 +172,31 @@ export interface ConnectionConfig {
   /** Called once with the fate of every message passed to `send()`, and of every
    * stored message read back (`persist`). */
   onDelivery?: (report: DeliveryReport) => void;
+  /** The events URL, asked for at every (re)connection attempt (a refreshed token is
+   * used). Default `${baseUrl}/api/chat/events`. */
+  buildEventUrl?: () => string;
+  /** The existing client's current contract as a whole: `receipts`,
+   * `sendWithoutStream`, `promptOutbox`, `notices` and `replayEveryWelcome` on, its
+   * retry policy (`maxSendRetries: Infinity`, `backoff` 1 s to 10 s, `retryJitter:
+   * false`, `postTimeoutMs` 15,000). Each of those options, given, overrides its part.
+   * Default false (docs/api.md, "The strict contract"). */
+  strict?: boolean;
+  /** A 2xx answer to a prompt (`type: "send"`) counts only with its receipt
+   * (`Receipt`); any other 2xx is sent again, same body. Default false. */
+  receipts?: boolean;
+  /** Prompts go out at once, one at a time and in order, without waiting for the
+   * stream; a 404 on one is final. Default false. */
+  sendWithoutStream?: boolean;
+  /** A full outbox refuses new prompts (`send()` returns false) instead of evicting;
+   * `clearPendingSends()` keeps prompts; prompts of a new chat (`sessionId: null`)
+   * take the session of its first receipt. Default false. */
+  promptOutbox?: boolean;
+  /** The listener hears of each prompt (`PromptNotice`) and of failed control
+   * messages (`ControlFailureNotice`). Default false. */
+  notices?: boolean;
+  /** With tracked sessions, the first welcome too is followed by the replay request.
+   * Default false. */
+  replayEveryWelcome?: boolean;
 }
 "#;
 
