@@ -11,15 +11,17 @@ use wasm_bindgen::prelude::*;
 use super::app;
 use super::boundary;
 use super::config;
+use super::ids;
 use super::input::Inputs;
 use super::js;
 use super::lifecycle;
+use super::prompt;
 #[cfg(feature = "persist")]
 use super::outbox;
 #[cfg(feature = "persist")]
 use super::shell::Inbox;
 use super::shell::{self, pump, Outgoing, Shared, Shell, ShellCell};
-use crate::core::{Driver, Endpoint, Machine, SendOutcome};
+use crate::core::{Driver, Endpoint, Machine, Prompt, SendOutcome};
 
 #[wasm_bindgen]
 pub struct Connection {
@@ -114,26 +116,35 @@ impl Connection {
         let Some(endpoint) = Endpoint::from_message_type(&kind) else {
             return Ok(false);
         };
-        // A message that will be stored needs a clientMsgId (the key the server
-        // de-duplicates a resend by): one is given to a copy when it has none.
+        // A prompt under the current contract, and a message that will be stored, need
+        // a clientMsgId (the key a receipt names, and the server de-duplicates a resend
+        // by): one is given to a copy when it has none.
+        let prompt = self.shell.borrow().core.machine().is_prompt(endpoint);
         #[cfg(feature = "persist")]
-        let keyed = outbox::keyed_message(&self.shell, endpoint, &msg);
+        let stored = outbox::persists(&self.shell, endpoint);
         #[cfg(not(feature = "persist"))]
-        let keyed: Option<JsValue> = None;
-        let (body, client_msg_id) = match keyed {
-            Some(keyed) => (message_body(&keyed)?, js::get(&keyed, "clientMsgId")),
+        let stored = false;
+        let keyed = (prompt || stored).then(|| ids::with_client_msg_id(&msg));
+        let (body, client_msg_id) = match &keyed {
+            Some(keyed) => (message_body(keyed)?, js::get(keyed, "clientMsgId")),
             None => (message_body(&msg)?, JsValue::UNDEFINED),
         };
+        let key = client_msg_id.as_string();
+        let session_id = prompt.then(|| prompt::session_of(&msg)).flatten();
         let accepted = {
             let mut s = self.shell.borrow_mut();
             let now = js::now();
-            let key = client_msg_id
-                .as_string()
-                .filter(|_| cfg!(feature = "persist"));
-            let outcome = match key {
-                Some(key) => s.core.input(now, |m| m.send_keyed(now, endpoint, &key)),
-                None => s.core.input(now, |m| m.send(now, endpoint)),
-            };
+            let outcome = s.core.input(now, |m| match &key {
+                _ if prompt => m.send_prompt(
+                    now,
+                    Prompt {
+                        client_msg_id: key.as_deref(),
+                        session_id: session_id.as_deref(),
+                    },
+                ),
+                Some(key) if stored => m.send_keyed(now, endpoint, key),
+                _ => m.send(now, endpoint),
+            });
             match outcome {
                 SendOutcome::Posted(id) | SendOutcome::Queued(id) => {
                     s.outgoing.push(Outgoing {
@@ -142,6 +153,8 @@ impl Connection {
                         body,
                         endpoint,
                         client_msg_id,
+                        session_id,
+                        receipt: None,
                     });
                     true
                 }

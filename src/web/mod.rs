@@ -27,6 +27,7 @@ mod boundary;
 mod channel;
 mod config;
 mod connection;
+mod ids;
 mod input;
 mod js;
 mod lifecycle;

@@ -37,12 +37,9 @@ pub fn open(
     (core, outbox)
 }
 
-/// The message to serialise for a send, when it will be stored: itself when it has a
-/// `clientMsgId`, else a copy with a new one (the key the server de-duplicates a
-/// resend by). `None` when it will not be stored.
-pub fn keyed_message(shell: &Shared, endpoint: Endpoint, message: &JsValue) -> Option<JsValue> {
-    let persists = shell.borrow().core.machine().persists(endpoint);
-    persists.then(|| js::with_client_msg_id(message))
+/// Whether a message to `endpoint` will be stored.
+pub fn persists(shell: &Shared, endpoint: Endpoint) -> bool {
+    shell.borrow().core.machine().persists(endpoint)
 }
 
 /// Starts reading the store back, at the first `connect()` (the core holds retryable

@@ -171,6 +171,6 @@ fn error_text(fate: Fate) -> String {
         .unwrap_or_default();
     match outcome.http_status {
         Some(status) => format!("{reason} (HTTP {status})"),
-        None => reason.into(),
+        None => reason,
     }
 }

@@ -9,7 +9,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::app;
 use super::boundary;
 use super::js;
-use crate::core::{DropReason, Endpoint, FailReason, Fate};
+use super::prompt::ReceiptObject;
+use super::shell::Outgoing;
+use crate::core::{DropReason, FailReason, Fate};
 
 /// A report's `status`, spelled as the TypeScript `DeliveryReport` spells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -111,33 +113,33 @@ struct DeliveryReport<'a> {
     endpoint: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     client_msg_id: Option<String>,
+    /// The receipt that confirmed a prompt (`receipts`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    receipt: Option<ReceiptObject<'a>>,
     /// The app's own object, handed back as it was given.
     #[serde(with = "serde_wasm_bindgen::preserve")]
     message: JsValue,
 }
 
-/// Hands the app (`config.onDelivery`, read now) the report of `message`'s fate.
-/// `client_msg_id` is the id the message was stored under when the shell gave it one
-/// (else undefined: the report carries the message's own, when it has a string one).
-pub fn tell_app(
-    config: &JsValue,
-    outcome: Outcome,
-    endpoint: Endpoint,
-    message: &JsValue,
-    client_msg_id: &JsValue,
-) {
+/// Hands the app (`config.onDelivery`, read now) the report of `outgoing`'s fate. Its
+/// `client_msg_id` is the id the shell gave the message when it needed one (else
+/// undefined: the report carries the message's own, when it has a string one).
+pub fn tell_app(config: &JsValue, outcome: Outcome, outgoing: &Outgoing) {
     let Some(on_delivery) = js::get(config, "onDelivery").dyn_into::<Function>().ok() else {
         return;
     };
-    let client_msg_id = client_msg_id
+    let message = &outgoing.message;
+    let client_msg_id = outgoing
+        .client_msg_id
         .as_string()
         .or_else(|| js::get(message, "clientMsgId").as_string());
     let report = DeliveryReport {
         status: outcome.status,
         reason: outcome.reason,
         http_status: outcome.http_status,
-        endpoint: endpoint.path(),
+        endpoint: outgoing.endpoint.path(),
         client_msg_id,
+        receipt: outgoing.receipt.as_ref().map(ReceiptObject::from),
         message: message.clone(),
     };
     match boundary::to_js(&report) {

@@ -33,7 +33,11 @@ use super::tabs;
 use super::timer::HostTimer;
 #[cfg(feature = "share-tabs")]
 use crate::core::TabAction;
-use crate::core::{Action, Body, Driver, Endpoint, EventVerdict, MsgId, PostId, StreamId};
+use super::prompt::{self, PromptView};
+use crate::core::{
+    Action, Body, ControlFailure, Driver, Endpoint, EventVerdict, Fate, MsgId, PostId,
+    PromptNotice, Receipt, StreamId,
+};
 
 /// What the shell drives (`crate::core::Driver`): the core's `Machine`, or in the
 /// build with the `share-tabs` feature the tab around it (which acts as the machine
@@ -53,6 +57,10 @@ pub struct Outgoing {
     /// The `clientMsgId` the shell gave the message to store it (undefined when it
     /// gave none): the report carries it, the app's object being left unchanged.
     pub client_msg_id: JsValue,
+    /// A prompt's `sessionId` now (its draft's adopted one included), for its notices.
+    pub session_id: Option<String>,
+    /// The receipt that confirmed a prompt (`receipts`), for its report.
+    pub receipt: Option<Receipt>,
 }
 
 /// The inbox of the persisted outbox's JS half (`outbox.js`): a read of the store
@@ -255,7 +263,31 @@ fn perform(shell: &Shared, action: Action) {
             connection_id,
             body,
             keepalive,
-        } => start_post(shell, id, endpoint, &connection_id, body, keepalive),
+        } => {
+            let request = PostOf {
+                id,
+                endpoint,
+                connection_id: Some(&connection_id),
+                keepalive,
+                read_receipt: false,
+            };
+            start_post(shell, request, body);
+        }
+        Action::PostPrompt {
+            id,
+            msg,
+            connection_id,
+            read_receipt,
+        } => {
+            let request = PostOf {
+                id,
+                endpoint: Endpoint::Send,
+                connection_id: connection_id.as_deref(),
+                keepalive: false,
+                read_receipt,
+            };
+            start_post(shell, request, Body::Message(msg));
+        }
         Action::AbortPost(id) => {
             let controller = shell.borrow_mut().aborters.take(id);
             if let Some(controller) = controller {
@@ -278,18 +310,64 @@ fn perform(shell: &Shared, action: Action) {
                 return;
             };
             let config = shell.borrow().config.clone();
-            let (message, id) = (&outgoing.message, &outgoing.client_msg_id);
-            report::tell_app(&config, fate.into(), outgoing.endpoint, message, id);
+            report::tell_app(&config, fate.into(), &outgoing);
         }
         Action::Warn(warning) => js::warn(&js::string(warning.message())),
-        // Issue 22's contract: the shell does not turn it on (it builds its Config with
-        // the contract off), so the core never asks for these.
-        Action::PostPrompt { .. }
-        | Action::Receipt { .. }
-        | Action::AdoptSession { .. }
-        | Action::Prompt { .. }
-        | Action::ControlFailed { .. } => {}
+        Action::Receipt { msg, receipt } => {
+            let mut s = shell.borrow_mut();
+            if let Some(outgoing) = s.outgoing.iter_mut().find(|o| o.id == msg) {
+                outgoing.receipt = Some(receipt);
+            }
+        }
+        Action::AdoptSession { msgs, session_id } => {
+            let mut s = shell.borrow_mut();
+            for outgoing in s.outgoing.iter_mut().filter(|o| msgs.contains(&o.id)) {
+                if let Some(body) = prompt::with_session(&outgoing.body, &session_id) {
+                    outgoing.body = body;
+                    outgoing.session_id = Some(session_id.clone());
+                }
+            }
+        }
+        Action::Prompt { msg, notice } => tell_prompt(shell, msg, &notice),
+        Action::ControlFailed { msg, event, fate } => tell_control_failed(shell, msg, event, fate),
     }
+}
+
+/// Hands the listener a prompt's notice (`notices`).
+fn tell_prompt(shell: &Shared, msg: MsgId, notice: &PromptNotice) {
+    let (listener, event) = {
+        let s = shell.borrow();
+        let Some(outgoing) = s.outgoing.iter().find(|o| o.id == msg) else {
+            return;
+        };
+        let client_msg_id = outgoing.client_msg_id.as_string().unwrap_or_default();
+        let view = PromptView {
+            client_msg_id: &client_msg_id,
+            session_id: outgoing.session_id.as_deref(),
+            message: &outgoing.message,
+        };
+        (s.listener.clone(), prompt::notice_event(notice, &view))
+    };
+    match event {
+        Ok(event) => app::dispatch(listener, &event),
+        Err(error) => js::warn(&error),
+    }
+}
+
+/// Hands the listener the error event of a control message whose POST failed
+/// (`notices`).
+fn tell_control_failed(shell: &Shared, msg: MsgId, event: ControlFailure, fate: Fate) {
+    let (listener, message) = {
+        let s = shell.borrow();
+        let Some(outgoing) = s.outgoing.iter().find(|o| o.id == msg) else {
+            return;
+        };
+        (s.listener.clone(), outgoing.message.clone())
+    };
+    app::dispatch(
+        listener,
+        &prompt::control_failure_event(event, fate, &message),
+    );
 }
 
 fn open_stream(shell: &Shared, id: StreamId) {
@@ -313,14 +391,23 @@ fn open_stream(shell: &Shared, id: StreamId) {
     }
 }
 
-fn start_post(
-    shell: &Shared,
+/// A POST the core asked for, but its body.
+struct PostOf<'a> {
     id: PostId,
     endpoint: Endpoint,
-    connection_id: &str,
-    body: Body,
+    connection_id: Option<&'a str>,
     keepalive: bool,
-) {
+    read_receipt: bool,
+}
+
+fn start_post(shell: &Shared, post: PostOf, body: Body) {
+    let PostOf {
+        id,
+        endpoint,
+        connection_id,
+        keepalive,
+        read_receipt,
+    } = post;
     let body = match body {
         Body::Message(msg) => {
             let s = shell.borrow();
@@ -336,6 +423,7 @@ fn start_post(
         connection_id,
         body,
         keepalive,
+        read_receipt,
     };
     let (config, times_out, inputs) = {
         let s = shell.borrow();
@@ -404,6 +492,10 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
                 Input::PostAnswer { post, outcome } => {
                     s.aborters.take(post);
                     s.core.on_post_answer(now, post, outcome);
+                }
+                Input::PostReceipt { post, body } => {
+                    s.aborters.take(post);
+                    s.core.input(now, |m| m.on_post_receipt(now, post, body));
                 }
                 Input::Page(event) => on_page(&mut s.core, now, event),
                 Input::Timer => {

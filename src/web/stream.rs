@@ -117,8 +117,8 @@ impl Drop for PropertyHandler {
     }
 }
 
-/// Opens stream `id` on `{baseUrl}/api/chat/events` (`config` being the connection's
-/// copy, read now), its welcome, events and errors reported to `inputs`, each event's
+/// Opens stream `id` on the events URL (`config` being the connection's copy, read
+/// now: see `events_url`), its welcome, events and errors reported to `inputs`, each event's
 /// data parsed when it is at most `max_event_length` UTF-16 units (`session_memory`:
 /// the connection's, see `inbound.js`); `None`, after a warning saying why, when no
 /// source could be made.
@@ -129,8 +129,13 @@ pub fn open(
     id: StreamId,
     inputs: &Inputs,
 ) -> Option<Stream> {
-    let base_url = js::get(config, "baseUrl").as_string().unwrap_or_default();
-    let url = JsValue::from([base_url.as_str(), "/api/chat/events"].concat());
+    let url = match events_url(config) {
+        Ok(url) => url,
+        Err(warning) => {
+            js::warn(&JsValue::from(warning));
+            return None;
+        }
+    };
     let source = make_source(config, &url)?;
     let options = EventListenerOptions {
         passive: true,
@@ -169,6 +174,31 @@ pub fn open(
         _onmessage: onmessage,
         _onerror: onerror,
     })
+}
+
+/// The URL of a new stream: what the app's `buildEventUrl` returns, asked at every
+/// attempt (so that a refreshed token is used), else `{baseUrl}/api/chat/events`. A
+/// `buildEventUrl` that throws or returns no string fails this attempt, with the
+/// warning saying why; the stream is tried again as after any failed open.
+fn events_url(config: &JsValue) -> Result<JsValue, String> {
+    let Ok(build) = js::get(config, "buildEventUrl").dyn_into::<Function>() else {
+        let base_url = js::get(config, "baseUrl").as_string().unwrap_or_default();
+        return Ok(JsValue::from([base_url.as_str(), "/api/chat/events"].concat()));
+    };
+    match build.call0(config) {
+        Ok(url) if url.is_string() => Ok(url),
+        Ok(other) => Err([
+            "could not open an EventSource: config.buildEventUrl returned ",
+            &js::describe(&other),
+            ", not a string",
+        ]
+        .concat()),
+        Err(error) => Err([
+            "could not open an EventSource: config.buildEventUrl threw ",
+            &js::describe(&error),
+        ]
+        .concat()),
+    }
 }
 
 /// The source: the app's factory's when it gives one, else the platform's. The app's
