@@ -112,6 +112,8 @@ pub fn on_restore(shell: &Shared, entries: &JsValue, live_owners: &JsValue) {
                 body: js::get(entry, "body"),
                 endpoint: record.endpoint,
                 client_msg_id: js::string(&record.key),
+                session_id: None,
+                receipt: None,
             }),
             Restored::Expired => expired.push((entry, record)),
             Restored::Left(LeftAlone::OwnedElsewhere) => {
@@ -126,13 +128,16 @@ pub fn on_restore(shell: &Shared, entries: &JsValue, live_owners: &JsValue) {
     pump(shell);
     let config = shell.borrow().config.clone();
     for (entry, record) in expired {
-        report::tell_app(
-            &config,
-            Outcome::EXPIRED,
-            record.endpoint,
-            &js::get(entry, "message"),
-            &js::string(&record.key),
-        );
+        let expired = Outgoing {
+            id: crate::core::MsgId(0),
+            message: js::get(entry, "message"),
+            body: JsValue::UNDEFINED,
+            endpoint: record.endpoint,
+            client_msg_id: js::string(&record.key),
+            session_id: None,
+            receipt: None,
+        };
+        report::tell_app(&config, Outcome::EXPIRED, &expired);
     }
 }
 
