@@ -257,6 +257,8 @@ fn count(value: &JsValue, positive: bool) -> Option<u32> {
 }
 
 /// A number of retries, 0 included, or `Infinity`: never give up (`maxSendRetries`).
+/// The largest count is the core's `UNLIMITED_RETRIES` too: 2^32 - 1 retries never end
+/// in a page's life either.
 pub struct RetryLimit(pub u32);
 
 impl Kind for RetryLimit {
@@ -264,14 +266,11 @@ impl Kind for RetryLimit {
         if value.as_f64() == Some(f64::INFINITY) {
             return Ok(RetryLimit(Config::UNLIMITED_RETRIES));
         }
-        count(value, false)
-            .filter(|&n| n < Config::UNLIMITED_RETRIES)
-            .map(RetryLimit)
-            .ok_or(concat!(
-                "must be a non-negative integer below ",
-                max_count!(),
-                ", or Infinity (no limit)"
-            ))
+        count(value, false).map(RetryLimit).ok_or(concat!(
+            "must be a non-negative integer of at most ",
+            max_count!(),
+            ", or Infinity (no limit)"
+        ))
     }
 }
 

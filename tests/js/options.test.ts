@@ -419,7 +419,7 @@ describe("errors that say what is wrong (issue 24)", () => {
       "config.backoff.maxMs must be a positive number of at most 2147483647 (ms)",
       "config.maxPendingSends must be a positive integer of at most 4294967295",
       "config.maxStaleRetries must be a positive integer of at most 4294967295",
-      "config.maxSendRetries must be a non-negative integer of at most 4294967295",
+      "config.maxSendRetries must be a non-negative integer of at most 4294967295, or Infinity (no limit)",
       "config.maxEventBytes must be a positive integer of at most 4294967295",
       "config.persist.maxAgeMs must be a positive number of at most 9007199254740991 (ms)",
     ]);
