@@ -16,6 +16,10 @@
 // QuotaExceededError) breaks the store on purpose, to watch the connection go on in
 // memory. With persist on, the session id is kept in the URL so that a reload stays in
 // the same chat.
+// The existing client's current contract (the "strict" switch): `strict=1` builds the
+// Connection with `strict: true` (receipts, prompts that do not wait for the stream,
+// the outbox's rules, notices); each prompt's bubble then shows the state its notices
+// give (pending, retrying, accepted, failed, uncertain) until its report.
 import { Connection as DefaultConnection, type DeliveryReport, type ServerMessage } from "sse-courier";
 // The persisted outbox is its own entry (it is opt-in and larger): the demo takes it
 // only with the switch on, so that with it off the page runs the default entry.
@@ -34,6 +38,8 @@ type PersistStore = "indexeddb" | "local" | "session";
 const params = new URLSearchParams(location.search);
 // `share=1`: one stream for all tabs of the demo (`shareAcrossTabs`).
 const sharing = params.get("share") === "1";
+// `strict=1`: the existing client's current contract as a whole (`strict`).
+const strict = params.get("strict") === "1";
 const persistParam = params.get("persist");
 const persistStore: PersistStore | undefined =
   persistParam === "1" || persistParam === "true"
@@ -184,6 +190,7 @@ const backoffMaxMs = intParam("backoffMaxMs");
 if (backoffMaxMs) config.backoff = { initialMs: Math.min(500, backoffMaxMs), maxMs: backoffMaxMs };
 if (persistStore) config.persist = { store: persistStore, key: persistKey };
 if (sharing) config.shareAcrossTabs = true;
+if (strict) config.strict = true;
 
 const Connection =
   sharing && persistStore ? FullConnection : sharing ? TabsConnection : persistStore ? PersistConnection : DefaultConnection;
@@ -249,7 +256,7 @@ function send(text: string): { clientMsgId: string; accepted: boolean } {
     userBubble(clientMsgId, text);
   } else {
     refused.push(clientMsgId);
-    log("state", `send refused (not connected and not recovering): ${clientMsgId}`);
+    log("state", `send refused (${strict ? "the outbox is full, or " : ""}not connected and not recovering): ${clientMsgId}`);
   }
   render();
   return { clientMsgId, accepted };
@@ -309,11 +316,51 @@ conn.onMessage((msg: ServerMessage) => {
     case "heartbeat":
       lastHeartbeat = performance.now();
       break;
+    case "_send_pending":
+    case "_send_accepted":
+    case "_send_failed":
+    case "_send_uncertain":
+      onPromptNotice(msg);
+      break;
+    case "error":
+    case "permission_response_rejected":
+      log("post", `${msg.type}: ${String(msg.error)}`);
+      break;
     default:
       onSessionEvent(msg);
   }
   render();
 });
+
+// The states a prompt's notices give it (`strict`), in the order it meets them.
+const PROMPT_STATES = {
+  _send_pending: "pending",
+  _send_accepted: "accepted",
+  _send_failed: "failed",
+  _send_uncertain: "uncertain",
+} as const;
+const promptStates: Record<string, string[]> = {}; // clientMsgId -> every state shown
+
+/** A `_send_*` notice (`strict`): the prompt's bubble shows its state until the report. */
+function onPromptNotice(msg: ServerMessage) {
+  const id = String(msg.clientMsgId);
+  const base = PROMPT_STATES[msg.type as keyof typeof PROMPT_STATES];
+  const state = base === "pending" && msg.retrying ? "retrying" : base;
+  (promptStates[id] ??= []).push(state);
+  log("post", `${id}: ${state}${msg.error ? ` (${String(msg.error)})` : ""}`);
+  const li = bubbles.get(id);
+  if (!li || (li.dataset.fate !== "pending" && li.dataset.fate !== undefined)) return;
+  li.dataset.prompt = state;
+  const receipt = msg.receipt as { sessionId?: string | null } | undefined;
+  const shown = {
+    pending: "sending…",
+    retrying: "retrying…",
+    accepted: `accepted ✓${receipt?.sessionId ? ` (${receipt.sessionId})` : ""}`,
+    failed: `failed: ${String(msg.error)}`,
+    uncertain: "uncertain: it may or may not have reached the server",
+  }[state];
+  li.querySelector(".fate")!.textContent = shown ?? state;
+}
 
 function onSessionEvent(msg: ServerMessage) {
   events++;
@@ -487,6 +534,15 @@ shareSwitch.addEventListener("change", () => {
   location.search = `?${next}`;
 });
 
+const strictSwitch = $<HTMLInputElement>("strict");
+strictSwitch.checked = strict;
+strictSwitch.addEventListener("change", () => {
+  const next = new URLSearchParams(location.search);
+  if (strictSwitch.checked) next.set("strict", "1");
+  else next.delete("strict");
+  location.search = `?${next}`;
+});
+
 // ---- faults (the server's test API) --------------------------------------------
 
 async function control(path: string, body: object = {}): Promise<unknown> {
@@ -506,6 +562,7 @@ const faults: Record<string, () => Promise<unknown>> = {
   "fail-next": () => control("fail-next", { count: Number($<HTMLInputElement>("fail-count").value) || 1, status: 500 }),
   delay: () => control("delay", { ms: Number($<HTMLInputElement>("delay-ms").value) || 0 }),
   restart: () => control("restart"),
+  "break-receipts": () => control("break-receipts", { count: 3, kind: "html" }),
   "heartbeats-off": () => control("heartbeats", { enabled: false }),
   "heartbeats-on": () => control("heartbeats", { enabled: true }),
   clear: async () => {
@@ -586,7 +643,7 @@ if (sharing) {
 const demo = {
   ready: true,
   sessionId,
-  config: { ordered, staleAfterMs, maxStaleRetries, maxSendRetries, maxPendingSends, backoffMaxMs, persistStore, persistKey, storeFault },
+  config: { ordered, staleAfterMs, maxStaleRetries, maxSendRetries, maxPendingSends, backoffMaxMs, persistStore, persistKey, storeFault, strict },
   conn,
   send,
   control,
@@ -596,6 +653,7 @@ const demo = {
   warnings,
   stored,
   fates,
+  promptStates,
   timeline,
   /** Everything a test polls, in one JSON-safe object. */
   snapshot() {
