@@ -3,6 +3,7 @@
 // scenario with its own server on a free port.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { contractTests } from "./contract.mjs";
 import { lifecycleTests } from "./lifecycle.mjs";
 import { persistTests } from "./persist.mjs";
 import { tabsTests } from "./tabs.mjs";
@@ -237,88 +238,11 @@ export function defineSuite(browser) {
     );
 
     test(`chaos: ${CHAOS_SENDS} sends while seeded random faults fire (seed ${CHAOS_SEED}): accepted == sent, in order, exactly once, all delivered`, { timeout: SCENARIO_TIMEOUT_MS * 2 }, () =>
-      scenario(session, "chaos", async (page, server) => {
-        // Faults fire far more densely here than in life, so the limits that end a
-        // message's retries (3 stale connections, 5 send retries) are raised: this
-        // run checks delivery and order, the limits have their own tests.
-        await page.open({ ordered: 1, maxStaleRetries: 20, maxSendRetries: 20, backoffMaxMs: 1000 });
-        await page.waitConnected();
-        const rand = prng(CHAOS_SEED);
-        // Server faults go through the page's own control() (same as its buttons), so
-        // they appear in its timeline and in the screenshot.
-        const control = async (path, body = {}) => {
-          const answer = await session.execute(
-            "return window.__demo.control(arguments[0], arguments[1])",
-            path,
-            body,
-          );
-          if (!answer?.ok && path !== "forget") throw new Error(`${path}: ${JSON.stringify(answer)}`);
-          return answer;
-        };
-        const faults = {
-          // Small delays: with orderedSends every POST waits for the one before it.
-          ...serverFaults(page, control, rand, [0, 0, 20, 50, 100]),
-          heartbeats: () => control("heartbeats", { enabled: rand.next() < 0.5 }),
-          "replay-overlap": () => control("replay-overlap", { count: rand.int(0, 3) }),
-          "checkAndReconnect(force)": () => session.click('button[data-fault="reconnect"]'),
-        };
-        // Faults are drawn from a shuffled bag of all kinds, refilled when empty, so
-        // every kind fires a few times whatever the seed.
-        let bag = [];
-        const nextFault = () => {
-          if (bag.length === 0) {
-            bag = Object.keys(faults);
-            for (let i = bag.length - 1; i > 0; i--) {
-              const j = rand.int(0, i);
-              [bag[i], bag[j]] = [bag[j], bag[i]];
-            }
-          }
-          return bag.pop();
-        };
-        const fired = {};
-        let n = 0;
-        while (n < CHAOS_SENDS) {
-          const s = await page.snapshot();
-          if (s.pending + s.inFlight > 40) {
-            // Stay under the queue bound (100): overflow would evict, by design.
-            await waitFor("the queue to drain", async () => {
-              const t = await page.snapshot();
-              return t.pending + t.inFlight < 10;
-            }, { timeoutMs: 30000 });
-            continue;
-          }
-          if (rand.next() < 0.2) {
-            const name = nextFault();
-            fired[name] = (fired[name] ?? 0) + 1;
-            await faults[name]();
-          } else {
-            const batch = Array.from({ length: Math.min(rand.int(1, 4), CHAOS_SENDS - n) }, () => `chaos ${++n}`);
-            const results = await session.execute("return arguments[0].map((t) => window.__demo.send(t))", batch);
-            assert.ok(results.every((r) => r.accepted), "send() accepted every message");
-          }
-          if (rand.next() < 0.15) await pause(rand.int(10, 150)); // the user types on
-        }
-        await server.control("fail-next", { count: 0 });
-        await server.control("delay", { ms: 0 });
-        await server.control("heartbeats", { enabled: true });
-        await server.control("replay-overlap", { count: 0 });
+      scenario(session, "chaos", (page, server) => chaos(session, page, server, browser, { strict: false })),
+    );
 
-        const s = await page.waitAllReported(90000);
-        await page.waitConnected();
-        await waitForAllEvents(page, server);
-        const sent = await page.sent();
-        assert.equal(sent.length, CHAOS_SENDS);
-        assert.deepEqual((await server.accepted(page.sessionId)).accepted, sent, "accepted == sent, in order, once each");
-        const fates = Object.values(await page.fates());
-        assert.equal(fates.length, CHAOS_SENDS);
-        const notDelivered = fates.filter((f) => f.status !== "delivered");
-        assert.deepEqual(notDelivered, [], "every message delivered");
-        const end = await page.snapshot();
-        assert.equal(end.duplicates, 0, "no event dispatched twice");
-        assert.equal(end.reportedTwice, 0, "one report per message");
-        const shot = await page.screenshot(`e2e-chaos-${browser}`);
-        console.log(`# ${browser} chaos: faults fired ${JSON.stringify(fired)}; welcomes ${s.welcomes}; screenshot ${shot}`);
-      }),
+    test(`chaos, strict (receipts, sends without the stream; broken receipts among the faults): ${CHAOS_SENDS} prompts (seed ${CHAOS_SEED}): accepted == sent, in order, exactly once, all delivered`, { timeout: SCENARIO_TIMEOUT_MS * 2 }, () =>
+      scenario(session, "chaos-strict", (page, server) => chaos(session, page, server, browser, { strict: true })),
     );
 
     // The page lifecycle (bfcache, hidden and shown, pagehide): lifecycle.mjs.
@@ -329,7 +253,110 @@ export function defineSuite(browser) {
 
     // One stream for all tabs (8 tabs, shared or not): tabs.mjs.
     tabsTests(browser, () => session);
+
+    // The existing client's current contract (strict: receipts, sends without the
+    // stream, notices): contract.mjs.
+    contractTests(browser, () => session);
   });
+}
+
+/**
+ * The seeded chaos run: CHAOS_SENDS sends while random server faults fire, then every
+ * message must be accepted once, in order, and reported delivered. With `strict`, the
+ * page runs the existing client's current contract and broken receipts join the faults.
+ */
+async function chaos(session, page, server, browser, { strict }) {
+  // Faults fire far more densely here than in life, so the limits that end a
+  // message's retries (3 stale connections, 5 send retries) are raised: this
+  // run checks delivery and order, the limits have their own tests.
+  await page.open(
+    strict
+      ? { strict: 1, maxStaleRetries: 20, backoffMaxMs: 1000 }
+      : { ordered: 1, maxStaleRetries: 20, maxSendRetries: 20, backoffMaxMs: 1000 },
+  );
+  await page.waitConnected();
+  const rand = prng(CHAOS_SEED);
+  // Server faults go through the page's own control() (same as its buttons), so
+  // they appear in its timeline and in the screenshot.
+  const control = async (path, body = {}) => {
+    const answer = await session.execute(
+      "return window.__demo.control(arguments[0], arguments[1])",
+      path,
+      body,
+    );
+    if (!answer?.ok && path !== "forget") throw new Error(`${path}: ${JSON.stringify(answer)}`);
+    return answer;
+  };
+  const faults = {
+    // Small delays: with orderedSends every POST waits for the one before it.
+    ...serverFaults(page, control, rand, [0, 0, 20, 50, 100]),
+    heartbeats: () => control("heartbeats", { enabled: rand.next() < 0.5 }),
+    "replay-overlap": () => control("replay-overlap", { count: rand.int(0, 3) }),
+    "checkAndReconnect(force)": () => session.click('button[data-fault="reconnect"]'),
+    // With receipts: 2xx answers the prompt cannot count on, sent again until its own.
+    ...(strict && {
+      "break-receipts": () =>
+        control("break-receipts", { count: rand.int(1, 3), kind: rand.pick(["html", "wrong_id", "missing_session"]) }),
+    }),
+  };
+  // Faults are drawn from a shuffled bag of all kinds, refilled when empty, so
+  // every kind fires a few times whatever the seed.
+  let bag = [];
+  const nextFault = () => {
+    if (bag.length === 0) {
+      bag = Object.keys(faults);
+      for (let i = bag.length - 1; i > 0; i--) {
+        const j = rand.int(0, i);
+        [bag[i], bag[j]] = [bag[j], bag[i]];
+      }
+    }
+    return bag.pop();
+  };
+  const fired = {};
+  let n = 0;
+  while (n < CHAOS_SENDS) {
+    const s = await page.snapshot();
+    if (s.pending + s.inFlight > 40) {
+      // Stay under the queue bound (100): overflow would evict, by design.
+      await waitFor("the queue to drain", async () => {
+        const t = await page.snapshot();
+        return t.pending + t.inFlight < 10;
+      }, { timeoutMs: 30000 });
+      continue;
+    }
+    if (rand.next() < 0.2) {
+      const name = nextFault();
+      fired[name] = (fired[name] ?? 0) + 1;
+      await faults[name]();
+    } else {
+      const batch = Array.from({ length: Math.min(rand.int(1, 4), CHAOS_SENDS - n) }, () => `chaos ${++n}`);
+      const results = await session.execute("return arguments[0].map((t) => window.__demo.send(t))", batch);
+      assert.ok(results.every((r) => r.accepted), "send() accepted every message");
+    }
+    if (rand.next() < 0.15) await pause(rand.int(10, 150)); // the user types on
+  }
+  await server.control("fail-next", { count: 0 });
+  await server.control("delay", { ms: 0 });
+  await server.control("heartbeats", { enabled: true });
+  await server.control("replay-overlap", { count: 0 });
+  if (strict) await server.control("break-receipts", { count: 0, kind: "html" });
+
+  const s = await page.waitAllReported(90000);
+  await page.waitConnected();
+  await waitForAllEvents(page, server);
+  const sent = await page.sent();
+  assert.equal(sent.length, CHAOS_SENDS);
+  assert.deepEqual((await server.accepted(page.sessionId)).accepted, sent, "accepted == sent, in order, once each");
+  const fates = Object.values(await page.fates());
+  assert.equal(fates.length, CHAOS_SENDS);
+  const notDelivered = fates.filter((f) => f.status !== "delivered");
+  assert.deepEqual(notDelivered, [], "every message delivered");
+  const end = await page.snapshot();
+  assert.equal(end.duplicates, 0, "no event dispatched twice");
+  assert.equal(end.reportedTwice, 0, "one report per message");
+  const name = strict ? "chaos-strict" : "chaos";
+  const shot = await page.screenshot(`e2e-${name}-${browser}`);
+  console.log(`# ${browser} ${name}: faults fired ${JSON.stringify(fired)}; welcomes ${s.welcomes}; screenshot ${shot}`);
 }
 
 /** Waits until the page has every event the server stored for its session. */
