@@ -232,7 +232,9 @@ impl Machine {
         let retryable = is_retryable(&self.config, item.endpoint);
         if retryable && self.config.may_retry(item.retries) {
             let config = &self.config;
-            let delay = (config.backoff).delay_of(item.retries, config.retry_jitter, &mut self.rng);
+            let delay = config
+                .backoff
+                .delay_of(item.retries, config.retry_jitter, &mut self.rng);
             item.retries = item.retries.saturating_add(1);
             bump(&mut self.stats.send_retries);
             self.persist_attempt(&item);
