@@ -12,6 +12,7 @@ use super::ids::PostId;
 use super::lifecycle::Phase;
 use super::machine::Machine;
 use super::outcome::{DropReason, FailReason, Fate, PostOutcome, SendOutcome, Verdict};
+use super::prompts::Prompt;
 use super::queue::Pending;
 use super::receipt::{AnswerBody, Receipt};
 use super::stats::bump;
@@ -24,7 +25,7 @@ impl Machine {
     /// knows, so no receipt can confirm it: use `send_prompt`.
     pub fn send(&mut self, now: u64, endpoint: Endpoint) -> SendOutcome {
         if self.is_prompt(endpoint) {
-            return self.send_prompt(now, super::prompts::Prompt::default());
+            return self.send_prompt(now, Prompt::default());
         }
         if matches!(self.phase, Phase::Idle | Phase::Disconnected) {
             return SendOutcome::Refused;
@@ -231,7 +232,9 @@ impl Machine {
         let retryable = is_retryable(&self.config, item.endpoint);
         if retryable && self.config.may_retry(item.retries) {
             let config = &self.config;
-            let delay = (config.backoff).delay_of(item.retries, config.retry_jitter, &mut self.rng);
+            let delay = config
+                .backoff
+                .delay_of(item.retries, config.retry_jitter, &mut self.rng);
             item.retries = item.retries.saturating_add(1);
             bump(&mut self.stats.send_retries);
             self.persist_attempt(&item);

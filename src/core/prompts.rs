@@ -19,7 +19,7 @@ use super::endpoint::Endpoint;
 use super::ids::MsgId;
 use super::lifecycle::Phase;
 use super::machine::Machine;
-use super::outcome::SendOutcome;
+use super::outcome::{Fate, SendOutcome};
 use super::queue::Pending;
 use super::receipt::Receipt;
 use super::seq;
@@ -194,7 +194,7 @@ impl Machine {
                 }
             }
         }
-        self.conclude(item, super::outcome::Fate::Delivered, Some(receipt));
+        self.conclude(item, Fate::Delivered, Some(receipt));
     }
 
     /// A per-prompt notice, when notices are on.
