@@ -105,10 +105,7 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
         send_without_stream: flag(options.send_without_stream, defaults.send_without_stream),
         prompt_outbox: flag(options.prompt_outbox, defaults.prompt_outbox),
         notices: flag(options.notices, defaults.notices),
-        replay_every_welcome: flag(
-            options.replay_every_welcome,
-            defaults.replay_every_welcome,
-        ),
+        replay_every_welcome: flag(options.replay_every_welcome, defaults.replay_every_welcome),
     };
     let shell = ShellOptions {
         post_timeout: post_timeout_ms.is_some(),

@@ -15,9 +15,9 @@ use super::ids;
 use super::input::Inputs;
 use super::js;
 use super::lifecycle;
-use super::prompt;
 #[cfg(feature = "persist")]
 use super::outbox;
+use super::prompt;
 #[cfg(feature = "persist")]
 use super::shell::Inbox;
 use super::shell::{self, pump, Outgoing, Shared, Shell, ShellCell};

@@ -18,8 +18,8 @@ use web_sys::{AbortController, Blob, BlobPropertyBag, RequestInit};
 
 use super::boundary;
 use super::input::{Input, Inputs};
-use super::receipt;
 use super::js;
+use super::receipt;
 use crate::core::{PostId, PostOutcome, SessionSeq};
 
 /// One POST to make.

@@ -26,6 +26,7 @@ use super::lifecycle::PageListeners;
 #[cfg(feature = "persist")]
 use super::outbox;
 use super::post::{self, Aborters, PostRequest};
+use super::prompt::{self, PromptView};
 use super::report;
 use super::stream::{self, Stream};
 #[cfg(feature = "share-tabs")]
@@ -33,7 +34,6 @@ use super::tabs;
 use super::timer::HostTimer;
 #[cfg(feature = "share-tabs")]
 use crate::core::TabAction;
-use super::prompt::{self, PromptView};
 use crate::core::{
     Action, Body, ControlFailure, Driver, Endpoint, EventVerdict, Fate, MsgId, PostId,
     PromptNotice, Receipt, StreamId,

@@ -183,7 +183,9 @@ pub fn open(
 fn events_url(config: &JsValue) -> Result<JsValue, String> {
     let Ok(build) = js::get(config, "buildEventUrl").dyn_into::<Function>() else {
         let base_url = js::get(config, "baseUrl").as_string().unwrap_or_default();
-        return Ok(JsValue::from([base_url.as_str(), "/api/chat/events"].concat()));
+        return Ok(JsValue::from(
+            [base_url.as_str(), "/api/chat/events"].concat(),
+        ));
     };
     match build.call0(config) {
         Ok(url) if url.is_string() => Ok(url),
