@@ -332,6 +332,24 @@ export function render(results) {
     ),
     "",
   );
+  const withReceipts = names.filter((n) => ob(n, "ordered")?.receipts?.median);
+  if (withReceipts.length) {
+    out.push(
+      "With `receipts: true` (issue 22): every 2xx answer's body is read (`json()`) and judged against the message's own `clientMsgId` before it counts; the same build without, in the same alternation.",
+      "",
+      table(
+        ["browser", "mode", "receipts sends/s", "without sends/s", "receipts / without", "target ≥ 0.9"],
+        withReceipts.flatMap((n) =>
+          ["ordered", "concurrent"].map((mode) => {
+            const r = ob(n, mode);
+            const q = r.receipts.ratioToCourier.median;
+            return [n, mode, fmt(r.receipts.median), fmt(r.courier.median), `**${ratio(q)}**`, verdict(q >= TARGETS.outboundRatio)];
+          }),
+        ),
+      ),
+      "",
+    );
+  }
   const outboundBaseline = names.flatMap((n) =>
     ["ordered", "concurrent"].filter((mode) => b(n).outbound?.[mode]?.baseline).map((mode) => [n, mode, ob(n, mode)]),
   );

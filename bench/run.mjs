@@ -99,9 +99,9 @@ const PLAN = {
 };
 
 /** The outbound variants (bench/src/page.js): the default build (and the baseline
- * build beside it, when there is one), bare fetch, and the persist entry without and
- * with persistence. */
-const OUTBOUND_VARIANTS = ["courier", ...(BASELINE ? ["baseline"] : []), "bare", "off", ...PLAN.persistStores];
+ * build beside it, when there is one), the default build with `receipts` (issue 22),
+ * bare fetch, and the persist entry without and with persistence. */
+const OUTBOUND_VARIANTS = ["courier", ...(BASELINE ? ["baseline"] : []), "receipts", "bare", "off", ...PLAN.persistStores];
 
 const median = (values) => {
   const sorted = values.filter((v) => typeof v === "number" && Number.isFinite(v)).sort((a, b) => a - b);
@@ -592,6 +592,9 @@ async function benchBrowser(browser) {
         courier: summary(runs.courier, "perSecond"),
         bare: summary(runs.bare, "perSecond"),
         ratio: ratios(runs.courier, runs.bare, "perSecond"),
+        // Receipts (issue 22): each answer's body read and judged, against the same
+        // build without.
+        receipts: { ...summary(runs.receipts, "perSecond"), ratioToCourier: ratios(runs.receipts, runs.courier, "perSecond") },
         ...(BASELINE ? baselineFigures(runs, "perSecond") : {}),
       };
       if (BASELINE) log(`${browser}: outbound ${ordered ? "ordered" : "concurrent"}: ${beforeAfter(figures)}`);

@@ -495,7 +495,8 @@ function checkNoWarnings(what) {
  * `count` `send` messages to a fresh session; the time from the first send to the
  * last acceptance (the last delivery report / the last POST answer), then a check
  * (untimed) that the server accepted each once (and in order when `ordered`).
- * `variant`: "courier" (Connection.send; `orderedSends: ordered`), "baseline" (the
+ * `variant`: "courier" (Connection.send; `orderedSends: ordered`), "receipts" (the
+ * same with `receipts: true`), "baseline" (the
  * same with the baseline build's Connection), "bare" (fetch POSTs: each awaited in turn
  * when `ordered`, all at once otherwise); and the
  * `sse-courier/persist` entry's Connection: "off" (no `persist` option), "indexeddb"
@@ -519,6 +520,8 @@ async function outbound({ variant, count, ordered }) {
     // orderedSends keeps one send POST in flight and queues the rest: the queue must
     // hold the whole burst (default maxPendingSends 100 would drop the oldest).
     const options = { orderedSends: ordered, maxPendingSends: Math.max(100, count) };
+    // "receipts": a 2xx counts only with its receipt, read from the answer's body.
+    if (variant === "receipts") options.receipts = true;
     const persistEntry = variant in PERSIST_STORES;
     const store = PERSIST_STORES[variant] ?? null;
     const namespace = uid("bench-out");
