@@ -118,14 +118,6 @@ impl serde::Serialize for Endpoint {
     }
 }
 
-/// And read back from it (a stored record's endpoint); any other string is refused.
-impl<'de> serde::Deserialize<'de> for Endpoint {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let path = <alloc::string::String as serde::Deserialize>::deserialize(deserializer)?;
-        Endpoint::from_path(&path).ok_or_else(|| serde::de::Error::custom("not an endpoint"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -110,9 +110,9 @@ impl core::error::Error for PersistConfigError {}
 
 /// One stored message's delivery state, format [`RECORD_VERSION`]. The shell stores
 /// it under `key`, serialised (each field under its name in camelCase, the endpoint as
-/// its path), with the message's JSON body beside it, and reads it back the same way
-/// (other fields of the stored value, the body among them, are not the record's).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// its path), with the message's JSON body beside it, and reads it back by the same
+/// names (`src/web/store/record.rs`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Record {
     /// [`RECORD_VERSION`] when this core wrote it.

@@ -63,7 +63,7 @@ impl OutboxNames {
     /// The IndexedDB database of this outbox, `sse-courier:<namespace>` (a database
     /// holds one outbox, so its entries are named by their key alone).
     pub fn database(&self) -> &str {
-        &self.prefix[..self.prefix.len() - 1]
+        self.prefix.strip_suffix(':').unwrap_or(&self.prefix)
     }
 
     /// The name of the entry holding the record of `key` in a shared store.
@@ -161,22 +161,28 @@ fn escape(key: &str) -> String {
     escaped
 }
 
-/// `escaped` with `%25` and `%3A` turned back into `%` and `:`, left to right.
+/// `escaped` with `%25` and `%3A` turned back into `%` and `:`, left to right (any
+/// other `%` is kept). No indexing into the string: a slice's bounds check would
+/// bring the panic's formatting into the wasm.
 fn unescape(escaped: &str) -> String {
     let mut key = String::with_capacity(escaped.len());
     let mut rest = escaped;
-    while let Some(at) = rest.find('%') {
-        key.push_str(&rest[..at]);
-        let after = &rest[at..];
-        let (c, len) = if after.starts_with("%25") {
-            ('%', 3)
-        } else if after.starts_with("%3A") {
-            (':', 3)
-        } else {
-            ('%', 1)
+    while let Some((before, after)) = rest.split_once('%') {
+        key.push_str(before);
+        rest = match (after.strip_prefix("25"), after.strip_prefix("3A")) {
+            (Some(after), _) => {
+                key.push('%');
+                after
+            }
+            (_, Some(after)) => {
+                key.push(':');
+                after
+            }
+            _ => {
+                key.push('%');
+                after
+            }
         };
-        key.push(c);
-        rest = &after[len..];
     }
     key.push_str(rest);
     key
@@ -187,7 +193,6 @@ mod tests {
     use super::*;
     use alloc::string::ToString;
     use alloc::vec::Vec;
-    use proptest::prelude::*;
 
     const NAMESPACES: [&str; 7] = [
         "default",
@@ -391,7 +396,9 @@ mod tests {
         assert!(!names.may_be_entry("sse-courier:chat:4"));
     }
 
-    proptest! {
+    // proptest is a native dev-dependency (the wasm build compiles these tests too).
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
         /// Entry names are injective over (namespace, key), and a name reads back as
         /// its key in its own outbox only, whatever the two hold (`%` and `:` often).
         #[test]
@@ -401,10 +408,10 @@ mod tests {
         ) {
             let (names_a, names_b) = (OutboxNames::new(&a.0), OutboxNames::new(&b.0));
             let (name_a, name_b) = (names_a.entry(&a.1), names_b.entry(&b.1));
-            prop_assert_eq!(name_a == name_b, a == b);
-            prop_assert_eq!(names_a.key_of(&name_a), Some(a.1.clone()));
+            proptest::prop_assert_eq!(name_a == name_b, a == b);
+            proptest::prop_assert_eq!(names_a.key_of(&name_a), Some(a.1.clone()));
             let read = names_b.key_of(&name_a);
-            prop_assert_eq!(read, (a.0 == b.0).then(|| a.1.clone()));
+            proptest::prop_assert_eq!(read, (a.0 == b.0).then(|| a.1.clone()));
             for layout in [Layout::WebStorage, Layout::AppStore] {
                 let whose = names_b.whose(&name_a, Some(&a.1), layout);
                 let expected = if a.0 == b.0 {
@@ -412,7 +419,7 @@ mod tests {
                 } else {
                     Whose::NotOurs
                 };
-                prop_assert_eq!(whose, expected);
+                proptest::prop_assert_eq!(whose, expected);
             }
         }
     }
