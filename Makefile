@@ -91,7 +91,8 @@ test-webkit:
 # server is stopped afterwards.
 test-e2e: pkg
 	@echo "== end-to-end tests of the demo (WebDriver: chromium, firefox, webkit) =="
-	@[ -x www/node_modules/.bin/esbuild ] || npm ci --prefix www --no-audit --no-fund
+	@[ -x www/node_modules/.bin/esbuild ] && [ -x www/node_modules/.bin/tsc ] || npm ci --prefix www --no-audit --no-fund
+	@npm run --silent --prefix www typecheck
 	@npm run --silent --prefix www build
 	@cargo build -q -p sse-courier-server
 	node --test --test-concurrency=1 --test-reporter=spec tests/e2e/chromium.test.mjs tests/e2e/firefox.test.mjs tests/e2e/webkit.test.mjs

@@ -441,7 +441,7 @@ async function inboundDispatch({ variant, count, bytes, courierOptions = {} }) {
 const PERSIST_STORES = { off: null, indexeddb: "indexeddb", local: "local" };
 
 /**
- * How many entries the outbox `namespace` holds in `store` (outbox.js's layout:
+ * How many entries the outbox `namespace` holds in `store` (the outbox's layout, src/web/store/:
  * IndexedDB database `sse-courier:<namespace>`, object store `records`; Web Storage
  * keys `sse-courier:<namespace>:<key>`). An IndexedDB read waits for every readwrite
  * transaction begun before it on that store, so it sees every write already started.

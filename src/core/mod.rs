@@ -103,8 +103,8 @@ pub use ids::{MsgId, PostId, StreamId};
 pub use machine::Machine;
 pub use outcome::{DropReason, EventVerdict, FailReason, Fate, PostOutcome, SendOutcome};
 pub use persist::{
-    LeftAlone, OutboxAction, OutboxWarning, PersistConfig, PersistConfigError, Record, Restored,
-    Stored, DEFAULT_MAX_AGE_MS, FIRST_SENT_ID, RECORD_VERSION,
+    Layout, LeftAlone, OutboxAction, OutboxNames, OutboxWarning, PersistConfig, PersistConfigError,
+    Record, Restored, Stored, Whose, DEFAULT_MAX_AGE_MS, FIRST_SENT_ID, RECORD_VERSION,
 };
 pub use prompts::Prompt;
 pub use receipt::{AnswerBody, Receipt, ReceiptBody};

@@ -28,6 +28,9 @@ use super::queue::Pending;
 use super::seq;
 use super::stats::bump;
 
+mod naming;
+pub use naming::{Layout, OutboxNames, Whose};
+
 /// The format version of the records this core writes and takes back. A record of
 /// any other version is left in the store untouched (and warned about).
 pub const RECORD_VERSION: u32 = 1;
@@ -107,7 +110,8 @@ impl core::error::Error for PersistConfigError {}
 
 /// One stored message's delivery state, format [`RECORD_VERSION`]. The shell stores
 /// it under `key`, serialised (each field under its name in camelCase, the endpoint as
-/// its path), with the message's JSON body beside it.
+/// its path), with the message's JSON body beside it, and reads it back by the same
+/// names (`src/web/store/record.rs`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Record {

@@ -4,7 +4,8 @@
 //! this module carries it out and reports what it hears as `Input`s.
 //!
 //! The channel and the lock are reached by property and called as functions: the app's
-//! tests hand in fakes, and Web Locks are not among web-sys's stable bindings.
+//! tests hand in fakes, and Web Locks are not among web-sys's stable bindings
+//! (`locks.rs`, shared with the persisted outbox).
 //!
 //! What goes on the channel is a batch: the array of the messages one task posted, in
 //! order, posted from a task of its own when the task ends (a message to a
@@ -16,7 +17,7 @@ use alloc::rc::{Rc, Weak};
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
 
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -24,6 +25,7 @@ use web_sys::AbortController;
 
 use super::input::{Input, Inputs, LockEvent};
 use super::js;
+use super::locks;
 
 /// The wire format's version, in the channel's and the lock's name: tabs of builds that
 /// would not understand each other never meet (each then leads its own stream).
@@ -69,10 +71,7 @@ impl TabsLink {
     /// what is heard reported to `inputs`; `None` when this page has no Web Locks or
     /// no BroadcastChannel.
     pub fn open(share: &JsValue, base_url: &JsValue, inputs: &Inputs) -> Option<TabsLink> {
-        let locks = js::get(&js::get(&js_sys::global(), "navigator"), "locks");
-        if !js::get(&locks, "request").is_function() {
-            return None;
-        }
+        let locks = locks::manager()?;
         let suffix = share.as_string().or_else(|| base_url.as_string());
         let name = JsValue::from([NAME_PREFIX, &suffix.unwrap_or_default()].concat());
         let channel = js::construct("BroadcastChannel", &name)?;
@@ -146,19 +145,12 @@ impl TabsLink {
                 return JsValue::UNDEFINED;
             }
             request.granted.set(true);
-            let held = Promise::new(&mut |resolve, _| {
-                *request.release.borrow_mut() = Some(resolve);
-            });
+            let (held, release) = js::deferred();
+            *request.release.borrow_mut() = Some(release);
             link.tell(Input::Lock(LockEvent::Granted));
             held.into()
         });
-        let answer = js::get(&link.locks, "request")
-            .unchecked_into::<Function>()
-            .call3(&link.locks, &link.name, &options, &callback)
-            .map_or_else(
-                |error| Promise::reject(&error),
-                |answer| Promise::resolve(&answer),
-            );
+        let answer = locks::request(&link.locks, &link.name, &options, &callback);
         let weak = Rc::downgrade(link);
         spawn_local(async move {
             if JsFuture::from(answer).await.is_ok() {

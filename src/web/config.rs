@@ -14,8 +14,6 @@ use alloc::string::String;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
-#[cfg(feature = "persist")]
-use super::js;
 use super::options::{BackoffOptions, Flag, Options};
 use super::reader::{ConfigError, Reader, Setting};
 #[cfg(feature = "persist")]
@@ -41,7 +39,7 @@ pub struct ShellOptions {
 pub struct PersistOptions {
     /// "indexeddb", "local", "session" or the app's own store object.
     pub store: JsValue,
-    pub namespace: JsValue,
+    pub namespace: String,
     pub max_age_ms: u64,
 }
 
@@ -117,7 +115,8 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
             store: persist.store.0,
             namespace: persist
                 .key
-                .map_or_else(|| js::string(DEFAULT_PERSIST_KEY), |key| key.0),
+                .and_then(|key| key.0.as_string())
+                .unwrap_or_else(|| DEFAULT_PERSIST_KEY.into()),
             max_age_ms: persist.max_age_ms.map_or(DEFAULT_MAX_AGE_MS, |ms| ms.0),
         }),
         #[cfg(feature = "share-tabs")]

@@ -7,6 +7,8 @@ use alloc::string::String;
 use js_sys::{Array, Object, Promise};
 
 use wasm_bindgen::prelude::*;
+#[cfg(feature = "persist")]
+use wasm_bindgen_futures::JsFuture;
 
 use super::app;
 use super::boundary;
@@ -16,11 +18,12 @@ use super::input::Inputs;
 use super::js;
 use super::lifecycle;
 #[cfg(feature = "persist")]
-use super::outbox;
+use super::outbox::{verdicts, Outbox};
+use super::outgoing::Outgoing;
 use super::prompt;
+use super::shell::{self, pump, Shared, Shell, ShellCell};
 #[cfg(feature = "persist")]
-use super::shell::Inbox;
-use super::shell::{self, pump, Outgoing, Shared, Shell, ShellCell};
+use crate::core::PersistConfig;
 use crate::core::{Driver, Endpoint, Machine, Prompt, SendOutcome};
 
 #[wasm_bindgen]
@@ -46,12 +49,21 @@ impl Connection {
                 let shell = connection.upgrade()?;
                 shell::on_input(&shell, input)
             });
-            #[cfg(feature = "persist")]
-            let inbox = JsValue::from(Inbox::new(weak.clone()));
+            // With `persist`: a new owner id for this page load, and the outbox of the
+            // store the app named, which asks for the owner lock at once.
             #[cfg(feature = "persist")]
             let (core, outbox) = match &options.persist {
-                Some(persist) => outbox::open(persist, core_config, seed, &inbox),
-                None => (Machine::new(core_config, seed), JsValue::UNDEFINED),
+                Some(persist) => {
+                    let owner = ids::new_id();
+                    let outbox = Outbox::open(&persist.store, &persist.namespace, &owner, &inputs);
+                    let max_age_ms = persist.max_age_ms;
+                    let persist = PersistConfig { owner, max_age_ms };
+                    (
+                        Machine::with_persist(core_config, persist, seed),
+                        Some(outbox),
+                    )
+                }
+                None => (Machine::new(core_config, seed), None),
             };
             #[cfg(not(feature = "persist"))]
             let core = Machine::new(core_config, seed);
@@ -65,7 +77,6 @@ impl Connection {
             }
             #[cfg(feature = "persist")]
             {
-                shell.inbox = inbox;
                 shell.outbox = outbox;
             }
             ShellCell::new(shell)
@@ -87,8 +98,19 @@ impl Connection {
             let listeners = lifecycle::listen(&inputs);
             self.shell.borrow_mut().page_listeners = Some(listeners);
         }
+        // The core holds retryable messages until the store is read, so that the stored
+        // ones go first.
         #[cfg(feature = "persist")]
-        outbox::restore_at_first_connect(&self.shell);
+        {
+            let outbox = {
+                let s = self.shell.borrow();
+                let awaiting = s.core.machine().awaiting_restore();
+                s.outbox.clone().filter(|_| awaiting)
+            };
+            if let Some(outbox) = outbox {
+                outbox.restore();
+            }
+        }
         self.feed(|machine, now| machine.connect(now));
         pump(&self.shell);
     }
@@ -121,7 +143,7 @@ impl Connection {
         // by): one is given to a copy when it has none.
         let prompt = self.shell.borrow().core.machine().is_prompt(endpoint);
         #[cfg(feature = "persist")]
-        let stored = outbox::persists(&self.shell, endpoint);
+        let stored = self.shell.borrow().core.machine().persists(endpoint);
         #[cfg(not(feature = "persist"))]
         let stored = false;
         let keyed = (prompt || stored).then(|| ids::with_client_msg_id(&msg));
@@ -257,10 +279,10 @@ impl Connection {
     /// app can show them as sending. Each will get its delivery report.
     #[wasm_bindgen(js_name = restoredPending, unchecked_return_type = "OutgoingMessage[]")]
     pub fn restored_pending(&self) -> JsValue {
-        let list = Array::new();
         #[cfg(feature = "persist")]
-        outbox::list_restored_pending(&self.shell, &list);
-        list.into()
+        return restored_pending(&self.shell).into();
+        #[cfg(not(feature = "persist"))]
+        Array::new().into()
     }
 
     /// Resolves with `restoredPending()` once the stored messages have been read back:
@@ -272,8 +294,15 @@ impl Connection {
         #[cfg(feature = "persist")]
         {
             let outbox = self.shell.borrow().outbox.clone();
-            if !outbox.is_undefined() {
-                return js::outbox_when_restored(&outbox);
+            if let Some(outbox) = outbox {
+                let (first_read, shell) = (outbox.first_read(), Rc::downgrade(&self.shell));
+                let restored = async move {
+                    let _ = JsFuture::from(first_read).await;
+                    // None when the connection was freed first.
+                    let list = shell.upgrade().map(|shell| restored_pending(&shell));
+                    list.unwrap_or_default().into()
+                };
+                return js::spawn_promise(restored).into();
             }
         }
         Promise::resolve(&Array::new()).into()
@@ -302,6 +331,13 @@ impl Connection {
             .core
             .input(now, |machine| input(machine, now))
     }
+}
+
+/// The restored messages without a fate yet, oldest first.
+#[cfg(feature = "persist")]
+fn restored_pending(shell: &Shared) -> Array {
+    let s = shell.borrow();
+    verdicts::messages(s.core.machine().restored_pending(), &s.outgoing)
 }
 
 /// The `type` of a message given to `send()`; the error to throw when the message is

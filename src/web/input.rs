@@ -1,6 +1,7 @@
 //! What the platform reports to the shell, as one type: a stream's welcome, events and
-//! errors, a POST's answer, a page lifecycle event, the host timer. Each platform
-//! module (`stream`, `post`, `lifecycle`, `timer`) reports through an [`Inputs`]
+//! errors, a POST's answer, a page lifecycle event, the host timer, and in their builds
+//! the tabs' channel and lock and the persisted outbox's reads. Each platform
+//! module (`stream`, `post`, `lifecycle`, `timer`, `channel`, `outbox`) reports through an [`Inputs`]
 //! handle and never reaches into the shell's state; the shell turns each input into the
 //! core's (`shell::on_input`).
 
@@ -10,6 +11,8 @@ use alloc::string::String;
 use js_sys::Function;
 use wasm_bindgen::JsValue;
 
+#[cfg(feature = "persist")]
+use super::outbox::ReadBack;
 use crate::core::{AnswerBody, PostId, PostOutcome, StreamId};
 
 /// One thing the platform reported.
@@ -41,6 +44,9 @@ pub enum Input {
     /// What became of the tabs' Web Lock.
     #[cfg(feature = "share-tabs")]
     Lock(LockEvent),
+    /// A read of the persisted outbox's store (`persist`).
+    #[cfg(feature = "persist")]
+    Restored(ReadBack),
 }
 
 /// What became of the tabs' Web Lock.

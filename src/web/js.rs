@@ -1,7 +1,8 @@
-//! The shell's declarations of the JS it still calls (`helper.js`, `inbound.js`, and
-//! the persist entry's `outbox.js`), each function under its JS name, and the clock
-//! and random numbers it reads (js-sys). Everything is duck-typed and non-throwing,
-//! because injected fakes are plain objects rather than the platform classes.
+//! The shell's declarations of the JS it still calls (`helper.js`, `inbound.js`), each
+//! function under its JS name, the clock and random numbers it reads (js-sys), and the
+//! small helpers the platform modules share. Everything is duck-typed and
+//! non-throwing, because injected fakes are plain objects rather than the platform
+//! classes.
 //!
 //! Strings cross as JS strings (`&JsValue`), never as `&str`: a `&str` parameter makes
 //! wasm-bindgen put a decoding wrapper in the glue, and the build can only rename the
@@ -59,61 +60,12 @@ extern "C" {
     /// `String(value)`; the error when its `toString` throws.
     #[wasm_bindgen(js_name = String, catch)]
     fn string_of(value: &JsValue) -> Result<String, JsValue>;
-}
 
-/// The persisted outbox's JS half: its store, its Web Locks and its reads of the store
-/// (see `outbox.rs`). Every function is non-throwing; a failing store is a warning.
-/// Only in the build with the `persist` feature.
-#[cfg(feature = "persist")]
-#[wasm_bindgen(module = "/src/web/outbox.js")]
-extern "C" {
-    /// A new page load's owner id (`crypto.randomUUID()`, with fallbacks).
-    #[wasm_bindgen(js_name = newOwnerId)]
-    pub fn new_owner_id() -> JsValue;
-
-    /// The message itself when its `clientMsgId` is a non-empty string, else a
-    /// shallow copy with a new one (the app's object is never changed).
-    #[wasm_bindgen(js_name = withClientMsgId)]
-    pub fn with_client_msg_id(message: &JsValue) -> JsValue;
-
-    /// Opens the outbox: the store `store` names ("indexeddb", "local", "session" or
-    /// the app's own) for `namespace`, and the owner lock of `owner`; writes wait for
-    /// both. Reads of the store reach `inbox.restore(entries, liveOwners)`.
-    #[wasm_bindgen(js_name = openOutbox)]
-    pub fn open_outbox(
-        store: &JsValue,
-        namespace: &JsValue,
-        owner: &JsValue,
-        inbox: &JsValue,
-    ) -> JsValue;
-
-    /// Stores `record` (the core's `Record`, serialised) with the message's JSON `body`
-    /// beside it, as one JSON string under `key`: at once when the store is ready, in
-    /// call order.
-    #[wasm_bindgen(js_name = outboxPut)]
-    pub fn outbox_put(outbox: &JsValue, key: &JsValue, record: &JsValue, body: &JsValue);
-
-    /// Deletes the record under `key`.
-    #[wasm_bindgen(js_name = outboxRemove)]
-    pub fn outbox_remove(outbox: &JsValue, key: &JsValue);
-
-    /// Reads the store back into the inbox (inside the restore lock), once the outbox
-    /// is ready; a request during a read runs once after it.
-    #[wasm_bindgen(js_name = outboxRestore)]
-    pub fn outbox_restore(outbox: &JsValue);
-
-    /// A promise of the inbox's `restoredPending()` once the first read of the store
-    /// has reached it (of `[]` when the connection is freed first).
-    #[wasm_bindgen(js_name = outboxWhenRestored)]
-    pub fn outbox_when_restored(outbox: &JsValue) -> JsValue;
-
-    /// Reads the store back again once the page `owner` is gone.
-    #[wasm_bindgen(js_name = outboxAwaitOwner)]
-    pub fn outbox_await_owner(outbox: &JsValue, owner: &JsValue);
-
-    /// Cuts the inbox and releases the owner lock; writes already started finish.
-    #[wasm_bindgen(js_name = closeOutbox)]
-    pub fn close_outbox(outbox: &JsValue);
+    /// `JSON.parse(text)` of a JS string (js-sys's takes a `&str`, which would copy a
+    /// stored message's body through Rust); the error when it is no JSON.
+    #[cfg(feature = "persist")]
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    pub fn parse_json(text: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 /// A thrown (or returned) value as a warning quotes it: `Name: message` for an
@@ -132,9 +84,44 @@ pub fn item(list: &JsValue, index: usize) -> JsValue {
     js_sys::Reflect::get_u32(list, index as u32).unwrap_or_default()
 }
 
+/// A call's answer as a promise: what it returned, resolved (a thenable followed), or
+/// what it threw, rejected. For values the app or a fake hands back, which may or may
+/// not be promises.
+#[cfg(any(feature = "persist", feature = "share-tabs"))]
+pub fn promise_of(answer: Result<JsValue, JsValue>) -> js_sys::Promise {
+    match answer {
+        Ok(value) => js_sys::Promise::resolve(&value),
+        Err(error) => js_sys::Promise::reject(&error),
+    }
+}
+
+/// A new pending promise and the function that resolves it.
+#[cfg(any(feature = "persist", feature = "share-tabs"))]
+pub fn deferred() -> (js_sys::Promise, js_sys::Function) {
+    let mut resolver = JsValue::UNDEFINED;
+    // The executor runs at once, inside `new Promise`.
+    let promise = js_sys::Promise::new(&mut |resolve, _| resolver = resolve.into());
+    (promise, resolver.unchecked_into())
+}
+
+/// A promise of what `work` gives, run in a task of its own (as
+/// wasm-bindgen-futures' `future_to_promise`, without its JSPI support, which costs 2
+/// KB of wasm; `work` cannot fail).
+#[cfg(feature = "persist")]
+pub fn spawn_promise(
+    work: impl core::future::Future<Output = JsValue> + 'static,
+) -> js_sys::Promise {
+    let (promise, resolve) = deferred();
+    wasm_bindgen_futures::spawn_local(async move {
+        let value = work.await;
+        let _ = resolve.call1(&JsValue::UNDEFINED, &value);
+    });
+    promise
+}
+
 /// `new globalThis[name](arg)` (without an argument when `arg` is undefined), or `None`
 /// when there is no such constructor or it throws.
-#[cfg(feature = "share-tabs")]
+#[cfg(any(feature = "persist", feature = "share-tabs"))]
 pub fn construct(name: &str, arg: &JsValue) -> Option<JsValue> {
     let constructor = get(&js_sys::global(), name)
         .dyn_into::<js_sys::Function>()
@@ -148,7 +135,7 @@ pub fn construct(name: &str, arg: &JsValue) -> Option<JsValue> {
 }
 
 /// `object[name]()` when it is a function; what it throws or returns is of no interest.
-#[cfg(feature = "share-tabs")]
+#[cfg(any(feature = "persist", feature = "share-tabs"))]
 pub fn call_method(object: &JsValue, name: &str) {
     if let Ok(method) = get(object, name).dyn_into::<js_sys::Function>() {
         let _ = method.call0(object);

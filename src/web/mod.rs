@@ -13,13 +13,15 @@
 //! every field by name). The app's options are a serde struct (`options`), read by
 //! `reader`, a serde `Deserializer` that names the option in each error; `config`
 //! turns them into the core's `Config`. `shell` holds the state and runs the loop;
-//! `connection` is the JS face. Still JS: `inbound.js`, the inbound hot path (one call
-//! into the wasm per server event; its header gives the figures that keep it JS),
-//! `helper.js` (the warning prefix, freeing an inbox late) and, in the `persist` build,
-//! the stores and Web Locks of the persisted outbox (`outbox.js`), which reach the shell
-//! through the inbox. One stream for all tabs has its channel and lock in Rust
-//! (`channel`), reached by property (Web Locks are not among web-sys's stable
-//! bindings, and the app's tests hand in fakes).
+//! `connection` is the JS face; `outgoing` the messages without a fate yet. Still JS:
+//! `inbound.js`, the inbound hot path (one call into the wasm per server event; its
+//! header gives the figures that keep it JS), and `helper.js` (the warning prefix,
+//! freeing an inbox late). The opt-in capabilities, each in its own build: the
+//! persisted outbox (`outbox`: its writes, reads and owner locks; `store`: Web Storage
+//! as web-sys `Storage`, IndexedDB through web-sys's `Idb*` types, the app's own store
+//! by property), and one stream for all tabs (`tabs`; `channel`: its BroadcastChannel
+//! and lock). Web Locks are reached by property (`locks`: they are not among web-sys's
+//! stable bindings, and the app's tests hand in fakes).
 
 mod app;
 mod boundary;
@@ -31,15 +33,20 @@ mod ids;
 mod input;
 mod js;
 mod lifecycle;
+#[cfg(any(feature = "persist", feature = "share-tabs"))]
+mod locks;
 mod options;
 #[cfg(feature = "persist")]
 mod outbox;
+mod outgoing;
 mod post;
 mod prompt;
 mod reader;
 mod receipt;
 mod report;
 mod shell;
+#[cfg(feature = "persist")]
+mod store;
 mod stream;
 #[cfg(feature = "share-tabs")]
 mod tabs;

@@ -1,167 +1,301 @@
-//! The shell's half of the persisted outbox (the `persist` option): carries out the
-//! core's store operations through `outbox.js`, and hands the core what a read of the
-//! store gave back, then acts on its verdicts. What is stored, taken back, expired or
-//! left alone is the core's decision (`crate::core::persist`).
+//! The persisted outbox of one connection (the `persist` option, in the build with the
+//! `persist` feature; docs/persisted-outbox.md): its store (`store`), the Web Locks
+//! and the channel that say which pages are alive (`owners`), the writes the core asks
+//! for, in order, and the reads of the store back into the core.
+//!
+//! It decides nothing: what is stored, removed, taken back, expired or left alone is
+//! the core's (`crate::core::persist`), and whose an entry is too (`OutboxNames`). It
+//! holds no reference to the shell: a read of the store reaches the shell as an
+//! `Input::Restored`, through the `Inputs` handle every platform module reports to,
+//! and the shell hands the core's verdicts to `verdicts` (the messages taken back,
+//! those expired). Every failure is one warning, and the connection goes on in memory.
+//!
+//! Order: writes start in the order asked for. Until the store is open and this
+//! page's owner lock is held they wait in a list, so that no other page ever sees a
+//! record of this one while its owner lock is not held (it would take it as a dead
+//! page's). A read runs inside the restore lock, and the claims the core asks for
+//! while it judges the read are written before the lock is released, so two pages
+//! never take the same record.
 
+mod owners;
+pub mod verdicts;
+
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
 
-use js_sys::Array;
+use js_sys::{Function, Object, Promise};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use web_sys::AbortController;
 
-use super::boundary;
-use super::config::PersistOptions;
+use super::input::{Input, Inputs};
 use super::js;
-use super::report::{self, Outcome};
-use super::shell::{pump, Outgoing, Shared};
-use crate::core::{
-    Config, Driver, Endpoint, LeftAlone, Machine, OutboxAction, PersistConfig, Record, Restored,
-    Stored,
-};
+use super::locks;
+use super::store::{record, Store, Write};
+use crate::core::{OutboxNames, Stored};
+use owners::OwnersChannel;
 
-/// A machine with the outbox on, and the outbox's JS half: a new owner id for this page
-/// load, the store the app named, and the owner lock.
-pub fn open(
-    persist: &PersistOptions,
-    config: Config,
-    seed: u64,
-    inbox: &JsValue,
-) -> (Machine, JsValue) {
-    let owner = js::new_owner_id();
-    let persist_config = PersistConfig {
-        owner: owner.as_string().unwrap_or_default(),
-        max_age_ms: persist.max_age_ms,
-    };
-    let core = Machine::with_persist(config, persist_config, seed);
-    let outbox = js::open_outbox(&persist.store, &persist.namespace, &owner, inbox);
-    (core, outbox)
+/// One read of the store, as the shell hands it to the core: each entry as the core
+/// takes it, beside it (same index) what the shell keeps of a readable one, and the
+/// owner ids whose owner lock was held at the read.
+#[derive(Default)]
+pub struct ReadBack {
+    pub entries: Vec<Stored>,
+    pub messages: Vec<Option<record::Message>>,
+    pub live_owners: Vec<String>,
 }
 
-/// Whether a message to `endpoint` will be stored.
-pub fn persists(shell: &Shared, endpoint: Endpoint) -> bool {
-    shell.borrow().core.machine().persists(endpoint)
+/// The outbox of one connection (a handle: clones share it).
+#[derive(Clone)]
+pub struct Outbox(Rc<State>);
+
+struct State {
+    names: Rc<OutboxNames>,
+    /// This page load's owner id.
+    owner: String,
+    /// `navigator.locks`, when it has `request` and `query`.
+    locks: Option<JsValue>,
+    /// Where reads of the store go; none once the connection is freed.
+    inputs: RefCell<Option<Inputs>>,
+    /// The store, once it is open and the owner lock held.
+    store: RefCell<Option<Store>>,
+    /// Writes asked for before that, in order.
+    waiting: RefCell<Vec<Write>>,
+    /// Settles when every write started so far has.
+    written: RefCell<Promise>,
+    /// Resolves once the store is set.
+    ready: Promise,
+    /// Resolves the promise of this page's owner lock, releasing it.
+    release_owner_lock: RefCell<Option<Function>>,
+    closed: Cell<bool>,
+    /// Owners whose lock this page waits on (their records are read back when they
+    /// go), and what cancels those waits when the connection is freed.
+    awaited: RefCell<Vec<String>>,
+    stop_waiting: Option<AbortController>,
+    /// The channel on which the pages of this outbox announce themselves.
+    channel: RefCell<Option<OwnersChannel>>,
+    /// A read is under way; another was asked for meanwhile.
+    reading: Cell<bool>,
+    read_again: Cell<bool>,
+    /// Settles when the first read has reached the shell (or failed, or the
+    /// connection was freed): `whenRestored()` waits for it.
+    first_read: Promise,
+    first_read_done: Function,
 }
 
-/// Starts reading the store back, at the first `connect()` (the core holds retryable
-/// messages until then, so that the stored ones go first).
-pub fn restore_at_first_connect(shell: &Shared) {
-    let outbox = {
-        let s = shell.borrow();
-        s.core
-            .machine()
-            .awaiting_restore()
-            .then(|| s.outbox.clone())
-    };
-    if let Some(outbox) = outbox {
-        js::outbox_restore(&outbox);
+impl Outbox {
+    /// Opens the outbox of `namespace` (the app's `persist.key`) in the store `spec`
+    /// names, for the page load `owner`, its reads reported to `inputs`. It asks for
+    /// the owner lock at once; writes wait until that is held and the store open.
+    pub fn open(spec: &JsValue, namespace: &str, owner: &str, inputs: &Inputs) -> Outbox {
+        let names = Rc::new(OutboxNames::new(namespace));
+        let locks = locks::manager().filter(|locks| js::get(locks, "query").is_function());
+        if locks.is_none() {
+            js::warn(&js::string(owners::NO_WEB_LOCKS));
+        }
+        let (ready, set_ready) = js::deferred();
+        let (first_read, first_read_done) = js::deferred();
+        let state = Rc::new(State {
+            names: names.clone(),
+            owner: owner.into(),
+            locks,
+            inputs: RefCell::new(Some(inputs.clone())),
+            store: RefCell::new(None),
+            waiting: RefCell::new(Vec::new()),
+            written: RefCell::new(Promise::resolve(&JsValue::UNDEFINED)),
+            ready,
+            release_owner_lock: RefCell::new(None),
+            closed: Cell::new(false),
+            awaited: RefCell::new(Vec::new()),
+            stop_waiting: AbortController::new().ok(),
+            channel: RefCell::new(None),
+            reading: Cell::new(false),
+            read_again: Cell::new(false),
+            first_read,
+            first_read_done,
+        });
+        let owner_lock = state.request_owner_lock();
+        let spec = spec.clone();
+        let opening = state.clone();
+        spawn_local(async move {
+            let store = Store::open(&spec, &names).await;
+            if let Some(granted) = owner_lock {
+                let _ = JsFuture::from(granted).await;
+            }
+            opening.set_store(store);
+            let _ = set_ready.call0(&JsValue::UNDEFINED);
+        });
+        Outbox(state)
+    }
+
+    /// Stores `value` (`record::encode`) under `key`.
+    pub fn put(&self, key: String, value: JsValue) {
+        self.0.write(Write::Put { key, value });
+    }
+
+    pub fn remove(&self, key: String) {
+        self.0.write(Write::Remove { key });
+    }
+
+    /// Reads the store back into the core (at the first `connect()`; again on its own
+    /// when a page whose records were left to it goes). One read at a time; one asked
+    /// for during a read runs once after it.
+    pub fn restore(&self) {
+        self.0.restore();
+    }
+
+    /// Settles when the first read of the store has reached the shell, or failed, or
+    /// the connection was freed.
+    pub fn first_read(&self) -> Promise {
+        self.0.first_read.clone()
+    }
+
+    /// The connection is freed: nothing reaches the shell again, and the owner lock
+    /// goes (this page's records are left to the next read, here or in another tab).
+    /// Writes already started finish.
+    pub fn close(&self) {
+        let state = &self.0;
+        state.closed.set(true);
+        state.inputs.replace(None);
+        let _ = state.first_read_done.call0(&JsValue::UNDEFINED);
+        let release = state.release_owner_lock.take();
+        if let Some(release) = release {
+            let _ = release.call0(&JsValue::UNDEFINED);
+        }
+        if let Some(controller) = &state.stop_waiting {
+            controller.abort();
+        }
+        let channel = state.channel.take();
+        drop(channel);
+        state.close_store_when_written();
     }
 }
 
-/// Appends to `list` the messages read back from the store that have no fate yet,
-/// oldest first.
-pub fn list_restored_pending(shell: &Shared, list: &Array) {
-    let s = shell.borrow();
-    for id in s.core.machine().restored_pending() {
-        if let Some(outgoing) = s.outgoing.iter().find(|o| o.id == id) {
-            list.push(&outgoing.message);
+impl State {
+    fn set_store(self: &Rc<Self>, store: Store) {
+        self.store.replace(Some(store));
+        if !self.closed.get() {
+            self.announce();
+        }
+        let waiting = self.waiting.take();
+        for write in waiting {
+            self.write(write);
+        }
+        if self.closed.get() {
+            self.close_store_when_written();
         }
     }
-}
 
-/// Carries out one store operation or warning of the core's.
-pub fn perform(shell: &Shared, action: OutboxAction) {
-    let outbox = shell.borrow().outbox.clone();
-    match action {
-        OutboxAction::Put { msg, record } => {
-            let body = {
-                let s = shell.borrow();
-                let outgoing = s.outgoing.iter().find(|o| o.id == msg);
-                outgoing.map_or(JsValue::UNDEFINED, |o| o.body.clone())
+    /// Starts `write` now when the store is ready (a Web Storage write is then done
+    /// when this returns), else once it is.
+    fn write(&self, write: Write) {
+        let store = self.store.borrow().clone();
+        let Some(store) = store else {
+            self.waiting.borrow_mut().push(write);
+            return;
+        };
+        let before = self.written.borrow().clone();
+        let written = store.write(write, before);
+        *self.written.borrow_mut() = written;
+    }
+
+    /// After the writes already started, the store is closed, so that
+    /// `indexedDB.deleteDatabase` (an app clearing its outbox at sign-out) is not
+    /// blocked by this connection. A store not open yet is closed once it is.
+    fn close_store_when_written(&self) {
+        let store = self.store.borrow().clone();
+        let Some(store) = store else {
+            return;
+        };
+        let written = self.written.borrow().clone();
+        spawn_local(async move {
+            let _ = JsFuture::from(written).await;
+            store.close();
+        });
+    }
+
+    fn restore(self: &Rc<Self>) {
+        if self.reading.replace(true) {
+            self.read_again.set(true);
+            return;
+        }
+        let state = self.clone();
+        spawn_local(async move {
+            state.read_back().await;
+            state.reading.set(false);
+            let _ = state.first_read_done.call0(&JsValue::UNDEFINED);
+            if state.read_again.get() && !state.closed.get() {
+                state.read_again.set(false);
+                state.restore();
+            }
+        });
+    }
+
+    /// One read of the store into the core, inside the restore lock when there are
+    /// Web Locks (so two tabs never read, judge and claim at once).
+    async fn read_back(self: &Rc<Self>) {
+        let _ = JsFuture::from(self.ready.clone()).await;
+        let told = Rc::new(Cell::new(false));
+        let Some(locks) = &self.locks else {
+            self.read_into_core(&told).await;
+            return;
+        };
+        let (state, told_in_lock) = (self.clone(), told.clone());
+        // The lock is held until the read and its claims are done.
+        let callback = Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+            let read = async move {
+                state.read_into_core(&told_in_lock).await;
+                JsValue::UNDEFINED
             };
-            match boundary::to_js(&record) {
-                Ok(fields) => js::outbox_put(&outbox, &js::string(&record.key), &fields, &body),
-                Err(error) => js::warn(&error),
+            js::spawn_promise(read).into()
+        });
+        let name = js::string(&self.names.restore_lock());
+        let answer = locks::request(locks, &name, &Object::new(), &callback);
+        if let Err(error) = JsFuture::from(answer).await {
+            let text = ["the outbox's restore failed (", &js::describe(&error), ")"];
+            js::warn(&js::string(&text.concat()));
+            // The core holds retryable sends until a read: a read that never happened
+            // counts as an empty one, so that they go out.
+            if !told.get() && !self.closed.get() {
+                self.tell(ReadBack::default());
             }
         }
-        OutboxAction::Remove { key } => js::outbox_remove(&outbox, &js::string(&key)),
-        OutboxAction::Warn(warning) => js::warn(&js::string(warning.message())),
     }
-}
 
-/// A read of the store (`entries`, as `outbox.js`'s `decodeEntry` made them) with the
-/// owner ids whose lock is held now: the core decides, then the taken messages join
-/// the outgoing ones, the expired ones are reported, and the records of live pages
-/// are awaited.
-pub fn on_restore(shell: &Shared, entries: &JsValue, live_owners: &JsValue) {
-    let entries = js::items(entries);
-    let live: Vec<String> = js::items(live_owners)
-        .iter()
-        .filter_map(JsValue::as_string)
-        .collect();
-    let stored: Vec<Stored> = entries.iter().map(read_stored).collect();
-    let verdicts = shell.borrow_mut().core.restore(js::now(), &stored, &live);
-    let mut expired = Vec::new();
-    for ((verdict, entry), stored) in verdicts.iter().zip(&entries).zip(&stored) {
-        let Stored::Record(record) = stored else {
-            continue;
+    /// Reads every entry and the live owners, hands them to the shell (whose pump
+    /// writes the claims), then waits for those writes.
+    async fn read_into_core(self: &Rc<Self>, told: &Cell<bool>) {
+        let store = self.store.borrow().clone();
+        let Some(store) = store.filter(|_| !self.closed.get()) else {
+            return;
         };
-        match verdict {
-            Restored::Taken(id) => shell.borrow_mut().outgoing.push(Outgoing {
-                id: *id,
-                message: js::get(entry, "message"),
-                body: js::get(entry, "body"),
-                endpoint: record.endpoint,
-                client_msg_id: js::string(&record.key),
-                session_id: None,
-                receipt: None,
-            }),
-            Restored::Expired => expired.push((entry, record)),
-            Restored::Left(LeftAlone::OwnedElsewhere) => {
-                let outbox = shell.borrow().outbox.clone();
-                js::outbox_await_owner(&outbox, &js::string(&record.owner));
-            }
-            Restored::Left(_) => {}
+        let mut read = ReadBack::default();
+        for entry in store.load().await {
+            let (stored, message) = record::decode(entry.key, &entry.value);
+            read.entries.push(stored);
+            read.messages.push(message);
         }
+        read.live_owners = self.live_owners().await;
+        if self.closed.get() {
+            return;
+        }
+        // Every live page, records or not: what it stores later is ours once it goes.
+        for other in &read.live_owners {
+            self.await_owner(other);
+        }
+        told.set(true);
+        self.tell(read);
+        let written = self.written.borrow().clone();
+        let _ = JsFuture::from(written).await;
     }
-    // The claims and removals are written (outbox actions first), then the expired
-    // messages are reported: a report follows its record's removal.
-    pump(shell);
-    let config = shell.borrow().config.clone();
-    for (entry, record) in expired {
-        let expired = Outgoing {
-            id: crate::core::MsgId(0),
-            message: js::get(entry, "message"),
-            body: JsValue::UNDEFINED,
-            endpoint: record.endpoint,
-            client_msg_id: js::string(&record.key),
-            session_id: None,
-            receipt: None,
-        };
-        report::tell_app(&config, Outcome::EXPIRED, &expired);
-    }
-}
 
-/// One decoded entry as the core takes it: a record when `outbox.js` could read every
-/// field and the endpoint is one this library knows, else unreadable (with its format
-/// version when that much was readable).
-fn read_stored(entry: &JsValue) -> Stored {
-    let key = js::get(entry, "key").as_string().unwrap_or_default();
-    let version = js::as_count(&js::get(entry, "version")).map(|v| v.min(u32::MAX.into()) as u32);
-    let count = |name: &str| js::as_count(&js::get(entry, name)).unwrap_or(0);
-    let endpoint = js::get(entry, "endpoint")
-        .as_string()
-        .and_then(|path| Endpoint::from_path(&path));
-    match (js::get(entry, "record").as_f64() == Some(1.0), endpoint) {
-        (true, Some(endpoint)) => Stored::Record(Record {
-            version: version.unwrap_or(0),
-            key,
-            endpoint,
-            order: count("order"),
-            enqueued_at: count("enqueuedAt"),
-            stale_404s: count("stale404s").min(u32::MAX.into()) as u32,
-            retries: count("retries").min(u32::MAX.into()) as u32,
-            owner: js::get(entry, "owner").as_string().unwrap_or_default(),
-        }),
-        _ => Stored::Unreadable { key, version },
+    fn tell(&self, read: ReadBack) {
+        let inputs = self.inputs.borrow().clone();
+        if let Some(inputs) = inputs {
+            let _ = inputs.send(Input::Restored(read));
+        }
     }
 }

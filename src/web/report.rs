@@ -10,8 +10,7 @@ use super::app;
 use super::boundary;
 use super::js;
 use super::prompt::ReceiptObject;
-use super::shell::Outgoing;
-use crate::core::{DropReason, FailReason, Fate};
+use crate::core::{DropReason, Endpoint, FailReason, Fate, Receipt};
 
 /// A report's `status`, spelled as the TypeScript `DeliveryReport` spells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -121,25 +120,31 @@ struct DeliveryReport<'a> {
     message: JsValue,
 }
 
-/// Hands the app (`config.onDelivery`, read now) the report of `outgoing`'s fate. Its
+/// Hands the app (`config.onDelivery`, read now) the report of `message`'s fate.
 /// `client_msg_id` is the id the shell gave the message when it needed one (else
-/// undefined: the report carries the message's own, when it has a string one).
-pub fn tell_app(config: &JsValue, outcome: Outcome, outgoing: &Outgoing) {
+/// undefined: the report carries the message's own, when it has a string one);
+/// `receipt`, the receipt that confirmed a prompt.
+pub fn tell_app(
+    config: &JsValue,
+    outcome: Outcome,
+    endpoint: Endpoint,
+    message: &JsValue,
+    client_msg_id: &JsValue,
+    receipt: Option<&Receipt>,
+) {
     let Some(on_delivery) = js::get(config, "onDelivery").dyn_into::<Function>().ok() else {
         return;
     };
-    let message = &outgoing.message;
-    let client_msg_id = outgoing
-        .client_msg_id
+    let client_msg_id = client_msg_id
         .as_string()
         .or_else(|| js::get(message, "clientMsgId").as_string());
     let report = DeliveryReport {
         status: outcome.status,
         reason: outcome.reason,
         http_status: outcome.http_status,
-        endpoint: outgoing.endpoint.path(),
+        endpoint: endpoint.path(),
         client_msg_id,
-        receipt: outgoing.receipt.as_ref().map(ReceiptObject::from),
+        receipt: receipt.map(ReceiptObject::from),
         message: message.clone(),
     };
     match boundary::to_js(&report) {

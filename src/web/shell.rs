@@ -9,8 +9,6 @@
 //! stream is closed only once it is out of the shell's state and the borrow released.
 
 use alloc::rc::Rc;
-#[cfg(feature = "persist")]
-use alloc::rc::Weak;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::{Ref, RefCell, RefMut};
@@ -24,7 +22,8 @@ use super::input::{Input, Inputs, PageEvent, ServerEvent};
 use super::js;
 use super::lifecycle::PageListeners;
 #[cfg(feature = "persist")]
-use super::outbox;
+use super::outbox::{verdicts, Outbox, ReadBack};
+use super::outgoing::{body_of, Outgoing};
 use super::post::{self, Aborters, PostRequest};
 use super::prompt::{self, PromptView};
 use super::report;
@@ -36,7 +35,7 @@ use super::timer::HostTimer;
 use crate::core::TabAction;
 use crate::core::{
     Action, Body, ControlFailure, Driver, Endpoint, EventVerdict, Fate, MsgId, PostId,
-    PromptNotice, Receipt, StreamId,
+    PromptNotice, StreamId,
 };
 
 /// What the shell drives (`crate::core::Driver`): the core's `Machine`, or in the
@@ -46,63 +45,6 @@ use crate::core::{
 pub type Core = crate::core::Machine;
 #[cfg(feature = "share-tabs")]
 pub type Core = crate::core::Tab;
-
-/// A message the app sent that has no fate yet: the object (handed back in its
-/// delivery report) and its JSON body (kept as a JS string, never copied into Rust).
-pub struct Outgoing {
-    pub id: MsgId,
-    pub message: JsValue,
-    pub body: JsValue,
-    pub endpoint: Endpoint,
-    /// The `clientMsgId` the shell gave the message to store it (undefined when it
-    /// gave none): the report carries it, the app's object being left unchanged.
-    pub client_msg_id: JsValue,
-    /// A prompt's `sessionId` now (its draft's adopted one included), for its notices.
-    pub session_id: Option<String>,
-    /// The receipt that confirmed a prompt (`receipts`), for its report.
-    pub receipt: Option<Receipt>,
-}
-
-/// The inbox of the persisted outbox's JS half (`outbox.js`): a read of the store
-/// reaches the shell through its methods. An object of an exported class rather than
-/// closures: a method's glue is one plain function. Freed when the shell goes
-/// (`js::free_later`).
-#[cfg(feature = "persist")]
-#[wasm_bindgen(skip_typescript)]
-pub struct Inbox {
-    shell: Weak<ShellCell>,
-}
-
-#[cfg(feature = "persist")]
-impl Inbox {
-    pub fn new(shell: Weak<ShellCell>) -> Inbox {
-        Inbox { shell }
-    }
-}
-
-#[cfg(feature = "persist")]
-#[wasm_bindgen]
-impl Inbox {
-    /// A read of the persisted outbox's store (see `outbox.rs`).
-    #[cfg(feature = "persist")]
-    pub fn restore(&self, entries: &JsValue, live_owners: &JsValue) {
-        if let Some(shell) = self.shell.upgrade() {
-            outbox::on_restore(&shell, entries, live_owners);
-        }
-    }
-
-    /// The restored messages without a fate yet (`Connection.restoredPending()`), for
-    /// the promise of `Connection.whenRestored()`.
-    #[cfg(feature = "persist")]
-    #[wasm_bindgen(js_name = restoredPending)]
-    pub fn restored_pending(&self) -> js_sys::Array {
-        let list = js_sys::Array::new();
-        if let Some(shell) = self.shell.upgrade() {
-            outbox::list_restored_pending(&shell, &list);
-        }
-        list
-    }
-}
 
 pub struct Shell {
     pub core: Core,
@@ -135,23 +77,16 @@ pub struct Shell {
     /// The tabs' channel and lock, while this tab shares the stream.
     #[cfg(feature = "share-tabs")]
     pub sharing: Option<tabs::Sharing>,
-    /// The inbox the persisted outbox's JS half calls, freed with the shell.
+    /// The persisted outbox, with the `persist` option.
     #[cfg(feature = "persist")]
-    pub inbox: JsValue,
-    /// The persisted outbox's JS half (`outbox.js`), or undefined without the `persist`
-    /// option.
-    #[cfg(feature = "persist")]
-    pub outbox: JsValue,
+    pub outbox: Option<Outbox>,
 }
 
 impl Drop for Shell {
     fn drop(&mut self) {
-        // Nothing may call the inbox from now on.
         #[cfg(feature = "persist")]
-        js::free_later(&self.inbox);
-        #[cfg(feature = "persist")]
-        if !self.outbox.is_undefined() {
-            js::close_outbox(&self.outbox);
+        if let Some(outbox) = &self.outbox {
+            outbox.close();
         }
         #[cfg(feature = "share-tabs")]
         tabs::close(&mut self.core, self.sharing.take());
@@ -206,9 +141,7 @@ impl Shell {
             #[cfg(feature = "share-tabs")]
             sharing: None,
             #[cfg(feature = "persist")]
-            inbox: JsValue::UNDEFINED,
-            #[cfg(feature = "persist")]
-            outbox: JsValue::UNDEFINED,
+            outbox: None,
         }
     }
 }
@@ -220,9 +153,14 @@ pub fn pump(shell: &Shared) {
     loop {
         #[cfg(feature = "persist")]
         {
-            let store_action = shell.borrow_mut().core.poll_outbox_action();
-            if let Some(action) = store_action {
-                outbox::perform(shell, action);
+            let step = {
+                let mut s = shell.borrow_mut();
+                let s = &mut *s;
+                let action = s.core.poll_outbox_action();
+                action.map(|action| (verdicts::Step::of(action, &s.outgoing), s.outbox.clone()))
+            };
+            if let Some((step, outbox)) = step {
+                step.perform(outbox.as_ref());
                 continue;
             }
         }
@@ -310,7 +248,16 @@ fn perform(shell: &Shared, action: Action) {
                 return;
             };
             let config = shell.borrow().config.clone();
-            report::tell_app(&config, fate.into(), &outgoing);
+            let (message, id) = (&outgoing.message, &outgoing.client_msg_id);
+            let receipt = outgoing.receipt.as_ref();
+            report::tell_app(
+                &config,
+                fate.into(),
+                outgoing.endpoint,
+                message,
+                id,
+                receipt,
+            );
         }
         Action::Warn(warning) => js::warn(&js::string(warning.message())),
         Action::Receipt { msg, receipt } => {
@@ -409,11 +356,7 @@ fn start_post(shell: &Shared, post: PostOf, body: Body) {
         read_receipt,
     } = post;
     let body = match body {
-        Body::Message(msg) => {
-            let s = shell.borrow();
-            let outgoing = s.outgoing.iter().find(|o| o.id == msg);
-            outgoing.map_or(JsValue::UNDEFINED, |o| o.body.clone())
-        }
+        Body::Message(msg) => body_of(&shell.borrow().outgoing, msg),
         Body::Reconnect(sessions) => post::sessions_body("reconnect", &sessions),
         Body::Suspend(sessions) => post::sessions_body("session_suspend", &sessions),
     };
@@ -468,6 +411,14 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
         }
         input => input,
     };
+    #[cfg(feature = "persist")]
+    let input = match input {
+        Input::Restored(read) => {
+            on_restored(shell, read);
+            return None;
+        }
+        input => input,
+    };
     #[cfg(feature = "share-tabs")]
     let event = matches!(input, Input::Event { .. });
     let dispatch = match input {
@@ -506,6 +457,8 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
                 // Taken above.
                 #[cfg(feature = "share-tabs")]
                 Input::Channel(_) | Input::Lock(_) => {}
+                #[cfg(feature = "persist")]
+                Input::Restored(_) => {}
             }
             None
         }
@@ -517,6 +470,33 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
         tabs::hold_event(&mut shell.borrow_mut().sharing, JsValue::UNDEFINED);
     }
     dispatch.and_then(|()| shell.borrow().listener.clone())
+}
+
+/// A read of the persisted outbox's store: the core judges it, the messages it takes
+/// join the outgoing ones, the claims and removals it asks for are written (outbox
+/// actions go first), then the expired messages are reported: a report follows its
+/// record's removal.
+#[cfg(feature = "persist")]
+fn on_restored(shell: &Shared, read: ReadBack) {
+    let expired = {
+        let mut s = shell.borrow_mut();
+        let s = &mut *s;
+        let verdicts = s.core.restore(js::now(), &read.entries, &read.live_owners);
+        verdicts::take(read, &verdicts, &mut s.outgoing)
+    };
+    pump(shell);
+    let config = shell.borrow().config.clone();
+    for gone in expired {
+        let (message, key) = (&gone.message, &gone.key);
+        report::tell_app(
+            &config,
+            report::Outcome::EXPIRED,
+            gone.endpoint,
+            message,
+            key,
+            None,
+        );
+    }
 }
 
 /// A parsed server event: the core hears its `(sessionId, seq)` when it carries both;

@@ -7,7 +7,7 @@ import { describe, it, expect, vi } from "vitest";
 import { IDBFactory } from "fake-indexeddb";
 import type { OutboxStore, OutgoingMessage, PersistOptions } from "sse-courier/persist";
 import { FakeStorage, latest } from "./fakes";
-import { usePages, warnings, restartBrowser, settle, openPage } from "./persist-pages";
+import { usePages, warnings, restartBrowser, settle, openPage, recordOf } from "./persist-pages";
 
 usePages();
 
@@ -82,18 +82,7 @@ describe.each(storeKinds)("%s", (_, makeStore) => {
 });
 
 /** A record as version 0.1.0 stored it: the format is unchanged, only its name was. */
-const recordOf010 = (key: string, text: string) =>
-  JSON.stringify({
-    version: 1,
-    key,
-    endpoint: "send",
-    order: Date.now() * 1024,
-    enqueuedAt: Date.now(),
-    stale404s: 0,
-    retries: 0,
-    owner: "a-page-long-gone",
-    body: JSON.stringify(prompt(text, key)),
-  });
+const recordOf010 = (key: string, text: string) => recordOf(key, prompt(text, key));
 
 describe("records version 0.1.0 left behind", () => {
   it("in an app store, under their clientMsgId alone: left there unsent by every key, with one warning", async () => {

@@ -68,6 +68,20 @@ export function openPage(persist: PersistOptions, overrides: Partial<ConnectionC
   return { conn, manual, reports, sent, stream };
 }
 
+/** A stored record of `message` under `key`, as a page long gone left it. */
+export const recordOf = (key: string, message: object) =>
+  JSON.stringify({
+    version: 1,
+    key,
+    endpoint: "send",
+    order: Date.now() * 1024,
+    enqueuedAt: Date.now(),
+    stale404s: 0,
+    retries: 0,
+    owner: "a-page-long-gone",
+    body: JSON.stringify(message),
+  });
+
 /** Everything in the localStorage fake, each value parsed. */
 export const stored = () => {
   const storage = localStorage as unknown as FakeStorage;
