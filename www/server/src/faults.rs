@@ -3,6 +3,7 @@
 //! Only the switches live here; the places that consult them (POST handling, replay,
 //! heartbeats) stay in their own modules so the normal path reads as normal code.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -12,6 +13,8 @@ use crate::receipt::ReceiptFault;
 
 /// Longest POST delay a test may ask for, so a typo cannot hang a suite for hours.
 pub(crate) const MAX_DELAY: Duration = Duration::from_secs(60);
+/// Longest `kinds` list `break-receipts` takes at once.
+pub(crate) const MAX_RECEIPT_KINDS: usize = 1_000;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Faults {
@@ -21,10 +24,12 @@ pub(crate) struct Faults {
     /// Extra already-seen events replayed on each reconnect, for de-duplication tests.
     pub replay_overlap: u64,
     pub heartbeats: bool,
-    broken_receipts: Option<BrokenReceipts>,
+    /// How to break the receipts of the next accepted sends, in order: runs of one
+    /// fault (so `{kind, count}` stays one entry however large `count` is).
+    broken_receipts: VecDeque<BrokenReceipts>,
 }
 
-/// The next `remaining` accepted sends are answered with a broken receipt.
+/// The next `remaining` receipts in the queue are broken by `fault`.
 #[derive(Debug, Clone)]
 struct BrokenReceipts {
     remaining: u64,
@@ -45,7 +50,7 @@ impl Default for Faults {
             delay: Duration::ZERO,
             replay_overlap: 0,
             heartbeats: true,
-            broken_receipts: None,
+            broken_receipts: VecDeque::new(),
         }
     }
 }
@@ -75,21 +80,40 @@ impl Faults {
         Some(status)
     }
 
-    /// Arms `count` broken receipts (replacing any still armed); `count == 0` disarms.
+    /// Arms `count` broken receipts of one kind (replacing any still armed);
+    /// `count == 0` disarms.
     pub fn break_receipts(&mut self, count: u64, fault: ReceiptFault) {
-        self.broken_receipts = (count > 0).then_some(BrokenReceipts {
-            remaining: count,
-            fault,
-        });
+        self.broken_receipts.clear();
+        if count > 0 {
+            self.broken_receipts.push_back(BrokenReceipts {
+                remaining: count,
+                fault,
+            });
+        }
+    }
+
+    /// Arms a queue of broken receipts, one per fault, in order (replacing any still
+    /// armed); an empty list disarms.
+    pub fn break_receipts_in_turn(&mut self, faults: &[ReceiptFault]) {
+        self.broken_receipts.clear();
+        for &fault in faults {
+            match self.broken_receipts.back_mut() {
+                Some(last) if last.fault == fault => last.remaining += 1,
+                _ => self.broken_receipts.push_back(BrokenReceipts {
+                    remaining: 1,
+                    fault,
+                }),
+            }
+        }
     }
 
     /// How to break the receipt of the `send` just accepted, if armed; consumes one.
     pub fn take_broken_receipt(&mut self) -> Option<ReceiptFault> {
-        let armed = self.broken_receipts.as_mut()?;
-        armed.remaining -= 1;
-        let fault = armed.fault;
-        if armed.remaining == 0 {
-            self.broken_receipts = None;
+        let next = self.broken_receipts.front_mut()?;
+        next.remaining -= 1;
+        let fault = next.fault;
+        if next.remaining == 0 {
+            self.broken_receipts.pop_front();
         }
         Some(fault)
     }
@@ -104,10 +128,25 @@ impl Faults {
             "delayMs": self.delay.as_millis() as u64,
             "replayOverlap": self.replay_overlap,
             "heartbeats": self.heartbeats,
-            "brokenReceipts": self.broken_receipts.as_ref().map(|b| json!({
-                "remaining": b.remaining,
-                "kind": b.fault.name(),
-            })),
+            "brokenReceipts": self.describe_broken_receipts(),
+        })
+    }
+
+    /// `{"remaining": total, "kind": the next one, "queue": [{"kind", "count"}, ...]}`,
+    /// or null when none is armed.
+    fn describe_broken_receipts(&self) -> Value {
+        let Some(next) = self.broken_receipts.front() else {
+            return Value::Null;
+        };
+        let queue: Vec<Value> = self
+            .broken_receipts
+            .iter()
+            .map(|b| json!({"kind": b.fault.name(), "count": b.remaining}))
+            .collect();
+        json!({
+            "remaining": self.broken_receipts.iter().map(|b| b.remaining).sum::<u64>(),
+            "kind": next.fault.name(),
+            "queue": queue,
         })
     }
 }
@@ -157,5 +196,32 @@ mod tests {
         faults.break_receipts(0, ReceiptFault::Html);
         assert_eq!(faults.take_broken_receipt(), None);
         assert_eq!(faults.describe()["brokenReceipts"], Value::Null);
+    }
+
+    #[test]
+    fn a_queue_of_broken_receipts_is_used_in_order_one_each() {
+        use ReceiptFault::{Html, MissingSession, WrongId};
+        let mut faults = Faults::default();
+        faults.break_receipts(5, Html);
+        faults.break_receipts_in_turn(&[WrongId, Html, Html, MissingSession]);
+        assert_eq!(
+            faults.describe()["brokenReceipts"],
+            json!({
+                "remaining": 4,
+                "kind": "wrong_id",
+                "queue": [
+                    {"kind": "wrong_id", "count": 1},
+                    {"kind": "html", "count": 2},
+                    {"kind": "missing_session", "count": 1},
+                ],
+            }),
+            "the queue replaced the five html ones"
+        );
+        let taken: Vec<_> = std::iter::from_fn(|| faults.take_broken_receipt()).collect();
+        assert_eq!(taken, [WrongId, Html, Html, MissingSession]);
+        assert_eq!(faults.describe()["brokenReceipts"], Value::Null);
+        faults.break_receipts_in_turn(&[Html]);
+        faults.break_receipts_in_turn(&[]);
+        assert_eq!(faults.take_broken_receipt(), None, "an empty list disarms");
     }
 }
