@@ -400,16 +400,21 @@ async fn beacon(
 
 fn injected_failure(state: &AppState, endpoint: &str) -> Result<(), ApiError> {
     match state.lock().faults.take_failure(endpoint) {
-        Some(status) => Err(ApiError::new(
-            status,
-            "injected_failure",
-            format!(
-                "injected failure {} (POST /api/test/fail-next)",
-                status.as_u16()
-            ),
-        )),
+        Some(status) => Err(injected(status)),
         None => Ok(()),
     }
+}
+
+/// The answer of a request failed by `POST /api/test/fail-next`.
+pub(crate) fn injected(status: StatusCode) -> ApiError {
+    ApiError::new(
+        status,
+        "injected_failure",
+        format!(
+            "injected failure {} (POST /api/test/fail-next)",
+            status.as_u16()
+        ),
+    )
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {

@@ -13,6 +13,8 @@ use crate::receipt::ReceiptFault;
 
 /// Longest POST delay a test may ask for, so a typo cannot hang a suite for hours.
 pub(crate) const MAX_DELAY: Duration = Duration::from_secs(60);
+/// The `endpoint` a `fail-next` names to fail `GET /api/chat/events` instead of POSTs.
+pub(crate) const STREAM_ENDPOINT: &str = "events";
 /// Longest `kinds` list `break-receipts` takes at once.
 pub(crate) const MAX_RECEIPT_KINDS: usize = 1_000;
 
@@ -68,10 +70,26 @@ impl Faults {
     /// The status to answer a POST to `endpoint` with instead of processing it, if a
     /// failure is armed for it; consumes one.
     pub fn take_failure(&mut self, endpoint: &str) -> Option<StatusCode> {
-        let armed = self.fail_next.as_mut()?;
+        let armed = self.fail_next.as_ref()?;
         if armed.endpoint.as_deref().is_some_and(|e| e != endpoint) {
             return None;
         }
+        self.consume_failure()
+    }
+
+    /// The status to answer `GET /api/chat/events` with instead of opening a stream,
+    /// if a failure is armed for endpoint `"events"` by name; consumes one. A failure
+    /// armed without an endpoint is for POSTs only: streams are never failed by it.
+    pub fn take_stream_failure(&mut self) -> Option<StatusCode> {
+        let armed = self.fail_next.as_ref()?;
+        if armed.endpoint.as_deref() != Some(STREAM_ENDPOINT) {
+            return None;
+        }
+        self.consume_failure()
+    }
+
+    fn consume_failure(&mut self) -> Option<StatusCode> {
+        let armed = self.fail_next.as_mut()?;
         armed.remaining -= 1;
         let status = armed.status;
         if armed.remaining == 0 {
@@ -181,6 +199,32 @@ mod tests {
         );
         faults.fail_next(0, StatusCode::SERVICE_UNAVAILABLE, None);
         assert_eq!(faults.take_failure("reconnect"), None);
+    }
+
+    #[test]
+    fn only_a_failure_armed_for_events_fails_streams_and_it_spares_posts() {
+        let mut faults = Faults::default();
+        faults.fail_next(3, StatusCode::INTERNAL_SERVER_ERROR, None);
+        assert_eq!(
+            faults.take_stream_failure(),
+            None,
+            "endpoint-less: POSTs only"
+        );
+        faults.fail_next(2, StatusCode::SERVICE_UNAVAILABLE, Some("send".into()));
+        assert_eq!(faults.take_stream_failure(), None);
+        faults.fail_next(2, StatusCode::SERVICE_UNAVAILABLE, Some("events".into()));
+        assert_eq!(faults.take_failure("send"), None);
+        assert_eq!(faults.take_failure("suspend-beacon"), None);
+        assert_eq!(
+            faults.take_stream_failure(),
+            Some(StatusCode::SERVICE_UNAVAILABLE)
+        );
+        assert_eq!(faults.describe()["failNext"]["remaining"], 1);
+        assert_eq!(
+            faults.take_stream_failure(),
+            Some(StatusCode::SERVICE_UNAVAILABLE)
+        );
+        assert_eq!(faults.take_stream_failure(), None);
     }
 
     #[test]
