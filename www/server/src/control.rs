@@ -374,6 +374,7 @@ async fn state(State(state): State<AppState>) -> Answer {
         "streamsOpened": inner.streams_opened,
         "heartbeats": inner.faults.heartbeats,
         "heartbeatMs": state.options().heartbeat.as_millis() as u64,
+        "untiedSends": state.options().untied_sends,
         "sessions": inner.sessions.len(),
         "storedEvents": inner.total_events(),
         "faults": inner.faults.describe(),
