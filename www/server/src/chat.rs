@@ -6,7 +6,8 @@
 //! whose failure is the stale-connection 404 (`unknown_connection`) the client library
 //! is built around. A `send` may come without `X-Connection-ID` when it carries a
 //! `clientMsgId` (a prompt sent before, or without, a stream): it is processed with no
-//! connection to watch its session. A `send` is answered with its receipt
+//! connection to watch its session; with `--untied-sends`, so is one whose
+//! `X-Connection-ID` the server does not know. A `send` is answered with its receipt
 //! (`receipt.rs`), or with a broken one when a test armed that fault. Every POST,
 //! whatever its fate, lands in the log; the configured delay is added to every answer
 //! after the work is done, so a delayed answer can arrive after the events it caused.
@@ -203,10 +204,17 @@ async fn handle(
     request.describe(entry);
 
     let mut inner = state.lock();
-    if let Some(id) = connection_id.as_deref().filter(|id| !inner.is_known(id)) {
-        return Err(unknown_connection(id));
+    let mut connection_id = connection_id.as_deref();
+    if let Some(id) = connection_id.filter(|id| !inner.is_known(id)) {
+        // `--untied-sends`: such a server does not tie `/send` to a stream, so a send
+        // that names itself is processed as if it had come without the header (the
+        // log keeps the header as sent).
+        if !(state.options().untied_sends && request.identifies_itself()) {
+            return Err(unknown_connection(id));
+        }
+        connection_id = None;
     }
-    let answer = request.apply(state, &mut inner, connection_id.as_deref())?;
+    let answer = request.apply(state, &mut inner, connection_id)?;
     entry.duplicate = answer["duplicate"] == true;
     Ok(answer)
 }
@@ -400,16 +408,21 @@ async fn beacon(
 
 fn injected_failure(state: &AppState, endpoint: &str) -> Result<(), ApiError> {
     match state.lock().faults.take_failure(endpoint) {
-        Some(status) => Err(ApiError::new(
-            status,
-            "injected_failure",
-            format!(
-                "injected failure {} (POST /api/test/fail-next)",
-                status.as_u16()
-            ),
-        )),
+        Some(status) => Err(injected(status)),
         None => Ok(()),
     }
+}
+
+/// The answer of a request failed by `POST /api/test/fail-next`.
+pub(crate) fn injected(status: StatusCode) -> ApiError {
+    ApiError::new(
+        status,
+        "injected_failure",
+        format!(
+            "injected failure {} (POST /api/test/fail-next)",
+            status.as_u16()
+        ),
+    )
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {

@@ -10,7 +10,7 @@ use crate::Options;
 pub const USAGE: &str = "\
 usage: sse-courier-server [--port N] [--static-dir DIR] [--heartbeat-ms MS]
                           [--agent-delay-ms MS] [--agent-deltas N] [--no-agent]
-                          [--sse-retry-ms MS]
+                          [--sse-retry-ms MS] [--untied-sends]
 
   --port N            port on 127.0.0.1 (default: $PORT, else 0 = any free port)
   --static-dir DIR    serve DIR at / (the demo page and the built package)
@@ -20,6 +20,9 @@ usage: sse-courier-server [--port N] [--static-dir DIR] [--heartbeat-ms MS]
   --no-agent          accept sends without producing any events (benchmarks)
   --sse-retry-ms MS   send `retry: MS` with each welcome: EventSource's own
                       reconnect delay after a stream ends (default: browser's)
+  --untied-sends      a send with a clientMsgId naming an unknown connection is
+                      processed as one without X-Connection-ID, not refused 404
+                      (a server whose /send is not tied to a stream)
 
 Prints `listening on http://127.0.0.1:PORT` once it accepts connections.
 The test control API lives under /api/test/ (see www/server/README.md).";
@@ -92,6 +95,7 @@ where
                 cli.options.agent.deltas = number(&value("--agent-deltas")?, "--agent-deltas")?
             }
             "--no-agent" => cli.options.agent.enabled = false,
+            "--untied-sends" => cli.options.untied_sends = true,
             "--sse-retry-ms" => {
                 let ms: u64 = number(&value("--sse-retry-ms")?, "--sse-retry-ms")?;
                 cli.options.sse_retry = Some(Duration::from_millis(ms));
@@ -123,6 +127,23 @@ mod tests {
         assert_eq!(cli.options.heartbeat, Duration::from_secs(15));
         assert!(cli.options.static_dir.is_none());
         assert!(cli.options.sse_retry.is_none());
+        assert!(!cli.options.untied_sends, "sends are tied unless asked");
+    }
+
+    #[test]
+    fn untied_sends_is_a_flag_shown_in_the_usage() {
+        assert!(
+            parse(&["--untied-sends"], None)
+                .unwrap()
+                .options
+                .untied_sends
+        );
+        let cli = parse(&["--untied-sends", "--port", "9002"], None).unwrap();
+        assert!(cli.options.untied_sends);
+        assert_eq!(cli.port, 9002, "takes no value of its own");
+        assert!(USAGE.contains("[--untied-sends]"));
+        assert!(USAGE.contains("\n  --untied-sends "));
+        assert!(parse(&["--untied"], None).is_err());
     }
 
     #[test]

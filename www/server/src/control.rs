@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 use crate::agent::MAX_DELTAS;
 use crate::chat::{kind, parse_object, read_body};
 use crate::error::{ok, ApiError};
-use crate::faults::MAX_DELAY;
+use crate::faults::{MAX_DELAY, MAX_RECEIPT_KINDS};
 use crate::receipt::ReceiptFault;
 use crate::state::{check_id, AppState, Frame, MAX_EVENTS_PER_SESSION};
 
@@ -140,19 +140,72 @@ async fn fail_next(State(state): State<AppState>, headers: HeaderMap, raw: Body)
 }
 
 /// `{"kind": "html" | "wrong_id" | "missing_session", "count"?: 1}`: the next `count`
-/// accepted sends are processed but answered with a receipt broken that way.
+/// accepted sends are processed but answered with a receipt broken that way. Or
+/// `{"kinds": [...]}`: the next sends' receipts broken in that order, one kind each.
+/// Exactly one of `kind` and `kinds`; `count: 0` or `kinds: []` disarms.
 async fn break_receipts(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
     let body = body(&headers, raw).await?;
-    let count = opt_u64(&body, "count")?.unwrap_or(1);
-    let name =
-        opt_str(&body, "kind")?.ok_or_else(|| ApiError::bad_request("missing field `kind`"))?;
-    let fault = ReceiptFault::parse(name).ok_or_else(|| {
-        ApiError::bad_request("`kind` must be \"html\", \"wrong_id\" or \"missing_session\"")
-    })?;
-    state.lock().faults.break_receipts(count, fault);
-    Ok(ok(
-        json!({"ok": true, "count": count, "kind": fault.name()}),
-    ))
+    let single = opt_str(&body, "kind")?;
+    let list = body.get("kinds").filter(|k| !k.is_null());
+    match (single, list) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "give either `kind` (with `count`) or `kinds` (a list), not both",
+        )),
+        (None, None) => Err(ApiError::bad_request(
+            "missing field `kind` (or `kinds`, a list of kinds)",
+        )),
+        (Some(name), None) => {
+            let count = opt_u64(&body, "count")?.unwrap_or(1);
+            let fault = receipt_fault("kind", name)?;
+            state.lock().faults.break_receipts(count, fault);
+            Ok(ok(
+                json!({"ok": true, "count": count, "kind": fault.name()}),
+            ))
+        }
+        (None, Some(kinds)) => {
+            if body.get("count").is_some_and(|c| !c.is_null()) {
+                return Err(ApiError::bad_request(
+                    "`count` goes with `kind`: with `kinds`, each listed kind breaks one receipt",
+                ));
+            }
+            let Value::Array(kinds) = kinds else {
+                return Err(ApiError::bad_request(format!(
+                    "`kinds` must be a list of {KIND_NAMES}, not {}",
+                    kind(kinds)
+                )));
+            };
+            if kinds.len() > MAX_RECEIPT_KINDS {
+                return Err(ApiError::bad_request(format!(
+                    "`kinds` may list at most {MAX_RECEIPT_KINDS} kinds"
+                )));
+            }
+            let faults = kinds
+                .iter()
+                .enumerate()
+                .map(|(i, value)| match value {
+                    Value::String(name) => receipt_fault(&format!("kinds[{i}]"), name),
+                    other => Err(ApiError::bad_request(format!(
+                        "`kinds[{i}]` must be {KIND_NAMES}, not {}",
+                        kind(other)
+                    ))),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            state.lock().faults.break_receipts_in_turn(&faults);
+            let names: Vec<&str> = faults.iter().map(|f| f.name()).collect();
+            Ok(ok(
+                json!({"ok": true, "count": faults.len(), "kinds": names}),
+            ))
+        }
+    }
+}
+
+/// The receipt faults `break-receipts` knows, as its errors name them.
+const KIND_NAMES: &str = "\"html\", \"wrong_id\" or \"missing_session\"";
+
+fn receipt_fault(field: &str, name: &str) -> Result<ReceiptFault, ApiError> {
+    ReceiptFault::parse(name).ok_or_else(|| {
+        ApiError::bad_request(format!("`{field}` must be {KIND_NAMES}, not {name:?}"))
+    })
 }
 
 /// `{"ms"}`: delay every chat POST answer; 0 clears.
@@ -321,6 +374,7 @@ async fn state(State(state): State<AppState>) -> Answer {
         "streamsOpened": inner.streams_opened,
         "heartbeats": inner.faults.heartbeats,
         "heartbeatMs": state.options().heartbeat.as_millis() as u64,
+        "untiedSends": state.options().untied_sends,
         "sessions": inner.sessions.len(),
         "storedEvents": inner.total_events(),
         "faults": inner.faults.describe(),

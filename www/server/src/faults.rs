@@ -3,6 +3,7 @@
 //! Only the switches live here; the places that consult them (POST handling, replay,
 //! heartbeats) stay in their own modules so the normal path reads as normal code.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -12,6 +13,10 @@ use crate::receipt::ReceiptFault;
 
 /// Longest POST delay a test may ask for, so a typo cannot hang a suite for hours.
 pub(crate) const MAX_DELAY: Duration = Duration::from_secs(60);
+/// The `endpoint` a `fail-next` names to fail `GET /api/chat/events` instead of POSTs.
+pub(crate) const STREAM_ENDPOINT: &str = "events";
+/// Longest `kinds` list `break-receipts` takes at once.
+pub(crate) const MAX_RECEIPT_KINDS: usize = 1_000;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Faults {
@@ -21,10 +26,12 @@ pub(crate) struct Faults {
     /// Extra already-seen events replayed on each reconnect, for de-duplication tests.
     pub replay_overlap: u64,
     pub heartbeats: bool,
-    broken_receipts: Option<BrokenReceipts>,
+    /// How to break the receipts of the next accepted sends, in order: runs of one
+    /// fault (so `{kind, count}` stays one entry however large `count` is).
+    broken_receipts: VecDeque<BrokenReceipts>,
 }
 
-/// The next `remaining` accepted sends are answered with a broken receipt.
+/// The next `remaining` receipts in the queue are broken by `fault`.
 #[derive(Debug, Clone)]
 struct BrokenReceipts {
     remaining: u64,
@@ -45,7 +52,7 @@ impl Default for Faults {
             delay: Duration::ZERO,
             replay_overlap: 0,
             heartbeats: true,
-            broken_receipts: None,
+            broken_receipts: VecDeque::new(),
         }
     }
 }
@@ -63,10 +70,26 @@ impl Faults {
     /// The status to answer a POST to `endpoint` with instead of processing it, if a
     /// failure is armed for it; consumes one.
     pub fn take_failure(&mut self, endpoint: &str) -> Option<StatusCode> {
-        let armed = self.fail_next.as_mut()?;
+        let armed = self.fail_next.as_ref()?;
         if armed.endpoint.as_deref().is_some_and(|e| e != endpoint) {
             return None;
         }
+        self.consume_failure()
+    }
+
+    /// The status to answer `GET /api/chat/events` with instead of opening a stream,
+    /// if a failure is armed for endpoint `"events"` by name; consumes one. A failure
+    /// armed without an endpoint is for POSTs only: streams are never failed by it.
+    pub fn take_stream_failure(&mut self) -> Option<StatusCode> {
+        let armed = self.fail_next.as_ref()?;
+        if armed.endpoint.as_deref() != Some(STREAM_ENDPOINT) {
+            return None;
+        }
+        self.consume_failure()
+    }
+
+    fn consume_failure(&mut self) -> Option<StatusCode> {
+        let armed = self.fail_next.as_mut()?;
         armed.remaining -= 1;
         let status = armed.status;
         if armed.remaining == 0 {
@@ -75,21 +98,40 @@ impl Faults {
         Some(status)
     }
 
-    /// Arms `count` broken receipts (replacing any still armed); `count == 0` disarms.
+    /// Arms `count` broken receipts of one kind (replacing any still armed);
+    /// `count == 0` disarms.
     pub fn break_receipts(&mut self, count: u64, fault: ReceiptFault) {
-        self.broken_receipts = (count > 0).then_some(BrokenReceipts {
-            remaining: count,
-            fault,
-        });
+        self.broken_receipts.clear();
+        if count > 0 {
+            self.broken_receipts.push_back(BrokenReceipts {
+                remaining: count,
+                fault,
+            });
+        }
+    }
+
+    /// Arms a queue of broken receipts, one per fault, in order (replacing any still
+    /// armed); an empty list disarms.
+    pub fn break_receipts_in_turn(&mut self, faults: &[ReceiptFault]) {
+        self.broken_receipts.clear();
+        for &fault in faults {
+            match self.broken_receipts.back_mut() {
+                Some(last) if last.fault == fault => last.remaining += 1,
+                _ => self.broken_receipts.push_back(BrokenReceipts {
+                    remaining: 1,
+                    fault,
+                }),
+            }
+        }
     }
 
     /// How to break the receipt of the `send` just accepted, if armed; consumes one.
     pub fn take_broken_receipt(&mut self) -> Option<ReceiptFault> {
-        let armed = self.broken_receipts.as_mut()?;
-        armed.remaining -= 1;
-        let fault = armed.fault;
-        if armed.remaining == 0 {
-            self.broken_receipts = None;
+        let next = self.broken_receipts.front_mut()?;
+        next.remaining -= 1;
+        let fault = next.fault;
+        if next.remaining == 0 {
+            self.broken_receipts.pop_front();
         }
         Some(fault)
     }
@@ -104,10 +146,25 @@ impl Faults {
             "delayMs": self.delay.as_millis() as u64,
             "replayOverlap": self.replay_overlap,
             "heartbeats": self.heartbeats,
-            "brokenReceipts": self.broken_receipts.as_ref().map(|b| json!({
-                "remaining": b.remaining,
-                "kind": b.fault.name(),
-            })),
+            "brokenReceipts": self.describe_broken_receipts(),
+        })
+    }
+
+    /// `{"remaining": total, "kind": the next one, "queue": [{"kind", "count"}, ...]}`,
+    /// or null when none is armed.
+    fn describe_broken_receipts(&self) -> Value {
+        let Some(next) = self.broken_receipts.front() else {
+            return Value::Null;
+        };
+        let queue: Vec<Value> = self
+            .broken_receipts
+            .iter()
+            .map(|b| json!({"kind": b.fault.name(), "count": b.remaining}))
+            .collect();
+        json!({
+            "remaining": self.broken_receipts.iter().map(|b| b.remaining).sum::<u64>(),
+            "kind": next.fault.name(),
+            "queue": queue,
         })
     }
 }
@@ -145,6 +202,32 @@ mod tests {
     }
 
     #[test]
+    fn only_a_failure_armed_for_events_fails_streams_and_it_spares_posts() {
+        let mut faults = Faults::default();
+        faults.fail_next(3, StatusCode::INTERNAL_SERVER_ERROR, None);
+        assert_eq!(
+            faults.take_stream_failure(),
+            None,
+            "endpoint-less: POSTs only"
+        );
+        faults.fail_next(2, StatusCode::SERVICE_UNAVAILABLE, Some("send".into()));
+        assert_eq!(faults.take_stream_failure(), None);
+        faults.fail_next(2, StatusCode::SERVICE_UNAVAILABLE, Some("events".into()));
+        assert_eq!(faults.take_failure("send"), None);
+        assert_eq!(faults.take_failure("suspend-beacon"), None);
+        assert_eq!(
+            faults.take_stream_failure(),
+            Some(StatusCode::SERVICE_UNAVAILABLE)
+        );
+        assert_eq!(faults.describe()["failNext"]["remaining"], 1);
+        assert_eq!(
+            faults.take_stream_failure(),
+            Some(StatusCode::SERVICE_UNAVAILABLE)
+        );
+        assert_eq!(faults.take_stream_failure(), None);
+    }
+
+    #[test]
     fn broken_receipts_count_down_and_zero_disarms() {
         let mut faults = Faults::default();
         assert_eq!(faults.take_broken_receipt(), None);
@@ -157,5 +240,32 @@ mod tests {
         faults.break_receipts(0, ReceiptFault::Html);
         assert_eq!(faults.take_broken_receipt(), None);
         assert_eq!(faults.describe()["brokenReceipts"], Value::Null);
+    }
+
+    #[test]
+    fn a_queue_of_broken_receipts_is_used_in_order_one_each() {
+        use ReceiptFault::{Html, MissingSession, WrongId};
+        let mut faults = Faults::default();
+        faults.break_receipts(5, Html);
+        faults.break_receipts_in_turn(&[WrongId, Html, Html, MissingSession]);
+        assert_eq!(
+            faults.describe()["brokenReceipts"],
+            json!({
+                "remaining": 4,
+                "kind": "wrong_id",
+                "queue": [
+                    {"kind": "wrong_id", "count": 1},
+                    {"kind": "html", "count": 2},
+                    {"kind": "missing_session", "count": 1},
+                ],
+            }),
+            "the queue replaced the five html ones"
+        );
+        let taken: Vec<_> = std::iter::from_fn(|| faults.take_broken_receipt()).collect();
+        assert_eq!(taken, [WrongId, Html, Html, MissingSession]);
+        assert_eq!(faults.describe()["brokenReceipts"], Value::Null);
+        faults.break_receipts_in_turn(&[Html]);
+        faults.break_receipts_in_turn(&[]);
+        assert_eq!(faults.take_broken_receipt(), None, "an empty list disarms");
     }
 }

@@ -52,6 +52,10 @@ pub struct Options {
     /// Sent as the SSE `retry:` field with each welcome: how long `EventSource` waits
     /// before its own reconnect after the stream ends (browser default when `None`).
     pub sse_retry: Option<Duration>,
+    /// `--untied-sends`: a `send` with a `clientMsgId` naming a connection the server
+    /// does not know is processed as if it came without `X-Connection-ID` (a server
+    /// whose `/send` is not tied to a stream), instead of the stale 404.
+    pub untied_sends: bool,
 }
 
 impl Default for Options {
@@ -61,6 +65,7 @@ impl Default for Options {
             static_dir: None,
             agent: AgentOptions::default(),
             sse_retry: None,
+            untied_sends: false,
         }
     }
 }

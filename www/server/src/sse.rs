@@ -4,7 +4,8 @@
 //! events queued for it in `state` (live events of watched sessions, replays), and a
 //! `{"type":"heartbeat"}` data event every heartbeat interval. Heartbeats are real
 //! events rather than SSE comments because `EventSource` hides comments, and a client
-//! watchdog can only see what reaches `onmessage`.
+//! watchdog can only see what reaches `onmessage`. A test may have the next requests
+//! refused instead (`fail-next` with `"endpoint": "events"`).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -18,9 +19,15 @@ use futures_util::stream;
 use tokio::sync::Notify;
 use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 
+use crate::chat::injected;
 use crate::state::{AppState, Frame, Next};
 
 pub(crate) async fn events(State(state): State<AppState>) -> Response {
+    // `fail-next` with `"endpoint": "events"`: answer with its status, open nothing.
+    let failure = state.lock().faults.take_stream_failure();
+    if let Some(status) = failure {
+        return injected(status).into_response();
+    }
     let opened = state.lock().open_stream();
     let (id, notify) = match opened {
         Ok(opened) => opened,

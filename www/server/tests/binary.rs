@@ -75,3 +75,44 @@ fn rejects_an_unknown_flag_with_usage_and_exit_code_2() {
         "{stderr}"
     );
 }
+
+#[test]
+fn untied_sends_on_the_command_line_reaches_the_server() {
+    let mut child = Command::new(BIN)
+        .args(["--port", "0", "--untied-sends"])
+        .env_remove("PORT")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let port: u16 = line
+        .trim()
+        .strip_prefix("listening on http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .parse()
+        .unwrap();
+
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    // A send naming a connection nobody opened, as after a restart.
+    let body = r#"{"type":"send","sessionId":"s","clientMsgId":"m1","prompt":"x"}"#;
+    write!(
+        stream,
+        "POST /api/chat/send HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\
+         content-type: application/json\r\nx-connection-id: made-up\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let read = stream.read_to_string(&mut answer);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    read.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""accepted":true"#), "{answer}");
+}

@@ -345,3 +345,55 @@ async fn state_reports_connections_streams_and_heartbeats() {
     assert_eq!(state["heartbeats"], true);
     assert_eq!(state["connectionIds"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn fail_next_on_events_refuses_the_next_streams_then_opens_them_again() {
+    let server = Server::start().await;
+    let (_stream, id) = server.connect().await;
+    let armed = server
+        .control(
+            "fail-next",
+            json!({"count": 2, "status": 503, "endpoint": "events"}),
+        )
+        .await;
+    assert_eq!(
+        armed,
+        json!({"ok": true, "count": 2, "status": 503, "endpoint": "events"})
+    );
+
+    // POSTs are not what it fails.
+    assert_eq!(server.send_ok_or(&id).await, StatusCode::OK);
+    for _ in 0..2 {
+        let refused = server.get("/api/chat/events").await;
+        assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(refused
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/json"));
+        assert_eq!(refused.json()["code"], "injected_failure");
+        assert!(refused.error().contains("503"), "{}", refused.error());
+    }
+    let state = server.get_json("/api/test/state").await;
+    assert_eq!(state["faults"]["failNext"], json!(null));
+    assert_eq!(state["streamsOpened"], 1, "the refused ones opened nothing");
+    assert_eq!(state["openStreams"], 1);
+
+    let (_again, fresh) = server.connect().await;
+    assert_ne!(fresh, id);
+}
+
+#[tokio::test]
+async fn fail_next_without_an_endpoint_never_fails_a_stream() {
+    let server = Server::start().await;
+    server.control("fail-next", json!({"count": 1})).await;
+
+    let (_stream, id) = server.connect().await;
+
+    let state = server.get_json("/api/test/state").await;
+    assert_eq!(state["faults"]["failNext"]["remaining"], 1, "still armed");
+    assert_eq!(
+        server.send_ok_or(&id).await,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "spent on the next POST"
+    );
+}

@@ -232,7 +232,7 @@ async fn broken_receipts_spare_refused_sends_and_other_endpoints() {
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         state["faults"]["brokenReceipts"],
-        json!({"remaining": 1, "kind": "html"})
+        json!({"remaining": 1, "kind": "html", "queue": [{"kind": "html", "count": 1}]})
     );
     server.control("reset", json!({})).await;
     let state = server.get_json("/api/test/state").await;
@@ -249,4 +249,100 @@ async fn break_receipts_refuses_an_unknown_or_missing_kind() {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
         assert!(reply.error().contains("kind"), "{}", reply.error());
     }
+}
+
+#[tokio::test]
+async fn a_queue_of_kinds_breaks_the_next_receipts_in_order_one_each() {
+    let server = Server::start().await;
+    let kinds = ["html", "wrong_id", "missing_session"];
+    let armed = server
+        .control("break-receipts", json!({"kinds": kinds}))
+        .await;
+    assert_eq!(armed, json!({"ok": true, "count": 3, "kinds": kinds}));
+
+    // The same message posted again after each broken receipt, as a client does.
+    let mut replies = Vec::new();
+    for _ in 0..=kinds.len() {
+        replies.push(send_without_connection(&server, prompt("m1", Some("s"), "x")).await);
+    }
+
+    assert!(replies.iter().all(|r| r.status == StatusCode::OK));
+    assert!(replies[0].text().starts_with("<!doctype html>"));
+    assert_ne!(replies[1].json()["clientMsgId"], "m1");
+    assert_eq!(replies[2].json()["clientMsgId"], "m1");
+    assert!(replies[2].json().get("sessionId").is_none());
+    assert_eq!(
+        replies[3].json(),
+        json!({"ok": true, "duplicate": true, "accepted": true, "clientMsgId": "m1", "sessionId": "s"}),
+        "then the good receipt"
+    );
+    let log = server.get_json("/api/test/log").await;
+    let faults: Vec<Value> = log["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.get("receiptFault").cloned().unwrap_or(Value::Null))
+        .collect();
+    assert_eq!(
+        faults,
+        [
+            json!("html"),
+            json!("wrong_id"),
+            json!("missing_session"),
+            Value::Null
+        ]
+    );
+    let accepted = server.get_json("/api/test/accepted?sessionId=s").await;
+    assert_eq!(accepted["accepted"], json!(["m1"]), "processed once");
+}
+
+#[tokio::test]
+async fn an_empty_queue_or_a_zero_count_disarms() {
+    let server = Server::start().await;
+    for disarm in [json!({"kinds": []}), json!({"kind": "html", "count": 0})] {
+        server
+            .control("break-receipts", json!({"kinds": ["html", "html"]}))
+            .await;
+        server.control("break-receipts", disarm.clone()).await;
+
+        let state = server.get_json("/api/test/state").await;
+        assert_eq!(state["faults"]["brokenReceipts"], Value::Null, "{disarm}");
+    }
+    let reply = send_without_connection(&server, prompt("m1", Some("s"), "x")).await;
+    assert_eq!(reply.json()["clientMsgId"], "m1");
+}
+
+#[tokio::test]
+async fn break_receipts_takes_exactly_one_of_kind_and_kinds_and_only_known_kinds() {
+    let server = Server::start().await;
+    server
+        .control("break-receipts", json!({"kinds": ["wrong_id"]}))
+        .await;
+    for (body, needle) in [
+        (json!({"kind": "html", "kinds": ["html"]}), "not both"),
+        (json!({"kinds": ["html", "garbled"]}), "kinds[1]"),
+        (json!({"kinds": ["html", 7]}), "kinds[1]"),
+        (json!({"kinds": "html"}), "`kinds` must be a list"),
+        (json!({"kinds": ["html"], "count": 2}), "`count`"),
+        (json!({"count": 2}), "kind"),
+    ] {
+        let reply = server
+            .request("POST", "/api/test/break-receipts", &[], body.to_string())
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
+        let error = reply.error();
+        assert!(error.contains(needle), "{body}: {error}");
+        if needle == "kinds[1]" {
+            assert!(
+                error.contains(r#""html", "wrong_id" or "missing_session""#),
+                "names the allowed kinds: {error}"
+            );
+        }
+    }
+    let state = server.get_json("/api/test/state").await;
+    assert_eq!(
+        state["faults"]["brokenReceipts"]["queue"],
+        json!([{"kind": "wrong_id", "count": 1}]),
+        "a refused request leaves the armed queue alone"
+    );
 }

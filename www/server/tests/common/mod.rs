@@ -44,6 +44,7 @@ pub fn test_options() -> Options {
             delay: Duration::ZERO,
         },
         sse_retry: None,
+        untied_sends: false,
     }
 }
 
