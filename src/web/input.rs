@@ -12,7 +12,7 @@ use js_sys::Function;
 use wasm_bindgen::JsValue;
 
 #[cfg(feature = "persist")]
-use super::outbox::ReadBack;
+use super::store::ReadBack;
 use crate::core::{AnswerBody, PostId, PostOutcome, StreamId};
 
 /// One thing the platform reported.

@@ -34,19 +34,9 @@ use web_sys::AbortController;
 use super::input::{Input, Inputs};
 use super::js;
 use super::locks;
-use super::store::{record, Store, Write};
-use crate::core::{OutboxNames, Stored};
+use super::store::{record, ReadBack, Store, Write};
+use crate::core::OutboxNames;
 use owners::OwnersChannel;
-
-/// One read of the store, as the shell hands it to the core: each entry as the core
-/// takes it, beside it (same index) what the shell keeps of a readable one, and the
-/// owner ids whose owner lock was held at the read.
-#[derive(Default)]
-pub struct ReadBack {
-    pub entries: Vec<Stored>,
-    pub messages: Vec<Option<record::Message>>,
-    pub live_owners: Vec<String>,
-}
 
 /// The outbox of one connection (a handle: clones share it).
 #[derive(Clone)]

@@ -14,8 +14,8 @@ use wasm_bindgen::JsValue;
 
 use super::boundary;
 use super::js;
-use super::report::Outcome;
-use crate::core::{ControlFailure, Fate, PromptNotice, Receipt};
+use super::report::{Outcome, ReceiptObject};
+use crate::core::{ControlFailure, Fate, PromptNotice};
 
 /// A message's `sessionId` when it is a string (`null` or absent: a prompt of a new
 /// chat's draft).
@@ -31,26 +31,6 @@ pub fn with_session(body: &JsValue, session_id: &str) -> Option<JsValue> {
     let object = JSON::parse(&text).ok().filter(JsValue::is_object)?;
     Reflect::set(&object, &"sessionId".into(), &session_id.into()).ok()?;
     JSON::stringify(&object).ok().map(JsValue::from)
-}
-
-/// A receipt as the app reads it (the TypeScript `Receipt`): the body the server
-/// answered, in its own field names.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReceiptObject<'a> {
-    accepted: bool,
-    client_msg_id: &'a str,
-    session_id: Option<&'a str>,
-}
-
-impl<'a> From<&'a Receipt> for ReceiptObject<'a> {
-    fn from(receipt: &'a Receipt) -> Self {
-        ReceiptObject {
-            accepted: true,
-            client_msg_id: &receipt.client_msg_id,
-            session_id: receipt.session_id.as_deref(),
-        }
-    }
 }
 
 /// What the app's listener hears of one prompt (the TypeScript `PromptNotice`), before

@@ -9,7 +9,6 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::app;
 use super::boundary;
 use super::js;
-use super::prompt::ReceiptObject;
 use crate::core::{DropReason, Endpoint, FailReason, Fate, Receipt};
 
 /// A report's `status`, spelled as the TypeScript `DeliveryReport` spells it.
@@ -96,6 +95,26 @@ impl From<Fate> for Outcome {
             Fate::Failed(FailReason::Network) => Outcome::failed(Reason::Network, None),
             Fate::Failed(FailReason::TimedOut) => Outcome::failed(Reason::Timeout, None),
             Fate::Failed(FailReason::NoReceipt) => Outcome::failed(Reason::NoReceipt, None),
+        }
+    }
+}
+
+/// A receipt as the app reads it (the TypeScript `Receipt`): the body the server
+/// answered, in its own field names.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptObject<'a> {
+    accepted: bool,
+    client_msg_id: &'a str,
+    session_id: Option<&'a str>,
+}
+
+impl<'a> From<&'a Receipt> for ReceiptObject<'a> {
+    fn from(receipt: &'a Receipt) -> Self {
+        ReceiptObject {
+            accepted: true,
+            client_msg_id: &receipt.client_msg_id,
+            session_id: receipt.session_id.as_deref(),
         }
     }
 }

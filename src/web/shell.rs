@@ -22,11 +22,13 @@ use super::input::{Input, Inputs, PageEvent, ServerEvent};
 use super::js;
 use super::lifecycle::PageListeners;
 #[cfg(feature = "persist")]
-use super::outbox::{verdicts, Outbox, ReadBack};
+use super::outbox::{verdicts, Outbox};
 use super::outgoing::{body_of, Outgoing};
 use super::post::{self, Aborters, PostRequest};
 use super::prompt::{self, PromptView};
 use super::report;
+#[cfg(feature = "persist")]
+use super::store::ReadBack;
 use super::stream::{self, Stream};
 #[cfg(feature = "share-tabs")]
 use super::tabs;

@@ -10,11 +10,12 @@ use alloc::vec::Vec;
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 
-use super::{Outbox, ReadBack};
+use super::Outbox;
 use crate::core::{Endpoint, MsgId, OutboxAction, OutboxWarning, Record, Restored, Stored};
 use crate::web::js;
 use crate::web::outgoing::{body_of, Outgoing};
 use crate::web::store::record;
+use crate::web::store::ReadBack;
 
 /// One of the core's outbox actions, with what it needs of the shell's state.
 pub enum Step {

@@ -28,10 +28,20 @@ use js_sys::{Array, Promise};
 use wasm_bindgen::JsValue;
 
 use super::js;
-use crate::core::OutboxNames;
+use crate::core::{OutboxNames, Stored};
 use app_store::AppStore;
 use indexed_db::IndexedDb;
 use web_storage::WebStorage;
+
+/// One read of the store, as the shell hands it to the core: each entry as the core
+/// takes it, beside it (same index) what the shell keeps of a readable one, and the
+/// owner ids whose owner lock was held at the read.
+#[derive(Default)]
+pub struct ReadBack {
+    pub entries: Vec<Stored>,
+    pub messages: Vec<Option<record::Message>>,
+    pub live_owners: Vec<String>,
+}
 
 /// One write, as the outbox asks for it.
 pub enum Write {
