@@ -1,6 +1,6 @@
-//! The shell's declarations of the JS it still calls (`helper.js`, `inbound.js`), each
-//! function under its JS name, the clock and random numbers it reads (js-sys), and the
-//! small helpers the platform modules share. Everything is duck-typed and
+//! The shell's declarations of the JS it still calls (`inbound.js`), each function
+//! under its JS name, the clock and random numbers it reads (js-sys), and the small
+//! helpers the platform modules share. Everything is duck-typed and
 //! non-throwing, because injected fakes are plain objects rather than the platform
 //! classes.
 //!
@@ -15,18 +15,22 @@ pub fn random() -> f64 {
     js_sys::Math::random()
 }
 
-/// What is still done in JS for the connection itself: the warning prefix, and freeing
-/// the inbox once the call into the wasm that dropped the shell has returned.
-#[wasm_bindgen(module = "/src/web/helper.js")]
-extern "C" {
-    /// `console.warn("[sse-courier] " + text)`.
-    pub fn warn(text: &JsValue);
+/// `console.warn("[sse-courier] " + text)`, the prefix joined as JS strings (the text
+/// is not copied through the wasm), `console.warn` looked up at the call (so that a
+/// test's spy hears it).
+pub fn warn(text: &JsValue) {
+    let line = js_sys::JsString::from("[sse-courier] ").concat(text);
+    web_sys::console::warn_1(&line);
+}
 
-    /// Frees a wasm object the JS holds (an inbox) once the current call into the wasm
-    /// has returned: it may be that object's own, and an object is not freed while one
-    /// of its methods runs.
-    #[wasm_bindgen(js_name = freeLater)]
-    pub fn free_later(object: &JsValue);
+/// Frees a wasm object the JS holds (an inbox) once the current call into the wasm
+/// has returned: it may be that object's own, and an object is not freed while one of
+/// its methods runs. A task of wasm-bindgen-futures' queue runs in a later microtask.
+pub fn free_later(object: &JsValue) {
+    let object = object.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        call_method(&object, "free");
+    });
 }
 
 /// The inbound hot path (see `inbound.js` for why it is JS).
@@ -135,7 +139,6 @@ pub fn construct(name: &str, arg: &JsValue) -> Option<JsValue> {
 }
 
 /// `object[name]()` when it is a function; what it throws or returns is of no interest.
-#[cfg(any(feature = "persist", feature = "share-tabs"))]
 pub fn call_method(object: &JsValue, name: &str) {
     if let Ok(method) = get(object, name).dyn_into::<js_sys::Function>() {
         let _ = method.call0(object);

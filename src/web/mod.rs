@@ -15,8 +15,7 @@
 //! turns them into the core's `Config`. `shell` holds the state and runs the loop;
 //! `connection` is the JS face; `outgoing` the messages without a fate yet. Still JS:
 //! `inbound.js`, the inbound hot path (one call into the wasm per server event; its
-//! header gives the figures that keep it JS), and `helper.js` (the warning prefix,
-//! freeing an inbox late). The opt-in capabilities, each in its own build: the
+//! header gives the figures that keep it JS); nothing else. The opt-in capabilities, each in its own build: the
 //! persisted outbox (`outbox`: its writes, reads and owner locks; `store`: Web Storage
 //! as web-sys `Storage`, IndexedDB through web-sys's `Idb*` types, the app's own store
 //! by property), and one stream for all tabs (`tabs`; `channel`: its BroadcastChannel
