@@ -78,6 +78,8 @@ pub fn take(read: ReadBack, verdicts: &[Restored], outgoing: &mut Vec<Outgoing>)
             continue;
         };
         let key = js::string(&record.key);
+        // A prompt's session as its record says it (its notices name it).
+        let session_id = record.prompt.and_then(|prompt| prompt.session_id);
         match verdict {
             Restored::Taken(id) => outgoing.push(Outgoing {
                 id: *id,
@@ -85,7 +87,7 @@ pub fn take(read: ReadBack, verdicts: &[Restored], outgoing: &mut Vec<Outgoing>)
                 body: message.body,
                 endpoint: record.endpoint,
                 client_msg_id: key,
-                session_id: None,
+                session_id,
                 receipt: None,
             }),
             Restored::Expired => expired.push(Expired {
