@@ -52,7 +52,7 @@ describe("a reload", () => {
     for (let i = 1; i <= 3; i++) first.conn.send({ type: "send", clientMsgId: `m-${i}`, text: `t${i}` });
     expect(first.manual.calls).toHaveLength(0); // offline: no welcome yet
     expect(Object.keys(stored()).sort()).toEqual(["sse-courier:chat:m-1", "sse-courier:chat:m-2", "sse-courier:chat:m-3"]);
-    expect(stored()["sse-courier:chat:m-2"]).toMatchObject({ version: 1, key: "m-2", endpoint: "send", stale404s: 0, retries: 0 });
+    expect(stored()["sse-courier:chat:m-2"]).toMatchObject({ version: 2, key: "m-2", endpoint: "send", stale404s: 0, retries: 0 });
 
     restartBrowser();
     const second = openPage({ store: "local", key: "chat" });
