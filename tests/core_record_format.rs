@@ -58,6 +58,8 @@ fn a_prompts_record_carries_its_session_draft_and_whether_it_was_posted() {
         draft: "m:1".into(),
         posted: false,
     };
+    // serde_json writes no session as `null`; the shell's serde-wasm-bindgen leaves
+    // `sessionId` out: its reader takes both as none (src/web/store/record.rs).
     let value = serde_json::to_value(record(Some(orphan))).unwrap();
     assert_eq!(
         value["prompt"],

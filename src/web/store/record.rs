@@ -89,7 +89,9 @@ fn read_record(parsed: &JsValue) -> Option<Record> {
 }
 
 /// A record's `prompt` (version 2): `Some(None)` when absent (a plain message), `None`
-/// when present but not `{ sessionId: string | null, draft: string, posted: boolean }`.
+/// when present but not `{ sessionId?: string | null, draft: string, posted: boolean }`
+/// (serde-wasm-bindgen writes a `None` as undefined, so no session is an absent
+/// `sessionId`; `null` is read alike).
 fn read_prompt(value: &JsValue) -> Option<Option<StoredPrompt>> {
     if value.is_undefined() {
         return Some(None);
@@ -97,7 +99,7 @@ fn read_prompt(value: &JsValue) -> Option<Option<StoredPrompt>> {
     let session_id = js::get(value, "sessionId");
     let posted = js::get(value, "posted").as_bool()?;
     Some(Some(StoredPrompt {
-        session_id: match session_id.is_null() {
+        session_id: match session_id.is_null() || session_id.is_undefined() {
             true => None,
             false => Some(session_id.as_string()?),
         },
