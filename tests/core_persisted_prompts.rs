@@ -516,6 +516,29 @@ fn a_legacy_prompt_already_stored_or_held_is_left_to_its_record() {
 }
 
 #[test]
+fn a_legacy_prompt_whose_key_holds_an_unreadable_entry_is_left_so_nothing_is_overwritten() {
+    let store = new_store();
+    let mut page = Page::open("page-b", Config::current_contract(), &store);
+    page.rig.m.connect(page.rig.now);
+    page.drain();
+    let unreadable = |key: &str| Stored::Unreadable {
+        key: key.into(),
+        version: None,
+    };
+    let read = [
+        unreadable("junk"),
+        legacy("k1", "0", false),
+        unreadable("k2"),
+        legacy("k2", "0", false),
+    ];
+
+    let (verdicts, _) = page.restore(&read);
+
+    assert!(matches!(verdicts[1], Restored::Taken(_)), "{verdicts:?}");
+    assert_eq!(verdicts[3], Restored::Left(LeftAlone::Duplicate));
+}
+
+#[test]
 fn a_legacy_prompt_with_a_session_keeps_it() {
     let store = new_store();
     let mut page = Page::open("page-b", Config::current_contract(), &store);
