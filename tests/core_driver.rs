@@ -19,6 +19,7 @@ fn left_by(owner: &str, key: &str, order: u64) -> Stored {
         stale_404s: 0,
         retries: 0,
         owner: owner.into(),
+        prompt: None,
     })
 }
 

@@ -197,6 +197,7 @@ fn record(key: &str, owner: &str, order: u64, enqueued_at: u64) -> Record {
         stale_404s: 0,
         retries: 0,
         owner: owner.into(),
+        prompt: None,
     }
 }
 
@@ -260,6 +261,7 @@ fn a_retryable_send_is_stored_before_it_is_posted() {
                 stale_404s: 0,
                 retries: 0,
                 owner: "tab-a".into(),
+                prompt: None,
             }
         })
     );

@@ -355,7 +355,10 @@ impl Machine {
     fn post_prompt(&mut self, now: u64, item: Pending) {
         let connection_id = self.live_connection_id().map(ToOwned::to_owned);
         let (id, msg) = (self.alloc_post(), item.msg);
-        self.prompts.posted(msg);
+        if self.prompts.posted(msg) {
+            // From now on it must never adopt a session, after a reload too.
+            self.persist_attempt(&item);
+        }
         self.flights.push(Flight {
             post: id,
             generation: self.generation,

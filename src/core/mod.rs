@@ -103,8 +103,9 @@ pub use ids::{MsgId, PostId, StreamId};
 pub use machine::Machine;
 pub use outcome::{DropReason, EventVerdict, FailReason, Fate, PostOutcome, SendOutcome};
 pub use persist::{
-    Layout, LeftAlone, OutboxAction, OutboxNames, OutboxWarning, PersistConfig, PersistConfigError,
-    Record, Restored, Stored, Whose, DEFAULT_MAX_AGE_MS, FIRST_SENT_ID, RECORD_VERSION,
+    reads_version, Layout, LeftAlone, LegacyPrompt, OutboxAction, OutboxNames, OutboxWarning,
+    PersistConfig, PersistConfigError, Record, Restored, Stored, StoredPrompt, Whose,
+    DEFAULT_MAX_AGE_MS, FIRST_SENT_ID, LEGACY_KEY_PREFIX, RECORD_VERSION,
 };
 pub use prompts::Prompt;
 pub use receipt::{AnswerBody, Receipt, ReceiptBody};

@@ -28,12 +28,21 @@ use super::queue::Pending;
 use super::seq;
 use super::stats::bump;
 
+mod legacy;
 mod naming;
+pub use legacy::{LegacyPrompt, LEGACY_KEY_PREFIX};
 pub use naming::{Layout, OutboxNames, Whose};
 
-/// The format version of the records this core writes and takes back. A record of
-/// any other version is left in the store untouched (and warned about).
-pub const RECORD_VERSION: u32 = 1;
+/// The format version of the records this core writes. Version 2 added a prompt's
+/// state (`Record::prompt`).
+pub const RECORD_VERSION: u32 = 2;
+
+/// The format versions this core takes back: its own, and version 1 (no prompt
+/// state: such a record is a plain message). A record of any other version is left in
+/// the store untouched (and warned about).
+pub fn reads_version(version: u32) -> bool {
+    version == 1 || version == RECORD_VERSION
+}
 
 /// `persist.maxAgeMs` by default: a day. A chat message a day old is more likely to
 /// confuse than to help; the app can choose longer.
@@ -135,6 +144,30 @@ pub struct Record {
     pub retries: u32,
     /// The owner id of the machine that holds the message.
     pub owner: String,
+    /// A prompt's state (version 2): `None` for a message stored under the rules of
+    /// plain sends. Written only when `Some`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<StoredPrompt>,
+}
+
+/// What a stored prompt needs besides its delivery state to be sent again as a
+/// prompt (docs/delivery-rules.md, rules 14 to 17): its session, its draft, and
+/// whether its body may have reached the server.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredPrompt {
+    /// Its `sessionId` (its draft's adopted one included); `None`: none yet. When the
+    /// draft adopted it, the stored body may still say `null`: this field is what
+    /// counts, and a restored prompt's body is given it before it is posted again.
+    pub session_id: Option<String>,
+    /// Its draft scope, the same for every prompt of one draft across page loads:
+    /// the `clientMsgId` of the draft's first stored prompt (a page's scope numbers
+    /// restart at every load, and an id is unique without the owner's help).
+    pub draft: String,
+    /// Posted at least once (or, from the existing client's outbox, `uncertain`):
+    /// its body may be on the server and must never change, so it never adopts a
+    /// session. Written when a prompt without a session is first posted.
+    pub posted: bool,
 }
 
 /// One entry of the store as the shell read it, for [`Machine::restore`].
@@ -142,6 +175,10 @@ pub struct Record {
 pub enum Stored {
     /// A record the shell could read (whatever its `version` says).
     Record(Record),
+    /// A prompt the existing client's own outbox left (`mitzo-send-outbox:<url>`): an
+    /// upgrade in place. Taken as a prompt first stored now, before every record, and
+    /// left alone when its key is held or stored already (its record wins).
+    Legacy(LegacyPrompt),
     /// An entry the shell could not read as a record: its key, and its format version
     /// when at least that much could be read.
     Unreadable { key: String, version: Option<u32> },
@@ -280,9 +317,9 @@ impl Persist {
         now: u64,
         record: &Record,
         live: &[String],
-        taken: &[(&Record, usize)],
+        taken: &[(Record, usize)],
     ) -> Verdict {
-        if record.version != RECORD_VERSION {
+        if !reads_version(record.version) {
             return Verdict::Leave(LeftAlone::UnknownVersion(record.version));
         }
         if record.key.is_empty() || record.endpoint.is_lifecycle() {
@@ -314,8 +351,8 @@ impl Persist {
 pub(crate) trait Outbox {
     fn state(&mut self) -> &mut Persist;
     fn state_ref(&self) -> &Persist;
-    /// Writes the record of `item`, if it is persisted.
-    fn put(&mut self, item: &Pending);
+    /// Writes the record of `item` (a prompt's with its state), if it is persisted.
+    fn put(&mut self, item: &Pending, prompt: Option<StoredPrompt>);
     /// `msg`'s fate is settled: its record goes.
     fn settled(&mut self, msg: MsgId);
     fn clone_box(&self) -> Box<dyn Outbox>;
@@ -342,7 +379,7 @@ impl Outbox for Persist {
         self
     }
 
-    fn put(&mut self, item: &Pending) {
+    fn put(&mut self, item: &Pending, prompt: Option<StoredPrompt>) {
         let Some(held) = self.held.iter().find(|h| h.msg == item.msg) else {
             return;
         };
@@ -355,6 +392,7 @@ impl Outbox for Persist {
             stale_404s: item.stale_404s,
             retries: item.retries,
             owner: self.config.owner.clone(),
+            prompt,
         };
         self.out.push(OutboxAction::Put {
             msg: item.msg,
@@ -398,11 +436,10 @@ impl Machine {
     /// when it has none.
     ///
     /// Prompts of the existing client's current contract ([`Machine::is_prompt`]) are
-    /// not stored yet: a record keeps neither their `sessionId` nor their draft scope,
-    /// and a restored message would no longer wait for its receipt.
+    /// stored too, with their state (`Record::prompt`), by `send_prompt`, whose
+    /// `clientMsgId` is their key.
     pub fn persists(&self, endpoint: Endpoint) -> bool {
-        let stored = is_retryable(&self.config, endpoint) && !self.is_prompt(endpoint);
-        self.persist.is_some() && stored
+        self.persist.is_some() && is_retryable(&self.config, endpoint)
     }
 
     /// `send` for a message whose body carries `key` as its `clientMsgId`. When
@@ -471,26 +508,36 @@ impl Machine {
         self.restore_gate = false;
         let mut verdicts = Vec::with_capacity(stored.len());
         // The records chosen, each with its index in `stored`.
-        let mut taken: Vec<(&Record, usize)> = Vec::new();
+        let mut taken: Vec<(Record, usize)> = Vec::new();
         let (mut expired, mut unknown, mut corrupt) = (0u32, 0u32, 0u32);
+        let mut legacy_place = 0u64;
         for (index, entry) in stored.iter().enumerate() {
             let verdict = match entry {
                 Stored::Unreadable {
                     version: Some(v), ..
-                } if *v != RECORD_VERSION => Verdict::Leave(LeftAlone::UnknownVersion(*v)),
+                } if !reads_version(*v) => Verdict::Leave(LeftAlone::UnknownVersion(*v)),
                 Stored::Unreadable { .. } => Verdict::Leave(LeftAlone::Corrupt),
                 Stored::Record(record) => {
                     let verdict = p.judge(now, record, live_owners, &taken);
-                    if record.version == RECORD_VERSION {
+                    if reads_version(record.version) {
                         p.last_order = p.last_order.max(record.order);
                     }
                     if matches!(verdict, Verdict::Take) {
-                        taken.push((record, index));
+                        taken.push((record.clone(), index));
                     }
                     if matches!(verdict, Verdict::Expire) {
                         p.out.push(OutboxAction::Remove {
                             key: record.key.clone(),
                         });
+                    }
+                    verdict
+                }
+                Stored::Legacy(prompt) => {
+                    legacy_place += 1;
+                    let verdict = p.judge_legacy(prompt, stored, &taken);
+                    if matches!(verdict, Verdict::Take) {
+                        let record = prompt.record(legacy_place, now, &p.config.owner);
+                        taken.push((record, index));
                     }
                     verdict
                 }
@@ -516,9 +563,9 @@ impl Machine {
         // insertion sort (a read holds at most a few hundred records): std's sort, or
         // indexing here and below, would link panic formatting into the shipped wasm.
         let restore_order = |r: &Record| (r.order, r.enqueued_at, r.key.clone());
-        let mut sorted: Vec<(&Record, usize)> = Vec::with_capacity(taken.len());
+        let mut sorted: Vec<(Record, usize)> = Vec::with_capacity(taken.len());
         for (record, place) in taken {
-            let key = restore_order(record);
+            let key = restore_order(&record);
             let at = sorted
                 .iter()
                 .position(|(other, _)| restore_order(other) > key)
@@ -529,12 +576,8 @@ impl Machine {
         let count = u32::try_from(taken.len()).unwrap_or(u32::MAX);
         // The first restore slots in below every id this page gave out.
         let mut below = (first && count < FIRST_SENT_ID).then(|| FIRST_SENT_ID - count);
-        let records: Vec<(Record, usize)> = taken
-            .into_iter()
-            .map(|(record, place)| (record.clone(), place))
-            .collect();
-        let any_taken = !records.is_empty();
-        for (mut record, place) in records {
+        let any_taken = !taken.is_empty();
+        for (mut record, place) in taken {
             let msg = match below.as_mut() {
                 Some(id) => {
                     let msg = MsgId(*id);
@@ -577,15 +620,22 @@ impl Machine {
     /// Makes a stored record a message of this machine: claimed in the store, then
     /// queued at its place (which may evict the oldest, reported as always).
     fn take_record(&mut self, record: Record, msg: MsgId) {
+        // A prompt's record is a prompt again (its receipt awaited, its notices told)
+        // when this machine has prompts; any other is a plain message.
+        let prompt = record
+            .prompt
+            .as_ref()
+            .filter(|_| self.is_prompt(record.endpoint));
         let item = Pending {
             msg,
             endpoint: record.endpoint,
             stale_404s: record.stale_404s,
             retries: record.retries,
-            // A record keeps no `sessionId` or draft scope: restored, a message is
-            // delivered under the rules of plain sends.
-            prompt: false,
+            prompt: prompt.is_some(),
         };
+        if let Some(prompt) = prompt {
+            self.restore_prompt(msg, &record.key, prompt);
+        }
         if let Some(p) = self.persist.as_mut() {
             p.state().held.push(Held {
                 msg,
@@ -629,8 +679,8 @@ impl Machine {
         }
     }
 
-    /// A message `send_keyed` accepted: stored if it persists.
-    fn persist_new(&mut self, now: u64, msg: MsgId, endpoint: Endpoint, key: &str) {
+    /// A message `send_keyed` or `send_prompt` accepted: stored if it persists.
+    pub(super) fn persist_new(&mut self, now: u64, msg: MsgId, endpoint: Endpoint, key: &str) {
         if !self.persists(endpoint) || key.is_empty() {
             return;
         }
@@ -650,14 +700,21 @@ impl Machine {
             enqueued_at: now,
             restored: false,
         });
-        p.put(&Pending::new(msg, endpoint));
+        let item = Pending {
+            // A prompt's record says its draft from now on.
+            prompt: self.is_prompt(endpoint) && self.prompts.store(msg, key),
+            ..Pending::new(msg, endpoint)
+        };
+        self.persist_attempt(&item);
     }
 
-    /// Writes the record of `item`, if it is persisted: when claimed, and whenever
-    /// its attempt counts change, so the retry limits hold across reloads.
+    /// Writes the record of `item`, if it is persisted: when claimed, whenever its
+    /// attempt counts change, so the retry limits hold across reloads, and for a
+    /// prompt whenever what its record says of it changes.
     pub(super) fn persist_attempt(&mut self, item: &Pending) {
+        let prompt = item.prompt.then(|| self.prompts.stored(item.msg)).flatten();
         if let Some(p) = self.persist.as_mut() {
-            p.put(item);
+            p.put(item, prompt);
         }
     }
 
@@ -685,6 +742,7 @@ mod tests {
             stale_404s: 0,
             retries: 0,
             owner: owner.into(),
+            prompt: None,
         }
     }
 
@@ -730,10 +788,16 @@ mod tests {
         let p = outbox();
         let live = vec!["other".to_string()];
         let mut future = record("k", "dead", 1, 5_000);
-        future.version = 2;
+        future.version = 3;
         assert_eq!(
             left(p.judge(0, &future, &live, &[])),
-            Some(LeftAlone::UnknownVersion(2))
+            Some(LeftAlone::UnknownVersion(3))
+        );
+        let mut first = record("k", "dead", 1, 0);
+        first.version = 1;
+        assert!(
+            matches!(p.judge(0, &first, &live, &[]), Verdict::Take),
+            "version 1 is read"
         );
         let mut stop = record("k", "dead", 1, 0);
         stop.endpoint = Endpoint::Stop;
@@ -752,7 +816,7 @@ mod tests {
         );
         let earlier = record("k", "dead", 1, 0);
         assert_eq!(
-            left(p.judge(0, &record("k", "dead2", 2, 0), &live, &[(&earlier, 0)])),
+            left(p.judge(0, &record("k", "dead2", 2, 0), &live, &[(earlier, 0)])),
             Some(LeftAlone::Duplicate)
         );
         assert_eq!(

@@ -20,6 +20,7 @@ use super::ids::MsgId;
 use super::lifecycle::Phase;
 use super::machine::Machine;
 use super::outcome::{Fate, SendOutcome};
+use super::persist::StoredPrompt;
 use super::queue::Pending;
 use super::receipt::Receipt;
 use super::seq;
@@ -44,13 +45,18 @@ struct Entry {
     scope: u32,
     /// Posted at least once: its body is on the wire and must never change.
     posted: bool,
+    /// Its draft's name in the persisted outbox, once stored (`StoredPrompt::draft`).
+    draft: Option<String>,
 }
 
 /// The unsettled prompts, in send order, and the session each draft scope took.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Prompts {
     entries: Vec<Entry>,
+    /// The current draft scope.
     scope: u32,
+    /// The last scope given out: the current one, or a restored draft's.
+    last_scope: u32,
     /// The session the first receipt naming one gave each scope (only scopes that
     /// still have prompts, and the current one).
     scope_sessions: Vec<(u32, String)>,
@@ -70,8 +76,62 @@ impl Prompts {
             session_id: prompt.session_id.map(ToOwned::to_owned).or(adopted.clone()),
             scope: self.scope,
             posted: false,
+            draft: None,
         });
         adopted
+    }
+
+    /// Takes in a prompt a stored record gave back: in a scope of its own draft (the
+    /// one of an earlier prompt of the same draft, or a new one), never the current
+    /// scope, since a new page's drafts are new.
+    fn restore(&mut self, msg: MsgId, key: &str, stored: &StoredPrompt) {
+        let same_draft = self
+            .entries
+            .iter()
+            .find(|e| e.draft.as_ref() == Some(&stored.draft));
+        let scope = match same_draft {
+            Some(entry) => entry.scope,
+            None => {
+                self.last_scope = self.last_scope.wrapping_add(1);
+                self.last_scope
+            }
+        };
+        self.entries.push(Entry {
+            msg,
+            client_msg_id: Some(key.to_owned()),
+            session_id: stored.session_id.clone(),
+            scope,
+            posted: stored.posted,
+            draft: Some(stored.draft.clone()),
+        });
+    }
+
+    /// Prompt `msg` is stored under `key`: it gets its draft's name, the one an
+    /// earlier stored prompt of its scope has, else its own key. False when `msg` is
+    /// no prompt.
+    pub(crate) fn store(&mut self, msg: MsgId, key: &str) -> bool {
+        let Some(scope) = self.entry(msg).map(|e| e.scope) else {
+            return false;
+        };
+        let named = self
+            .entries
+            .iter()
+            .find(|e| e.scope == scope && e.draft.is_some())
+            .and_then(|e| e.draft.clone());
+        if let Some(entry) = self.entries.iter_mut().find(|e| e.msg == msg) {
+            entry.draft = Some(named.unwrap_or_else(|| key.to_owned()));
+        }
+        true
+    }
+
+    /// What the record of stored prompt `msg` says of it; `None` when it is not stored.
+    pub(crate) fn stored(&self, msg: MsgId) -> Option<StoredPrompt> {
+        let entry = self.entry(msg)?;
+        Some(StoredPrompt {
+            session_id: entry.session_id.clone(),
+            draft: entry.draft.clone()?,
+            posted: entry.posted,
+        })
     }
 
     fn session_of_scope(&self, scope: u32) -> Option<&str> {
@@ -87,10 +147,16 @@ impl Prompts {
         self.entry(msg)?.client_msg_id.as_deref()
     }
 
-    pub(crate) fn posted(&mut self, msg: MsgId) {
-        if let Some(entry) = self.entries.iter_mut().find(|e| e.msg == msg) {
-            entry.posted = true;
-        }
+    /// `msg` is being posted. True when its record must say so now: it is stored,
+    /// posted for the first time and has no session (only such a prompt could adopt
+    /// one, and after this it must not).
+    pub(crate) fn posted(&mut self, msg: MsgId) -> bool {
+        let Some(entry) = self.entries.iter_mut().find(|e| e.msg == msg) else {
+            return false;
+        };
+        let first = !entry.posted;
+        entry.posted = true;
+        first && entry.session_id.is_none() && entry.draft.is_some()
     }
 
     /// `msg`'s fate is settled; false if it was not a prompt.
@@ -109,7 +175,8 @@ impl Prompts {
     /// A new draft scope: prompts sent from now on never take the session of a
     /// receipt of an earlier one.
     pub(crate) fn new_scope(&mut self) {
-        self.scope = self.scope.wrapping_add(1);
+        self.last_scope = self.last_scope.wrapping_add(1);
+        self.scope = self.last_scope;
     }
 
     /// A receipt for `msg` named `session`: the first such receipt of its scope gives
@@ -174,7 +241,28 @@ impl Machine {
             });
         }
         self.tell_prompt(msg, PromptNotice::Pending { retrying: false });
-        self.admit(now, Pending::prompt(msg))
+        let outcome = self.admit(now, Pending::prompt(msg));
+        // Stored after it was posted or queued, as `send_keyed` does (the shell writes
+        // the record before it posts), so the record knows whether it was posted.
+        if let Some(key) = prompt.client_msg_id {
+            self.persist_new(now, msg, Endpoint::Send, key);
+        }
+        outcome
+    }
+
+    /// A stored prompt taken back by `restore` (`msg`, its record's `key`): a prompt
+    /// of this machine again, in its draft, its listener told it is pending, and its
+    /// body given the session its draft adopted before the page went.
+    pub(super) fn restore_prompt(&mut self, msg: MsgId, key: &str, stored: &StoredPrompt) {
+        self.prompts.restore(msg, key, stored);
+        if let (Some(session_id), false) = (&stored.session_id, stored.posted) {
+            let session_id = session_id.clone();
+            self.push(Action::AdoptSession {
+                msgs: vec![msg],
+                session_id,
+            });
+        }
+        self.tell_prompt(msg, PromptNotice::Pending { retrying: false });
     }
 
     /// A receipt confirmed prompt `msg`: with `prompt_outbox`, its session goes to the
@@ -184,6 +272,14 @@ impl Machine {
         if self.config.prompt_outbox {
             if let Some(session) = receipt.session_id.as_deref() {
                 let msgs = self.prompts.adopt(item.msg, session);
+                // Their records say their session from now on (the bodies in the
+                // store may still say null: a restore gives it back to them).
+                for &msg in &msgs {
+                    let queued = self.queue.iter().find(|q| q.msg == msg).cloned();
+                    if let Some(queued) = queued {
+                        self.persist_attempt(&queued);
+                    }
+                }
                 if !msgs.is_empty() {
                     let session_id = session.to_owned();
                     self.push(Action::AdoptSession { msgs, session_id });

@@ -33,11 +33,12 @@ pub struct ShellOptions {
     pub share_tabs: JsValue,
 }
 
-/// `persist`: where the outbox is stored, under which namespace, and how old a stored
-/// message may be when it is read back.
+/// `persist` (or `outboxStorage`): where the outbox is stored, under which namespace,
+/// and how old a stored message may be when it is read back.
 #[cfg(feature = "persist")]
 pub struct PersistOptions {
-    /// "indexeddb", "local", "session" or the app's own store object.
+    /// "indexeddb", "local", "session" or the app's own store object (`load`, `put`,
+    /// `remove`; or `getItem`, `setItem`).
     pub store: JsValue,
     pub namespace: String,
     pub max_age_ms: u64,
@@ -111,14 +112,7 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
             .max_event_bytes
             .map_or(DEFAULT_MAX_EVENT_BYTES, |n| n.0),
         #[cfg(feature = "persist")]
-        persist: options.persist.map(|persist| PersistOptions {
-            store: persist.store.0,
-            namespace: persist
-                .key
-                .and_then(|key| key.0.as_string())
-                .unwrap_or_else(|| DEFAULT_PERSIST_KEY.into()),
-            max_age_ms: persist.max_age_ms.map_or(DEFAULT_MAX_AGE_MS, |ms| ms.0),
-        }),
+        persist: persist_options(options.persist, options.outbox_storage)?,
         #[cfg(feature = "share-tabs")]
         share_tabs: options
             .share_across_tabs
@@ -126,6 +120,41 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
             .unwrap_or_default(),
     };
     Ok((core, shell))
+}
+
+/// `persist`, or `outboxStorage` alone, which is `persist: { store: outboxStorage }`:
+/// an app moving from the existing client passes its `outboxStorage` and expects what
+/// it holds to be kept as that client kept it, without learning a new option. Both
+/// together are refused: the store would be named twice.
+#[cfg(feature = "persist")]
+fn persist_options(
+    persist: Option<super::options::PersistOptions>,
+    outbox_storage: Option<super::options::OutboxStorage>,
+) -> Result<Option<PersistOptions>, ConfigError> {
+    let persist = match (persist, outbox_storage) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::Refused {
+                path: "outboxStorage".into(),
+                refusal: "must not be given with config.persist: give it as persist.store",
+            })
+        }
+        (None, Some(storage)) => {
+            return Ok(Some(PersistOptions {
+                store: storage.0,
+                namespace: DEFAULT_PERSIST_KEY.into(),
+                max_age_ms: DEFAULT_MAX_AGE_MS,
+            }))
+        }
+        (persist, None) => persist,
+    };
+    Ok(persist.map(|persist| PersistOptions {
+        store: persist.store.0,
+        namespace: persist
+            .key
+            .and_then(|key| key.0.as_string())
+            .unwrap_or_else(|| DEFAULT_PERSIST_KEY.into()),
+        max_age_ms: persist.max_age_ms.map_or(DEFAULT_MAX_AGE_MS, |ms| ms.0),
+    }))
 }
 
 /// `backoff`, each delay as given or the core's default; `maxMs` must not be below

@@ -26,6 +26,20 @@ use super::shell::{self, pump, Shared, Shell, ShellCell};
 use crate::core::PersistConfig;
 use crate::core::{Driver, Endpoint, Machine, Prompt, SendOutcome};
 
+/// Where the existing client kept its outbox: `mitzo-send-outbox:` and its events URL,
+/// `{baseUrl}/api/chat/events` (never what `buildEventUrl` gives: a URL with a fresh
+/// token each time would name another outbox at every page load).
+#[cfg(feature = "persist")]
+fn legacy_outbox_name(config: &JsValue) -> String {
+    let base_url = js::get(config, "baseUrl").as_string().unwrap_or_default();
+    [
+        crate::core::LEGACY_KEY_PREFIX,
+        &base_url,
+        "/api/chat/events",
+    ]
+    .concat()
+}
+
 #[wasm_bindgen]
 pub struct Connection {
     shell: Shared,
@@ -55,7 +69,9 @@ impl Connection {
             let (core, outbox) = match &options.persist {
                 Some(persist) => {
                     let owner = ids::new_id();
-                    let outbox = Outbox::open(&persist.store, &persist.namespace, &owner, &inputs);
+                    let legacy = legacy_outbox_name(&config);
+                    let (store, namespace) = (&persist.store, &persist.namespace);
+                    let outbox = Outbox::open(store, namespace, &owner, legacy, &inputs);
                     let max_age_ms = persist.max_age_ms;
                     let persist = PersistConfig { owner, max_age_ms };
                     (

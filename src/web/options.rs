@@ -64,6 +64,13 @@ pub struct Options {
     #[cfg(not(feature = "persist"))]
     #[allow(dead_code)] // refused when given
     pub persist: Option<PersistElsewhere>,
+    /// The existing client's option: `persist: { store: outboxStorage }` in short
+    /// (`config.rs`).
+    #[cfg(feature = "persist")]
+    pub outbox_storage: Option<OutboxStorage>,
+    #[cfg(not(feature = "persist"))]
+    #[allow(dead_code)] // refused when given
+    pub outbox_storage: Option<PersistElsewhere>,
     #[cfg(feature = "share-tabs")]
     pub share_across_tabs: Option<Sharing>,
     /// Without the `share-tabs` feature the name is still an option, of another entry.
@@ -133,7 +140,7 @@ deserialize_kinds!(
     Sharing,
 );
 #[cfg(feature = "persist")]
-deserialize_kinds!(AgeMilliseconds, Store);
+deserialize_kinds!(AgeMilliseconds, Store, OutboxStorage);
 #[cfg(not(feature = "persist"))]
 deserialize_kinds!(PersistElsewhere);
 #[cfg(not(feature = "share-tabs"))]
@@ -325,7 +332,8 @@ impl Kind for Name {
 }
 
 /// `persist.store`: the name of a store of the page, or the app's own (an object with
-/// `load`, `put` and `remove` functions), as given.
+/// `load`, `put` and `remove` functions, or with `getItem` and `setItem` as the
+/// existing client's `outboxStorage`), as given.
 #[cfg(feature = "persist")]
 pub struct Store(pub JsValue);
 
@@ -336,13 +344,34 @@ impl Kind for Store {
         let named = value
             .as_string()
             .is_some_and(|name| NAMES.contains(&&*name));
-        let own = value.is_object()
-            && ["load", "put", "remove"]
-                .iter()
-                .all(|method| js::get(value, method).is_function());
+        let has = |methods: &[&str]| {
+            value.is_object() && methods.iter().all(|m| js::get(value, m).is_function())
+        };
+        let own = has(&["load", "put", "remove"]) || has(&["getItem", "setItem"]);
         (named || own).then(|| Store(value.clone())).ok_or(
-            "must be one of \"indexeddb\", \"local\", \"session\" or an object with load, put and remove functions",
+            "must be one of \"indexeddb\", \"local\", \"session\", an object with load, put and remove functions, or one with getItem and setItem functions",
         )
+    }
+}
+
+/// `outboxStorage`: the existing client's store, an object with `getItem(key)` and
+/// `setItem(key, value)` (`sessionStorage`, `localStorage`, or the app's own).
+#[cfg(feature = "persist")]
+pub struct OutboxStorage(pub JsValue);
+
+#[cfg(feature = "persist")]
+impl Kind for OutboxStorage {
+    fn read(value: &JsValue) -> Result<Self, &'static str> {
+        if !value.is_object() {
+            return Err("must be an object with getItem(key) and setItem(key, value) functions, like sessionStorage");
+        }
+        if !js::get(value, "getItem").is_function() {
+            return Err("must have a getItem(key) function");
+        }
+        if !js::get(value, "setItem").is_function() {
+            return Err("must have a setItem(key, value) function");
+        }
+        Ok(OutboxStorage(value.clone()))
     }
 }
 

@@ -10,6 +10,11 @@
 //! and the shell hands the core's verdicts to `verdicts` (the messages taken back,
 //! those expired). Every failure is one warning, and the connection goes on in memory.
 //!
+//! An upgrade in place: when the store may hold the existing client's own outbox
+//! (`store::legacy`), each read hands the core its prompts too; the shell says which the
+//! core took (or found stored already) and, once their records are written, they are
+//! removed from the existing client's outbox, unless a write failed since the read.
+//!
 //! Order: writes start in the order asked for. Until the store is open and this
 //! page's owner lock is held they wait in a list, so that no other page ever sees a
 //! record of this one while its owner lock is not held (it would take it as a dead
@@ -34,8 +39,8 @@ use web_sys::AbortController;
 use super::input::{Input, Inputs};
 use super::js;
 use super::locks;
-use super::store::{record, ReadBack, Store, Write};
-use crate::core::OutboxNames;
+use super::store::{legacy, record, ReadBack, Store, Write};
+use crate::core::{OutboxNames, Stored};
 use owners::OwnersChannel;
 
 /// The outbox of one connection (a handle: clones share it).
@@ -74,13 +79,28 @@ struct State {
     /// connection was freed): `whenRestored()` waits for it.
     first_read: Promise,
     first_read_done: Function,
+    /// The existing client's outbox's name (`mitzo-send-outbox:<events URL>`).
+    legacy_name: String,
+    /// Its prompts the core took at the last read, or found stored already.
+    legacy_settled: RefCell<Vec<String>>,
+    /// Whether this page warned of an unreadable one already.
+    legacy_warned: Cell<bool>,
+    /// A synchronous write failed since the last read began.
+    write_failed: Cell<bool>,
 }
 
 impl Outbox {
     /// Opens the outbox of `namespace` (the app's `persist.key`) in the store `spec`
-    /// names, for the page load `owner`, its reads reported to `inputs`. It asks for
-    /// the owner lock at once; writes wait until that is held and the store open.
-    pub fn open(spec: &JsValue, namespace: &str, owner: &str, inputs: &Inputs) -> Outbox {
+    /// names, for the page load `owner`, its reads reported to `inputs`; `legacy_name`
+    /// is where the existing client kept its outbox. It asks for the owner lock at
+    /// once; writes wait until that is held and the store open.
+    pub fn open(
+        spec: &JsValue,
+        namespace: &str,
+        owner: &str,
+        legacy_name: String,
+        inputs: &Inputs,
+    ) -> Outbox {
         let names = Rc::new(OutboxNames::new(namespace));
         let locks = locks::manager().filter(|locks| js::get(locks, "query").is_function());
         if locks.is_none() {
@@ -106,6 +126,10 @@ impl Outbox {
             read_again: Cell::new(false),
             first_read,
             first_read_done,
+            legacy_name,
+            legacy_settled: RefCell::new(Vec::new()),
+            legacy_warned: Cell::new(false),
+            write_failed: Cell::new(false),
         });
         let owner_lock = state.request_owner_lock();
         let spec = spec.clone();
@@ -135,6 +159,12 @@ impl Outbox {
     /// for during a read runs once after it.
     pub fn restore(&self) {
         self.0.restore();
+    }
+
+    /// The existing client's prompts (by `clientMsgId`) of the read being judged that
+    /// the core took or found stored: removed from its outbox once written here.
+    pub fn legacy_settled(&self, keys: Vec<String>) {
+        self.0.legacy_settled.replace(keys);
     }
 
     /// Settles when the first read of the store has reached the shell, or failed, or
@@ -188,7 +218,10 @@ impl State {
             return;
         };
         let before = self.written.borrow().clone();
-        let written = store.write(write, before);
+        let (written, done) = store.write(write, before);
+        if !done {
+            self.write_failed.set(true);
+        }
         *self.written.borrow_mut() = written;
     }
 
@@ -268,6 +301,14 @@ impl State {
             read.entries.push(stored);
             read.messages.push(message);
         }
+        let legacy_storage = store.legacy_storage();
+        if let Some(storage) = &legacy_storage {
+            for (prompt, message) in legacy::read(storage, &self.legacy_name, &self.legacy_warned) {
+                read.entries.push(Stored::Legacy(prompt));
+                read.messages.push(Some(message));
+            }
+        }
+        self.write_failed.set(false);
         read.live_owners = self.live_owners().await;
         if self.closed.get() {
             return;
@@ -280,6 +321,13 @@ impl State {
         self.tell(read);
         let written = self.written.borrow().clone();
         let _ = JsFuture::from(written).await;
+        // The existing client's prompts are ours now, in our store: out of its outbox.
+        let settled = self.legacy_settled.take();
+        if let (Some(storage), false) = (&legacy_storage, settled.is_empty()) {
+            if !self.write_failed.get() {
+                legacy::remove(storage, &self.legacy_name, &settled);
+            }
+        }
     }
 
     fn tell(&self, read: ReadBack) {

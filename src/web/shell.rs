@@ -480,15 +480,19 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
 /// record's removal.
 #[cfg(feature = "persist")]
 fn on_restored(shell: &Shared, read: ReadBack) {
-    let expired = {
+    let (after, outbox) = {
         let mut s = shell.borrow_mut();
         let s = &mut *s;
         let verdicts = s.core.restore(js::now(), &read.entries, &read.live_owners);
-        verdicts::take(read, &verdicts, &mut s.outgoing)
+        let after = verdicts::take(read, &verdicts, &mut s.outgoing);
+        (after, s.outbox.clone())
     };
+    if let Some(outbox) = outbox {
+        outbox.legacy_settled(after.legacy_settled);
+    }
     pump(shell);
     let config = shell.borrow().config.clone();
-    for gone in expired {
+    for gone in after.expired {
         let (message, key) = (&gone.message, &gone.key);
         report::tell_app(
             &config,

@@ -228,12 +228,22 @@ export interface OutboxStore {
   remove(name: string): void | Promise<void>;
 }
 
+/** The existing client's `outboxStorage`: `sessionStorage`, `localStorage` (in an iOS
+ * WKWebView shell, say) or anything with these two synchronous methods. It cannot list
+ * its names, so the whole outbox is one JSON value under
+ * `sse-courier-outbox:<persist.key>`. */
+export interface OutboxStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
 /** Keeps every retryable message in a store until its fate is known, so that it
  * survives a reload, a crash or a closed tab and is sent by the next page. */
 export interface PersistOptions {
-  /** "indexeddb", "local" (`localStorage`), "session" (`sessionStorage`) or the app's
-   * own store. A store that cannot be used is a warning and memory only. */
-  store: "indexeddb" | "local" | "session" | OutboxStore;
+  /** "indexeddb", "local" (`localStorage`), "session" (`sessionStorage`), the app's
+   * own store, or an `OutboxStorage`. A store that cannot be used is a warning and
+   * memory only. */
+  store: "indexeddb" | "local" | "session" | OutboxStore | OutboxStorage;
   /** The outbox's name: pages with the same key share their stored messages (for
    * example one per signed-in user), and a page reads back only those of its own key,
    * in every kind of store. Default "default". */
@@ -246,6 +256,11 @@ export interface PersistOptions {
 export interface ConnectionConfig {
   /** Keep retryable messages in a store until delivered (off by default). */
   persist?: PersistOptions;
+  /** The existing client's option: `persist: { store: outboxStorage }` in short (not
+   * with `persist`). Prompts the existing client left in it, under
+   * `mitzo-send-outbox:{baseUrl}/api/chat/events`, are sent again and moved into this
+   * outbox. */
+  outboxStorage?: OutboxStorage;
 }
 "#;
 

@@ -5,7 +5,10 @@
 // prompt sent while the stream cannot open is accepted once and shown accepted; a
 // server answering 2xx without the receipt gets the same body again until it gives
 // one; the seeded chaos run, with broken receipts among its faults, delivers every
-// prompt exactly once and in order (scenarios.mjs).
+// prompt exactly once and in order (scenarios.mjs); an upgrade in place: prompts the
+// existing client left in its outbox (`mitzo-send-outbox:<events URL>` in
+// `sessionStorage`) are sent again by the demo built with `outboxStorage:
+// sessionStorage` (`outboxStorage=session`), each accepted once, in order.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { scenario } from "./lib/demo.mjs";
@@ -86,6 +89,42 @@ export function contractTests(browser, getSession) {
       assert.deepEqual(await promptStates(page, id), ["pending", "retrying", "retrying", "retrying", "accepted"]);
       const fate = (await page.fates())[id];
       assert.equal(fate.status, "delivered");
+    }),
+  );
+
+  test("strict, an upgrade in place: prompts in the existing client's storage format are restored and sent, each accepted once, in order, before a new one, and its key is gone", { timeout: TIMEOUT_MS }, () =>
+    scenario(getSession(), "strict-upgrade-in-place", async (page, server) => {
+      const session = `strict-upgrade-${browser}`;
+      // On the demo's origin (the default entry, nothing stored), the existing client's
+      // outbox as it left it: two prompts of one draft, the second maybe sent.
+      await page.open({ strict: 1, session });
+      const ids = [`${session}-legacy-1`, `${session}-legacy-2`];
+      const items = ids.map((clientMsgId, i) => ({
+        body: JSON.stringify({ type: "send", sessionId: session, prompt: `typed before the upgrade ${i + 1}`, clientMsgId }),
+        scope: 1,
+        ...(i === 1 ? { uncertain: true } : {}),
+      }));
+      const legacyKey = "mitzo-send-outbox:/api/chat/events";
+      await page.session.execute("sessionStorage.setItem(arguments[0], arguments[1])", legacyKey, JSON.stringify(items));
+
+      await page.open({ strict: 1, session, outboxStorage: "session" });
+      for (const id of ids) await waitShownDelivered(page, id);
+      const fresh = await page.send("typed after the upgrade");
+      await waitShownDelivered(page, fresh);
+
+      assert.deepEqual((await server.accepted(session)).accepted, [...ids, fresh], "each accepted once, in order");
+      for (const id of ids) {
+        // The server refuses another body under an accepted clientMsgId (409): one 200
+        // is the body as the existing client stored it.
+        const sends = await sendsOf(server, id);
+        assert.deepEqual(sends.map((p) => p.status), [200], `${id} sent once, accepted`);
+        assert.deepEqual(await promptStates(page, id), ["pending", "accepted"], id);
+      }
+      const fates = await page.fates();
+      assert.deepEqual([...ids, fresh].map((id) => fates[id]?.status), ["delivered", "delivered", "delivered"]);
+      assert.equal(await page.session.execute("return sessionStorage.getItem(arguments[0])", legacyKey), null, "the old key is gone");
+      assert.deepEqual(await page.stored(), [], "nothing left in the outbox");
+      assert.equal((await page.snapshot()).reportedTwice, 0);
     }),
   );
 }

@@ -52,7 +52,7 @@ describe("a reload", () => {
     for (let i = 1; i <= 3; i++) first.conn.send({ type: "send", clientMsgId: `m-${i}`, text: `t${i}` });
     expect(first.manual.calls).toHaveLength(0); // offline: no welcome yet
     expect(Object.keys(stored()).sort()).toEqual(["sse-courier:chat:m-1", "sse-courier:chat:m-2", "sse-courier:chat:m-3"]);
-    expect(stored()["sse-courier:chat:m-2"]).toMatchObject({ version: 1, key: "m-2", endpoint: "send", stale404s: 0, retries: 0 });
+    expect(stored()["sse-courier:chat:m-2"]).toMatchObject({ version: 2, key: "m-2", endpoint: "send", stale404s: 0, retries: 0 });
 
     restartBrowser();
     const second = openPage({ store: "local", key: "chat" });
@@ -392,7 +392,7 @@ describe("failures are warnings, and the connection goes on in memory", () => {
 
   it("records of another format version and unreadable ones are left in the store, with a warning each kind", async () => {
     const storage = localStorage as unknown as FakeStorage;
-    storage.setItem("sse-courier:default:future", JSON.stringify({ version: 2, key: "future" }));
+    storage.setItem("sse-courier:default:future", JSON.stringify({ version: 3, key: "future" }));
     storage.setItem("sse-courier:default:junk", "{not json");
     const page = openPage({ store: "local" });
     await settle();
@@ -401,7 +401,7 @@ describe("failures are warnings, and the connection goes on in memory", () => {
     expect(page.reports).toEqual([]);
     expect(storage.length).toBe(2);
     expect(storage.getItem("sse-courier:default:junk")).toBe("{not json");
-    expect(JSON.parse(storage.getItem("sse-courier:default:future")!)).toEqual({ version: 2, key: "future" });
+    expect(JSON.parse(storage.getItem("sse-courier:default:future")!)).toEqual({ version: 3, key: "future" });
     expect(warned().sort()).toEqual([
       expect.stringMatching(/unknown format version/),
       expect.stringMatching(/unreadable stored messages/),
@@ -411,7 +411,7 @@ describe("failures are warnings, and the connection goes on in memory", () => {
 
 describe("bad persist options throw, naming the option", () => {
   it.each([
-    [{ store: "cookies" }, /config.persist.store must be one of "indexeddb", "local", "session" or an object/],
+    [{ store: "cookies" }, /config.persist.store must be one of "indexeddb", "local", "session", an object/],
     [{}, /config.persist.store must be/],
     [{ store: "local", key: "" }, /config.persist.key must be a non-empty string/],
     [{ store: "local", maxAgeMs: 0 }, /config.persist.maxAgeMs must be a positive number/],

@@ -16,6 +16,10 @@
 // QuotaExceededError) breaks the store on purpose, to watch the connection go on in
 // memory. With persist on, the session id is kept in the URL so that a reload stays in
 // the same chat.
+// `outboxStorage=session` (or `local`) builds the Connection with the existing
+// client's option `outboxStorage: sessionStorage` (or `localStorage`) instead: the
+// outbox is one value in it, and prompts the existing client left there under
+// `mitzo-send-outbox:/api/chat/events` are sent again (an upgrade in place).
 // The existing client's current contract (the "strict" switch): `strict=1` builds the
 // Connection with `strict: true` (receipts, prompts that do not wait for the stream,
 // the outbox's rules, notices); each prompt's bubble then shows the state its notices
@@ -45,10 +49,15 @@ const persistStore: PersistStore | undefined =
   persistParam === "1" || persistParam === "true"
     ? "indexeddb"
     : (["indexeddb", "local", "session"] as const).find((store) => store === persistParam);
-const persistKey = params.get("persistKey") || "demo";
+const outboxStorageParam = params.get("outboxStorage");
+const outboxStorage =
+  outboxStorageParam === "session" ? sessionStorage : outboxStorageParam === "local" ? localStorage : undefined;
+// Either way the outbox persists.
+const persisting = Boolean(persistStore || outboxStorage);
+const persistKey = outboxStorage ? "default" : params.get("persistKey") || "demo";
 const storeFault = persistStore ? params.get("storeFault") || undefined : undefined;
 const sessionId = params.get("session") || `demo-${Math.random().toString(36).slice(2, 8)}`;
-if ((persistStore || sharing) && !params.get("session")) {
+if ((persisting || sharing) && !params.get("session")) {
   // A reload must come back to the same chat (its restored messages belong to it), and
   // a tab opened on the same URL joins it (one stream for all tabs).
   params.set("session", sessionId);
@@ -57,7 +66,7 @@ if ((persistStore || sharing) && !params.get("session")) {
 // Message ids are `<session>-<n>`; with persist on, a page load's own tag goes in too,
 // so that a reload (counting from 1 again) or a second tab never reuses the id of a
 // stored message.
-const idPrefix = persistStore ? `${sessionId}-${Math.random().toString(36).slice(2, 6)}` : sessionId;
+const idPrefix = persisting ? `${sessionId}-${Math.random().toString(36).slice(2, 6)}` : sessionId;
 
 function intParam(name: string): number | undefined {
   const raw = params.get(name);
@@ -189,11 +198,12 @@ if (maxPendingSends) config.maxPendingSends = maxPendingSends;
 const backoffMaxMs = intParam("backoffMaxMs");
 if (backoffMaxMs) config.backoff = { initialMs: Math.min(500, backoffMaxMs), maxMs: backoffMaxMs };
 if (persistStore) config.persist = { store: persistStore, key: persistKey };
+else if (outboxStorage) config.outboxStorage = outboxStorage;
 if (sharing) config.shareAcrossTabs = true;
 if (strict) config.strict = true;
 
 const Connection =
-  sharing && persistStore ? FullConnection : sharing ? TabsConnection : persistStore ? PersistConnection : DefaultConnection;
+  sharing && persisting ? FullConnection : sharing ? TabsConnection : persisting ? PersistConnection : DefaultConnection;
 const conn = new Connection(config);
 
 // ---- sends, fates, chat --------------------------------------------------------
@@ -273,7 +283,7 @@ function onDelivery(report: DeliveryReport) {
     }
     fates[id] = { status, reason, httpStatus, endpoint };
     // A stored message of an earlier page, reported before the UI listed it.
-    if (persistStore && !mine.has(id)) restoredBubble(id, report.message as Record<string, unknown>);
+    if (persisting && !mine.has(id)) restoredBubble(id, report.message as Record<string, unknown>);
   }
   counts[status]++;
   const li = document.createElement("li");
@@ -420,7 +430,7 @@ function connectionState(): string {
 }
 
 function render() {
-  if (persistStore) {
+  if (persisting) {
     for (const message of conn.restoredPending()) {
       const id = message.clientMsgId;
       if (typeof id === "string") restoredBubble(id, message as Record<string, unknown>);
@@ -457,6 +467,10 @@ function render() {
 /** The keys (clientMsgIds) the outbox's store holds now: read from the store the
  * package writes (docs/persisted-outbox.md), without ever creating it. */
 async function stored(): Promise<string[]> {
+  if (outboxStorage) {
+    // One JSON value: the records by clientMsgId (docs/persisted-outbox.md).
+    return Object.keys(JSON.parse(outboxStorage.getItem(`sse-courier-outbox:${persistKey}`) ?? "{}"));
+  }
   if (persistStore === "local" || persistStore === "session") {
     const storage = persistStore === "local" ? localStorage : sessionStorage;
     const prefix = `sse-courier:${persistKey}:`;
@@ -490,7 +504,7 @@ async function stored(): Promise<string[]> {
 
 let storedShown: Promise<void> | undefined;
 function showStored() {
-  if (!persistStore || storedShown) return;
+  if (!persisting || storedShown) return;
   storedShown = stored()
     .then(
       (keys) => void ($("stored").textContent = String(keys.length)),
@@ -500,7 +514,7 @@ function showStored() {
 }
 
 const persistSwitch = $<HTMLInputElement>("persist");
-persistSwitch.checked = Boolean(persistStore);
+persistSwitch.checked = persisting;
 persistSwitch.addEventListener("change", () => {
   // The choice lives in the URL: a reload keeps it, the switch rebuilds the page.
   const next = new URLSearchParams(location.search);
@@ -600,7 +614,7 @@ $("session").textContent = `session ${sessionId}`;
 $("options").textContent = [
   ordered ? "orderedSends" : "",
   staleAfterMs ? `staleAfterMs ${staleAfterMs}` : "",
-  persistStore ? `persist ${persistStore} (key ${persistKey})` : "",
+  persistStore ? `persist ${persistStore} (key ${persistKey})` : outboxStorage ? `outboxStorage ${outboxStorageParam}` : "",
   sharing ? "shareAcrossTabs" : "",
   storeFault ? `storeFault ${storeFault}` : "",
 ]
@@ -664,7 +678,7 @@ const demo = {
       inFlight: conn.inFlightCount,
       sent: sent.length,
       restored: restored.length,
-      restoredPending: persistStore ? conn.restoredPending().length : 0,
+      restoredPending: persisting ? conn.restoredPending().length : 0,
       role: tabRole(),
       refused: refused.length,
       warnings: warnings.length,

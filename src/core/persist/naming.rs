@@ -21,6 +21,10 @@ use alloc::string::String;
 /// What every name of the persisted outbox starts with.
 const PREFIX: &str = "sse-courier:";
 
+/// What the name of an outbox kept as one value starts with: not [`PREFIX`], so that
+/// it is never taken for an entry of any outbox (a namespace may hold `:`).
+const SINGLE_VALUE_PREFIX: &str = "sse-courier-outbox:";
+
 /// Where the entries being read were written, which decides how 0.1.0 named them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
@@ -64,6 +68,14 @@ impl OutboxNames {
     /// holds one outbox, so its entries are named by their key alone).
     pub fn database(&self) -> &str {
         self.prefix.strip_suffix(':').unwrap_or(&self.prefix)
+    }
+
+    /// The one name under which a store without enumeration (the app's
+    /// `outboxStorage`, `getItem` / `setItem` only) keeps this whole outbox:
+    /// `sse-courier-outbox:<namespace>`.
+    pub fn single_value(&self) -> String {
+        let namespace = self.database().strip_prefix(PREFIX).unwrap_or_default();
+        [SINGLE_VALUE_PREFIX, namespace].concat()
     }
 
     /// The name of the entry holding the record of `key` in a shared store.
@@ -422,5 +434,25 @@ mod tests {
                 proptest::prop_assert_eq!(whose, expected);
             }
         }
+    }
+
+    #[test]
+    fn an_outbox_kept_as_one_value_is_named_apart_from_every_entry() {
+        let chat = OutboxNames::new("chat");
+        assert_eq!(chat.single_value(), "sse-courier-outbox:chat");
+        assert_eq!(
+            OutboxNames::new("a:b").single_value(),
+            "sse-courier-outbox:a:b"
+        );
+        assert_ne!(
+            OutboxNames::new("sse-courier:x").single_value(),
+            OutboxNames::new("x").single_value()
+        );
+        let name = chat.single_value();
+        assert!(!chat.may_be_entry(&name));
+        assert_eq!(
+            OutboxNames::new("").whose(&name, None, Layout::WebStorage),
+            Whose::NotOurs
+        );
     }
 }

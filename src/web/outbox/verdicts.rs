@@ -11,7 +11,9 @@ use js_sys::Array;
 use wasm_bindgen::JsValue;
 
 use super::Outbox;
-use crate::core::{Endpoint, MsgId, OutboxAction, OutboxWarning, Record, Restored, Stored};
+use crate::core::{
+    Endpoint, LeftAlone, MsgId, OutboxAction, OutboxWarning, Record, Restored, Stored,
+};
 use crate::web::js;
 use crate::web::outgoing::{body_of, Outgoing};
 use crate::web::store::record;
@@ -65,20 +67,57 @@ pub struct Expired {
     pub key: JsValue,
 }
 
+/// What the shell does after `take`: report the expired messages (once their records
+/// are removed), and tell the outbox which of the existing client's prompts are safe.
+#[derive(Default)]
+pub struct AfterRead {
+    pub expired: Vec<Expired>,
+    /// The `clientMsgId`s of the existing client's prompts the core took, or left
+    /// because this outbox stores them already.
+    pub legacy_settled: Vec<String>,
+}
+
 /// The core's `verdicts` on `read`: each message taken joins `outgoing` as a message of
 /// this page (its stored body, the object parsed from it); the expired ones are given
 /// back, for the shell to report once their records are removed.
 ///
 /// A record left to a live page needs nothing here: the outbox waits on every page
 /// alive at the read, and reads again when one goes.
-pub fn take(read: ReadBack, verdicts: &[Restored], outgoing: &mut Vec<Outgoing>) -> Vec<Expired> {
-    let mut expired = Vec::new();
+pub fn take(read: ReadBack, verdicts: &[Restored], outgoing: &mut Vec<Outgoing>) -> AfterRead {
+    let mut after = AfterRead::default();
     let entries = read.entries.into_iter().zip(read.messages);
     for ((entry, message), verdict) in entries.zip(verdicts) {
-        let (Stored::Record(record), Some(message)) = (entry, message) else {
+        let record = match (entry, message) {
+            (Stored::Record(record), Some(message)) => Some((record, message)),
+            (Stored::Legacy(prompt), Some(message)) => {
+                let safe = matches!(
+                    verdict,
+                    Restored::Taken(_) | Restored::Left(LeftAlone::Duplicate)
+                );
+                if safe {
+                    after.legacy_settled.push(prompt.key.clone());
+                }
+                if let Restored::Taken(id) = verdict {
+                    outgoing.push(Outgoing {
+                        id: *id,
+                        message: message.message,
+                        body: message.body,
+                        endpoint: Endpoint::Send,
+                        client_msg_id: js::string(&prompt.key),
+                        session_id: prompt.session_id,
+                        receipt: None,
+                    });
+                }
+                None
+            }
+            _ => None,
+        };
+        let Some((record, message)) = record else {
             continue;
         };
         let key = js::string(&record.key);
+        // A prompt's session as its record says it (its notices name it).
+        let session_id = record.prompt.and_then(|prompt| prompt.session_id);
         match verdict {
             Restored::Taken(id) => outgoing.push(Outgoing {
                 id: *id,
@@ -86,10 +125,10 @@ pub fn take(read: ReadBack, verdicts: &[Restored], outgoing: &mut Vec<Outgoing>)
                 body: message.body,
                 endpoint: record.endpoint,
                 client_msg_id: key,
-                session_id: None,
+                session_id,
                 receipt: None,
             }),
-            Restored::Expired => expired.push(Expired {
+            Restored::Expired => after.expired.push(Expired {
                 endpoint: record.endpoint,
                 message: message.message,
                 key,
@@ -97,7 +136,7 @@ pub fn take(read: ReadBack, verdicts: &[Restored], outgoing: &mut Vec<Outgoing>)
             Restored::Left(_) => {}
         }
     }
-    expired
+    after
 }
 
 /// The messages `ids` (the restored ones without a fate yet, oldest first) as the app

@@ -10,12 +10,20 @@
 //!   transaction commits, and the writes of one task commit together.
 //! - the app's own `{ load(), put(name, value), remove(name) }` (`app_store`), each
 //!   call made after the previous one settled.
+//! - the app's `{ getItem(name), setItem(name, value) }` (`key_value`: the existing
+//!   client's `outboxStorage`), the whole outbox one value under one name, since such
+//!   a store cannot list its names; synchronous, so a write is durable when it returns.
+//!
+//! `legacy` reads the existing client's own outbox out of a store that may hold it
+//! (Web Storage, `outboxStorage`), for an upgrade in place.
 //!
 //! A store that cannot be used (no such API, a private mode that blocks it, a throw)
 //! is the memory store, after one warning: the connection goes on without persistence.
 
 mod app_store;
 mod indexed_db;
+mod key_value;
+pub mod legacy;
 pub mod record;
 mod web_storage;
 
@@ -31,6 +39,7 @@ use super::js;
 use crate::core::{OutboxNames, Stored};
 use app_store::AppStore;
 use indexed_db::IndexedDb;
+use key_value::KeyValue;
 use web_storage::WebStorage;
 
 /// One read of the store, as the shell hands it to the core: each entry as the core
@@ -69,6 +78,7 @@ pub enum Store {
     WebStorage(WebStorage),
     IndexedDb(IndexedDb),
     App(AppStore),
+    KeyValue(KeyValue),
 }
 
 impl Store {
@@ -84,8 +94,10 @@ impl Store {
             Some("local") => web_storage("local"),
             Some("session") => web_storage("session"),
             Some("indexeddb") => IndexedDb::open(names).await.map(Store::IndexedDb),
-            // The config check let through only an object with the three methods.
-            _ => Ok(Store::App(AppStore::new(spec, names))),
+            // The config check let through only an object with `load`, `put` and
+            // `remove`, or one with `getItem` and `setItem`.
+            _ if js::get(spec, "load").is_function() => Ok(Store::App(AppStore::new(spec, names))),
+            _ => Ok(Store::KeyValue(KeyValue::new(spec, names))),
         };
         opened.unwrap_or_else(|why| {
             js::warn(&js::string(
@@ -96,9 +108,20 @@ impl Store {
     }
 
     /// Starts `write`, given `written`, which settles when every write started before
-    /// has; returns what settles when this one has too. A Web Storage write is done
-    /// when this returns; an app's store gets it once `written` has settled.
-    pub fn write(&self, write: Write, written: Promise) -> Promise {
+    /// has; returns what settles when this one has too, and false when a synchronous
+    /// store could not make it (after a warning). A Web Storage or `outboxStorage`
+    /// write is done when this returns; an app's store gets it once `written` has
+    /// settled.
+    pub fn write(&self, write: Write, written: Promise) -> (Promise, bool) {
+        let failed = match self {
+            Store::WebStorage(storage) => !storage.write(write),
+            Store::KeyValue(storage) => !storage.write(write),
+            _ => return (self.write_later(write, written.clone()), true),
+        };
+        (written, !failed)
+    }
+
+    fn write_later(&self, write: Write, written: Promise) -> Promise {
         match self {
             Store::Memory(values) => {
                 let mut values = values.borrow_mut();
@@ -111,10 +134,7 @@ impl Store {
                 }
                 written
             }
-            Store::WebStorage(storage) => {
-                storage.write(write);
-                written
-            }
+            Store::WebStorage(_) | Store::KeyValue(_) => written,
             Store::IndexedDb(database) => {
                 let committed = database.write(write);
                 Promise::all(&Array::of2(&written, &committed))
@@ -138,6 +158,17 @@ impl Store {
             Store::WebStorage(storage) => storage.load(),
             Store::IndexedDb(database) => database.load().await,
             Store::App(store) => store.load().await,
+            Store::KeyValue(storage) => storage.load(),
+        }
+    }
+
+    /// The storage the existing client's own outbox may be in: Web Storage, or the
+    /// app's `outboxStorage`. The others never held it.
+    pub fn legacy_storage(&self) -> Option<JsValue> {
+        match self {
+            Store::WebStorage(storage) => Some(storage.storage().clone()),
+            Store::KeyValue(storage) => Some(storage.storage().clone()),
+            _ => None,
         }
     }
 

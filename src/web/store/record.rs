@@ -1,6 +1,7 @@
 //! A stored entry's value: the core's `Record` with the message's JSON body beside it,
 //! as one JSON string `{ version, key, endpoint, order, enqueuedAt, stale404s, retries,
-//! owner, body }` (the format `tests/core_record_format.rs` pins). The record is
+//! owner, prompt?, body }` (the format `tests/core_record_format.rs` pins; `prompt`,
+//! `{ sessionId, draft, posted }`, since version 2 and only for a prompt). The record is
 //! written as a serde type and read back field by field, each by its name; the body
 //! stays a JS string.
 //!
@@ -10,7 +11,7 @@
 use wasm_bindgen::JsValue;
 
 use super::super::{boundary, js};
-use crate::core::{Endpoint, Record, Stored};
+use crate::core::{Endpoint, Record, Stored, StoredPrompt};
 
 /// What the shell keeps of a message read back beside its record: its JSON body (for
 /// the POST) and the object parsed from it (for its report and `restoredPending()`).
@@ -83,5 +84,26 @@ fn read_record(parsed: &JsValue) -> Option<Record> {
         stale_404s: small("stale404s")?,
         retries: small("retries")?,
         owner: js::get(parsed, "owner").as_string()?,
+        prompt: read_prompt(&js::get(parsed, "prompt"))?,
     })
+}
+
+/// A record's `prompt` (version 2): `Some(None)` when absent (a plain message), `None`
+/// when present but not `{ sessionId?: string | null, draft: string, posted: boolean }`
+/// (serde-wasm-bindgen writes a `None` as undefined, so no session is an absent
+/// `sessionId`; `null` is read alike).
+fn read_prompt(value: &JsValue) -> Option<Option<StoredPrompt>> {
+    if value.is_undefined() {
+        return Some(None);
+    }
+    let session_id = js::get(value, "sessionId");
+    let posted = js::get(value, "posted").as_bool()?;
+    Some(Some(StoredPrompt {
+        session_id: match session_id.is_null() || session_id.is_undefined() {
+            true => None,
+            false => Some(session_id.as_string()?),
+        },
+        draft: js::get(value, "draft").as_string()?,
+        posted,
+    }))
 }

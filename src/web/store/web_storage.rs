@@ -69,7 +69,13 @@ impl WebStorage {
         })
     }
 
-    pub fn write(&self, write: Write) {
+    /// The storage itself, for the existing client's outbox it may hold.
+    pub fn storage(&self) -> &JsValue {
+        &self.storage
+    }
+
+    /// Carries out `write`; false (after a warning) when it could not.
+    pub fn write(&self, write: Write) -> bool {
         match write {
             Write::Put { key, value } => {
                 let name = js::string(&self.names.entry(&key));
@@ -77,15 +83,18 @@ impl WebStorage {
                     // A full store (QuotaExceededError) keeps the message in memory only.
                     let what = ["could not store an outbox message in ", self.kind].concat();
                     warn_of(&what, &error, "; it is kept in memory");
+                    return false;
                 }
             }
             Write::Remove { key } => {
                 if let Err(error) = self.storage.remove_item(&self.names.entry(&key)) {
                     let what = ["could not remove an outbox message from ", self.kind].concat();
                     warn_of(&what, &error, "");
+                    return false;
                 }
             }
         }
+        true
     }
 
     /// Every entry of this outbox. An entry under the name version 0.1.0 gave it is

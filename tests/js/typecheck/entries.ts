@@ -35,6 +35,20 @@ new TabsConnection({ baseUrl: "", persist });
 new PersistConnection({ baseUrl: "", persist });
 new FullConnection({ baseUrl: "", persist });
 
+// `outboxStorage` (the existing client's `{ getItem, setItem }`): the persist and full
+// entries only, alone or as `persist.store`.
+const values = new Map<string, string>();
+const outboxStorage = { getItem: (key: string) => values.get(key) ?? null, setItem: (key: string, value: string) => void values.set(key, value) };
+// @ts-expect-error the default entry has no persisted outbox
+new Connection({ baseUrl: "", outboxStorage });
+// @ts-expect-error nor the tabs entry
+new TabsConnection({ baseUrl: "", outboxStorage });
+new PersistConnection({ baseUrl: "", outboxStorage });
+new FullConnection({ baseUrl: "", outboxStorage });
+new PersistConnection({ baseUrl: "", persist: { store: outboxStorage, key: "chat" } });
+// @ts-expect-error getItem and setItem both
+new PersistConnection({ baseUrl: "", outboxStorage: { getItem: outboxStorage.getItem } });
+
 // `shareAcrossTabs`: the tabs and full entries only; `false` (off) in every entry.
 // @ts-expect-error the default entry has no shared stream
 new Connection({ baseUrl: "", shareAcrossTabs: true });
