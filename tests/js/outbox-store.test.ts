@@ -16,6 +16,9 @@ const storedRecord = (key: string) => recordOf(key, { type: "send", clientMsgId:
 
 /** A page whose store could not be used: a send is still delivered, from memory. */
 async function deliversFromMemory(page: ReturnType<typeof openPage>) {
+  // The store's read (here: its failure) is awaited, not timed: a fake IndexedDB that
+  // fails in a timer may answer after any fixed number of turns on a loaded machine.
+  await page.conn.whenRestored();
   await settle();
   page.stream()!.welcome("conn-1");
   page.conn.send({ type: "send", clientMsgId: "m-1" });
@@ -120,6 +123,7 @@ describe("the app's own store", () => {
       remove: async (key: string) => void values.delete(key),
     };
     const page = openPage({ store, key: "chat" });
+    await page.conn.whenRestored();
     await settle();
     page.conn.send({ type: "send", clientMsgId: "a" });
     page.conn.send({ type: "send", clientMsgId: "b:2" });
