@@ -178,7 +178,7 @@ export function lifecycleTests(browser, getSession) {
         const closedAt = s.streams[0].log.find((entry) => entry.what === "error" && entry.readyState === 2).t;
         assert.ok(s.streams[1].opened >= closedAt && s.streams[1].opened - closedAt < NATIVE_RETRY_MS / 10, `reopened by the package after the browser gave up (closed at ${closedAt}, opened at ${s.streams[1].opened})`);
       } else {
-        assert.ok(s.streams[1].opened >= shown.t && s.streams[1].opened - shown.t < NATIVE_RETRY_MS / 10, `opened by checkAndReconnect when shown (shown at ${shown.t}, opened at ${s.streams[1].opened}; stream 1: ${JSON.stringify(s.streams[0].log)})`);
+        assert.ok(s.streams[1].opened >= shown.t && s.streams[1].opened - shown.t < NATIVE_RETRY_MS / 10, `opened by checkAndReconnect when shown (shown at ${shown.t}, opened at ${s.streams[1].opened}; stream 1: ${JSON.stringify(s.streams[0].log)}; POSTs: ${JSON.stringify(s.posts)}; page events: ${JSON.stringify(s.page)}; notices: ${JSON.stringify(s.notices)})`);
       }
       const foreground = s.notices.filter((n) => n.type === "_foreground" && n.t >= shown.t);
       assert.equal(foreground.length, 1, `_foreground once after being shown: ${JSON.stringify(s.notices)}`);
