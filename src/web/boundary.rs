@@ -12,3 +12,13 @@ pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
         .serialize(&serde_wasm_bindgen::Serializer::new())
         .map_err(JsValue::from)
 }
+
+/// `None` as JS `null`, for a field the TypeScript types `string | null`:
+/// serde-wasm-bindgen writes `None` as `undefined`, which a strict `=== null` misses.
+pub fn str_or_null<S: serde::Serializer>(
+    value: &Option<&str>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let value = value.map_or(JsValue::NULL, JsValue::from_str);
+    serde_wasm_bindgen::preserve::serialize(&value, serializer)
+}

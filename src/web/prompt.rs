@@ -41,6 +41,7 @@ enum PromptEvent<'a> {
     #[serde(rename = "_send_pending")]
     Pending {
         client_msg_id: &'a str,
+        #[serde(serialize_with = "boundary::str_or_null")]
         session_id: Option<&'a str>,
         retrying: bool,
         #[serde(with = "serde_wasm_bindgen::preserve")]
@@ -49,6 +50,7 @@ enum PromptEvent<'a> {
     #[serde(rename = "_send_accepted")]
     Accepted {
         client_msg_id: &'a str,
+        #[serde(serialize_with = "boundary::str_or_null")]
         session_id: Option<&'a str>,
         #[serde(skip_serializing_if = "Option::is_none")]
         receipt: Option<ReceiptObject<'a>>,
@@ -58,6 +60,7 @@ enum PromptEvent<'a> {
     #[serde(rename = "_send_failed")]
     Failed {
         client_msg_id: &'a str,
+        #[serde(serialize_with = "boundary::str_or_null")]
         session_id: Option<&'a str>,
         error: String,
         #[serde(with = "serde_wasm_bindgen::preserve")]
@@ -66,6 +69,7 @@ enum PromptEvent<'a> {
     #[serde(rename = "_send_uncertain")]
     Uncertain {
         client_msg_id: &'a str,
+        #[serde(serialize_with = "boundary::str_or_null")]
         session_id: Option<&'a str>,
         #[serde(with = "serde_wasm_bindgen::preserve")]
         message: JsValue,

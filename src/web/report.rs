@@ -106,6 +106,7 @@ impl From<Fate> for Outcome {
 pub struct ReceiptObject<'a> {
     accepted: bool,
     client_msg_id: &'a str,
+    #[serde(serialize_with = "boundary::str_or_null")]
     session_id: Option<&'a str>,
 }
 

@@ -223,6 +223,20 @@ describe("notices", () => {
     ]);
   });
 
+  it("a prompt of a new chat, and a receipt naming no session, say sessionId: null, as typed", async () => {
+    const { conn, manual, listener, reports } = connectedWithManualFetch({ notices: true, receipts: true });
+    conn.send({ type: "send", sessionId: null, clientMsgId: "m1" });
+    manual.calls[0].resolve(receipt("m1", null));
+    await vi.advanceTimersByTimeAsync(0);
+    const notices = listener.mock.calls.map((c) => c[0]).filter((m) => m.type !== "_open");
+    expect(notices.map((m) => [m.type, m.sessionId])).toEqual([
+      ["_send_pending", null],
+      ["_send_accepted", null],
+    ]);
+    expect(notices[1].receipt.sessionId).toBeNull();
+    expect(reports[0].receipt!.sessionId).toBeNull();
+  });
+
   it("a failed prompt is _send_failed with the error", async () => {
     const { conn, manual, listener } = connectedWithManualFetch({ notices: true, maxSendRetries: 0 });
     conn.send({ type: "send", sessionId: "s1", clientMsgId: "m1" });
