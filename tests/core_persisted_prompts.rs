@@ -67,6 +67,12 @@ impl Page {
 
     /// Connected (no welcome needed: prompts go without the stream), the store read.
     fn started(owner: &str, store: &Store) -> (Page, Vec<Action>) {
+        let (page, _, actions) = Page::started_reading(owner, store);
+        (page, actions)
+    }
+
+    /// As `started`, with what was read and the core's verdict on each entry.
+    fn started_reading(owner: &str, store: &Store) -> (Page, Vec<(Stored, Restored)>, Vec<Action>) {
         let mut page = Page::open(owner, Config::current_contract(), store);
         page.rig.m.connect(page.rig.now);
         page.drain();
@@ -76,8 +82,8 @@ impl Page {
             .cloned()
             .map(Stored::Record)
             .collect();
-        let (_, actions) = page.restore(&read);
-        (page, actions)
+        let (verdicts, actions) = page.restore(&read);
+        (page, read.into_iter().zip(verdicts).collect(), actions)
     }
 
     fn restore(&mut self, read: &[Stored]) -> (Vec<Restored>, Vec<Action>) {
@@ -611,18 +617,9 @@ struct Live {
 
 impl Live {
     fn load(owner: &str, store: &Store) -> Live {
-        let mut page = Page::open(owner, Config::current_contract(), store);
-        page.rig.m.connect(page.rig.now);
-        page.drain();
-        let read: Vec<Stored> = store
-            .borrow()
-            .values()
-            .cloned()
-            .map(Stored::Record)
-            .collect();
-        let (verdicts, actions) = page.restore(&read);
+        let (page, read, actions) = Page::started_reading(owner, store);
         let mut keys = BTreeMap::new();
-        for (entry, verdict) in read.iter().zip(&verdicts) {
+        for (entry, verdict) in &read {
             if let (Stored::Record(record), Restored::Taken(msg)) = (entry, verdict) {
                 keys.insert(*msg, record.key.clone());
             }
