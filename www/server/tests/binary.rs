@@ -3,28 +3,14 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sse-courier-server");
 
 #[test]
 fn prints_its_port_serves_and_exits_cleanly_on_sigterm_with_a_stream_open() {
-    let mut child = Command::new(BIN)
-        .args(["--port", "0", "--heartbeat-ms", "1000"])
-        .env_remove("PORT")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let port: u16 = line
-        .trim()
-        .strip_prefix("listening on http://127.0.0.1:")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .parse()
-        .unwrap();
+    let (mut child, port, mut stdout) = start(&["--port", "0", "--heartbeat-ms", "1000"]);
 
     // An open SSE stream must not hold the shutdown up.
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -78,21 +64,7 @@ fn rejects_an_unknown_flag_with_usage_and_exit_code_2() {
 
 #[test]
 fn untied_sends_on_the_command_line_reaches_the_server() {
-    let mut child = Command::new(BIN)
-        .args(["--port", "0", "--untied-sends"])
-        .env_remove("PORT")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let port: u16 = line
-        .trim()
-        .strip_prefix("listening on http://127.0.0.1:")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .parse()
-        .unwrap();
+    let (mut child, port, _stdout) = start(&["--port", "0", "--untied-sends"]);
 
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
@@ -115,4 +87,25 @@ fn untied_sends_on_the_command_line_reaches_the_server() {
     read.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains(r#""accepted":true"#), "{answer}");
+}
+
+/// The server binary started with `args`, the port its first line says it listens on,
+/// and the rest of its stdout.
+fn start(args: &[&str]) -> (Child, u16, BufReader<ChildStdout>) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_remove("PORT")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let port: u16 = line
+        .trim()
+        .strip_prefix("listening on http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .parse()
+        .unwrap();
+    (child, port, stdout)
 }
