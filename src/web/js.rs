@@ -91,7 +91,6 @@ pub fn item(list: &JsValue, index: usize) -> JsValue {
 /// A call's answer as a promise: what it returned, resolved (a thenable followed), or
 /// what it threw, rejected. For values the app or a fake hands back, which may or may
 /// not be promises.
-#[cfg(any(feature = "persist", feature = "share-tabs"))]
 pub fn promise_of(answer: Result<JsValue, JsValue>) -> js_sys::Promise {
     match answer {
         Ok(value) => js_sys::Promise::resolve(&value),

@@ -133,10 +133,7 @@ fn call_fetch(config: &JsValue, url: &str, init: &RequestInit) -> Promise {
     let Some(fetch) = fetch.dyn_ref::<Function>() else {
         return Promise::reject(&JsValue::UNDEFINED);
     };
-    match fetch.call2(&this, &JsValue::from_str(url), init) {
-        Ok(answer) => Promise::resolve(&answer),
-        Err(error) => Promise::reject(&error),
-    }
+    js::promise_of(fetch.call2(&this, &JsValue::from_str(url), init))
 }
 
 /// How a settled fetch counts: accepted (`ok: true`), the HTTP status of an answer

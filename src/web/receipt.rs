@@ -14,7 +14,7 @@
 //! What an app's `fetch` answers is duck-typed, as everywhere: a plain `{ ok: true }`
 //! with no body methods is an answer without a receipt.
 
-use js_sys::{Function, Promise, JSON};
+use js_sys::{Function, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -59,9 +59,5 @@ async fn parsed_body(response: &JsValue) -> Option<JsValue> {
 /// what it resolved to, or the error it threw or rejected with.
 async fn call_and_await(response: &JsValue, method: &str) -> Option<Result<JsValue, JsValue>> {
     let function = js::get(response, method).dyn_into::<Function>().ok()?;
-    let promise = match function.call0(response) {
-        Ok(value) => Promise::resolve(&value),
-        Err(error) => return Some(Err(error)),
-    };
-    Some(JsFuture::from(promise).await)
+    Some(JsFuture::from(js::promise_of(function.call0(response))).await)
 }
