@@ -194,13 +194,7 @@ async fn each_broken_receipt_is_processed_and_the_resend_hears_a_good_one() {
             "{kind}: processed the first time"
         );
     }
-    let log = server.get_json("/api/test/log").await;
-    let faults: Vec<Value> = log["posts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.get("receiptFault").cloned().unwrap_or(Value::Null))
-        .collect();
+    let faults = receipt_faults(&server).await;
     assert_eq!(
         faults,
         [
@@ -276,13 +270,7 @@ async fn a_queue_of_kinds_breaks_the_next_receipts_in_order_one_each() {
         json!({"ok": true, "duplicate": true, "accepted": true, "clientMsgId": "m1", "sessionId": "s"}),
         "then the good receipt"
     );
-    let log = server.get_json("/api/test/log").await;
-    let faults: Vec<Value> = log["posts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.get("receiptFault").cloned().unwrap_or(Value::Null))
-        .collect();
+    let faults = receipt_faults(&server).await;
     assert_eq!(
         faults,
         [
@@ -345,4 +333,15 @@ async fn break_receipts_takes_exactly_one_of_kind_and_kinds_and_only_known_kinds
         json!([{"kind": "wrong_id", "count": 1}]),
         "a refused request leaves the armed queue alone"
     );
+}
+
+/// The `receiptFault` of every logged POST, in order (`null` where its receipt was whole).
+async fn receipt_faults(server: &Server) -> Vec<Value> {
+    let log = server.get_json("/api/test/log").await;
+    log["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.get("receiptFault").cloned().unwrap_or(Value::Null))
+        .collect()
 }
