@@ -61,6 +61,10 @@ pub struct Config {
     /// With tracked sessions, the first welcome too is followed by the reconnect POST,
     /// so that sessions known before the stream opened are replayed (rule 18).
     pub replay_every_welcome: bool,
+    /// Events that carry `prevSessionSeq` are chained per session and count as seen
+    /// only once the app's listener applied them; gaps are held and resynced, snapshot
+    /// offers wait for the app (docs/delivery-rules.md, rules 20 to 22).
+    pub applied_events: bool,
 }
 
 impl Config {
@@ -85,6 +89,7 @@ impl Config {
             prompt_outbox: true,
             notices: true,
             replay_every_welcome: true,
+            applied_events: true,
             ..Config::default()
         }
     }
@@ -114,6 +119,7 @@ impl Default for Config {
             prompt_outbox: false,
             notices: false,
             replay_every_welcome: false,
+            applied_events: false,
         }
     }
 }
@@ -136,7 +142,8 @@ mod tests {
             && !config.send_without_stream
             && !config.prompt_outbox
             && !config.notices
-            && !config.replay_every_welcome;
+            && !config.replay_every_welcome
+            && !config.applied_events;
         assert!(contract_off, "issue 22's contract is opt-in");
     }
 
@@ -144,7 +151,7 @@ mod tests {
     fn current_contract_is_the_existing_clients_retry_policy_with_every_part_on() {
         let config = Config::current_contract();
         assert!(config.receipts && config.send_without_stream && config.prompt_outbox);
-        assert!(config.notices && config.replay_every_welcome);
+        assert!(config.notices && config.replay_every_welcome && config.applied_events);
         assert_eq!(config.max_send_retries, Config::UNLIMITED_RETRIES);
         assert_eq!(config.post_timeout_ms, Some(15_000));
         assert_eq!(

@@ -15,6 +15,10 @@ pub(crate) enum Purpose {
     Message(Pending),
     Reconnect,
     Suspend,
+    /// An acknowledgement of applied events (`applied_events`).
+    Applied,
+    /// A `reconnect-snapshot-applied` request (`applied_events`).
+    Snapshot,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

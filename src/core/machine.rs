@@ -6,6 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::action::Action;
+use super::chain::Chain;
 use super::config::Config;
 use super::flight::Flights;
 use super::ids::{MsgId, PostId, StreamId};
@@ -47,6 +48,8 @@ pub struct Machine {
     /// The unsettled prompts (the existing client's current contract; empty when off).
     pub(super) prompts: Prompts,
     pub(super) replay: Replay,
+    /// Acknowledged application (`applied_events`; empty when off).
+    pub(super) chain: Chain,
     next_msg: u32,
     next_stream: u32,
     next_post: u32,
@@ -76,6 +79,7 @@ impl Machine {
             retries: Retries::default(),
             prompts: Prompts::default(),
             replay: Replay::default(),
+            chain: Chain::default(),
             next_msg: 0,
             next_stream: 0,
             next_post: 0,

@@ -19,13 +19,16 @@ pub(crate) enum Timer {
     StaleStream,
     /// The delay after a failed reconnect is over: open a new stream.
     Reconnect,
+    /// A gap in a chain still open, or a snapshot offer not applied, too long: resync.
+    Resync,
 }
 
-const ALL: [Timer; 4] = [
+const ALL: [Timer; 5] = [
     Timer::PostTimeout,
     Timer::SendRetry,
     Timer::StaleStream,
     Timer::Reconnect,
+    Timer::Resync,
 ];
 
 impl Machine {
@@ -69,6 +72,10 @@ impl Machine {
                 Phase::Scheduled { at } => Some(at),
                 _ => None,
             },
+            Timer::Resync => match (self.chain.gap_deadline(), self.chain.offers.deadline()) {
+                (Some(gap), Some(offer)) => Some(gap.min(offer)),
+                (gap, offer) => gap.or(offer),
+            },
         }
     }
 
@@ -92,6 +99,7 @@ impl Machine {
                 self.restart_stream(now);
             }
             Timer::Reconnect => self.reopen_after_delay(now),
+            Timer::Resync => self.resync(now),
         }
     }
 }

@@ -105,6 +105,8 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
         prompt_outbox: flag(options.prompt_outbox, defaults.prompt_outbox),
         notices: flag(options.notices, defaults.notices),
         replay_every_welcome: flag(options.replay_every_welcome, defaults.replay_every_welcome),
+        // Not an option yet: the shell does not route chained events.
+        applied_events: false,
     };
     let shell = ShellOptions {
         post_timeout: post_timeout_ms.is_some(),

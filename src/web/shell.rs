@@ -279,6 +279,11 @@ fn perform(shell: &Shared, action: Action) {
         }
         Action::Prompt { msg, notice } => tell_prompt(shell, msg, &notice),
         Action::ControlFailed { msg, event, fate } => tell_control_failed(shell, msg, event, fate),
+        // Only with `applied_events`, which no option turns on yet.
+        Action::Apply(_)
+        | Action::Discard(_)
+        | Action::PostApplied { .. }
+        | Action::PostSnapshotApplied { .. } => {}
     }
 }
 

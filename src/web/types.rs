@@ -133,6 +133,16 @@ export interface ConnectionStats {
   restored: number;
   /** Stored messages dropped when read back, being older than `persist.maxAgeMs`. */
   expired: number;
+  /** Streams rebuilt to ask for events again from the applied cursors: a gap not filled
+   * in 15 s, too many events held, a refused event or a snapshot offer not applied in
+   * 30 s (`acknowledgeEvents`). */
+  resyncs: number;
+  /** Acknowledgements of applied events posted (`acknowledgeEvents`). */
+  acksPosted: number;
+  /** Acknowledgements that failed or timed out; each rebuilt the stream. */
+  ackFailures: number;
+  /** Reconnect snapshots the server confirmed applied (`acknowledgeEvents`). */
+  snapshotsApplied: number;
 }
 
 export interface ConnectionConfig {

@@ -102,6 +102,10 @@ export const noCounts: ConnectionStats = {
   failed: 0,
   restored: 0,
   expired: 0,
+  resyncs: 0,
+  acksPosted: 0,
+  ackFailures: 0,
+  snapshotsApplied: 0,
 };
 
 /** A page's `document` or `window` as far as the package touches them: event targets
