@@ -129,6 +129,11 @@ impl Machine {
         self.retries.len()
     }
 
+    /// The settings it was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     pub fn stats(&self) -> &Stats {
         &self.stats
     }

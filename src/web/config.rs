@@ -70,6 +70,15 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
     } else {
         Config::default()
     };
+    #[cfg(feature = "share-tabs")]
+    let sharing = options
+        .share_across_tabs
+        .as_ref()
+        .is_some_and(|sharing| sharing.0.is_some());
+    #[cfg(not(feature = "share-tabs"))]
+    let sharing = false;
+    let applied_events =
+        acknowledge_events(options.acknowledge_events, sharing, defaults.applied_events)?;
     let flag = |given: Option<Flag>, default: bool| given.map_or(default, |flag| flag.0);
     let backoff = backoff(options.backoff, defaults.backoff)?;
     let retryable = match options.retryable_endpoints {
@@ -105,8 +114,7 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
         prompt_outbox: flag(options.prompt_outbox, defaults.prompt_outbox),
         notices: flag(options.notices, defaults.notices),
         replay_every_welcome: flag(options.replay_every_welcome, defaults.replay_every_welcome),
-        // Not an option yet: the shell does not route chained events.
-        applied_events: false,
+        applied_events,
     };
     let shell = ShellOptions {
         post_timeout: post_timeout_ms.is_some(),
@@ -122,6 +130,24 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
             .unwrap_or_default(),
     };
     Ok((core, shell))
+}
+
+/// `acknowledgeEvents`, given or from `strict`. One tab's listener applies the events
+/// of its own stream, so with one stream for all tabs `strict` leaves it off and asking
+/// for it is refused.
+fn acknowledge_events(
+    given: Option<Flag>,
+    sharing: bool,
+    strict_default: bool,
+) -> Result<bool, ConfigError> {
+    match given {
+        Some(Flag(true)) if sharing => Err(ConfigError::Refused {
+            path: "acknowledgeEvents".into(),
+            refusal: "cannot be used with config.shareAcrossTabs: each tab applies its own stream's events",
+        }),
+        Some(Flag(given)) => Ok(given),
+        None => Ok(strict_default && !sharing),
+    }
 }
 
 /// `persist`, or `outboxStorage` alone, which is `persist: { store: outboxStorage }`:

@@ -37,9 +37,11 @@ pub fn free_later(object: &JsValue) {
 #[wasm_bindgen(module = "/src/web/inbound.js")]
 extern "C" {
     /// A connection's memory of the last `sessionId` handed to the wasm, shared by its
-    /// streams' handlers.
+    /// streams' handlers; `chained` (a JS boolean: a `bool` parameter would need a glue
+    /// shim, which the renamed build's snippet aliases do not carry) says whether the
+    /// connection applies events by acknowledgement.
     #[wasm_bindgen(js_name = sessionMemory)]
-    pub fn session_memory() -> JsValue;
+    pub fn session_memory(chained: &JsValue) -> JsValue;
 
     /// The `onmessage` handler of a stream whose events `inbox` (a `StreamInbox`) hears;
     /// `memory` is the connection's `session_memory()`.
@@ -56,6 +58,11 @@ extern "C" {
     /// `console.error`, never let through.
     #[wasm_bindgen(js_name = callApp)]
     pub fn call_app(callback: &js_sys::Function, value: &JsValue);
+
+    /// Calls the app's listener with a chained event: 1 when it returned `true`, -1
+    /// when it returned `false` or threw (reported with `console.error`), else 0.
+    #[wasm_bindgen(js_name = applyApp)]
+    pub fn apply_app(listener: &js_sys::Function, value: &JsValue) -> i32;
 }
 
 // A built-in js-sys declares in a shape that would throw.

@@ -57,6 +57,8 @@ pub struct Options {
     pub prompt_outbox: Option<Flag>,
     pub notices: Option<Flag>,
     pub replay_every_welcome: Option<Flag>,
+    /// Acknowledged application (docs/delivery-rules.md, rules 20 to 22).
+    pub acknowledge_events: Option<Flag>,
     pub retry_jitter: Option<Flag>,
     #[cfg(feature = "persist")]
     pub persist: Option<PersistOptions>,

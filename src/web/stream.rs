@@ -16,7 +16,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use super::input::{Input, Inputs, ServerEvent};
+use super::input::{ChainedEvent, Input, Inputs, ServerEvent};
 use super::js;
 use crate::core::StreamId;
 
@@ -80,6 +80,41 @@ impl StreamInbox {
             event: Some(event),
         });
         listener.map_or(JsValue::UNDEFINED, JsValue::from)
+    }
+
+    /// A chained event (`acknowledgeEvents`): `seq` and `prev` its `seq` and
+    /// `prevSessionSeq`, `length` its data's length. The shell hands it to the listener
+    /// itself when the core lets it through.
+    pub fn chained(
+        &self,
+        message: JsValue,
+        seq: f64,
+        prev: f64,
+        new_session: Option<String>,
+        length: f64,
+    ) {
+        let (Some(seq), Some(prev)) = (js::count(seq), js::count(prev)) else {
+            return self.malformed();
+        };
+        let event = ChainedEvent {
+            message,
+            seq,
+            prev,
+            new_session,
+            length: length as usize,
+        };
+        let _ = self.inputs.send(Input::Chained {
+            stream: self.stream,
+            event,
+        });
+    }
+
+    /// A `session_reconnect_snapshot` offer (`acknowledgeEvents`).
+    pub fn snapshot(&self, message: JsValue) {
+        let _ = self.inputs.send(Input::SnapshotOffer {
+            stream: self.stream,
+            message,
+        });
     }
 
     /// An event whose data is not a JSON object within `maxEventBytes`.

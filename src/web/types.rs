@@ -31,10 +31,31 @@ export interface ServerMessage {
   type: string;
   sessionId?: string;
   seq?: number;
+  /** The seq of the session's event before this one: with `acknowledgeEvents`, events
+   * that carry it are chained and applied in chain order. */
+  prevSessionSeq?: number;
   [key: string]: unknown;
 }
 
-export type ConnectionListener = (msg: ServerMessage) => void;
+/** What the server offers after a reconnect instead of the whole replay, with
+ * `acknowledgeEvents`: the app loads the session up to `cursor` its own way, then
+ * calls `acknowledgeReconnectSnapshot(sessionId, cursor, offerId)`. Until the server
+ * confirms, the session's chained events are held. */
+export interface ReconnectSnapshotOffer extends ServerMessage {
+  type: "session_reconnect_snapshot";
+  sessionId: string;
+  cursor: number;
+  offerId?: string;
+  /** The server's word on whether the cursor it was asked from was still valid. */
+  cursorValid?: boolean;
+}
+
+/** The app's listener. With `acknowledgeEvents`, what it returns for a chained event
+ * (one with `prevSessionSeq`) counts: `true` applied (the cursor moves and the server
+ * is told), `false` (or a throw) refused (the events are asked for again), anything
+ * else not applied yet. Otherwise what it returns is ignored, so any function of a
+ * message fits (`unknown`: the existing client's listeners return what they like). */
+export type ConnectionListener = (msg: ServerMessage) => unknown;
 
 /** An event as the package reads it from its EventSource: `data` alone (the event's
  * text; anything but a string holding a JSON object is skipped and counted). */
@@ -186,7 +207,8 @@ export interface ConnectionConfig {
    * used). Default `${baseUrl}/api/chat/events`. */
   buildEventUrl?: () => string;
   /** The existing client's current contract as a whole: `receipts`,
-   * `sendWithoutStream`, `promptOutbox`, `notices` and `replayEveryWelcome` on, its
+   * `sendWithoutStream`, `promptOutbox`, `notices`, `replayEveryWelcome` and
+   * `acknowledgeEvents` (unless `shareAcrossTabs`) on, its
    * retry policy (`maxSendRetries: Infinity`, `backoff` 1 s to 10 s, `retryJitter:
    * false`, `postTimeoutMs` 15,000). Each of those options, given, overrides its part.
    * Default false (docs/api.md, "The strict contract"). */
@@ -207,6 +229,13 @@ export interface ConnectionConfig {
   /** With tracked sessions, the first welcome too is followed by the replay request.
    * Default false. */
   replayEveryWelcome?: boolean;
+  /** Events that carry `prevSessionSeq` count as seen only when the listener returns
+   * `true` for them: the session's cursor then moves and the server is told
+   * (`/api/chat/session-event-applied`); gaps are held (at most 256 events or 2 MiB)
+   * and asked for again after 15 s; reconnect snapshot offers wait for
+   * `acknowledgeReconnectSnapshot`. Default false; on with `strict` unless
+   * `shareAcrossTabs` (with which it is refused). */
+  acknowledgeEvents?: boolean;
 }
 "#;
 

@@ -381,6 +381,10 @@ describe("stats()", () => {
       failed: 1,
       restored: 0,
       expired: 0,
+      resyncs: 0,
+      acksPosted: 0,
+      ackFailures: 0,
+      snapshotsApplied: 0,
     });
   });
 });
