@@ -39,15 +39,19 @@ impl Acks {
         }
     }
 
-    /// The next acknowledgement to post: a session with one owed and none in flight.
-    fn take_ready(&mut self) -> Option<(usize, String, u64)> {
-        let at = self
-            .0
-            .iter()
-            .position(|s| s.in_flight.is_none() && s.owed.is_some())?;
-        let entry = &mut self.0[at];
+    /// A session with an acknowledgement owed and none in flight.
+    fn ready(&mut self) -> Option<&mut SessionAcks> {
+        self.0
+            .iter_mut()
+            .find(|s| s.in_flight.is_none() && s.owed.is_some())
+    }
+
+    /// Takes the next acknowledgement to post as `post`: its session and seq.
+    fn start(&mut self, post: PostId) -> Option<(String, u64)> {
+        let entry = self.ready()?;
         let seq = entry.owed.take()?;
-        Some((at, entry.session.clone(), seq))
+        entry.in_flight = Some(post);
+        Some((entry.session.clone(), seq))
     }
 
     /// The POST in flight ended; false if it was not one of ours.
@@ -73,12 +77,11 @@ impl Machine {
     /// Posts every acknowledgement that may go now. Without a welcomed connection they
     /// wait for one (`flush` calls this).
     pub(in crate::core) fn post_acks(&mut self, now: u64) {
-        while self.live_connection_id().is_some() {
-            let Some((at, session, seq)) = self.chain.acks.take_ready() else {
+        while self.live_connection_id().is_some() && self.chain.acks.ready().is_some() {
+            let id = self.alloc_post();
+            let Some((session, seq)) = self.chain.acks.start(id) else {
                 return;
             };
-            let id = self.alloc_post();
-            self.chain.acks.0[at].in_flight = Some(id);
             bump(&mut self.stats.acks_posted);
             self.flights.push(Flight {
                 post: id,
@@ -124,17 +127,15 @@ mod tests {
     fn acks_owed_while_one_is_in_flight_fold_into_the_highest() {
         let mut acks = Acks::default();
         acks.owe("a", 3);
-        let (at, session, seq) = acks.take_ready().expect("ready");
-        assert_eq!((session.as_str(), seq), ("a", 3));
-        acks.0[at].in_flight = Some(PostId(1));
+        assert_eq!(acks.start(PostId(1)), Some(("a".into(), 3)));
         acks.owe("a", 5);
         acks.owe("a", 4);
         acks.owe("b", 1);
-        assert_eq!(acks.take_ready().map(|r| (r.1, r.2)), Some(("b".into(), 1)));
-        assert_eq!(acks.take_ready(), None, "a waits for its POST");
+        assert_eq!(acks.start(PostId(2)), Some(("b".into(), 1)));
+        assert_eq!(acks.start(PostId(3)), None, "a waits for its POST");
         assert!(acks.landed(PostId(1)));
         assert!(!acks.landed(PostId(1)), "once");
-        assert_eq!(acks.take_ready().map(|r| r.2), Some(5));
+        assert_eq!(acks.start(PostId(4)), Some(("a".into(), 5)));
     }
 
     #[test]

@@ -94,16 +94,18 @@ impl Machine {
         let Some(connection_id) = self.live_connection_id().map(String::from) else {
             return false;
         };
-        let Some(offer) = self.chain.offers.0.iter().position(|o| {
+        let named = |o: &&mut Offer| {
             o.session == session && o.cursor == cursor && o.offer_id.as_deref() == offer_id
-        }) else {
-            return false;
         };
-        if self.chain.offers.0[offer].posted.is_some() {
-            return true;
+        match self.chain.offers.0.iter_mut().find(named) {
+            None => return false,
+            Some(offer) if offer.posted.is_some() => return true,
+            Some(_) => {}
         }
         let id = self.alloc_post();
-        self.chain.offers.0[offer].posted = Some(id);
+        if let Some(offer) = self.chain.offers.0.iter_mut().find(named) {
+            offer.posted = Some(id);
+        }
         self.flights.push(Flight {
             post: id,
             generation: self.generation,
