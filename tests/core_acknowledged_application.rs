@@ -159,3 +159,13 @@ fn committing_a_transcript_cursor_moves_it_forward_only_and_releases_what_follow
         "the server is told"
     );
 }
+
+#[test]
+fn committing_the_cursor_it_already_has_changes_nothing() {
+    let mut c = ChainRig::connected(chained());
+    c.event(("s", 1, 0));
+    c.answer_acks(PostOutcome::Accepted);
+    c.rig.m.commit_transcript_cursor(c.rig.now, "s", 1);
+    assert!(c.rig.drain().is_empty(), "nothing posted again");
+    assert_eq!(c.acked.len(), 1);
+}
