@@ -61,6 +61,10 @@ pub struct Config {
     /// With tracked sessions, the first welcome too is followed by the reconnect POST,
     /// so that sessions known before the stream opened are replayed (rule 18).
     pub replay_every_welcome: bool,
+    /// The authentication latch: an `auth_expired` event, or a 401 from the check
+    /// asked for after a stream error, closes the stream, settles every message and
+    /// holds every reconnect until `restore_authentication` (rule 24).
+    pub auth_latch: bool,
 }
 
 impl Config {
@@ -85,6 +89,7 @@ impl Config {
             prompt_outbox: true,
             notices: true,
             replay_every_welcome: true,
+            auth_latch: true,
             ..Config::default()
         }
     }
@@ -114,6 +119,7 @@ impl Default for Config {
             prompt_outbox: false,
             notices: false,
             replay_every_welcome: false,
+            auth_latch: false,
         }
     }
 }
@@ -138,6 +144,7 @@ mod tests {
             && !config.notices
             && !config.replay_every_welcome;
         assert!(contract_off, "issue 22's contract is opt-in");
+        assert!(!config.auth_latch, "issue 23's latch is opt-in");
     }
 
     #[test]
@@ -145,6 +152,7 @@ mod tests {
         let config = Config::current_contract();
         assert!(config.receipts && config.send_without_stream && config.prompt_outbox);
         assert!(config.notices && config.replay_every_welcome);
+        assert!(config.auth_latch);
         assert_eq!(config.max_send_retries, Config::UNLIMITED_RETRIES);
         assert_eq!(config.post_timeout_ms, Some(15_000));
         assert_eq!(

@@ -67,6 +67,7 @@
 //!   erroring; it never resurrects a connection the app did not `connect()`.
 
 mod action;
+mod auth;
 mod backoff;
 mod config;
 mod delivery;

@@ -39,6 +39,10 @@ pub struct Stats {
     pub restored: u32,
     /// Stored messages dropped at restore for being older than `max_age_ms`.
     pub expired: u32,
+    /// Reported uncertain: posted when authentication was lost (rule 24).
+    pub uncertain: u32,
+    /// Times authentication was latched (rule 24).
+    pub auth_losses: u32,
 }
 
 /// `*counter += 1`, saturating: counters must never make the core panic.
