@@ -14,6 +14,8 @@ use alloc::string::String;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
+#[cfg(feature = "share-tabs")]
+use super::options::Sharing;
 use super::options::{BackoffOptions, Flag, Options};
 use super::reader::{ConfigError, Reader, Setting};
 #[cfg(feature = "persist")]
@@ -71,6 +73,12 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
         Config::default()
     };
     let flag = |given: Option<Flag>, default: bool| given.map_or(default, |flag| flag.0);
+    #[cfg(feature = "share-tabs")]
+    let sharing = matches!(options.share_across_tabs, Some(Sharing(Some(_))));
+    #[cfg(not(feature = "share-tabs"))]
+    let sharing = false;
+    let check_url = options.auth_check_url.is_some();
+    let auth_latch = auth_latch(options.auth_latch, check_url, sharing, defaults.auth_latch)?;
     let backoff = backoff(options.backoff, defaults.backoff)?;
     let retryable = match options.retryable_endpoints {
         Some(names) => retryable(names.0)?,
@@ -105,6 +113,7 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
         prompt_outbox: flag(options.prompt_outbox, defaults.prompt_outbox),
         notices: flag(options.notices, defaults.notices),
         replay_every_welcome: flag(options.replay_every_welcome, defaults.replay_every_welcome),
+        auth_latch,
     };
     let shell = ShellOptions {
         post_timeout: post_timeout_ms.is_some(),
@@ -120,6 +129,34 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
             .unwrap_or_default(),
     };
     Ok((core, shell))
+}
+
+/// `authLatch`, given or as `strict` says; `authCheckUrl` only with it. The latch is a
+/// tab's own and the shared stream the leader's (docs/shared-stream.md), so with
+/// `shareAcrossTabs` `strict` leaves it off and asking for it is refused.
+fn auth_latch(
+    given: Option<Flag>,
+    check_url: bool,
+    sharing: bool,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    let on = match given.map(|flag| flag.0) {
+        Some(true) if sharing => {
+            return Err(ConfigError::Refused {
+                path: "authLatch".into(),
+                refusal: "must not be true with config.shareAcrossTabs: the latch is not shared across tabs (strict leaves it off when sharing)",
+            })
+        }
+        Some(on) => on,
+        None => default && !sharing,
+    };
+    if check_url && !on {
+        return Err(ConfigError::Refused {
+            path: "authCheckUrl".into(),
+            refusal: "is used only with config.authLatch: true (or config.strict)",
+        });
+    }
+    Ok(on)
 }
 
 /// `persist`, or `outboxStorage` alone, which is `persist: { store: outboxStorage }`:

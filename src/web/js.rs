@@ -42,9 +42,15 @@ extern "C" {
     pub fn session_memory() -> JsValue;
 
     /// The `onmessage` handler of a stream whose events `inbox` (a `StreamInbox`) hears;
-    /// `memory` is the connection's `session_memory()`.
+    /// `memory` is the connection's `session_memory()`; `watch_auth`: `auth_expired`
+    /// events go to the inbox's `authExpired()` (`authLatch`).
     #[wasm_bindgen(js_name = eventHandler)]
-    pub fn event_handler(inbox: &JsValue, max_event_length: f64, memory: &JsValue) -> JsValue;
+    pub fn event_handler(
+        inbox: &JsValue,
+        max_event_length: f64,
+        memory: &JsValue,
+        watch_auth: bool,
+    ) -> JsValue;
 
     /// An event's data as a plain object, or undefined when it is not a string of at
     /// most `max_event_length` UTF-16 units holding a JSON object (the hot path's own

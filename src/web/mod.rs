@@ -23,6 +23,7 @@
 //! stable bindings, and the app's tests hand in fakes).
 
 mod app;
+mod auth;
 mod boundary;
 #[cfg(feature = "share-tabs")]
 mod channel;

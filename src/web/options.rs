@@ -58,6 +58,10 @@ pub struct Options {
     pub notices: Option<Flag>,
     pub replay_every_welcome: Option<Flag>,
     pub retry_jitter: Option<Flag>,
+    // The authentication latch (docs/delivery-rules.md, rule 24); `authCheckUrl` is
+    // read at each use.
+    pub auth_latch: Option<Flag>,
+    pub auth_check_url: Option<Text>,
     #[cfg(feature = "persist")]
     pub persist: Option<PersistOptions>,
     /// Without the `persist` feature the name is still an option, of another entry.

@@ -17,6 +17,7 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use super::app;
+use super::auth;
 use super::config::ShellOptions;
 use super::input::{Input, Inputs, PageEvent, ServerEvent};
 use super::js;
@@ -279,6 +280,13 @@ fn perform(shell: &Shared, action: Action) {
         }
         Action::Prompt { msg, notice } => tell_prompt(shell, msg, &notice),
         Action::ControlFailed { msg, event, fate } => tell_control_failed(shell, msg, event, fate),
+        Action::CheckAuth(check) => {
+            let (config, inputs) = {
+                let s = shell.borrow();
+                (s.config.clone(), s.inputs.clone())
+            };
+            auth::check(&config, check, &inputs);
+        }
     }
 }
 
@@ -320,17 +328,17 @@ fn tell_control_failed(shell: &Shared, msg: MsgId, event: ControlFailure, fate: 
 }
 
 fn open_stream(shell: &Shared, id: StreamId) {
-    let (config, max_event_length, memory, inputs) = {
+    let (config, reading, memory, inputs) = {
         let s = shell.borrow();
         let max = s.options.max_event_bytes;
         (
             s.config.clone(),
-            max,
+            (max, s.core.machine().auth_latch_on()),
             s.session_memory.clone(),
             s.inputs.clone(),
         )
     };
-    match stream::open(&config, max_event_length, &memory, id, &inputs) {
+    match stream::open(&config, reading, &memory, id, &inputs) {
         Some(stream) => shell.borrow_mut().streams.push(stream),
         // It warned, quoting the error it caught.
         None => {
@@ -449,6 +457,12 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
                 Input::PostReceipt { post, body } => {
                     s.aborters.take(post);
                     s.core.input(now, |m| m.on_post_receipt(now, post, body));
+                }
+                Input::AuthExpired { stream } => {
+                    s.core.input(now, |m| m.on_auth_expired(now, stream))
+                }
+                Input::AuthCheck { check, outcome } => {
+                    s.core.input(now, |m| m.on_auth_check(now, check, outcome))
                 }
                 Input::Page(event) => on_page(&mut s.core, now, event),
                 Input::Timer => {
