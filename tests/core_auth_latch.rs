@@ -12,8 +12,8 @@ mod contract;
 use contract::harness::*;
 use contract::*;
 use sse_courier::core::{
-    Action, Config, DropReason, Endpoint, EndpointSet, FailReason, Fate, Notice, PostId, PostOutcome,
-    PromptNotice, SendOutcome, Warning,
+    Action, Config, DropReason, Endpoint, EndpointSet, FailReason, Fate, Notice, PostId,
+    PostOutcome, PromptNotice, SendOutcome, Warning,
 };
 
 fn latch_on() -> Config {
@@ -90,9 +90,16 @@ fn auth_expired_settles_every_prompt_and_tells_the_listener_last() {
     assert_eq!(after.last(), Some(&Action::Notify(Notice::AuthLost)));
     assert!(rig.m.auth_latched());
     assert_eq!((rig.m.pending_len(), rig.m.in_flight_len()), (0, 0));
-    assert_eq!(rig.m.poll_timeout(), None, "no reconnect, no retry, no timeout");
+    assert_eq!(
+        rig.m.poll_timeout(),
+        None,
+        "no reconnect, no retry, no timeout"
+    );
     let stats = rig.m.stats();
-    assert_eq!((stats.uncertain, stats.failed, stats.auth_losses), (1, 1, 1));
+    assert_eq!(
+        (stats.uncertain, stats.failed, stats.auth_losses),
+        (1, 1, 1)
+    );
 }
 
 #[test]
@@ -144,7 +151,10 @@ fn an_answer_to_an_uncertain_post_changes_nothing() {
     let late = answer_body(&mut rig, post, receipt("m1", None));
     let timed_out = rig.run_timers();
 
-    assert!(late.is_empty() && timed_out.is_empty(), "{late:?} {timed_out:?}");
+    assert!(
+        late.is_empty() && timed_out.is_empty(),
+        "{late:?} {timed_out:?}"
+    );
     assert_eq!(rig.m.stats(), &stats);
 }
 
@@ -156,7 +166,10 @@ fn while_latched_nothing_is_sent_and_nothing_opens() {
 
     let (prompt, _) = send_prompt(&mut rig, "m1", None);
     let (control, _) = rig.send(Endpoint::Stop);
-    assert_eq!((prompt, control), (SendOutcome::Refused, SendOutcome::Refused));
+    assert_eq!(
+        (prompt, control),
+        (SendOutcome::Refused, SendOutcome::Refused)
+    );
     let mut actions = rig.connect();
     actions.extend(rig.check_and_reconnect(true));
     for visible in [true, false] {
@@ -370,7 +383,11 @@ fn with_the_latch_disconnect_forgets_the_connection_id() {
 
     let mut rig = Rig::connected(Config::default());
     rig.m.disconnect(rig.now);
-    assert_eq!(rig.m.connection_id(), Some("conn-abc"), "unchanged by default");
+    assert_eq!(
+        rig.m.connection_id(),
+        Some("conn-abc"),
+        "unchanged by default"
+    );
 }
 
 #[test]

@@ -153,6 +153,9 @@ mod tests {
         assert_eq!(taken, Some(MsgId(2)));
         assert_eq!(flights.take_message().map(|item| item.msg), Some(MsgId(3)));
         assert_eq!(flights.take_message(), None);
-        assert!(flights.take(PostId(1)).is_some(), "the reconnect POST stays");
+        assert!(
+            flights.take(PostId(1)).is_some(),
+            "the reconnect POST stays"
+        );
     }
 }

@@ -104,7 +104,8 @@ pub enum FailReason {
     TimedOut,
     /// `receipts`: answered 2xx without the prompt's receipt, after the allowed
     /// retries.
-    NoReceipt,    /// A prompt not yet posted (or waiting on a retry) when authentication was lost
+    NoReceipt,
+    /// A prompt not yet posted (or waiting on a retry) when authentication was lost
     /// (rule 24).
     AuthLost,
 }

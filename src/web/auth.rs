@@ -34,7 +34,10 @@ impl Connection {
     /// Throws without `authLatch`.
     #[wasm_bindgen(js_name = invalidateAuthentication)]
     pub fn invalidate_authentication(&self) -> Result<(), JsError> {
-        self.latch_input("invalidateAuthentication", Machine::invalidate_authentication)
+        self.latch_input(
+            "invalidateAuthentication",
+            Machine::invalidate_authentication,
+        )
     }
 
     /// With `authLatch`: unlatched, and the stream rebuilt with the new credentials
@@ -48,11 +51,9 @@ impl Connection {
 impl Connection {
     fn latch_input(&self, method: &str, input: fn(&mut Machine, u64)) -> Result<(), JsError> {
         if !self.shell.borrow().core.machine().auth_latch_on() {
-            return Err(JsError::new(&[
-                method,
-                "() needs config.authLatch: true (or config.strict)",
-            ]
-            .concat()));
+            return Err(JsError::new(
+                &[method, "() needs config.authLatch: true (or config.strict)"].concat(),
+            ));
         }
         self.feed(input);
         pump(&self.shell);
