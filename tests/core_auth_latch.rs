@@ -418,3 +418,272 @@ fn the_latch_is_on_in_the_current_contract_and_off_by_default() {
     assert!(machine.auth_latch_on());
     assert!(!sse_courier::core::Machine::new(Config::default(), 1).auth_latch_on());
 }
+
+/// Random interleavings of sends, answers, stream trouble, checks and the latch's own
+/// inputs. At every step: once latched, no stream, POST, beacon or check comes out and
+/// nothing is left unsettled; no message is reported twice. At the end, restored and
+/// healthy, every message has exactly one fate.
+mod properties {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use proptest::prelude::*;
+    use sse_courier::core::{
+        Action, AnswerBody, Backoff, Config, Endpoint, Fate, Machine, MsgId, PostId, PostOutcome,
+        Prompt, Receipt, SendOutcome,
+    };
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Prompt,
+        Control(Endpoint),
+        Answer(usize, u16),
+        Receipt(usize),
+        Welcome,
+        StreamError { closed: bool },
+        Check(usize, u16),
+        Expired,
+        Invalidate,
+        Block,
+        Restore,
+        Connect,
+        Disconnect,
+        Visible,
+        Advance(u64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => Just(Op::Prompt),
+            2 => prop_oneof![Just(Endpoint::Stop), Just(Endpoint::Send), Just(Endpoint::Watch)]
+                .prop_map(Op::Control),
+            4 => (any::<usize>(), prop_oneof![Just(200u16), Just(401), Just(404), Just(503)])
+                .prop_map(|(i, s)| Op::Answer(i, s)),
+            3 => any::<usize>().prop_map(Op::Receipt),
+            2 => Just(Op::Welcome),
+            1 => any::<bool>().prop_map(|closed| Op::StreamError { closed }),
+            2 => (any::<usize>(), prop_oneof![Just(200u16), Just(401), Just(500)])
+                .prop_map(|(i, s)| Op::Check(i, s)),
+            1 => Just(Op::Expired),
+            1 => Just(Op::Invalidate),
+            1 => Just(Op::Block),
+            2 => Just(Op::Restore),
+            1 => Just(Op::Connect),
+            1 => Just(Op::Disconnect),
+            1 => Just(Op::Visible),
+            2 => prop_oneof![Just(0u64), Just(600), Just(20_000)].prop_map(Op::Advance),
+        ]
+    }
+
+    fn config() -> impl Strategy<Value = Config> {
+        (any::<bool>(), any::<bool>()).prop_map(|(contract, notices)| {
+            let base = if contract {
+                Config::current_contract()
+            } else {
+                Config::default()
+            };
+            Config {
+                auth_latch: true,
+                notices: notices && contract,
+                max_send_retries: 3,
+                backoff: Backoff {
+                    initial_ms: 100,
+                    max_ms: 1_000,
+                },
+                ..base
+            }
+        })
+    }
+
+    struct World {
+        m: Machine,
+        now: u64,
+        welcomes: u32,
+        /// POSTs not answered yet: (post, the prompt's clientMsgId when a prompt).
+        open: Vec<(PostId, Option<String>)>,
+        checks: Vec<PostId>,
+        ids: BTreeMap<MsgId, String>,
+        taken: BTreeSet<MsgId>,
+        fates: BTreeMap<MsgId, Fate>,
+    }
+
+    impl World {
+        fn new(config: Config) -> Self {
+            World {
+                m: Machine::new(config, 11),
+                now: 0,
+                welcomes: 0,
+                open: Vec::new(),
+                checks: Vec::new(),
+                ids: BTreeMap::new(),
+                taken: BTreeSet::new(),
+                fates: BTreeMap::new(),
+            }
+        }
+
+        fn take(&mut self, outcome: SendOutcome, id: Option<String>) {
+            if let SendOutcome::Posted(msg) | SendOutcome::Queued(msg) = outcome {
+                self.taken.insert(msg);
+                if let Some(id) = id {
+                    self.ids.insert(msg, id);
+                }
+            }
+        }
+
+        fn apply(&mut self, op: &Op) -> Result<(), TestCaseError> {
+            let now = self.now;
+            let latched_before = self.m.auth_latched();
+            match op {
+                Op::Prompt => {
+                    let id = format!("p{}", self.taken.len());
+                    let prompt = Prompt {
+                        client_msg_id: Some(&id),
+                        session_id: Some("s"),
+                    };
+                    let outcome = self.m.send_prompt(now, prompt);
+                    if latched_before {
+                        prop_assert_eq!(outcome, SendOutcome::Refused);
+                    }
+                    self.take(outcome, Some(id));
+                }
+                Op::Control(endpoint) => {
+                    let outcome = self.m.send(now, *endpoint);
+                    if latched_before {
+                        prop_assert_eq!(outcome, SendOutcome::Refused);
+                    }
+                    let id = self.m.is_prompt(*endpoint).then(String::new);
+                    self.take(outcome, id);
+                }
+                Op::Answer(i, status) if !self.open.is_empty() => {
+                    let (post, _) = self.open.remove(i % self.open.len());
+                    self.m
+                        .on_post_answer(now, post, PostOutcome::Status(*status));
+                }
+                Op::Receipt(i) if !self.open.is_empty() => {
+                    let (post, id) = self.open.remove(i % self.open.len());
+                    match id {
+                        Some(id) => {
+                            let receipt = Receipt {
+                                client_msg_id: id,
+                                session_id: Some("s".into()),
+                            };
+                            self.m
+                                .on_post_receipt(now, post, AnswerBody::Receipt(receipt));
+                        }
+                        None => self.m.on_post_answer(now, post, PostOutcome::Accepted),
+                    }
+                }
+                Op::Answer(..) | Op::Receipt(_) => {}
+                Op::Welcome => {
+                    if let Some(stream) = self.m.current_stream() {
+                        self.welcomes += 1;
+                        let id = format!("c{}", self.welcomes);
+                        self.m.on_welcome(now, stream, &id);
+                    }
+                }
+                Op::StreamError { closed } => {
+                    if let Some(stream) = self.m.current_stream() {
+                        self.m.on_stream_error(now, stream, *closed);
+                    }
+                }
+                Op::Check(i, status) if !self.checks.is_empty() => {
+                    let check = self.checks.remove(i % self.checks.len());
+                    self.m
+                        .on_auth_check(now, check, PostOutcome::Status(*status));
+                }
+                Op::Check(..) => {}
+                Op::Expired => {
+                    if let Some(stream) = self.m.current_stream() {
+                        self.m.on_auth_expired(now, stream);
+                    }
+                }
+                Op::Invalidate => self.m.invalidate_authentication(now),
+                Op::Block => self.m.block_authentication(now),
+                Op::Restore => self.m.restore_authentication(now),
+                Op::Connect => self.m.connect(now),
+                Op::Disconnect => self.m.disconnect(now),
+                Op::Visible => self.m.on_visibility(now, true),
+                Op::Advance(ms) => {
+                    self.now += ms;
+                    if self.m.poll_timeout().is_some_and(|t| t <= self.now) {
+                        self.m.on_timeout(self.now);
+                    }
+                }
+            }
+            self.settle_actions()
+        }
+
+        fn settle_actions(&mut self) -> Result<(), TestCaseError> {
+            let latched = self.m.auth_latched();
+            let actions: Vec<Action> = std::iter::from_fn(|| self.m.poll_action()).collect();
+            for action in &actions {
+                let network = matches!(
+                    action,
+                    Action::OpenStream(_)
+                        | Action::Post { .. }
+                        | Action::PostPrompt { .. }
+                        | Action::Beacon { .. }
+                        | Action::CheckAuth(_)
+                );
+                prop_assert!(!(latched && network), "{action:?} while latched");
+                match action {
+                    Action::PostPrompt { id, msg, .. } => {
+                        let client_msg_id = self.ids.get(msg).cloned();
+                        self.open.push((*id, client_msg_id));
+                    }
+                    Action::Post { id, .. } => self.open.push((*id, None)),
+                    Action::AbortPost(id) => self.open.retain(|(post, _)| post != id),
+                    Action::CheckAuth(check) => self.checks.push(*check),
+                    Action::Report { msg, fate } => {
+                        prop_assert!(self.taken.contains(msg), "report of unknown {msg:?}");
+                        let first = self.fates.insert(*msg, *fate).is_none();
+                        prop_assert!(first, "{msg:?} reported twice");
+                    }
+                    _ => {}
+                }
+            }
+            if latched {
+                prop_assert_eq!(self.m.pending_len() + self.m.in_flight_len(), 0);
+            }
+            let unsettled = self.taken.len() - self.fates.len();
+            prop_assert_eq!(unsettled, self.m.pending_len() + self.m.in_flight_len());
+            Ok(())
+        }
+
+        /// Restored, connected and answered well until every message has its fate.
+        fn heal(&mut self) -> Result<(), TestCaseError> {
+            self.apply(&Op::Restore)?;
+            self.apply(&Op::Connect)?;
+            for _ in 0..200 {
+                if self.fates.len() == self.taken.len() {
+                    return Ok(());
+                }
+                if !self.open.is_empty() {
+                    self.apply(&Op::Receipt(0))?;
+                } else if !self.m.is_connected() && self.m.current_stream().is_some() {
+                    self.apply(&Op::Welcome)?;
+                } else {
+                    self.apply(&Op::Advance(20_000))?;
+                }
+            }
+            prop_assert_eq!(self.fates.len(), self.taken.len(), "left unsettled");
+            Ok(())
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn latched_nothing_goes_out_and_every_message_ends_exactly_once(
+            config in config(),
+            ops in proptest::collection::vec(op(), 1..60),
+        ) {
+            let mut world = World::new(config);
+            world.apply(&Op::Connect)?;
+            for op in &ops {
+                world.apply(op)?;
+            }
+            world.heal()?;
+        }
+    }
+}
