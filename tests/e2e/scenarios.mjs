@@ -3,6 +3,7 @@
 // scenario with its own server on a free port.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { authTests } from "./auth.mjs";
 import { contractTests } from "./contract.mjs";
 import { lifecycleTests } from "./lifecycle.mjs";
 import { persistTests } from "./persist.mjs";
@@ -262,6 +263,9 @@ export function defineSuite(browser) {
     // The existing client's current contract (strict: receipts, sends without the
     // stream, notices): contract.mjs.
     contractTests(browser, () => session);
+
+    // The authentication latch (strict: auth_expired, the check's 401, restore): auth.mjs.
+    authTests(browser, () => session);
   });
 }
 
