@@ -73,8 +73,8 @@ impl Config {
     pub const UNLIMITED_RETRIES: u32 = u32::MAX;
 
     /// The existing client's current contract as a whole: every opt-in of issue 22 on,
-    /// and its retry policy (no limit, min(1 s × 2ⁿ, 10 s) without jitter, 15 s
-    /// timeout on every POST). The rest stays as [`Config::default`].
+    /// issue 23's authentication latch (`auth_latch`), and its retry policy (no limit,
+    /// min(1 s × 2ⁿ, 10 s) without jitter, 15 s timeout on every POST). The rest stays as [`Config::default`].
     pub fn current_contract() -> Self {
         Config {
             max_send_retries: Self::UNLIMITED_RETRIES,
