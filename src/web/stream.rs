@@ -165,7 +165,8 @@ pub fn open(
         inputs: inputs.clone(),
     });
     let max_length = f64::from(max_event_length);
-    let handler = js::event_handler(&inbox, max_length, session_memory, watch_auth);
+    let watch_auth = JsValue::from_bool(watch_auth);
+    let handler = js::event_handler(&inbox, max_length, session_memory, &watch_auth);
     let _ = Reflect::set(&source, &"onmessage".into(), &handler);
     let onmessage = EventHandler {
         source: source.clone(),
