@@ -272,6 +272,14 @@ fn a_check_answered_after_a_restore_or_never_asked_changes_nothing() {
     assert!(stale.is_empty() && unknown.is_empty());
     assert!(!rig.m.auth_latched());
     assert!(rig.m.is_connected());
+
+    // Restored without a loss between (new credentials): the check asked before
+    // answers for the old ones.
+    let before = checks(&rig.stream_error())[0];
+    rig.m.restore_authentication(rig.now);
+    rig.drain();
+    assert!(check_answer(&mut rig, before, PostOutcome::Status(401)).is_empty());
+    assert!(!rig.m.auth_latched());
 }
 
 #[test]
