@@ -381,6 +381,8 @@ describe("stats()", () => {
       failed: 1,
       restored: 0,
       expired: 0,
+      uncertain: 0,
+      authLosses: 0,
     });
   });
 });
