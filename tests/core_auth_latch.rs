@@ -427,6 +427,42 @@ fn the_latch_is_on_in_the_current_contract_and_off_by_default() {
     assert!(!sse_courier::core::Machine::new(Config::default(), 1).auth_latch_on());
 }
 
+#[test]
+fn with_the_persisted_outbox_a_settled_prompts_record_is_removed_before_its_report() {
+    use sse_courier::core::{Machine, OutboxAction, PersistConfig, Prompt};
+    let persist = PersistConfig {
+        owner: "page-1".into(),
+        max_age_ms: 60_000,
+    };
+    let mut m = Machine::with_persist(strict(), persist, 1);
+    m.restore(0, &[], &[]);
+    m.connect(0);
+    let stream = m.current_stream().expect("a stream");
+    m.on_welcome(0, stream, "conn-abc");
+    for key in ["m1", "m2"] {
+        let prompt = Prompt {
+            client_msg_id: Some(key),
+            session_id: Some("s1"),
+        };
+        m.send_prompt(0, prompt);
+    }
+    while m.poll_outbox_action().is_some() {}
+    while m.poll_action().is_some() {}
+
+    m.on_auth_expired(0, stream);
+
+    let removed: Vec<OutboxAction> = std::iter::from_fn(|| m.poll_outbox_action()).collect();
+    assert_eq!(
+        removed,
+        [
+            OutboxAction::Remove { key: "m2".into() },
+            OutboxAction::Remove { key: "m1".into() }
+        ],
+        "the failed prompt's record, then the uncertain one's: neither is sent again"
+    );
+    assert_eq!(m.persisted_len(), 0);
+}
+
 /// Random interleavings of sends, answers, stream trouble, checks and the latch's own
 /// inputs. At every step: once latched, no stream, POST, beacon or check comes out and
 /// nothing is left unsettled; no message is reported twice. At the end, restored and
