@@ -5,6 +5,7 @@
 //! the core's to say (`src/core/auth.rs`); the `auth_expired` event is recognised in
 //! `inbound.js`.
 
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::RequestInit;
@@ -13,7 +14,7 @@ use super::connection::Connection;
 use super::input::{Input, Inputs};
 use super::js;
 use super::post;
-use super::shell::pump;
+use super::shell::{pump, Shell};
 use crate::core::{Driver, Machine, PostId};
 
 /// Where the check goes unless `authCheckUrl` says: under `baseUrl`.
@@ -58,6 +59,15 @@ impl Connection {
         self.feed(input);
         pump(&self.shell);
         Ok(())
+    }
+}
+
+/// With `authLatch`, the streams' handlers hand `auth_expired` events to the inbox's
+/// `authExpired()` (`inbound.js` reads `watchAuth` on the connection's session memory,
+/// which every handler shares).
+pub fn watch_events(shell: &Shell) {
+    if shell.core.machine().auth_latch_on() {
+        let _ = Reflect::set(&shell.session_memory, &"watchAuth".into(), &JsValue::TRUE);
     }
 }
 

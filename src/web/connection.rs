@@ -87,6 +87,7 @@ impl Connection {
             let (core, sharing) = super::tabs::open(&options.share_tabs, &config, core, &inputs);
             #[allow(unused_mut)]
             let mut shell = Shell::new(core, options, copy, inputs);
+            super::auth::watch_events(&shell);
             #[cfg(feature = "share-tabs")]
             {
                 shell.sharing = sharing;

@@ -25,13 +25,13 @@ export function sessionMemory() {
  * event to (when the core lets it through), or `inbox.malformed()`. `seq` is -1 unless
  * the event carries a `sessionId` and a whole `seq`; `newSessionId` is that
  * `sessionId` when it differs from the last one handed over (`memory`), else
- * undefined. With `authLatch` (`watchAuth`), an event of `type` `auth_expired` goes
- * to `inbox.authExpired()` instead, never to the listener. */
-export function eventHandler(inbox, maxLength, memory, watchAuth) {
+ * undefined. */
+export function eventHandler(inbox, maxLength, memory) {
   return (event) => {
     const message = parseEventData(event, maxLength);
     if (message === undefined) return inbox.malformed();
-    if (watchAuth && message.type === "auth_expired") return inbox.authExpired();
+    // `authLatch` (the shell sets `memory.watchAuth`): authentication's, not the app's.
+    if (memory.watchAuth && message.type === "auth_expired") return inbox.authExpired();
     const { sessionId, seq } = message;
     const tracked = typeof sessionId === "string" && Number.isSafeInteger(seq) && seq >= 0;
     let newSession;

@@ -42,16 +42,9 @@ extern "C" {
     pub fn session_memory() -> JsValue;
 
     /// The `onmessage` handler of a stream whose events `inbox` (a `StreamInbox`) hears;
-    /// `memory` is the connection's `session_memory()`; `watch_auth` (a JS boolean:
-    /// a Rust `bool` would put a converting wrapper in the glue): `auth_expired`
-    /// events go to the inbox's `authExpired()` (`authLatch`).
+    /// `memory` is the connection's `session_memory()`.
     #[wasm_bindgen(js_name = eventHandler)]
-    pub fn event_handler(
-        inbox: &JsValue,
-        max_event_length: f64,
-        memory: &JsValue,
-        watch_auth: &JsValue,
-    ) -> JsValue;
+    pub fn event_handler(inbox: &JsValue, max_event_length: f64, memory: &JsValue) -> JsValue;
 
     /// An event's data as a plain object, or undefined when it is not a string of at
     /// most `max_event_length` UTF-16 units holding a JSON object (the hot path's own

@@ -328,17 +328,17 @@ fn tell_control_failed(shell: &Shared, msg: MsgId, event: ControlFailure, fate: 
 }
 
 fn open_stream(shell: &Shared, id: StreamId) {
-    let (config, reading, memory, inputs) = {
+    let (config, max_event_length, memory, inputs) = {
         let s = shell.borrow();
         let max = s.options.max_event_bytes;
         (
             s.config.clone(),
-            (max, s.core.machine().auth_latch_on()),
+            max,
             s.session_memory.clone(),
             s.inputs.clone(),
         )
     };
-    match stream::open(&config, reading, &memory, id, &inputs) {
+    match stream::open(&config, max_event_length, &memory, id, &inputs) {
         Some(stream) => shell.borrow_mut().streams.push(stream),
         // It warned, quoting the error it caught.
         None => {

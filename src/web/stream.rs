@@ -128,12 +128,11 @@ impl Drop for PropertyHandler {
 /// Opens stream `id` on the events URL (`config` being the connection's copy, read
 /// now: see `events_url`), its welcome, events and errors reported to `inputs`, each event's
 /// data parsed when it is at most `max_event_length` UTF-16 units (`session_memory`:
-/// the connection's, see `inbound.js`; `watch_auth`: `auth_expired` events are
-/// authentication's, `authLatch`); `None`, after a warning saying why, when no source
-/// could be made.
+/// the connection's, see `inbound.js`); `None`, after a warning saying why, when no
+/// source could be made.
 pub fn open(
     config: &JsValue,
-    (max_event_length, watch_auth): (u32, bool),
+    max_event_length: u32,
     session_memory: &JsValue,
     id: StreamId,
     inputs: &Inputs,
@@ -164,9 +163,7 @@ pub fn open(
         stream: id,
         inputs: inputs.clone(),
     });
-    let max_length = f64::from(max_event_length);
-    let watch_auth = JsValue::from_bool(watch_auth);
-    let handler = js::event_handler(&inbox, max_length, session_memory, &watch_auth);
+    let handler = js::event_handler(&inbox, f64::from(max_event_length), session_memory);
     let _ = Reflect::set(&source, &"onmessage".into(), &handler);
     let onmessage = EventHandler {
         source: source.clone(),
