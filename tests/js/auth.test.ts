@@ -205,6 +205,26 @@ describe("options", () => {
     expect(() => makeConnection({ strict: true, authLatch: false }).blockAuthentication()).toThrow("authLatch");
   });
 
+  it("the tabs entry without sharing latches as the default entry does", () => {
+    const heard: ServerMessage[] = [];
+    const conn = new TabsConnection({
+      baseUrl: BASE,
+      authLatch: true,
+      fetch: manualFetch().fn as never,
+      createEventSource: (url: string) => new FakeEventSource(url),
+    });
+    conn.onMessage((m) => heard.push(m));
+    conn.connect();
+    latest().welcome("conn-1");
+    latest().emit("message", { type: "auth_expired" });
+    conn.connect();
+    expect(heard.map((m) => m.type)).toEqual(["_open", "_close", "_auth_lost"]);
+    expect(FakeEventSource.all).toHaveLength(1);
+    conn.restoreAuthentication();
+    expect(FakeEventSource.all).toHaveLength(2);
+    conn.free();
+  });
+
   it("with shareAcrossTabs, strict leaves the latch off and asking for it is refused naming both options", () => {
     const config = { baseUrl: BASE, createEventSource: (url: string) => new FakeEventSource(url) };
     const sharing = new TabsConnection({ ...config, strict: true, shareAcrossTabs: true });
