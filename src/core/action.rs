@@ -36,6 +36,8 @@ pub enum Notice {
     Close,
     /// `{type:"_foreground"}`
     Foreground,
+    /// `{type:"_auth_lost"}`: authentication was lost (rule 24).
+    AuthLost,
 }
 
 /// Something worth a `console.warn`.
@@ -51,6 +53,8 @@ pub enum Warning {
     StaleStream,
     /// `prompt_outbox`: `max_pending_sends` prompts are unsettled; a new one is refused.
     OutboxFull,
+    /// `auth_latch`: authentication was lost; nothing reconnects until it is restored.
+    AuthLost,
 }
 
 /// What the app's listener hears about one prompt (`notices`; the existing client's
@@ -64,8 +68,8 @@ pub enum PromptNotice {
     Accepted(Option<Receipt>),
     /// Given up, with the fate it is reported with (never `Delivered`).
     Failed(Fate),
-    /// Reserved: the prompt's fate cannot be known (authentication lost while its POST
-    /// was in flight; a later issue). Never emitted yet.
+    /// Its fate cannot be known: authentication was lost while its POST was in flight
+    /// (`Fate::Uncertain`, rule 24).
     Uncertain,
 }
 
@@ -99,9 +103,15 @@ impl Warning {
             Warning::MessageDropped(_, DropReason::Cleared) => {
                 "message dropped by clearPendingSends()"
             }
+            Warning::MessageDropped(_, DropReason::AuthLost) => {
+                "message dropped: authentication lost"
+            }
             Warning::StaleConnection => "404: connection unknown to the server; reconnecting",
             Warning::StaleStream => "stream silent for staleAfterMs; reconnecting",
             Warning::OutboxFull => "outbox full (maxPendingSends): prompt refused",
+            Warning::AuthLost => {
+                "authentication lost: stream closed, nothing reconnects until restoreAuthentication()"
+            }
         }
     }
 }
@@ -198,6 +208,9 @@ pub enum Action {
         cursor: u64,
         offer_id: Option<String>,
     },
+    /// `auth_latch`: GET the authentication check URL through the app's `fetch` and
+    /// hand its answer back through `on_auth_check` with this id (rule 24).
+    CheckAuth(PostId),
 }
 
 #[cfg(test)]
@@ -216,6 +229,8 @@ mod tests {
             Warning::StaleConnection,
             Warning::StaleStream,
             Warning::OutboxFull,
+            Warning::MessageDropped(MsgId(1), DropReason::AuthLost),
+            Warning::AuthLost,
         ];
         for warning in warnings {
             assert!(!warning.message().is_empty());

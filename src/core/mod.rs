@@ -40,6 +40,13 @@
 //! the other actions of the contract are `Receipt`, `AdoptSession`, `Prompt` (a
 //! [`PromptNotice`]) and `ControlFailed` (a [`ControlFailure`]).
 //!
+//! The authentication latch (opt-in, `Config::auth_latch`, on in the current contract;
+//! docs/delivery-rules.md, rule 24): inputs `on_auth_expired`, `on_auth_check` (the
+//! answer to an `Action::CheckAuth`), `block_authentication`,
+//! `invalidate_authentication`, `restore_authentication`; reads `auth_latched`,
+//! `auth_latch_on`. Latching settles every message (`Fate::Uncertain` for those
+//! posted) and tells `Notice::AuthLost`.
+//!
 //! The shell is written against the [`Driver`] trait, which the `Machine` and the
 //! tab of the shared stream (`Tab`, docs/shared-stream.md) both implement: a feature
 //! wraps the machine and intercepts the inputs it needs, instead of the shell
@@ -67,6 +74,7 @@
 //!   erroring; it never resurrects a connection the app did not `connect()`.
 
 mod action;
+mod auth;
 mod backoff;
 mod chain;
 mod config;

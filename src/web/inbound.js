@@ -35,6 +35,8 @@ export function eventHandler(inbox, maxLength, memory) {
   return (event) => {
     const message = parseEventData(event, maxLength);
     if (message === undefined) return inbox.malformed();
+    // `authLatch` (the shell sets `memory.watchAuth`): authentication's, not the app's.
+    if (memory.watchAuth && message.type === "auth_expired") return inbox.authExpired();
     const { sessionId, seq } = message;
     const tracked = typeof sessionId === "string" && Number.isSafeInteger(seq) && seq >= 0;
     let newSession;

@@ -60,6 +60,10 @@ pub struct Options {
     /// Acknowledged application (docs/delivery-rules.md, rules 20 to 22).
     pub acknowledge_events: Option<Flag>,
     pub retry_jitter: Option<Flag>,
+    // The authentication latch (docs/delivery-rules.md, rule 24); `authCheckUrl` is
+    // read at each use.
+    pub auth_latch: Option<Flag>,
+    pub auth_check_url: Option<Text>,
     #[cfg(feature = "persist")]
     pub persist: Option<PersistOptions>,
     /// Without the `persist` feature the name is still an option, of another entry.

@@ -28,6 +28,10 @@
 // listener returns true for each session event it shows, so the package moves the
 // session's applied cursor (shown in the header) and tells the server; the "refuse the
 // next event" button makes the listener return false once, to watch the resync.
+// give (pending, retrying, accepted, failed, uncertain) until its report. It also
+// turns on the authentication latch: "Expire authentication" (the server's
+// `expire-auth`) stops the page until "Sign in again" (`restore-auth`, then
+// `restoreAuthentication()`).
 import { Connection as DefaultConnection, type DeliveryReport, type ServerMessage } from "sse-courier";
 // The persisted outbox is its own entry (it is opt-in and larger): the demo takes it
 // only with the switch on, so that with it off the page runs the default entry.
@@ -145,15 +149,15 @@ function clientMsgIdOf(init?: RequestInit): string | undefined {
 
 // Called synchronously with (url, init) by the package, like window.fetch.
 function observedFetch(url: string, init?: RequestInit): Promise<Response> {
-  const what = [endpointOf(url), clientMsgIdOf(init)].filter(Boolean).join(" ");
-  log("post", `POST ${what} →`);
+  const what = [init?.method ?? "POST", endpointOf(url), clientMsgIdOf(init)].filter(Boolean).join(" ");
+  log("post", `${what} →`);
   return fetch(url, init).then(
     (response) => {
-      log("post", `POST ${what} ← ${response.status}${response.status === 404 ? " (stale connection)" : ""}`);
+      log("post", `${what} ← ${response.status}${response.status === 404 ? " (stale connection)" : ""}`);
       return response;
     },
     (error) => {
-      log("post", `POST ${what} ✕ network error`);
+      log("post", `${what} ✕ network error`);
       throw error;
     },
   );
@@ -224,7 +228,9 @@ const mine = new Set<string>(); // the same, to look up
 const restored: string[] = [];
 const refused: string[] = [];
 const fates: Record<string, Fate> = {};
-const counts = { delivered: 0, failed: 0, dropped: 0 };
+const counts = { delivered: 0, failed: 0, dropped: 0, uncertain: 0 };
+// `_auth_lost` (the authentication latch, with strict): until "Sign in again".
+let authLost = false;
 let reportedTwice = 0;
 let nextId = 0;
 
@@ -345,6 +351,10 @@ conn.onMessage((msg: ServerMessage) => {
     case "_foreground":
       log("state", "page visible again");
       break;
+    case "_auth_lost":
+      authLost = true;
+      log("state", "authentication lost: nothing reconnects until you sign in again");
+      break;
     case "heartbeat":
       lastHeartbeat = performance.now();
       break;
@@ -458,6 +468,7 @@ function onSessionEvent(msg: ServerMessage) {
 
 let everConnected = false;
 function connectionState(): string {
+  if (authLost) return "auth-lost";
   if (conn.isConnected()) {
     everConnected = true;
     return "connected";
@@ -483,6 +494,7 @@ function render() {
   status.dataset.delivered = String(counts.delivered);
   status.dataset.failed = String(counts.failed);
   status.dataset.dropped = String(counts.dropped);
+  status.dataset.uncertain = String(counts.uncertain);
   status.dataset.duplicates = String(duplicates);
   status.dataset.restored = String(restored.length);
   $("state").textContent = state;
@@ -494,6 +506,9 @@ function render() {
   $("count-delivered").textContent = String(counts.delivered);
   $("count-failed").textContent = String(counts.failed);
   $("count-dropped").textContent = String(counts.dropped);
+  $("count-uncertain").textContent = String(counts.uncertain);
+  $("auth").textContent = authLost ? "lost (sends refused, nothing reconnects)" : "ok";
+  $("auth").dataset.auth = authLost ? "lost" : "ok";
   $("count-duplicates").textContent = String(duplicates);
   $("count-restored").textContent = String(restored.length);
   $("applied").textContent = acknowledging ? String(conn.getLastSeq(sessionId)) : "–";
@@ -626,7 +641,25 @@ const faults: Record<string, () => Promise<unknown>> = {
     log("state", "checkAndReconnect(true)");
     conn.checkAndReconnect(true);
   },
+  "expire-auth": () => control("expire-auth"),
+  "restore-auth": async () => {
+    await control("restore-auth");
+    restoreAuthentication();
+  },
 };
+
+/** Signed in again: the latch opens and the stream is rebuilt (`authLatch`, on with
+ * strict; without it the package throws, naming the option). */
+function restoreAuthentication() {
+  try {
+    conn.restoreAuthentication();
+    authLost = false;
+    log("state", "restoreAuthentication()");
+  } catch (error) {
+    log("state", String(error));
+  }
+  render();
+}
 
 for (const button of document.querySelectorAll<HTMLButtonElement>("button[data-fault]")) {
   button.addEventListener("click", () => void faults[button.dataset.fault!]());
@@ -704,6 +737,7 @@ const demo = {
   conn,
   send,
   control,
+  restoreAuthentication,
   sent,
   restored,
   refused,
@@ -732,6 +766,8 @@ const demo = {
       refused: refused.length,
       warnings: warnings.length,
       ...counts,
+      authLost,
+      authLosses: conn.stats().authLosses,
       reported: Object.keys(fates).length,
       reportedTwice,
       events,

@@ -29,6 +29,9 @@ pub(crate) struct Faults {
     /// How to break the receipts of the next accepted sends, in order: runs of one
     /// fault (so `{kind, count}` stays one entry however large `count` is).
     broken_receipts: VecDeque<BrokenReceipts>,
+    /// `expire-auth`: chat POSTs, new streams and the auth check answer 401 until
+    /// `restore-auth` (`auth.rs`).
+    pub auth_expired: bool,
 }
 
 /// The next `remaining` receipts in the queue are broken by `fault`.
@@ -53,6 +56,7 @@ impl Default for Faults {
             replay_overlap: 0,
             heartbeats: true,
             broken_receipts: VecDeque::new(),
+            auth_expired: false,
         }
     }
 }
@@ -147,6 +151,7 @@ impl Faults {
             "replayOverlap": self.replay_overlap,
             "heartbeats": self.heartbeats,
             "brokenReceipts": self.describe_broken_receipts(),
+            "authExpired": self.auth_expired,
         })
     }
 
