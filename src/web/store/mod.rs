@@ -32,7 +32,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use js_sys::{Array, Promise};
+use js_sys::Promise;
 use wasm_bindgen::JsValue;
 
 use super::js;
@@ -135,10 +135,8 @@ impl Store {
                 written
             }
             Store::WebStorage(_) | Store::KeyValue(_) => written,
-            Store::IndexedDb(database) => {
-                let committed = database.write(write);
-                Promise::all(&Array::of2(&written, &committed))
-            }
+            // Its batches settle in order, so this one settles after `written`.
+            Store::IndexedDb(database) => database.write(write),
             Store::App(store) => store.write(write, written),
         }
     }
