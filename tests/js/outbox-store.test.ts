@@ -128,36 +128,6 @@ describe("indexeddb", () => {
     expect(warnings()).toEqual([]);
   });
 
-  it("one transaction commits at a time: the removals of answers that come while it does go together in the next", async () => {
-    vi.stubGlobal("indexedDB", new IDBFactory());
-    const page = openPage({ store: "indexeddb", key: "chat" });
-    await settle(); // opened, and read back
-    const transaction = IDBDatabase.prototype.transaction;
-    let open = 0;
-    const openAtStart: number[] = [];
-    vi.spyOn(IDBDatabase.prototype, "transaction").mockImplementation(function (this: IDBDatabase, ...args) {
-      const tx = transaction.apply(this, args);
-      openAtStart.push(open++);
-      for (const end of ["complete", "abort"]) tx.addEventListener(end, () => open--);
-      return tx;
-    });
-    page.stream()!.welcome("conn-1");
-    const ids = Array.from({ length: 10 }, (_, i) => `m-${i}`);
-    for (const id of ids) page.conn.send({ type: "send", clientMsgId: id });
-    for (const call of page.manual.calls) {
-      call.resolve({ ok: true }); // each answer in a task of its own
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    await settle();
-    expect(page.reports.map((r) => [r.clientMsgId, r.status])).toEqual(ids.map((id) => [id, "delivered"]));
-    expect(openAtStart.every((n) => n === 0)).toBe(true);
-    expect(openAtStart.length).toBeLessThan(1 + ids.length); // the records', then fewer than one per removal
-    restartBrowser();
-    const next = openPage({ store: "indexeddb", key: "chat" });
-    expect(await next.conn.whenRestored()).toEqual([]);
-    expect(warnings()).toEqual([]);
-  });
-
   it("an IndexedDB that fails to open (as in some private modes) is the memory store, with one warning", async () => {
     vi.stubGlobal("indexedDB", {
       open() {

@@ -13,16 +13,13 @@
 //! A write is durable when its transaction commits. The writes of one task commit
 //! together, from a microtask, the last write of a key winning: a transaction per
 //! write cost most of a send's time (500 sends took 0.5 s of transactions in
-//! Chromium, BENCHMARKS.md). One transaction commits at a time: the writes made
-//! meanwhile (the answers of a burst, each in a task of its own) wait and go
-//! together in the next, which the database would have run after it anyway. A
-//! transaction of removals alone asks for relaxed durability (`write_all` says why);
-//! one that holds a record keeps the default.
+//! Chromium, BENCHMARKS.md). A transaction of removals alone asks for relaxed
+//! durability (`write_all` says why); one that holds a record keeps the default.
 
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::{Cell, RefCell};
+use core::cell::RefCell;
 
 use gloo_events::EventListener;
 use js_sys::{Array, Function, Promise};
@@ -63,18 +60,14 @@ struct Database {
     database: IdbDatabase,
     /// `{ durability: "relaxed" }`, the options of a transaction of removals alone.
     relaxed: Object,
-    /// The writes not in a transaction yet, and what settles once they are committed.
+    /// The writes of the current task, and what settles once they are committed.
     batch: RefCell<Option<Batch>>,
-    /// Batches are being committed, one after another, until none is left.
-    committing: Cell<bool>,
 }
 
 struct Batch {
     /// Each key's last write (`None`: removed), in the order first written.
     writes: Vec<(String, Option<JsValue>)>,
     committed: Promise,
-    /// Settles `committed`.
-    done: Function,
 }
 
 impl IndexedDb {
@@ -90,7 +83,6 @@ impl IndexedDb {
                 database,
                 relaxed: relaxed_durability(),
                 batch: RefCell::new(None),
-                committing: Cell::new(false),
             }))),
             Err(error) => Err([
                 "IndexedDB could not be opened (",
@@ -101,20 +93,20 @@ impl IndexedDb {
         }
     }
 
-    /// Adds `write` to the next transaction; what settles once it commits (or fails,
-    /// after a warning), after every write before it.
+    /// Adds `write` to this task's transaction; what settles once it commits (or
+    /// fails, after a warning).
     pub fn write(&self, write: Write) -> Promise {
-        if !self.0.committing.replace(true) {
-            let database = self.clone();
-            spawn_local(async move { database.commit_all().await });
-        }
         let mut batch = self.0.batch.borrow_mut();
         let batch = batch.get_or_insert_with(|| {
             let (committed, done) = js::deferred();
+            let database = self.clone();
+            spawn_local(async move {
+                database.commit().await;
+                let _ = done.call0(&JsValue::UNDEFINED);
+            });
             Batch {
                 writes: Vec::new(),
                 committed,
-                done,
             }
         });
         let (key, value) = match write {
@@ -128,21 +120,16 @@ impl IndexedDb {
         batch.committed.clone()
     }
 
-    /// Commits batch after batch until none is left (run from a microtask: every
-    /// write of the task is in the first).
-    async fn commit_all(&self) {
-        loop {
-            let batch = self.0.batch.borrow_mut().take();
-            let Some(batch) = batch else {
-                break;
-            };
-            if let Err(error) = self.write_all(&batch.writes).await {
-                let what = "could not store an outbox message in indexeddb";
-                warn_of(what, &error, "; it is kept in memory");
-            }
-            let _ = batch.done.call0(&JsValue::UNDEFINED);
+    /// Commits the batch (run from a microtask: every write of the task is in it).
+    async fn commit(&self) {
+        let batch = self.0.batch.borrow_mut().take();
+        let Some(batch) = batch else {
+            return;
+        };
+        if let Err(error) = self.write_all(&batch.writes).await {
+            let what = "could not store an outbox message in indexeddb";
+            warn_of(what, &error, "; it is kept in memory");
         }
-        self.0.committing.set(false);
     }
 
     async fn write_all(&self, writes: &[(String, Option<JsValue>)]) -> Result<(), JsValue> {

@@ -32,7 +32,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use js_sys::Promise;
+use js_sys::{Array, Promise};
 use wasm_bindgen::JsValue;
 
 use super::js;
@@ -135,8 +135,10 @@ impl Store {
                 written
             }
             Store::WebStorage(_) | Store::KeyValue(_) => written,
-            // Its batches settle in order, so this one settles after `written`.
-            Store::IndexedDb(database) => database.write(write),
+            Store::IndexedDb(database) => {
+                let committed = database.write(write);
+                Promise::all(&Array::of2(&written, &committed))
+            }
             Store::App(store) => store.write(write, written),
         }
     }
