@@ -12,12 +12,20 @@ import { waitFor } from "./lib/processes.mjs";
 
 const TIMEOUT_MS = 120000;
 
-/** The demo's chat, past one prompt and its reply, with every event applied. */
+/** The demo's chat, past one prompt and its whole reply (the reference agent streams
+ * it event by event: the cursor may catch up with the server between two of them), with
+ * every event applied. */
 async function chatting(page, server, browser, name) {
   await page.open({ acknowledge: 1, session: `${name}-${browser}` });
   await page.waitConnected();
   const id = await page.send("hello, then a few events");
   await waitFor(`${id} delivered`, async () => (await page.fates())[id]?.status === "delivered");
+  await waitFor(`the reply to ${id} to be done`, () =>
+    page.session.execute(
+      `return Array.from(document.querySelectorAll("#chat li.agent[data-reply-to]")).some((li) => li.dataset.replyTo === arguments[0])`,
+      id,
+    ),
+  );
   return waitApplied(page, server, "the reply to be applied");
 }
 
