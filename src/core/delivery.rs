@@ -172,6 +172,7 @@ impl Machine {
             Purpose::Message(item) => {
                 self.settle_message(now, item, flight.generation, outcome, body)
             }
+            Purpose::Probe => self.on_probe_answer(now, flight.post, outcome),
         }
     }
 

@@ -15,6 +15,8 @@ pub(crate) enum Purpose {
     Message(Pending),
     Reconnect,
     Suspend,
+    /// The foreground probe (`probe.rs`).
+    Probe,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,6 +11,7 @@ use super::flight::Flights;
 use super::ids::{MsgId, PostId, StreamId};
 use super::lifecycle::Phase;
 use super::persist::Outbox;
+use super::probe::Probe;
 use super::prompts::Prompts;
 use super::queue::Queue;
 use super::replay::Replay;
@@ -47,6 +48,8 @@ pub struct Machine {
     /// The unsettled prompts (the existing client's current contract; empty when off).
     pub(super) prompts: Prompts,
     pub(super) replay: Replay,
+    /// The foreground probe (`foreground_probe`; off, never started).
+    pub(super) probe: Probe,
     next_msg: u32,
     next_stream: u32,
     next_post: u32,
@@ -76,6 +79,7 @@ impl Machine {
             retries: Retries::default(),
             prompts: Prompts::default(),
             replay: Replay::default(),
+            probe: Probe::default(),
             next_msg: 0,
             next_stream: 0,
             next_post: 0,
@@ -173,6 +177,8 @@ impl Machine {
 
     pub(super) fn bump_generation(&mut self) {
         self.generation = self.generation.wrapping_add(1);
+        // A probe belongs to the connection it was sent on (rule 23).
+        self.probe.cancel();
     }
 }
 

@@ -40,6 +40,12 @@
 //! the other actions of the contract are `Receipt`, `AdoptSession`, `Prompt` (a
 //! [`PromptNotice`]) and `ControlFailed` (a [`ControlFailure`]).
 //!
+//! The foreground liveness probe (opt-in, `Config::foreground_probe`;
+//! docs/delivery-rules.md, rule 23): `on_visibility` posts it (`Action::PostProbe`),
+//! the stream's echo comes back through `on_probe_echo` (the shell hands it over only
+//! when `takes_probe_echoes`), and `last_probe` reads how the last one ended (a
+//! [`ProbeOutcome`]).
+//!
 //! The shell is written against the [`Driver`] trait, which the `Machine` and the
 //! tab of the shared stream (`Tab`, docs/shared-stream.md) both implement: a feature
 //! wraps the machine and intercepts the inputs it needs, instead of the shell
@@ -78,6 +84,7 @@ mod lifecycle;
 mod machine;
 mod outcome;
 mod persist;
+mod probe;
 mod prompts;
 mod queue;
 mod receipt;
@@ -107,6 +114,7 @@ pub use persist::{
     PersistConfig, PersistConfigError, Record, Restored, Stored, StoredPrompt, Whose,
     DEFAULT_MAX_AGE_MS, FIRST_SENT_ID, LEGACY_KEY_PREFIX, RECORD_VERSION,
 };
+pub use probe::{ProbeOutcome, PROBE_DEADLINE_MS};
 pub use prompts::Prompt;
 pub use receipt::{AnswerBody, Receipt, ReceiptBody};
 pub use stats::Stats;

@@ -5,6 +5,7 @@ use super::action::{Action, Warning};
 use super::lifecycle::Phase;
 use super::machine::Machine;
 use super::outcome::PostOutcome;
+use super::probe::ProbeOutcome;
 use super::receipt::AnswerBody;
 use super::stats::bump;
 
@@ -19,13 +20,16 @@ pub(crate) enum Timer {
     StaleStream,
     /// The delay after a failed reconnect is over: open a new stream.
     Reconnect,
+    /// The foreground probe's echo did not come in time: rebuild the stream.
+    Probe,
 }
 
-const ALL: [Timer; 4] = [
+const ALL: [Timer; 5] = [
     Timer::PostTimeout,
     Timer::SendRetry,
     Timer::StaleStream,
     Timer::Reconnect,
+    Timer::Probe,
 ];
 
 impl Machine {
@@ -69,6 +73,7 @@ impl Machine {
                 Phase::Scheduled { at } => Some(at),
                 _ => None,
             },
+            Timer::Probe => self.probe.deadline(),
         }
     }
 
@@ -92,6 +97,7 @@ impl Machine {
                 self.restart_stream(now);
             }
             Timer::Reconnect => self.reopen_after_delay(now),
+            Timer::Probe => self.fail_probe(now, ProbeOutcome::NoEcho),
         }
     }
 }
