@@ -282,7 +282,11 @@ fn a_new_probe_follows_each_return_to_the_foreground_with_a_new_nonce() {
     rig.m.on_visibility(rig.now, true);
     let [(_, _, second)] = probes(&rig.drain()).try_into().expect("one probe");
     assert_ne!(first, second);
-    assert_eq!(echo(&mut rig, &first), [], "the first echo again proves nothing");
+    assert_eq!(
+        echo(&mut rig, &first),
+        [],
+        "the first echo again proves nothing"
+    );
     assert!(rig.m.probe_pending());
     echo(&mut rig, &second);
     assert!(!rig.m.probe_pending());

@@ -62,6 +62,7 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
         return Err(ConfigError::NotAnObject);
     }
     let options = Options::deserialize(Reader::new(config))?;
+    let sharing = shares_across_tabs(&options);
     // The defaults: the seed's, or with `strict` the existing client's current
     // contract as a whole; each option given overrides its part.
     let strict = options.strict.is_some_and(|flag| flag.0);
@@ -105,6 +106,11 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
         prompt_outbox: flag(options.prompt_outbox, defaults.prompt_outbox),
         notices: flag(options.notices, defaults.notices),
         replay_every_welcome: flag(options.replay_every_welcome, defaults.replay_every_welcome),
+        foreground_probe: foreground_probe(
+            options.foreground_probe.map(|flag| flag.0),
+            sharing,
+            defaults.foreground_probe,
+        )?,
     };
     let shell = ShellOptions {
         post_timeout: post_timeout_ms.is_some(),
@@ -120,6 +126,38 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
             .unwrap_or_default(),
     };
     Ok((core, shell))
+}
+
+/// `foregroundProbe`, as `given` or `strict`'s `default`. The probe rides on this tab's
+/// own stream, so it is not made to work across tabs (one tab holds the stream):
+/// `strict` leaves it off when `sharing`, and asking for both is refused.
+fn foreground_probe(
+    given: Option<bool>,
+    sharing: bool,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match given {
+        Some(true) if sharing => Err(ConfigError::Refused {
+            path: "foregroundProbe".into(),
+            refusal: "must not be true with config.shareAcrossTabs: the probe needs the page's own stream, and one tab holds the shared one",
+        }),
+        Some(given) => Ok(given),
+        None => Ok(default && !sharing),
+    }
+}
+
+/// Whether `shareAcrossTabs` is on (only the `share-tabs` builds take it).
+fn shares_across_tabs(options: &Options) -> bool {
+    #[cfg(feature = "share-tabs")]
+    return options
+        .share_across_tabs
+        .as_ref()
+        .is_some_and(|sharing| sharing.0.is_some());
+    #[cfg(not(feature = "share-tabs"))]
+    {
+        let _ = options;
+        false
+    }
 }
 
 /// `persist`, or `outboxStorage` alone, which is `persist: { store: outboxStorage }`:

@@ -25,11 +25,13 @@ export function sessionMemory() {
  * event to (when the core lets it through), or `inbox.malformed()`. `seq` is -1 unless
  * the event carries a `sessionId` and a whole `seq`; `newSessionId` is that
  * `sessionId` when it differs from the last one handed over (`memory`), else
- * undefined. */
-export function eventHandler(inbox, maxLength, memory) {
+ * undefined. With `probes` (`foregroundProbe`), a `{type: "_probe", nonce}` echo goes
+ * to `inbox.probeEcho(nonce)` instead, never to the listener. */
+export function eventHandler(inbox, maxLength, memory, probes) {
   return (event) => {
     const message = parseEventData(event, maxLength);
     if (message === undefined) return inbox.malformed();
+    if (probes && message.type === "_probe") return inbox.probeEcho(message.nonce);
     const { sessionId, seq } = message;
     const tracked = typeof sessionId === "string" && Number.isSafeInteger(seq) && seq >= 0;
     let newSession;

@@ -39,6 +39,7 @@ mod options;
 mod outbox;
 mod outgoing;
 mod post;
+mod probe;
 mod prompt;
 mod reader;
 mod receipt;

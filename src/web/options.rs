@@ -58,6 +58,9 @@ pub struct Options {
     pub notices: Option<Flag>,
     pub replay_every_welcome: Option<Flag>,
     pub retry_jitter: Option<Flag>,
+    // Issue 23 (docs/delivery-rules.md, rule 23): `strict` turns it on too, but with
+    // `shareAcrossTabs` (`config.rs`).
+    pub foreground_probe: Option<Flag>,
     #[cfg(feature = "persist")]
     pub persist: Option<PersistOptions>,
     /// Without the `persist` feature the name is still an option, of another entry.

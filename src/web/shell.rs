@@ -206,12 +206,26 @@ fn perform(shell: &Shared, action: Action) {
         } => {
             let request = PostOf {
                 id,
-                endpoint,
+                path: endpoint.path(),
                 connection_id: Some(&connection_id),
                 keepalive,
                 read_receipt: false,
             };
-            start_post(shell, request, body);
+            start_post(shell, request, body_of_post(shell, body));
+        }
+        Action::PostProbe {
+            id,
+            connection_id,
+            nonce,
+        } => {
+            let request = PostOf {
+                id,
+                path: post::PROBE_PATH,
+                connection_id: Some(&connection_id),
+                keepalive: false,
+                read_receipt: false,
+            };
+            start_post(shell, request, post::probe_body(&nonce));
         }
         Action::PostPrompt {
             id,
@@ -221,12 +235,12 @@ fn perform(shell: &Shared, action: Action) {
         } => {
             let request = PostOf {
                 id,
-                endpoint: Endpoint::Send,
+                path: Endpoint::Send.path(),
                 connection_id: connection_id.as_deref(),
                 keepalive: false,
                 read_receipt,
             };
-            start_post(shell, request, Body::Message(msg));
+            start_post(shell, request, body_of(&shell.borrow().outgoing, msg));
         }
         Action::AbortPost(id) => {
             let controller = shell.borrow_mut().aborters.take(id);
@@ -320,17 +334,16 @@ fn tell_control_failed(shell: &Shared, msg: MsgId, event: ControlFailure, fate: 
 }
 
 fn open_stream(shell: &Shared, id: StreamId) {
-    let (config, max_event_length, memory, inputs) = {
+    let (config, reading, inputs) = {
         let s = shell.borrow();
-        let max = s.options.max_event_bytes;
-        (
-            s.config.clone(),
-            max,
-            s.session_memory.clone(),
-            s.inputs.clone(),
-        )
+        let reading = stream::Reading {
+            max_event_length: s.options.max_event_bytes,
+            session_memory: s.session_memory.clone(),
+            probes: s.core.machine().takes_probe_echoes(),
+        };
+        (s.config.clone(), reading, s.inputs.clone())
     };
-    match stream::open(&config, max_event_length, &memory, id, &inputs) {
+    match stream::open(&config, &reading, id, &inputs) {
         Some(stream) => shell.borrow_mut().streams.push(stream),
         // It warned, quoting the error it caught.
         None => {
@@ -343,28 +356,33 @@ fn open_stream(shell: &Shared, id: StreamId) {
 /// A POST the core asked for, but its body.
 struct PostOf<'a> {
     id: PostId,
-    endpoint: Endpoint,
+    /// Under `{baseUrl}/api/chat/`.
+    path: &'static str,
     connection_id: Option<&'a str>,
     keepalive: bool,
     read_receipt: bool,
 }
 
-fn start_post(shell: &Shared, post: PostOf, body: Body) {
+/// The JSON body (a JS string) of an `Action::Post`.
+fn body_of_post(shell: &Shared, body: Body) -> JsValue {
+    match body {
+        Body::Message(msg) => body_of(&shell.borrow().outgoing, msg),
+        Body::Reconnect(sessions) => post::sessions_body("reconnect", &sessions),
+        Body::Suspend(sessions) => post::sessions_body("session_suspend", &sessions),
+    }
+}
+
+fn start_post(shell: &Shared, post: PostOf, body: JsValue) {
     let PostOf {
         id,
-        endpoint,
+        path,
         connection_id,
         keepalive,
         read_receipt,
     } = post;
-    let body = match body {
-        Body::Message(msg) => body_of(&shell.borrow().outgoing, msg),
-        Body::Reconnect(sessions) => post::sessions_body("reconnect", &sessions),
-        Body::Suspend(sessions) => post::sessions_body("session_suspend", &sessions),
-    };
     let request = PostRequest {
         id,
-        path: endpoint.path(),
+        path,
         connection_id,
         body,
         keepalive,
@@ -438,6 +456,10 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
                 } => s.core.on_welcome(now, stream, &connection_id),
                 Input::Welcome { stream, .. } | Input::Event { stream, .. } => {
                     s.core.input(now, |m| m.on_malformed_event(now, stream))
+                }
+                Input::ProbeEcho { stream, nonce } => {
+                    let nonce = nonce.unwrap_or_default();
+                    s.core.input(now, |m| m.on_probe_echo(now, stream, &nonce));
                 }
                 Input::StreamError { stream, closed } => {
                     s.core.on_stream_error(now, stream, closed)

@@ -82,6 +82,15 @@ impl StreamInbox {
         listener.map_or(JsValue::UNDEFINED, JsValue::from)
     }
 
+    /// The foreground probe's echo (`foregroundProbe`): its `nonce`, when a string.
+    #[wasm_bindgen(js_name = probeEcho)]
+    pub fn probe_echo(&self, nonce: Option<String>) {
+        let _ = self.inputs.send(Input::ProbeEcho {
+            stream: self.stream,
+            nonce,
+        });
+    }
+
     /// An event whose data is not a JSON object within `maxEventBytes`.
     pub fn malformed(&self) {
         let _ = self.inputs.send(Input::Event {
@@ -117,18 +126,21 @@ impl Drop for PropertyHandler {
     }
 }
 
+/// How the events of a stream are read: the longest data parsed, in UTF-16 units; the
+/// connection's `session_memory` (see `inbound.js`); whether the foreground probe's
+/// echoes are taken from the listener's events (`foregroundProbe`).
+pub struct Reading {
+    pub max_event_length: u32,
+    pub session_memory: JsValue,
+    pub probes: bool,
+}
+
 /// Opens stream `id` on the events URL (`config` being the connection's copy, read
-/// now: see `events_url`), its welcome, events and errors reported to `inputs`, each event's
-/// data parsed when it is at most `max_event_length` UTF-16 units (`session_memory`:
-/// the connection's, see `inbound.js`); `None`, after a warning saying why, when no
-/// source could be made.
-pub fn open(
-    config: &JsValue,
-    max_event_length: u32,
-    session_memory: &JsValue,
-    id: StreamId,
-    inputs: &Inputs,
-) -> Option<Stream> {
+/// now: see `events_url`), its welcome, events and errors reported to `inputs`, its
+/// events read as `reading` says; `None`, after a warning saying why, when no source
+/// could be made.
+pub fn open(config: &JsValue, reading: &Reading, id: StreamId, inputs: &Inputs) -> Option<Stream> {
+    let max_event_length = reading.max_event_length;
     let url = match events_url(config) {
         Ok(url) => url,
         Err(warning) => {
@@ -155,7 +167,12 @@ pub fn open(
         stream: id,
         inputs: inputs.clone(),
     });
-    let handler = js::event_handler(&inbox, f64::from(max_event_length), session_memory);
+    let handler = js::event_handler(
+        &inbox,
+        f64::from(max_event_length),
+        &reading.session_memory,
+        reading.probes,
+    );
     let _ = Reflect::set(&source, &"onmessage".into(), &handler);
     let onmessage = EventHandler {
         source: source.clone(),
