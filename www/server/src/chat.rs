@@ -25,7 +25,7 @@ use serde_json::{json, Map, Value};
 use crate::agent;
 use crate::error::{json_response, ApiError};
 use crate::receipt::{receipt, ReceiptFault};
-use crate::state::{check_id, unknown_connection, AppState, Inner, MAX_ID_LEN};
+use crate::state::{check_id, unknown_connection, AppState, Frame, Inner, MAX_ID_LEN};
 
 /// Largest POST body accepted.
 pub(crate) const MAX_BODY: usize = 64 * 1024;
@@ -47,6 +47,8 @@ enum Endpoint {
     Suspend,
     Close,
     Reconnect,
+    /// The foreground liveness probe: echoed down the connection's stream.
+    Probe,
 }
 
 impl Endpoint {
@@ -63,6 +65,7 @@ impl Endpoint {
             "suspend" => Endpoint::Suspend,
             "close" => Endpoint::Close,
             "reconnect" => Endpoint::Reconnect,
+            "probe" => Endpoint::Probe,
             _ => return None,
         })
     }
@@ -82,6 +85,7 @@ impl Endpoint {
             Endpoint::Suspend => "session_suspend",
             Endpoint::Close => "session_close",
             Endpoint::Reconnect => "reconnect",
+            Endpoint::Probe => "probe",
         }
     }
 }
@@ -97,6 +101,8 @@ struct LogEntry {
     duplicate: bool,
     /// The armed fault that broke this send's receipt.
     receipt_fault: Option<ReceiptFault>,
+    /// A probe whose echo the `swallow-probes` fault kept off the stream.
+    echo_swallowed: bool,
 }
 
 impl LogEntry {
@@ -120,6 +126,9 @@ impl LogEntry {
         if let Some(fault) = self.receipt_fault {
             entry.insert("receiptFault".into(), json!(fault.name()));
         }
+        if self.echo_swallowed {
+            entry.insert("echoSwallowed".into(), json!(true));
+        }
         Value::Object(entry)
     }
 }
@@ -142,6 +151,7 @@ pub(crate) async fn post(
         sessions: None,
         duplicate: false,
         receipt_fault: None,
+        echo_swallowed: false,
     };
     let result = handle(&state, &name, &headers, body, &mut entry).await;
     if result.is_ok() && name == "send" {
@@ -216,6 +226,7 @@ async fn handle(
     }
     let answer = request.apply(state, &mut inner, connection_id)?;
     entry.duplicate = answer["duplicate"] == true;
+    entry.echo_swallowed = answer["echoed"] == false;
     Ok(answer)
 }
 
@@ -236,6 +247,8 @@ enum Request {
     Record(Option<String>),
     Suspend(Vec<String>),
     Reconnect(Vec<(String, u64)>),
+    /// The probe's nonce, echoed back on the stream.
+    Probe(String),
 }
 
 impl Request {
@@ -267,6 +280,12 @@ impl Request {
             }
             Endpoint::Suspend => Request::Suspend(suspend_sessions(message.get("sessions"))?),
             Endpoint::Reconnect => Request::Reconnect(reconnect_sessions(message)?),
+            Endpoint::Probe => {
+                let nonce = optional_str(message, "nonce")?
+                    .ok_or_else(|| ApiError::bad_request("missing field `nonce`"))?;
+                check_id("nonce", nonce)?;
+                Request::Probe(nonce.to_string())
+            }
         })
     }
 
@@ -296,6 +315,7 @@ impl Request {
                 entry.session_id = Some(id.clone());
             }
             Request::Record(id) => entry.session_id = id.clone(),
+            Request::Probe(_) => {}
             Request::Suspend(ids) => {
                 entry.sessions = Some(ids.iter().take(MAX_LOGGED_SESSIONS).cloned().collect());
             }
@@ -362,6 +382,20 @@ impl Request {
                 }
                 Ok(json!({"ok": true, "replayed": replayed}))
             }
+            Request::Probe(nonce) => {
+                // Down the very stream the probe asks about: a stream that carries it
+                // is alive (docs/protocol.md, "The foreground probe").
+                let echoed = !inner.faults.take_swallowed_probe();
+                if echoed {
+                    let echo = json!({"type": "_probe", "nonce": nonce});
+                    let frame = Frame::Event {
+                        id: None,
+                        data: echo.to_string().into(),
+                    };
+                    inner.broadcast(Some(on), frame);
+                }
+                Ok(json!({"ok": true, "echoed": echoed}))
+            }
         }
     }
 }
@@ -383,6 +417,7 @@ pub(crate) async fn suspend_beacon(
         sessions: None,
         duplicate: false,
         receipt_fault: None,
+        echo_swallowed: false,
     };
     let result = beacon(&state, &headers, body, &mut entry).await;
     finish(&state, entry, result).await
