@@ -102,6 +102,8 @@ export const noCounts: ConnectionStats = {
   failed: 0,
   restored: 0,
   expired: 0,
+  probesSent: 0,
+  probesFailed: 0,
 };
 
 /** A page's `document` or `window` as far as the package touches them: event targets
