@@ -24,6 +24,8 @@
 // Connection with `strict: true` (receipts, prompts that do not wait for the stream,
 // the outbox's rules, notices); each prompt's bubble then shows the state its notices
 // give (pending, retrying, accepted, failed, uncertain) until its report.
+// The foreground probe (`foregroundProbe`, on with `strict` unless sharing): `probe=1`
+// turns it on alone; the status bar shows the last probe's result (`lastProbe()`).
 import { Connection as DefaultConnection, type DeliveryReport, type ServerMessage } from "sse-courier";
 // The persisted outbox is its own entry (it is opt-in and larger): the demo takes it
 // only with the switch on, so that with it off the page runs the default entry.
@@ -44,6 +46,8 @@ const params = new URLSearchParams(location.search);
 const sharing = params.get("share") === "1";
 // `strict=1`: the existing client's current contract as a whole (`strict`).
 const strict = params.get("strict") === "1";
+// `probe=1`: the foreground liveness probe alone (`foregroundProbe`).
+const probe = params.get("probe") === "1";
 const persistParam = params.get("persist");
 const persistStore: PersistStore | undefined =
   persistParam === "1" || persistParam === "true"
@@ -201,6 +205,7 @@ if (persistStore) config.persist = { store: persistStore, key: persistKey };
 else if (outboxStorage) config.outboxStorage = outboxStorage;
 if (sharing) config.shareAcrossTabs = true;
 if (strict) config.strict = true;
+if (probe) config.foregroundProbe = true;
 
 const Connection =
   sharing && persisting ? FullConnection : sharing ? TabsConnection : persisting ? PersistConnection : DefaultConnection;
@@ -429,6 +434,24 @@ function connectionState(): string {
   return everConnected ? "reconnecting" : "connecting";
 }
 
+/** The last foreground probe's result, as the status bar shows it. */
+function probeText(): string {
+  const last = conn.lastProbe();
+  if (!last) return "–";
+  switch (last.result) {
+    case "echoed":
+      return `echoed in ${last.roundTripMs} ms: stream kept`;
+    case "refused":
+      return `refused (HTTP ${last.httpStatus}): rebuilt`;
+    case "no_echo":
+      return "no echo within 1 s: rebuilt";
+    case "cancelled":
+      return "cancelled (the connection ended first)";
+    default:
+      return `${last.result}: rebuilt`;
+  }
+}
+
 function render() {
   if (persisting) {
     for (const message of conn.restoredPending()) {
@@ -449,6 +472,7 @@ function render() {
   status.dataset.dropped = String(counts.dropped);
   status.dataset.duplicates = String(duplicates);
   status.dataset.restored = String(restored.length);
+  status.dataset.probe = conn.lastProbe()?.result ?? "";
   $("state").textContent = state;
   $("state").className = `pill ${state}`;
   $("connection-id").textContent = id ? `${id.slice(0, 12)}…` : "–";
@@ -460,6 +484,7 @@ function render() {
   $("count-dropped").textContent = String(counts.dropped);
   $("count-duplicates").textContent = String(duplicates);
   $("count-restored").textContent = String(restored.length);
+  $("last-probe").textContent = probeText();
 }
 
 // ---- the persisted outbox: what the store holds, the switch, reload ------------
@@ -548,6 +573,15 @@ shareSwitch.addEventListener("change", () => {
   location.search = `?${next}`;
 });
 
+const probeSwitch = $<HTMLInputElement>("probe");
+probeSwitch.checked = probe;
+probeSwitch.addEventListener("change", () => {
+  const next = new URLSearchParams(location.search);
+  if (probeSwitch.checked) next.set("probe", "1");
+  else next.delete("probe");
+  location.search = `?${next}`;
+});
+
 const strictSwitch = $<HTMLInputElement>("strict");
 strictSwitch.checked = strict;
 strictSwitch.addEventListener("change", () => {
@@ -579,10 +613,13 @@ const faults: Record<string, () => Promise<unknown>> = {
   "break-receipts": () => control("break-receipts", { count: 3, kind: "html" }),
   "heartbeats-off": () => control("heartbeats", { enabled: false }),
   "heartbeats-on": () => control("heartbeats", { enabled: true }),
+  silence: () => control("silence-streams", { connectionId: conn.getConnectionId() ?? undefined }),
+  "swallow-probe": () => control("swallow-probes", { count: 1 }),
   clear: async () => {
     await control("fail-next", { count: 0 });
     await control("delay", { ms: 0 });
     await control("heartbeats", { enabled: true });
+    await control("swallow-probes", { count: 0 });
   },
   reconnect: async () => {
     log("state", "checkAndReconnect(true)");
@@ -616,6 +653,7 @@ $("options").textContent = [
   staleAfterMs ? `staleAfterMs ${staleAfterMs}` : "",
   persistStore ? `persist ${persistStore} (key ${persistKey})` : outboxStorage ? `outboxStorage ${outboxStorageParam}` : "",
   sharing ? "shareAcrossTabs" : "",
+  probe ? "foregroundProbe" : "",
   storeFault ? `storeFault ${storeFault}` : "",
 ]
   .filter(Boolean)
@@ -657,7 +695,7 @@ if (sharing) {
 const demo = {
   ready: true,
   sessionId,
-  config: { ordered, staleAfterMs, maxStaleRetries, maxSendRetries, maxPendingSends, backoffMaxMs, persistStore, persistKey, storeFault, strict },
+  config: { ordered, staleAfterMs, maxStaleRetries, maxSendRetries, maxPendingSends, backoffMaxMs, persistStore, persistKey, storeFault, strict, probe },
   conn,
   send,
   control,
@@ -689,6 +727,7 @@ const demo = {
       duplicates,
       streams,
       welcomes,
+      lastProbe: conn.lastProbe(),
     };
   },
 };
