@@ -42,14 +42,15 @@ extern "C" {
     pub fn session_memory() -> JsValue;
 
     /// The `onmessage` handler of a stream whose events `inbox` (a `StreamInbox`) hears;
-    /// `memory` is the connection's `session_memory()`; with `probes`, the foreground
-    /// probe's echoes go to the inbox's `probeEcho`.
+    /// `memory` is the connection's `session_memory()`; with `probes` (a JS boolean: a
+    /// Rust `bool` would need a converting wrapper in the glue), the foreground probe's
+    /// echoes go to the inbox's `probeEcho`.
     #[wasm_bindgen(js_name = eventHandler)]
     pub fn event_handler(
         inbox: &JsValue,
         max_event_length: f64,
         memory: &JsValue,
-        probes: bool,
+        probes: &JsValue,
     ) -> JsValue;
 
     /// An event's data as a plain object, or undefined when it is not a string of at

@@ -171,7 +171,7 @@ pub fn open(config: &JsValue, reading: &Reading, id: StreamId, inputs: &Inputs) 
         &inbox,
         f64::from(max_event_length),
         &reading.session_memory,
-        reading.probes,
+        &JsValue::from_bool(reading.probes),
     );
     let _ = Reflect::set(&source, &"onmessage".into(), &handler);
     let onmessage = EventHandler {
