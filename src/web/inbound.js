@@ -31,7 +31,10 @@ export function eventHandler(inbox, maxLength, memory, probes) {
   return (event) => {
     const message = parseEventData(event, maxLength);
     if (message === undefined) return inbox.malformed();
-    if (probes && message.type === "_probe") return inbox.probeEcho(message.nonce);
+    if (probes && message.type === "_probe") {
+      const { nonce } = message;
+      return inbox.probeEcho(typeof nonce === "string" ? nonce : undefined);
+    }
     const { sessionId, seq } = message;
     const tracked = typeof sessionId === "string" && Number.isSafeInteger(seq) && seq >= 0;
     let newSession;
