@@ -136,12 +136,15 @@ describe("foregroundProbe", () => {
     }
   });
 
-  it("an echo of another nonce proves nothing; a late echo after the rebuild changes nothing", async () => {
-    const { conn, manual } = connected();
+  it("an echo of another nonce (or of no string) proves nothing; a late echo after the rebuild changes nothing", async () => {
+    const { conn, manual, listener } = connected();
     shown();
     const { body } = probes(manual)[0];
     const first = latest();
     first.emit("message", { type: "_probe", nonce: "0000000000000000" });
+    first.emit("message", { type: "_probe", nonce: [body.nonce] });
+    first.emit("message", { type: "_probe" });
+    expect(heard(listener)).toEqual(["_open", "_foreground"]);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(FakeEventSource.all).toHaveLength(2);
     first.emit("message", { type: "_probe", nonce: body.nonce });
