@@ -240,7 +240,9 @@ fn perform(shell: &Shared, action: Action) {
                 keepalive: false,
                 read_receipt,
             };
-            start_post(shell, request, body_of(&shell.borrow().outgoing, msg));
+            // Its own statement: the borrow must end before the POST is started.
+            let body = body_of(&shell.borrow().outgoing, msg);
+            start_post(shell, request, body);
         }
         Action::AbortPost(id) => {
             let controller = shell.borrow_mut().aborters.take(id);
