@@ -343,3 +343,152 @@ fn the_current_contract_turns_the_probe_on() {
     assert!(Config::current_contract().foreground_probe);
     assert!(!Config::default().foreground_probe);
 }
+
+mod properties {
+    //! Random interleavings of the page's comings and goings, echoes (right, wrong,
+    //! late), probe answers, stream trouble and time: whatever happens, a probe lives
+    //! only on a connected connection with its deadline armed, each probe posted ends
+    //! once (echoed, failed or cancelled), and each failure rebuilds the stream.
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Visible,
+        Hidden,
+        EchoRight,
+        EchoWrong,
+        Answer(PostOutcome),
+        Advance(u64),
+        StreamError,
+        Rebuild,
+        Disconnect,
+        Connect,
+        Welcome,
+        RestoredFromBfcache,
+        Track,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => Just(Op::Visible),
+            1 => Just(Op::Hidden),
+            3 => Just(Op::EchoRight),
+            1 => Just(Op::EchoWrong),
+            1 => prop_oneof![
+                Just(PostOutcome::Accepted),
+                Just(PostOutcome::Status(404)),
+                Just(PostOutcome::Status(503)),
+                Just(PostOutcome::NetworkError),
+            ]
+            .prop_map(Op::Answer),
+            3 => (0u64..1_500).prop_map(Op::Advance),
+            1 => Just(Op::StreamError),
+            1 => Just(Op::Rebuild),
+            1 => Just(Op::Disconnect),
+            1 => Just(Op::Connect),
+            2 => Just(Op::Welcome),
+            1 => Just(Op::RestoredFromBfcache),
+            1 => Just(Op::Track),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_probe_lives_on_a_connected_connection_ends_once_and_each_failure_rebuilds(
+            ops in proptest::collection::vec(op(), 1..60),
+        ) {
+            let mut rig = Rig::connected(probing());
+            // The probe in flight as the test saw it posted: post, nonce, deadline.
+            let mut flight: Option<(PostId, String, u64)> = None;
+            let mut posted = 0u32;
+            let mut ended = 0u32;
+            for op in ops {
+                let failed_before = rig.m.stats().probes_failed;
+                let actions = match op {
+                    Op::Visible => {
+                        rig.m.on_visibility(rig.now, true);
+                        rig.drain()
+                    }
+                    Op::Hidden => {
+                        rig.m.on_visibility(rig.now, false);
+                        rig.drain()
+                    }
+                    Op::EchoRight | Op::EchoWrong => match (rig.m.current_stream(), &flight) {
+                        (Some(stream), Some((_, nonce, _))) => {
+                            let nonce = if matches!(op, Op::EchoRight) { nonce.clone() } else { "x".into() };
+                            rig.m.on_probe_echo(rig.now, stream, &nonce);
+                            rig.drain()
+                        }
+                        _ => Vec::new(),
+                    },
+                    Op::Answer(outcome) => match &flight {
+                        Some((post, _, _)) => {
+                            let post = *post;
+                            rig.answer(post, outcome)
+                        }
+                        None => Vec::new(),
+                    },
+                    Op::Advance(ms) => rig.advance(ms),
+                    Op::StreamError => match rig.m.current_stream() {
+                        Some(_) => rig.stream_error(),
+                        None => Vec::new(),
+                    },
+                    Op::Rebuild => rig.check_and_reconnect(true),
+                    Op::Disconnect => {
+                        rig.m.disconnect(rig.now);
+                        rig.drain()
+                    }
+                    Op::Connect => rig.connect(),
+                    Op::Welcome => match rig.m.current_stream() {
+                        Some(_) => {
+                            let id = format!("conn-{}", rig.now);
+                            let mut actions = rig.welcome(&id);
+                            // The replay, if one was asked for, is answered at once.
+                            while let Some(post) = posts(&actions)
+                                .into_iter()
+                                .find(|p| p.endpoint == Endpoint::Reconnect)
+                            {
+                                actions = rig.answer(post.id, PostOutcome::Accepted);
+                            }
+                            actions
+                        }
+                        None => Vec::new(),
+                    },
+                    Op::RestoredFromBfcache => {
+                        rig.m.on_page_show(rig.now, true);
+                        rig.drain()
+                    }
+                    Op::Track => {
+                        rig.m.track_seq("s", rig.now);
+                        Vec::new()
+                    }
+                };
+                let was_pending = flight.is_some();
+                if was_pending && !rig.m.probe_pending() {
+                    ended += 1;
+                    flight = None;
+                }
+                for (post, _, nonce) in probes(&actions) {
+                    prop_assert!(flight.is_none(), "a second probe in flight: {actions:?}");
+                    posted += 1;
+                    flight = Some((post, nonce, rig.now + PROBE_DEADLINE_MS));
+                }
+                if rig.m.stats().probes_failed > failed_before {
+                    prop_assert_eq!(rig.m.stats().probes_failed, failed_before + 1);
+                    prop_assert!(rebuilt(&actions), "a failed probe rebuilds: {:?}", actions);
+                    prop_assert!(warned_probe_failed(&actions));
+                }
+                prop_assert_eq!(rig.m.probe_pending(), flight.is_some());
+                if let Some((_, _, deadline)) = &flight {
+                    prop_assert!(rig.m.is_connected(), "a probe on a connection that is not connected");
+                    prop_assert!(rig.m.poll_timeout().is_some_and(|t| t <= *deadline));
+                }
+                prop_assert_eq!(rig.m.stats().probes_sent, posted);
+            }
+            prop_assert_eq!(posted, ended + u32::from(flight.is_some()), "each probe ends once");
+        }
+    }
+}
