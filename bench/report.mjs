@@ -272,6 +272,24 @@ export function render(results) {
     ),
     "",
   );
+  const withApplied = names.filter((n) => b(n).inbound?.applied?.median);
+  if (withApplied.length) {
+    out.push(
+      "With `acknowledgeEvents: true` (issue 23): every event carries `prevSessionSeq`, is chained, handed to the listener, applied by its `true`, " +
+        "and acknowledged to the server (`session-event-applied`, one POST at a time, those owed meanwhile folded into the highest); " +
+        "the same build without, in the same alternation.",
+      "",
+      table(
+        ["browser", "applied ev/s", "without ev/s", "applied / without", "per-run ratios", "target ≥ 0.9"],
+        withApplied.map((n) => {
+          const r = b(n).inbound;
+          const q = r.applied.ratioToCourier;
+          return [n, fmt(r.applied.median), fmt(r.courier.median), `**${ratio(q.median)}**`, spread(q.each), verdict(q.median >= TARGETS.inboundRatio)];
+        }),
+      ),
+      "",
+    );
+  }
   const withDispatch = names.filter((n) => b(n).inboundDispatch);
   if (withDispatch.length) {
     const usPer = (perSecond) => 1e6 / perSecond;

@@ -544,14 +544,16 @@ async function benchBrowser(browser) {
     // The inbound variants of one page case (the baseline build's beside the package's
     // when there is one): an untimed run of each first (so no timed run pays for the
     // JIT's warm-up), then alternating timed runs.
+    // The sustained case also runs "applied" (acknowledgeEvents, issue 23).
     const inboundVariants = ["courier", ...(BASELINE ? ["baseline"] : []), "bare", "raw"];
-    const inboundCase = async (name, { warmup, reps = REPS, ...plan }) => {
-      for (const variant of inboundVariants) {
+    const inboundCase = async (name, { warmup, reps = REPS, ...plan }, extra = []) => {
+      const variants = [...inboundVariants, ...extra];
+      for (const variant of variants) {
         await page(name, { variant, ...plan, count: Math.min(warmup, plan.count) });
       }
       const runs = await alternate(
         page,
-        inboundVariants.map((variant) => [variant, name, { variant, ...plan }]),
+        variants.map((variant) => [variant, name, { variant, ...plan }]),
         reps,
       );
       const figures = {
@@ -560,6 +562,9 @@ async function benchBrowser(browser) {
         raw: summary(runs.raw, "perSecond"),
         ratio: ratios(runs.courier, runs.bare, "perSecond"),
         ratioToRaw: ratios(runs.courier, runs.raw, "perSecond"),
+        ...(runs.applied
+          ? { applied: { ...summary(runs.applied, "perSecond"), ratioToCourier: ratios(runs.applied, runs.courier, "perSecond") } }
+          : {}),
         ...(BASELINE ? baselineFigures(runs, "perSecond") : {}),
         runs,
       };
@@ -570,7 +575,7 @@ async function benchBrowser(browser) {
     if (only("inbound")) {
       log(`${browser}: inbound`);
       await fresh();
-      result.inbound = await inboundCase("inbound", PLAN.inbound);
+      result.inbound = await inboundCase("inbound", PLAN.inbound, ["applied"]);
     }
     if (only("inboundDispatch")) {
       log(`${browser}: inbound, listener only (dispatched events)`);

@@ -236,6 +236,8 @@ function courier(extra = {}, Class = Connection) {
     } else {
       handle.onEvent?.(message);
     }
+    // Applied (read only with `acknowledgeEvents`, the "applied" variant).
+    return true;
   });
   handle.conn = conn;
   handle.opened = () => {
@@ -283,7 +285,9 @@ function connectionClass(variant) {
  * one's (performance.now()). `variant`: "courier" (Connection.onMessage), "baseline"
  * (the same with the baseline build's Connection), "bare" (EventSource onmessage +
  * JSON.parse), "raw" (EventSource onmessage, no parsing: the ceiling of browser +
- * server on this machine).
+ * server on this machine), "applied" (the Connection with `acknowledgeEvents`: each
+ * event chained by its `prevSessionSeq`, applied by the listener's `true`, and
+ * acknowledged to the server).
  *
  * The batches are emitted back to back so the stream never runs dry: the first call
  * goes out before timing starts, each next one as soon as the previous one is
@@ -333,8 +337,9 @@ async function inbound({ variant, count, batch = 10000, ahead = 2 * batch, bytes
     }
   };
   let teardown;
-  if (variant === "courier" || variant === "baseline") {
-    const c = courier(courierOptions, connectionClass(variant));
+  if (variant === "courier" || variant === "baseline" || variant === "applied") {
+    const options = variant === "applied" ? { ...courierOptions, acknowledgeEvents: true } : courierOptions;
+    const c = courier(options, connectionClass(variant));
     c.onEvent = onEvent;
     await c.connect();
     await c.watch(sessionId);

@@ -1,7 +1,7 @@
 //! What the core asks the shell to do, in the order it must be done.
 
 use super::endpoint::Endpoint;
-use super::ids::{MsgId, PostId, StreamId};
+use super::ids::{EventKey, MsgId, PostId, StreamId};
 use super::outcome::{DropReason, Fate, PostOutcome};
 use super::receipt::Receipt;
 use alloc::string::String;
@@ -189,6 +189,29 @@ pub enum Action {
         fate: Fate,
     },
     Warn(Warning),
+    /// Hand the event kept under `key` to the listener now, then report what it
+    /// returned with `on_applied` (`applied_events`).
+    Apply(EventKey),
+    /// Forget the event kept under `key`: it is covered or will be sent again.
+    Discard(EventKey),
+    /// POST `{ type: "session_event_applied", sessionId, seq }` to
+    /// `session-event-applied`; its answer goes through `on_post_answer`.
+    PostApplied {
+        id: PostId,
+        connection_id: Option<String>,
+        session_id: String,
+        seq: u64,
+    },
+    /// POST `{ type: "reconnect_snapshot_applied", sessionId, cursor, offerId? }` to
+    /// `reconnect-snapshot-applied`; a 2xx answer's body is read and handed back through
+    /// `on_snapshot_answer`, any other answer through `on_post_answer`.
+    PostSnapshotApplied {
+        id: PostId,
+        connection_id: String,
+        session_id: String,
+        cursor: u64,
+        offer_id: Option<String>,
+    },
 }
 
 #[cfg(test)]

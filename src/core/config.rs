@@ -66,6 +66,10 @@ pub struct Config {
     /// rebuilt; a page restored from the back/forward cache rebuilds it at once
     /// (docs/delivery-rules.md, rule 23).
     pub foreground_probe: bool,
+    /// Events that carry `prevSessionSeq` are chained per session and count as seen
+    /// only once the app's listener applied them; gaps are held and resynced, snapshot
+    /// offers wait for the app (docs/delivery-rules.md, rules 20 to 22).
+    pub applied_events: bool,
 }
 
 impl Config {
@@ -91,6 +95,7 @@ impl Config {
             notices: true,
             replay_every_welcome: true,
             foreground_probe: true,
+            applied_events: true,
             ..Config::default()
         }
     }
@@ -121,6 +126,7 @@ impl Default for Config {
             notices: false,
             replay_every_welcome: false,
             foreground_probe: false,
+            applied_events: false,
         }
     }
 }
@@ -143,7 +149,8 @@ mod tests {
             && !config.send_without_stream
             && !config.prompt_outbox
             && !config.notices
-            && !config.replay_every_welcome;
+            && !config.replay_every_welcome
+            && !config.applied_events;
         assert!(contract_off, "issue 22's contract is opt-in");
         assert!(!config.foreground_probe, "issue 23's probe is opt-in");
     }
@@ -152,7 +159,7 @@ mod tests {
     fn current_contract_is_the_existing_clients_retry_policy_with_every_part_on() {
         let config = Config::current_contract();
         assert!(config.receipts && config.send_without_stream && config.prompt_outbox);
-        assert!(config.notices && config.replay_every_welcome);
+        assert!(config.notices && config.replay_every_welcome && config.applied_events);
         assert!(config.foreground_probe);
         assert_eq!(config.max_send_retries, Config::UNLIMITED_RETRIES);
         assert_eq!(config.post_timeout_ms, Some(15_000));

@@ -111,6 +111,7 @@ impl Machine {
 
     /// Posts what the queue allows ([`Machine::may_post_now`]), in send order.
     pub(super) fn flush(&mut self, now: u64) {
+        self.post_acks(now);
         loop {
             let next = self.queue.iter().position(|p| self.may_post_now(p));
             let Some(item) = next.and_then(|at| self.queue.take(at)) else {
@@ -173,6 +174,9 @@ impl Machine {
                 self.settle_message(now, item, flight.generation, outcome, body)
             }
             Purpose::Probe => self.on_probe_answer(now, flight.post, outcome),
+            Purpose::Applied => self.on_ack_answer(now, flight.post, flight.generation, outcome),
+            // A 2xx counts only through `on_snapshot_answer`, which read its body.
+            Purpose::Snapshot => self.settle_snapshot(now, flight.post, false),
         }
     }
 

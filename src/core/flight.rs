@@ -17,6 +17,10 @@ pub(crate) enum Purpose {
     Suspend,
     /// The foreground probe (`probe.rs`).
     Probe,
+    /// An acknowledgement of applied events (`applied_events`).
+    Applied,
+    /// A `reconnect-snapshot-applied` request (`applied_events`).
+    Snapshot,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

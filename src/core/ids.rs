@@ -15,3 +15,9 @@ pub struct StreamId(pub u32);
 /// One `fetch` POST in flight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PostId(pub u32);
+
+/// A chained event the core asked the shell to keep (held for a gap or a snapshot
+/// offer) or to hand to the listener; the shell keeps the event under this id until
+/// the core says `Apply` or `Discard`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventKey(pub u32);

@@ -234,6 +234,7 @@ impl Machine {
         if let Some(stream) = self.phase.stream() {
             self.push(Action::CloseStream(stream));
         }
+        self.forget_held();
     }
 
     /// Closes the stream and reopens it after a delay: exactly `reconnect_delay_ms`

@@ -6,6 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::action::Action;
+use super::chain::Chain;
 use super::config::Config;
 use super::flight::Flights;
 use super::ids::{MsgId, PostId, StreamId};
@@ -50,6 +51,8 @@ pub struct Machine {
     pub(super) replay: Replay,
     /// The foreground probe (`foreground_probe`; off, never started).
     pub(super) probe: Probe,
+    /// Acknowledged application (`applied_events`; empty when off).
+    pub(super) chain: Chain,
     next_msg: u32,
     next_stream: u32,
     next_post: u32,
@@ -80,6 +83,7 @@ impl Machine {
             prompts: Prompts::default(),
             replay: Replay::default(),
             probe: Probe::default(),
+            chain: Chain::default(),
             next_msg: 0,
             next_stream: 0,
             next_post: 0,
@@ -127,6 +131,11 @@ impl Machine {
     /// Of the messages in flight, those waiting out a retry backoff.
     pub fn retrying_len(&self) -> usize {
         self.retries.len()
+    }
+
+    /// The settings it was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     pub fn stats(&self) -> &Stats {

@@ -74,6 +74,7 @@
 
 mod action;
 mod backoff;
+mod chain;
 mod config;
 mod delivery;
 mod driver;
@@ -103,10 +104,12 @@ mod timer;
 
 pub use action::{Action, Body, ControlFailure, Notice, PromptNotice, SessionSeq, Warning};
 pub use backoff::Backoff;
+pub use chain::{Applied, ChainVerdict, GAP_TIMEOUT_MS, MAX_HELD_BYTES, MAX_HELD_EVENTS};
+pub use chain::{ACK_TIMEOUT_MS, OFFER_TIMEOUT_MS};
 pub use config::Config;
 pub use driver::Driver;
 pub use endpoint::{Endpoint, EndpointSet};
-pub use ids::{MsgId, PostId, StreamId};
+pub use ids::{EventKey, MsgId, PostId, StreamId};
 pub use machine::Machine;
 pub use outcome::{DropReason, EventVerdict, FailReason, Fate, PostOutcome, SendOutcome};
 pub use persist::{

@@ -44,6 +44,16 @@ pub struct Stats {
     /// Probes that failed (no echo in time, or their POST failed): each rebuilt the
     /// stream.
     pub probes_failed: u32,
+    /// Streams rebuilt to ask for events again from the applied cursors: a gap not
+    /// filled in time, too many events held, a refused event or an offer not applied
+    /// (`applied_events`; docs/delivery-rules.md, rules 20 to 22).
+    pub resyncs: u32,
+    /// Acknowledgements of applied events posted.
+    pub acks_posted: u32,
+    /// Acknowledgements that failed or timed out (each rebuilt the stream).
+    pub ack_failures: u32,
+    /// Reconnect snapshots the server confirmed applied.
+    pub snapshots_applied: u32,
 }
 
 /// `*counter += 1`, saturating: counters must never make the core panic.

@@ -22,14 +22,17 @@ pub(crate) enum Timer {
     Reconnect,
     /// The foreground probe's echo did not come in time: rebuild the stream.
     Probe,
+    /// A gap in a chain still open, or a snapshot offer not applied, too long: resync.
+    Resync,
 }
 
-const ALL: [Timer; 5] = [
+const ALL: [Timer; 6] = [
     Timer::PostTimeout,
     Timer::SendRetry,
     Timer::StaleStream,
     Timer::Reconnect,
     Timer::Probe,
+    Timer::Resync,
 ];
 
 impl Machine {
@@ -74,6 +77,10 @@ impl Machine {
                 _ => None,
             },
             Timer::Probe => self.probe.deadline(),
+            Timer::Resync => match (self.chain.gap_deadline(), self.chain.offers.deadline()) {
+                (Some(gap), Some(offer)) => Some(gap.min(offer)),
+                (gap, offer) => gap.or(offer),
+            },
         }
     }
 
@@ -98,6 +105,7 @@ impl Machine {
             }
             Timer::Reconnect => self.reopen_after_delay(now),
             Timer::Probe => self.fail_probe(now, ProbeOutcome::NoEcho),
+            Timer::Resync => self.resync(now),
         }
     }
 }

@@ -62,7 +62,6 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
         return Err(ConfigError::NotAnObject);
     }
     let options = Options::deserialize(Reader::new(config))?;
-    let sharing = shares_across_tabs(&options);
     // The defaults: the seed's, or with `strict` the existing client's current
     // contract as a whole; each option given overrides its part.
     let strict = options.strict.is_some_and(|flag| flag.0);
@@ -71,6 +70,20 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
     } else {
         Config::default()
     };
+    #[cfg(feature = "share-tabs")]
+    let sharing = options
+        .share_across_tabs
+        .as_ref()
+        .is_some_and(|sharing| sharing.0.is_some());
+    #[cfg(not(feature = "share-tabs"))]
+    let sharing = false;
+    let applied_events =
+        acknowledge_events(options.acknowledge_events, sharing, defaults.applied_events)?;
+    let foreground_probe = foreground_probe(
+        options.foreground_probe.map(|flag| flag.0),
+        sharing,
+        defaults.foreground_probe,
+    )?;
     let flag = |given: Option<Flag>, default: bool| given.map_or(default, |flag| flag.0);
     let backoff = backoff(options.backoff, defaults.backoff)?;
     let retryable = match options.retryable_endpoints {
@@ -106,11 +119,8 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
         prompt_outbox: flag(options.prompt_outbox, defaults.prompt_outbox),
         notices: flag(options.notices, defaults.notices),
         replay_every_welcome: flag(options.replay_every_welcome, defaults.replay_every_welcome),
-        foreground_probe: foreground_probe(
-            options.foreground_probe.map(|flag| flag.0),
-            sharing,
-            defaults.foreground_probe,
-        )?,
+        applied_events,
+        foreground_probe,
     };
     let shell = ShellOptions {
         post_timeout: post_timeout_ms.is_some(),
@@ -146,17 +156,21 @@ fn foreground_probe(
     }
 }
 
-/// Whether `shareAcrossTabs` is on (only the `share-tabs` builds take it).
-fn shares_across_tabs(options: &Options) -> bool {
-    #[cfg(feature = "share-tabs")]
-    return options
-        .share_across_tabs
-        .as_ref()
-        .is_some_and(|sharing| sharing.0.is_some());
-    #[cfg(not(feature = "share-tabs"))]
-    {
-        let _ = options;
-        false
+/// `acknowledgeEvents`, given or from `strict`. One tab's listener applies the events
+/// of its own stream, so with one stream for all tabs `strict` leaves it off and asking
+/// for it is refused.
+fn acknowledge_events(
+    given: Option<Flag>,
+    sharing: bool,
+    strict_default: bool,
+) -> Result<bool, ConfigError> {
+    match given {
+        Some(Flag(true)) if sharing => Err(ConfigError::Refused {
+            path: "acknowledgeEvents".into(),
+            refusal: "cannot be used with config.shareAcrossTabs: each tab applies its own stream's events",
+        }),
+        Some(Flag(given)) => Ok(given),
+        None => Ok(strict_default && !sharing),
     }
 }
 

@@ -259,6 +259,41 @@ impl Connection {
             .collect()
     }
 
+    /// With `acknowledgeEvents`: the app applied the session up to `seq` by other means
+    /// (a transcript it loaded): the cursor moves there (never back), the server is
+    /// told, and held events that follow are handed to the listener. Throws when the
+    /// option is off or `seq` is not a whole number of at least 0.
+    #[wasm_bindgen(js_name = commitTranscriptCursor)]
+    #[allow(non_snake_case)]
+    pub fn commit_transcript_cursor(&self, sessionId: &str, seq: f64) -> Result<(), JsValue> {
+        let seq = self.chained_count("commitTranscriptCursor", "seq", seq)?;
+        self.feed(|machine, now| machine.commit_transcript_cursor(now, sessionId, seq));
+        pump(&self.shell);
+        Ok(())
+    }
+
+    /// With `acknowledgeEvents`: the app applied the reconnect snapshot the server
+    /// offered (`session_reconnect_snapshot`); the server is told, and once it answers
+    /// `{ applied: true }` the session's cursor is `cursor` and its held events go on.
+    /// False when no open offer has this session, cursor and `offerId`, or no
+    /// connection is known to post it on. Throws when the option is off or `cursor` is
+    /// not a whole number of at least 0.
+    #[wasm_bindgen(js_name = acknowledgeReconnectSnapshot)]
+    #[allow(non_snake_case)]
+    pub fn acknowledge_reconnect_snapshot(
+        &self,
+        sessionId: &str,
+        cursor: f64,
+        offerId: Option<String>,
+    ) -> Result<bool, JsValue> {
+        let cursor = self.chained_count("acknowledgeReconnectSnapshot", "cursor", cursor)?;
+        let asked = self.feed(|machine, now| {
+            machine.acknowledge_snapshot(now, sessionId, cursor, offerId.as_deref())
+        });
+        pump(&self.shell);
+        Ok(asked)
+    }
+
     /// Drops every queued send (each reported `dropped`, reason `cleared`).
     #[wasm_bindgen(js_name = clearPendingSends)]
     pub fn clear_pending_sends(&self) {
@@ -347,6 +382,25 @@ impl Connection {
 }
 
 impl Connection {
+    /// `value` as a cursor for `method`'s `argument`; the error to throw when
+    /// `acknowledgeEvents` is off or it is not a whole number of at least 0.
+    fn chained_count(&self, method: &str, argument: &str, value: f64) -> Result<u64, JsValue> {
+        if !self.shell.borrow().core.machine().config().applied_events {
+            let text = [method, ": needs config.acknowledgeEvents"].concat();
+            return Err(JsError::new(&text).into());
+        }
+        js::count(value).ok_or_else(|| {
+            let text = [
+                method,
+                ": ",
+                argument,
+                " must be a whole number of at least 0",
+            ]
+            .concat();
+            JsError::new(&text).into()
+        })
+    }
+
     /// Feeds the machine an input of the app's, at the current time, through the
     /// shell's driver (the tab around it, when there is one).
     fn feed<R>(&self, input: impl FnOnce(&mut Machine, u64) -> R) -> R {

@@ -14,9 +14,11 @@
 
 /** A connection's memory of the last `sessionId` it handed the wasm, shared by its
  * streams' handlers: events come in runs of one session, and the id is copied into
- * the wasm only when it changes (what the shell keeps as `last_session`). */
-export function sessionMemory() {
-  return { last: undefined };
+ * the wasm only when it changes (what the shell keeps as `last_session`). `chained`:
+ * the connection applies events by acknowledgement (`acknowledgeEvents`); `probes`: it
+ * takes the foreground probe's echoes (`foregroundProbe`). */
+export function sessionMemory(chained, probes) {
+  return { last: undefined, chained, probes };
 }
 
 /** The `onmessage` handler of one stream: each event's data parsed when it is a string
@@ -25,13 +27,18 @@ export function sessionMemory() {
  * event to (when the core lets it through), or `inbox.malformed()`. `seq` is -1 unless
  * the event carries a `sessionId` and a whole `seq`; `newSessionId` is that
  * `sessionId` when it differs from the last one handed over (`memory`), else
- * undefined. With `probes` (`foregroundProbe`), a `{type: "_probe", nonce}` echo goes
- * to `inbox.probeEcho(nonce)` instead, never to the listener. */
-export function eventHandler(inbox, maxLength, memory, probes) {
+ * undefined.
+ * With `memory.chained`, an event with a `sessionId`, a `seq` and a `prevSessionSeq`
+ * goes to `inbox.chained(message, seq, prev, newSessionId, length)` instead (the wasm
+ * calls the listener, whose answer it needs: `applyApp`), and a reconnect snapshot
+ * offer to `inbox.snapshot(message)`.
+ * With `memory.probes`, a `{type: "_probe", nonce}` echo goes to
+ * `inbox.probeEcho(nonce)` instead, never to the listener. */
+export function eventHandler(inbox, maxLength, memory) {
   return (event) => {
     const message = parseEventData(event, maxLength);
     if (message === undefined) return inbox.malformed();
-    if (probes && message.type === "_probe") {
+    if (memory.probes && message.type === "_probe") {
       const { nonce } = message;
       return inbox.probeEcho(typeof nonce === "string" ? nonce : undefined);
     }
@@ -39,6 +46,13 @@ export function eventHandler(inbox, maxLength, memory, probes) {
     const tracked = typeof sessionId === "string" && Number.isSafeInteger(seq) && seq >= 0;
     let newSession;
     if (tracked && sessionId !== memory.last) newSession = memory.last = sessionId;
+    if (memory.chained) {
+      const prev = message.prevSessionSeq;
+      if (tracked && Number.isSafeInteger(prev) && prev >= 0) {
+        return inbox.chained(message, seq, prev, newSession, event.data.length);
+      }
+      if (message.type === "session_reconnect_snapshot") return inbox.snapshot(message);
+    }
     const listener = inbox.event(message, tracked ? seq : -1, newSession);
     if (listener) callApp(listener, message);
   };
@@ -52,6 +66,19 @@ export function callApp(callback, value) {
     callback.call(null, value);
   } catch (error) {
     console.error("[sse-courier] listener threw", error);
+  }
+}
+
+/** Calls the app's listener with a chained event and says what it answered: 1 for
+ * `true` (applied), -1 for `false` or a throw (refused: the throw is reported with
+ * `console.error`), 0 for anything else (not applied yet). */
+export function applyApp(listener, message) {
+  try {
+    const answer = listener.call(null, message);
+    return answer === true ? 1 : answer === false ? -1 : 0;
+  } catch (error) {
+    console.error("[sse-courier] listener threw", error);
+    return -1;
   }
 }
 

@@ -34,6 +34,16 @@ pub enum Input {
         stream: StreamId,
         nonce: Option<String>,
     },
+    /// A server event chained by `prevSessionSeq` (`acknowledgeEvents`).
+    Chained {
+        stream: StreamId,
+        event: ChainedEvent,
+    },
+    /// A `session_reconnect_snapshot` offer on a stream (`acknowledgeEvents`).
+    SnapshotOffer { stream: StreamId, message: JsValue },
+    /// The answer to a `reconnect-snapshot-applied` POST was 2xx; `applied`: its body
+    /// said `{ applied: true }`.
+    SnapshotAnswer { post: PostId, applied: bool },
     /// The stream failed; `closed`: for good (`readyState` `CLOSED`).
     StreamError { stream: StreamId, closed: bool },
     /// A POST settled.
@@ -75,6 +85,16 @@ pub struct ServerEvent {
     pub message: JsValue,
     pub seq: Option<u64>,
     pub new_session: Option<String>,
+}
+
+/// A chained event: the object, its `seq` and `prevSessionSeq`, its `sessionId` when
+/// it differs from the last one handed over, and its data's length (UTF-16 units).
+pub struct ChainedEvent {
+    pub message: JsValue,
+    pub seq: u64,
+    pub prev: u64,
+    pub new_session: Option<String>,
+    pub length: usize,
 }
 
 /// A page lifecycle event, as the core hears it.

@@ -37,21 +37,17 @@ pub fn free_later(object: &JsValue) {
 #[wasm_bindgen(module = "/src/web/inbound.js")]
 extern "C" {
     /// A connection's memory of the last `sessionId` handed to the wasm, shared by its
-    /// streams' handlers.
+    /// streams' handlers; `chained` and `probes` (JS booleans: a `bool` parameter would
+    /// need a glue shim, which the renamed build's snippet aliases do not carry) say
+    /// whether the connection applies events by acknowledgement, and whether it takes
+    /// the foreground probe's echoes from its streams.
     #[wasm_bindgen(js_name = sessionMemory)]
-    pub fn session_memory() -> JsValue;
+    pub fn session_memory(chained: &JsValue, probes: &JsValue) -> JsValue;
 
     /// The `onmessage` handler of a stream whose events `inbox` (a `StreamInbox`) hears;
-    /// `memory` is the connection's `session_memory()`; with `probes` (a JS boolean: a
-    /// Rust `bool` would need a converting wrapper in the glue), the foreground probe's
-    /// echoes go to the inbox's `probeEcho`.
+    /// `memory` is the connection's `session_memory()`.
     #[wasm_bindgen(js_name = eventHandler)]
-    pub fn event_handler(
-        inbox: &JsValue,
-        max_event_length: f64,
-        memory: &JsValue,
-        probes: &JsValue,
-    ) -> JsValue;
+    pub fn event_handler(inbox: &JsValue, max_event_length: f64, memory: &JsValue) -> JsValue;
 
     /// An event's data as a plain object, or undefined when it is not a string of at
     /// most `max_event_length` UTF-16 units holding a JSON object (the hot path's own
@@ -63,6 +59,11 @@ extern "C" {
     /// `console.error`, never let through.
     #[wasm_bindgen(js_name = callApp)]
     pub fn call_app(callback: &js_sys::Function, value: &JsValue);
+
+    /// Calls the app's listener with a chained event: 1 when it returned `true`, -1
+    /// when it returned `false` or threw (reported with `console.error`), else 0.
+    #[wasm_bindgen(js_name = applyApp)]
+    pub fn apply_app(listener: &js_sys::Function, value: &JsValue) -> i32;
 }
 
 // A built-in js-sys declares in a shape that would throw.

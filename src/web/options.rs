@@ -57,9 +57,11 @@ pub struct Options {
     pub prompt_outbox: Option<Flag>,
     pub notices: Option<Flag>,
     pub replay_every_welcome: Option<Flag>,
+    /// Acknowledged application (docs/delivery-rules.md, rules 20 to 22).
+    pub acknowledge_events: Option<Flag>,
     pub retry_jitter: Option<Flag>,
-    // Issue 23 (docs/delivery-rules.md, rule 23): `strict` turns it on too, but with
-    // `shareAcrossTabs` (`config.rs`).
+    /// The foreground probe (docs/delivery-rules.md, rule 23): `strict` turns it on
+    /// too, except with `shareAcrossTabs` (`config.rs`).
     pub foreground_probe: Option<Flag>,
     #[cfg(feature = "persist")]
     pub persist: Option<PersistOptions>,

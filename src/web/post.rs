@@ -33,9 +33,20 @@ pub struct PostRequest<'a> {
     pub body: JsValue,
     /// The page is going away: the request must outlive it.
     pub keepalive: bool,
-    /// A prompt under `receipts`: a 2xx answer's body is read, and reported as
-    /// `Input::PostReceipt`.
-    pub read_receipt: bool,
+    /// What a 2xx answer's body is read for.
+    pub read: ReadBody,
+}
+
+/// Whether, and for what, the body of a 2xx answer is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ReadBody {
+    /// Not at all: the status is the answer.
+    Nothing,
+    /// A prompt under `receipts`: its receipt, reported as `Input::PostReceipt`.
+    Receipt,
+    /// A `reconnect-snapshot-applied` POST: `{ applied: true }`, reported as
+    /// `Input::SnapshotAnswer`.
+    Applied,
 }
 
 /// The AbortControllers of the POSTs in flight that may time out (`postTimeoutMs`).
@@ -88,17 +99,22 @@ pub fn send(config: &JsValue, request: &PostRequest, prepared: Prepared, inputs:
     let url = [base_url.as_str(), "/api/chat/", request.path].concat();
     let answer = call_fetch(config, &url, &prepared.init);
     let post = request.id;
-    let read_receipt = request.read_receipt;
+    let read = request.read;
     let inputs = inputs.clone();
     spawn_local(async move {
         let settled = JsFuture::from(answer).await;
-        if read_receipt {
-            if let Ok(response) = &settled {
-                if js::get(response, "ok").as_bool() == Some(true) {
+        if let Ok(response) = &settled {
+            if read != ReadBody::Nothing && js::get(response, "ok").as_bool() == Some(true) {
+                let input = if read == ReadBody::Receipt {
                     let body = receipt::read(response).await;
-                    let _ = inputs.send(Input::PostReceipt { post, body });
-                    return;
-                }
+                    Input::PostReceipt { post, body }
+                } else {
+                    let body = receipt::parsed_body(response).await;
+                    let applied = body.is_some_and(|b| js::get(&b, "applied") == JsValue::TRUE);
+                    Input::SnapshotAnswer { post, applied }
+                };
+                let _ = inputs.send(input);
+                return;
             }
         }
         let outcome = outcome_of(settled);
@@ -167,16 +183,58 @@ fn discard_body(response: &JsValue) {
 }
 
 /// A reconnect or suspend POST's body: `{"type": kind, "sessions": [{"sessionId",
-/// "lastSeq"}]}`, keys in the existing client's order (its tests compare the string).
-pub fn sessions_body(kind: &str, sessions: &[SessionSeq]) -> JsValue {
+/// "lastSeq"}]}`, keys in the existing client's order (its tests compare the string);
+/// with `applied_cursor` (`acknowledgeEvents`: each `lastSeq` is the applied cursor)
+/// also `"supportsAppliedCursor": true`.
+pub fn sessions_body(kind: &str, sessions: &[SessionSeq], applied_cursor: bool) -> JsValue {
     #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
     struct SessionsBody<'a> {
         r#type: &'a str,
         sessions: &'a [SessionSeq],
+        #[serde(skip_serializing_if = "core::ops::Not::not")]
+        supports_applied_cursor: bool,
     }
     json(&SessionsBody {
         r#type: kind,
         sessions,
+        supports_applied_cursor: applied_cursor,
+    })
+}
+
+/// An acknowledgement's body: `{"type": "session_event_applied", "sessionId", "seq"}`.
+pub fn applied_body(session_id: &str, seq: u64) -> JsValue {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct AppliedBody<'a> {
+        r#type: &'a str,
+        session_id: &'a str,
+        seq: u64,
+    }
+    json(&AppliedBody {
+        r#type: "session_event_applied",
+        session_id,
+        seq,
+    })
+}
+
+/// A snapshot's acknowledgement: `{"type": "reconnect_snapshot_applied", "sessionId",
+/// "cursor", "offerId"?}`.
+pub fn snapshot_applied_body(session_id: &str, cursor: u64, offer_id: Option<&str>) -> JsValue {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct SnapshotAppliedBody<'a> {
+        r#type: &'a str,
+        session_id: &'a str,
+        cursor: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        offer_id: Option<&'a str>,
+    }
+    json(&SnapshotAppliedBody {
+        r#type: "reconnect_snapshot_applied",
+        session_id,
+        cursor,
+        offer_id,
     })
 }
 

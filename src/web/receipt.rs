@@ -47,7 +47,7 @@ fn receipt_body(body: &JsValue) -> Option<ReceiptBody> {
 }
 
 /// The body parsed as JSON, or `None` when there is none to read or it is not JSON.
-async fn parsed_body(response: &JsValue) -> Option<JsValue> {
+pub async fn parsed_body(response: &JsValue) -> Option<JsValue> {
     if let Some(value) = call_and_await(response, "json").await {
         return value.ok();
     }

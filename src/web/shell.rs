@@ -18,13 +18,13 @@ use wasm_bindgen::prelude::*;
 
 use super::app;
 use super::config::ShellOptions;
-use super::input::{Input, Inputs, PageEvent, ServerEvent};
+use super::input::{ChainedEvent, Input, Inputs, PageEvent, ServerEvent};
 use super::js;
 use super::lifecycle::PageListeners;
 #[cfg(feature = "persist")]
 use super::outbox::{verdicts, Outbox};
 use super::outgoing::{body_of, Outgoing};
-use super::post::{self, Aborters, PostRequest};
+use super::post::{self, Aborters, PostRequest, ReadBody};
 use super::prompt::{self, PromptView};
 use super::report;
 #[cfg(feature = "persist")]
@@ -36,8 +36,8 @@ use super::timer::HostTimer;
 #[cfg(feature = "share-tabs")]
 use crate::core::TabAction;
 use crate::core::{
-    Action, Body, ControlFailure, Driver, Endpoint, EventVerdict, Fate, MsgId, PostId,
-    PromptNotice, StreamId,
+    Action, Applied, Body, ChainVerdict, ControlFailure, Driver, Endpoint, EventKey, EventVerdict,
+    Fate, MsgId, PostId, PromptNotice, StreamId,
 };
 
 /// What the shell drives (`crate::core::Driver`): the core's `Machine`, or in the
@@ -68,6 +68,9 @@ pub struct Shell {
     /// changes), and the hot path's memory of it, shared by every stream's handler.
     pub last_session: String,
     pub session_memory: JsValue,
+    /// Chained events the core holds (`acknowledgeEvents`), until it says `Apply` or
+    /// `Discard`.
+    pub kept: Vec<(EventKey, JsValue)>,
     /// Where the platform objects report what they hear (`on_input`).
     pub inputs: Inputs,
     /// The one host timer, armed at the core's earliest deadline.
@@ -126,6 +129,8 @@ fn conflict() -> ! {
 impl Shell {
     pub fn new(core: Core, options: ShellOptions, config: JsValue, inputs: Inputs) -> Shell {
         let timed_events = core.machine().event_time_needed();
+        let chained = core.machine().config().applied_events;
+        let probes = core.machine().takes_probe_echoes();
         Shell {
             core,
             options,
@@ -135,7 +140,11 @@ impl Shell {
             timed_events,
             outgoing: Vec::new(),
             last_session: String::new(),
-            session_memory: js::session_memory(),
+            session_memory: js::session_memory(
+                &JsValue::from_bool(chained),
+                &JsValue::from_bool(probes),
+            ),
+            kept: Vec::new(),
             inputs,
             timer: HostTimer::default(),
             aborters: Aborters::default(),
@@ -206,26 +215,12 @@ fn perform(shell: &Shared, action: Action) {
         } => {
             let request = PostOf {
                 id,
-                path: endpoint.path(),
+                endpoint,
                 connection_id: Some(&connection_id),
                 keepalive,
-                read_receipt: false,
+                read: ReadBody::Nothing,
             };
-            start_post(shell, request, body_of_post(shell, body));
-        }
-        Action::PostProbe {
-            id,
-            connection_id,
-            nonce,
-        } => {
-            let request = PostOf {
-                id,
-                path: post::PROBE_PATH,
-                connection_id: Some(&connection_id),
-                keepalive: false,
-                read_receipt: false,
-            };
-            start_post(shell, request, post::probe_body(&nonce));
+            start_post(shell, request, body);
         }
         Action::PostPrompt {
             id,
@@ -235,14 +230,32 @@ fn perform(shell: &Shared, action: Action) {
         } => {
             let request = PostOf {
                 id,
-                path: Endpoint::Send.path(),
+                endpoint: Endpoint::Send,
                 connection_id: connection_id.as_deref(),
                 keepalive: false,
-                read_receipt,
+                read: if read_receipt {
+                    ReadBody::Receipt
+                } else {
+                    ReadBody::Nothing
+                },
             };
-            // Its own statement: the borrow must end before the POST is started.
-            let body = body_of(&shell.borrow().outgoing, msg);
-            start_post(shell, request, body);
+            start_post(shell, request, Body::Message(msg));
+        }
+        Action::PostProbe {
+            id,
+            connection_id,
+            nonce,
+        } => {
+            let request = PostRequest {
+                id,
+                path: post::PROBE_PATH,
+                connection_id: Some(&connection_id),
+                body: post::probe_body(&nonce),
+                keepalive: false,
+                read: ReadBody::Nothing,
+            };
+            let times_out = shell.borrow().options.post_timeout;
+            send_post(shell, request, times_out);
         }
         Action::AbortPost(id) => {
             let controller = shell.borrow_mut().aborters.take(id);
@@ -295,7 +308,73 @@ fn perform(shell: &Shared, action: Action) {
         }
         Action::Prompt { msg, notice } => tell_prompt(shell, msg, &notice),
         Action::ControlFailed { msg, event, fate } => tell_control_failed(shell, msg, event, fate),
+        Action::Apply(key) => {
+            let kept = take_kept(shell, key);
+            if let Some(message) = kept {
+                apply(shell, key, &message);
+            }
+        }
+        Action::Discard(key) => drop(take_kept(shell, key)),
+        Action::PostApplied {
+            id,
+            connection_id,
+            session_id,
+            seq,
+        } => {
+            let request = PostRequest {
+                id,
+                path: "session-event-applied",
+                connection_id: connection_id.as_deref(),
+                body: post::applied_body(&session_id, seq),
+                keepalive: false,
+                read: ReadBody::Nothing,
+            };
+            // Always abortable: the core gives up on an acknowledgement after 10 s
+            // whatever `postTimeoutMs` says.
+            send_post(shell, request, true);
+        }
+        Action::PostSnapshotApplied {
+            id,
+            connection_id,
+            session_id,
+            cursor,
+            offer_id,
+        } => {
+            let request = PostRequest {
+                id,
+                path: "reconnect-snapshot-applied",
+                connection_id: Some(&connection_id),
+                body: post::snapshot_applied_body(&session_id, cursor, offer_id.as_deref()),
+                keepalive: false,
+                read: ReadBody::Applied,
+            };
+            let times_out = shell.borrow().options.post_timeout;
+            send_post(shell, request, times_out);
+        }
     }
+}
+
+/// Hands the listener a chained event and tells the core what it answered (the
+/// listener may call the connection back: no borrow is held across the call).
+fn apply(shell: &Shared, key: EventKey, message: &JsValue) {
+    let listener = shell.borrow().listener.clone();
+    let answer = listener.map_or(0, |listener| js::apply_app(&listener, message));
+    let applied = match answer {
+        1 => Applied::Yes,
+        -1 => Applied::Refused,
+        _ => Applied::NotYet,
+    };
+    let now = js::now();
+    let mut s = shell.borrow_mut();
+    s.core
+        .input(now, |machine| machine.on_applied(now, key, applied));
+}
+
+/// Takes the chained event kept under `key`.
+fn take_kept(shell: &Shared, key: EventKey) -> Option<JsValue> {
+    let mut s = shell.borrow_mut();
+    let index = s.kept.iter().position(|(k, _)| *k == key)?;
+    Some(s.kept.swap_remove(index).1)
 }
 
 /// Hands the listener a prompt's notice (`notices`).
@@ -336,16 +415,17 @@ fn tell_control_failed(shell: &Shared, msg: MsgId, event: ControlFailure, fate: 
 }
 
 fn open_stream(shell: &Shared, id: StreamId) {
-    let (config, reading, inputs) = {
+    let (config, max_event_length, memory, inputs) = {
         let s = shell.borrow();
-        let reading = stream::Reading {
-            max_event_length: s.options.max_event_bytes,
-            session_memory: s.session_memory.clone(),
-            probes: s.core.machine().takes_probe_echoes(),
-        };
-        (s.config.clone(), reading, s.inputs.clone())
+        let max = s.options.max_event_bytes;
+        (
+            s.config.clone(),
+            max,
+            s.session_memory.clone(),
+            s.inputs.clone(),
+        )
     };
-    match stream::open(&config, &reading, id, &inputs) {
+    match stream::open(&config, max_event_length, &memory, id, &inputs) {
         Some(stream) => shell.borrow_mut().streams.push(stream),
         // It warned, quoting the error it caught.
         None => {
@@ -358,41 +438,51 @@ fn open_stream(shell: &Shared, id: StreamId) {
 /// A POST the core asked for, but its body.
 struct PostOf<'a> {
     id: PostId,
-    /// Under `{baseUrl}/api/chat/`.
-    path: &'static str,
+    endpoint: Endpoint,
     connection_id: Option<&'a str>,
     keepalive: bool,
-    read_receipt: bool,
+    read: ReadBody,
 }
 
-/// The JSON body (a JS string) of an `Action::Post`.
-fn body_of_post(shell: &Shared, body: Body) -> JsValue {
-    match body {
-        Body::Message(msg) => body_of(&shell.borrow().outgoing, msg),
-        Body::Reconnect(sessions) => post::sessions_body("reconnect", &sessions),
-        Body::Suspend(sessions) => post::sessions_body("session_suspend", &sessions),
-    }
-}
-
-fn start_post(shell: &Shared, post: PostOf, body: JsValue) {
+fn start_post(shell: &Shared, post: PostOf, body: Body) {
     let PostOf {
         id,
-        path,
+        endpoint,
         connection_id,
         keepalive,
-        read_receipt,
+        read,
     } = post;
+    let (body, times_out) = {
+        let s = shell.borrow();
+        // With acknowledged application each `lastSeq` is an applied cursor, and the
+        // reconnect POST says so.
+        let applied_cursor = s.core.machine().config().applied_events;
+        let body = match body {
+            Body::Message(msg) => body_of(&s.outgoing, msg),
+            Body::Reconnect(sessions) => {
+                post::sessions_body("reconnect", &sessions, applied_cursor)
+            }
+            Body::Suspend(sessions) => post::sessions_body("session_suspend", &sessions, false),
+        };
+        (body, s.options.post_timeout)
+    };
     let request = PostRequest {
         id,
-        path,
+        path: endpoint.path(),
         connection_id,
         body,
         keepalive,
-        read_receipt,
+        read,
     };
-    let (config, times_out, inputs) = {
+    send_post(shell, request, times_out);
+}
+
+/// Makes the POST, its AbortController kept when it may time out.
+fn send_post(shell: &Shared, request: PostRequest, times_out: bool) {
+    let id = request.id;
+    let (config, inputs) = {
         let s = shell.borrow();
-        (s.config.clone(), s.options.post_timeout, s.inputs.clone())
+        (s.config.clone(), s.inputs.clone())
     };
     let mut prepared = post::prepare(&request, times_out);
     // Kept before the app's fetch runs: it may disconnect, aborting this POST.
@@ -441,6 +531,17 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
         }
         input => input,
     };
+    let input = match input {
+        Input::Chained { stream, event } => {
+            on_chained_event(shell, stream, event);
+            return None;
+        }
+        Input::SnapshotOffer { stream, message } => {
+            on_snapshot_offer(shell, stream, &message);
+            return None;
+        }
+        input => input,
+    };
     #[cfg(feature = "share-tabs")]
     let event = matches!(input, Input::Event { .. });
     let dispatch = match input {
@@ -474,6 +575,13 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
                     s.aborters.take(post);
                     s.core.input(now, |m| m.on_post_receipt(now, post, body));
                 }
+                Input::SnapshotAnswer { post, applied } => {
+                    s.aborters.take(post);
+                    s.core
+                        .input(now, |m| m.on_snapshot_answer(now, post, applied));
+                }
+                // Taken above.
+                Input::Chained { .. } | Input::SnapshotOffer { .. } => {}
                 Input::Page(event) => on_page(&mut s.core, now, event),
                 Input::Timer => {
                     if let Some(deadline) = s.timer.fired() {
@@ -549,6 +657,67 @@ fn on_server_event(shell: &Shared, stream: StreamId, event: ServerEvent) -> Opti
     let session = seq.map(|_| s.last_session.as_str());
     let verdict = s.core.on_event(now, stream, session, seq);
     (verdict == EventVerdict::Dispatch).then_some(())
+}
+
+/// A chained event (`acknowledgeEvents`): the core says whether to hand it to the
+/// listener now (whose answer it then hears), keep it for later, or drop it.
+fn on_chained_event(shell: &Shared, stream: StreamId, event: ChainedEvent) {
+    let ChainedEvent {
+        message,
+        seq,
+        prev,
+        new_session,
+        length,
+    } = event;
+    let verdict = {
+        let mut s = shell.borrow_mut();
+        let s = &mut *s;
+        if let Some(session) = new_session {
+            s.last_session = session;
+        }
+        let now = js::now();
+        let session = &s.last_session;
+        let verdict = s.core.input(now, |machine| {
+            machine.on_chained_event(now, stream, session, seq, prev, length)
+        });
+        if let ChainVerdict::Hold(key) = verdict {
+            s.kept.push((key, message.clone()));
+        }
+        verdict
+    };
+    pump(shell);
+    if let ChainVerdict::Apply(key) = verdict {
+        apply(shell, key, &message);
+        pump(shell);
+    }
+}
+
+/// A `session_reconnect_snapshot` offer `{ sessionId, cursor, offerId? }`: the core
+/// holds the session's events until the app acknowledges it; the listener hears of it.
+/// An offer without a `sessionId` string and a whole `cursor` is malformed.
+fn on_snapshot_offer(shell: &Shared, stream: StreamId, message: &JsValue) {
+    let now = js::now();
+    let session = js::get(message, "sessionId").as_string();
+    let cursor = js::as_count(&js::get(message, "cursor"));
+    let offer_id = js::get(message, "offerId").as_string();
+    let current = {
+        let mut s = shell.borrow_mut();
+        match (session, cursor) {
+            (Some(session), Some(cursor)) => s.core.input(now, |machine| {
+                machine.on_snapshot_offer(now, stream, &session, cursor, offer_id.as_deref())
+            }),
+            _ => {
+                s.core
+                    .input(now, |machine| machine.on_malformed_event(now, stream));
+                false
+            }
+        }
+    };
+    pump(shell);
+    if current {
+        let listener = shell.borrow().listener.clone();
+        app::dispatch(listener, message);
+    }
 }
 
 fn on_page(core: &mut Core, now: u64, event: PageEvent) {

@@ -16,7 +16,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use super::input::{Input, Inputs, ServerEvent};
+use super::input::{ChainedEvent, Input, Inputs, ServerEvent};
 use super::js;
 use crate::core::StreamId;
 
@@ -82,12 +82,47 @@ impl StreamInbox {
         listener.map_or(JsValue::UNDEFINED, JsValue::from)
     }
 
+    /// A chained event (`acknowledgeEvents`): `seq` and `prev` its `seq` and
+    /// `prevSessionSeq`, `length` its data's length. The shell hands it to the listener
+    /// itself when the core lets it through.
+    pub fn chained(
+        &self,
+        message: JsValue,
+        seq: f64,
+        prev: f64,
+        new_session: Option<String>,
+        length: f64,
+    ) {
+        let (Some(seq), Some(prev)) = (js::count(seq), js::count(prev)) else {
+            return self.malformed();
+        };
+        let event = ChainedEvent {
+            message,
+            seq,
+            prev,
+            new_session,
+            length: length as usize,
+        };
+        let _ = self.inputs.send(Input::Chained {
+            stream: self.stream,
+            event,
+        });
+    }
+
     /// The foreground probe's echo (`foregroundProbe`): its `nonce`, when a string.
     #[wasm_bindgen(js_name = probeEcho)]
     pub fn probe_echo(&self, nonce: Option<String>) {
         let _ = self.inputs.send(Input::ProbeEcho {
             stream: self.stream,
             nonce,
+        });
+    }
+
+    /// A `session_reconnect_snapshot` offer (`acknowledgeEvents`).
+    pub fn snapshot(&self, message: JsValue) {
+        let _ = self.inputs.send(Input::SnapshotOffer {
+            stream: self.stream,
+            message,
         });
     }
 
@@ -126,21 +161,18 @@ impl Drop for PropertyHandler {
     }
 }
 
-/// How the events of a stream are read: the longest data parsed, in UTF-16 units; the
-/// connection's `session_memory` (see `inbound.js`); whether the foreground probe's
-/// echoes are taken from the listener's events (`foregroundProbe`).
-pub struct Reading {
-    pub max_event_length: u32,
-    pub session_memory: JsValue,
-    pub probes: bool,
-}
-
 /// Opens stream `id` on the events URL (`config` being the connection's copy, read
-/// now: see `events_url`), its welcome, events and errors reported to `inputs`, its
-/// events read as `reading` says; `None`, after a warning saying why, when no source
-/// could be made.
-pub fn open(config: &JsValue, reading: &Reading, id: StreamId, inputs: &Inputs) -> Option<Stream> {
-    let max_event_length = reading.max_event_length;
+/// now: see `events_url`), its welcome, events and errors reported to `inputs`, each event's
+/// data parsed when it is at most `max_event_length` UTF-16 units (`session_memory`:
+/// the connection's, see `inbound.js`); `None`, after a warning saying why, when no
+/// source could be made.
+pub fn open(
+    config: &JsValue,
+    max_event_length: u32,
+    session_memory: &JsValue,
+    id: StreamId,
+    inputs: &Inputs,
+) -> Option<Stream> {
     let url = match events_url(config) {
         Ok(url) => url,
         Err(warning) => {
@@ -167,12 +199,7 @@ pub fn open(config: &JsValue, reading: &Reading, id: StreamId, inputs: &Inputs) 
         stream: id,
         inputs: inputs.clone(),
     });
-    let handler = js::event_handler(
-        &inbox,
-        f64::from(max_event_length),
-        &reading.session_memory,
-        &JsValue::from_bool(reading.probes),
-    );
+    let handler = js::event_handler(&inbox, f64::from(max_event_length), session_memory);
     let _ = Reflect::set(&source, &"onmessage".into(), &handler);
     let onmessage = EventHandler {
         source: source.clone(),

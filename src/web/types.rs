@@ -31,10 +31,31 @@ export interface ServerMessage {
   type: string;
   sessionId?: string;
   seq?: number;
+  /** The seq of the session's event before this one: with `acknowledgeEvents`, events
+   * that carry it are chained and applied in chain order. */
+  prevSessionSeq?: number;
   [key: string]: unknown;
 }
 
-export type ConnectionListener = (msg: ServerMessage) => void;
+/** What the server offers after a reconnect instead of the whole replay, with
+ * `acknowledgeEvents`: the app loads the session up to `cursor` its own way, then
+ * calls `acknowledgeReconnectSnapshot(sessionId, cursor, offerId)`. Until the server
+ * confirms, the session's chained events are held. */
+export interface ReconnectSnapshotOffer extends ServerMessage {
+  type: "session_reconnect_snapshot";
+  sessionId: string;
+  cursor: number;
+  offerId?: string;
+  /** The server's word on whether the cursor it was asked from was still valid. */
+  cursorValid?: boolean;
+}
+
+/** The app's listener. With `acknowledgeEvents`, what it returns for a chained event
+ * (one with `prevSessionSeq`) counts: `true` applied (the cursor moves and the server
+ * is told), `false` (or a throw) refused (the events are asked for again), anything
+ * else not applied yet. Otherwise what it returns is ignored, so any function of a
+ * message fits (`unknown`: the existing client's listeners return what they like). */
+export type ConnectionListener = (msg: ServerMessage) => unknown;
 
 /** An event as the package reads it from its EventSource: `data` alone (the event's
  * text; anything but a string holding a JSON object is skipped and counted). */
@@ -138,6 +159,16 @@ export interface ConnectionStats {
   /** Foreground probes that failed (no echo within 1 s, or their POST failed); each
    * rebuilt the stream. */
   probesFailed: number;
+  /** Streams rebuilt to ask for events again from the applied cursors: a gap not filled
+   * in 15 s, too many events held, a refused event or a snapshot offer not applied in
+   * 30 s (`acknowledgeEvents`). */
+  resyncs: number;
+  /** Acknowledgements of applied events posted (`acknowledgeEvents`). */
+  acksPosted: number;
+  /** Acknowledgements that failed or timed out; each rebuilt the stream. */
+  ackFailures: number;
+  /** Reconnect snapshots the server confirmed applied (`acknowledgeEvents`). */
+  snapshotsApplied: number;
 }
 
 /** How the last foreground probe ended (`lastProbe()`, `foregroundProbe`): `echoed`
@@ -192,10 +223,11 @@ export interface ConnectionConfig {
    * used). Default `${baseUrl}/api/chat/events`. */
   buildEventUrl?: () => string;
   /** The existing client's current contract as a whole: `receipts`,
-   * `sendWithoutStream`, `promptOutbox`, `notices` and `replayEveryWelcome` on, its
-   * retry policy (`maxSendRetries: Infinity`, `backoff` 1 s to 10 s, `retryJitter:
-   * false`, `postTimeoutMs` 15,000), and `foregroundProbe` unless `shareAcrossTabs`.
-   * Each of those options, given, overrides its part. Default false (docs/api.md, "The strict contract"). */
+   * `sendWithoutStream`, `promptOutbox`, `notices`, `replayEveryWelcome`, and
+   * `acknowledgeEvents` and `foregroundProbe` (unless `shareAcrossTabs`) on, its retry
+   * policy (`maxSendRetries: Infinity`, `backoff` 1 s to 10 s, `retryJitter: false`,
+   * `postTimeoutMs` 15,000). Each of those options, given, overrides its part. Default
+   * false (docs/api.md, "The strict contract"). */
   strict?: boolean;
   /** A 2xx answer to a prompt (`type: "send"`) counts only with its receipt
    * (`Receipt`); any other 2xx is sent again, same body. Default false. */
@@ -219,6 +251,13 @@ export interface ConnectionConfig {
    * back/forward cache rebuilds at once. Not with `shareAcrossTabs` (`strict` leaves it
    * off there). Default false (`lastProbe()`). */
   foregroundProbe?: boolean;
+  /** Events that carry `prevSessionSeq` count as seen only when the listener returns
+   * `true` for them: the session's cursor then moves and the server is told
+   * (`/api/chat/session-event-applied`); gaps are held (at most 256 events or 2 MiB)
+   * and asked for again after 15 s; reconnect snapshot offers wait for
+   * `acknowledgeReconnectSnapshot`. Default false; on with `strict` unless
+   * `shareAcrossTabs` (with which it is refused). */
+  acknowledgeEvents?: boolean;
 }
 "#;
 

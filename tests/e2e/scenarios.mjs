@@ -3,6 +3,7 @@
 // scenario with its own server on a free port.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { appliedTests } from "./applied.mjs";
 import { contractTests } from "./contract.mjs";
 import { lifecycleTests } from "./lifecycle.mjs";
 import { persistTests } from "./persist.mjs";
@@ -266,6 +267,9 @@ export function defineSuite(browser) {
     // The existing client's current contract (strict: receipts, sends without the
     // stream, notices): contract.mjs.
     contractTests(browser, () => session);
+
+    // Acknowledged application (gaps, refusals): applied.mjs.
+    appliedTests(browser, () => session);
   });
 }
 

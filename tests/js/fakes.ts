@@ -104,6 +104,10 @@ export const noCounts: ConnectionStats = {
   expired: 0,
   probesSent: 0,
   probesFailed: 0,
+  resyncs: 0,
+  acksPosted: 0,
+  ackFailures: 0,
+  snapshotsApplied: 0,
 };
 
 /** A page's `document` or `window` as far as the package touches them: event targets

@@ -383,6 +383,10 @@ describe("stats()", () => {
       expired: 0,
       probesSent: 0,
       probesFailed: 0,
+      resyncs: 0,
+      acksPosted: 0,
+      ackFailures: 0,
+      snapshotsApplied: 0,
     });
   });
 });

@@ -24,6 +24,10 @@
 // Connection with `strict: true` (receipts, prompts that do not wait for the stream,
 // the outbox's rules, notices); each prompt's bubble then shows the state its notices
 // give (pending, retrying, accepted, failed, uncertain) until its report.
+// Acknowledged application (on with `strict`, or alone with `acknowledge=1`): the
+// listener returns true for each session event it shows, so the package moves the
+// session's applied cursor (shown in the header) and tells the server; the "refuse the
+// next event" button makes the listener return false once, to watch the resync.
 // The foreground probe (`foregroundProbe`, on with `strict` unless sharing): `probe=1`
 // turns it on alone; the status bar shows the last probe's result (`lastProbe()`).
 import { Connection as DefaultConnection, type DeliveryReport, type ServerMessage } from "sse-courier";
@@ -46,6 +50,10 @@ const params = new URLSearchParams(location.search);
 const sharing = params.get("share") === "1";
 // `strict=1`: the existing client's current contract as a whole (`strict`).
 const strict = params.get("strict") === "1";
+// `acknowledge=1`: acknowledged application alone (`acknowledgeEvents`).
+const acknowledge = params.get("acknowledge") === "1";
+// Whether events are applied by acknowledgement: `strict` turns it on unless sharing.
+const acknowledging = acknowledge || (strict && !sharing);
 // `probe=1`: the foreground liveness probe alone (`foregroundProbe`).
 const probe = params.get("probe") === "1";
 const persistParam = params.get("persist");
@@ -205,6 +213,7 @@ if (persistStore) config.persist = { store: persistStore, key: persistKey };
 else if (outboxStorage) config.outboxStorage = outboxStorage;
 if (sharing) config.shareAcrossTabs = true;
 if (strict) config.strict = true;
+if (acknowledge) config.acknowledgeEvents = true;
 if (probe) config.foregroundProbe = true;
 
 const Connection =
@@ -313,11 +322,24 @@ let events = 0;
 let duplicates = 0; // session events at or below a seq already shown (must stay 0)
 let lastHeartbeat = 0;
 const shownSeq = new Map<string, number>();
+// Acknowledged application: the seqs of this chat's events in the order shown, how
+// many more events the listener refuses (the button), and those it refused.
+const shownOrder: number[] = [];
+let refuseEvents = 0;
+const refusedSeqs: number[] = [];
 // Replies being streamed, oldest first. The reference agent names the message each
 // delta answers; a delta that names none goes to the oldest reply not yet done.
 const streaming: { id: string; li: HTMLElement }[] = [];
 
 conn.onMessage((msg: ServerMessage) => {
+  // With acknowledged application the package asks whether a chained event was
+  // applied: the demo refuses one on demand, else applies (shows) it.
+  if (acknowledging && typeof msg.prevSessionSeq === "number" && refuseEvents > 0) {
+    refuseEvents--;
+    refusedSeqs.push(Number(msg.seq));
+    log("event", `refused event ${msg.sessionId}#${msg.seq}: the package asks for it again`);
+    return false;
+  }
   switch (msg.type) {
     case "_open":
       log("state", `connected (connection ${String(conn.getConnectionId()).slice(0, 8)}…)`);
@@ -341,11 +363,24 @@ conn.onMessage((msg: ServerMessage) => {
     case "permission_response_rejected":
       log("post", `${msg.type}: ${String(msg.error)}`);
       break;
+    case "session_reconnect_snapshot":
+      onSnapshotOffer(msg);
+      break;
     default:
       onSessionEvent(msg);
   }
   render();
+  return true;
 });
+
+/** A reconnect snapshot offer: the demo's transcript is what it shows, so it takes the
+ * snapshot as applied at once and asks the package to say so. */
+function onSnapshotOffer(msg: ServerMessage) {
+  const { sessionId: session, cursor, offerId } = msg;
+  if (typeof session !== "string" || typeof cursor !== "number") return;
+  const asked = conn.acknowledgeReconnectSnapshot(session, cursor, typeof offerId === "string" ? offerId : undefined);
+  log("event", `reconnect snapshot of ${session} at #${cursor}: ${asked ? "acknowledged" : "no open offer"}`);
+}
 
 // The states a prompt's notices give it (`strict`), in the order it meets them.
 const PROMPT_STATES = {
@@ -390,6 +425,7 @@ function onSessionEvent(msg: ServerMessage) {
     shownSeq.set(session, msg.seq);
   }
   if (session !== sessionId) return;
+  if (typeof msg.seq === "number") shownOrder.push(msg.seq);
   const id = (msg.clientMsgId as string | undefined) ?? `seq-${msg.seq}`;
   switch (msg.type) {
     case "user_message": {
@@ -484,6 +520,7 @@ function render() {
   $("count-dropped").textContent = String(counts.dropped);
   $("count-duplicates").textContent = String(duplicates);
   $("count-restored").textContent = String(restored.length);
+  $("applied").textContent = acknowledging ? String(conn.getLastSeq(sessionId)) : "–";
   $("last-probe").textContent = probeText();
 }
 
@@ -611,6 +648,7 @@ const faults: Record<string, () => Promise<unknown>> = {
   delay: () => control("delay", { ms: Number($<HTMLInputElement>("delay-ms").value) || 0 }),
   restart: () => control("restart"),
   "break-receipts": () => control("break-receipts", { count: 3, kind: "html" }),
+  "drop-events": () => control("drop-events", { count: 2 }),
   "heartbeats-off": () => control("heartbeats", { enabled: false }),
   "heartbeats-on": () => control("heartbeats", { enabled: true }),
   silence: () => control("silence-streams", { connectionId: conn.getConnectionId() ?? undefined }),
@@ -630,6 +668,11 @@ const faults: Record<string, () => Promise<unknown>> = {
 for (const button of document.querySelectorAll<HTMLButtonElement>("button[data-fault]")) {
   button.addEventListener("click", () => void faults[button.dataset.fault!]());
 }
+
+$("refuse-event").addEventListener("click", () => {
+  refuseEvents = 1;
+  log("state", "the listener will refuse the next event");
+});
 
 let tries = 0;
 $("try-stale").addEventListener("click", async () => {
@@ -695,7 +738,7 @@ if (sharing) {
 const demo = {
   ready: true,
   sessionId,
-  config: { ordered, staleAfterMs, maxStaleRetries, maxSendRetries, maxPendingSends, backoffMaxMs, persistStore, persistKey, storeFault, strict, probe },
+  config: { ordered, staleAfterMs, maxStaleRetries, maxSendRetries, maxPendingSends, backoffMaxMs, persistStore, persistKey, storeFault, strict, acknowledging, probe },
   conn,
   send,
   control,
@@ -707,6 +750,12 @@ const demo = {
   fates,
   promptStates,
   timeline,
+  shownOrder,
+  refusedSeqs,
+  /** The listener refuses the next `count` chained events (acknowledged application). */
+  refuseNextEvents(count: number) {
+    refuseEvents = count;
+  },
   /** Everything a test polls, in one JSON-safe object. */
   snapshot() {
     return {
@@ -727,6 +776,8 @@ const demo = {
       duplicates,
       streams,
       welcomes,
+      appliedCursor: acknowledging ? conn.getLastSeq(sessionId) : null,
+      resyncs: conn.stats().resyncs,
       lastProbe: conn.lastProbe(),
     };
   },

@@ -47,6 +47,10 @@ enum Endpoint {
     Suspend,
     Close,
     Reconnect,
+    /// An acknowledgement of applied events.
+    Applied,
+    /// An acknowledgement of a reconnect snapshot.
+    SnapshotApplied,
     /// The foreground liveness probe: echoed down the connection's stream.
     Probe,
 }
@@ -65,6 +69,8 @@ impl Endpoint {
             "suspend" => Endpoint::Suspend,
             "close" => Endpoint::Close,
             "reconnect" => Endpoint::Reconnect,
+            "session-event-applied" => Endpoint::Applied,
+            "reconnect-snapshot-applied" => Endpoint::SnapshotApplied,
             "probe" => Endpoint::Probe,
             _ => return None,
         })
@@ -85,6 +91,8 @@ impl Endpoint {
             Endpoint::Suspend => "session_suspend",
             Endpoint::Close => "session_close",
             Endpoint::Reconnect => "reconnect",
+            Endpoint::Applied => "session_event_applied",
+            Endpoint::SnapshotApplied => "reconnect_snapshot_applied",
             Endpoint::Probe => "probe",
         }
     }
@@ -246,7 +254,17 @@ enum Request {
     /// permission and mode: recorded (logged) only.
     Record(Option<String>),
     Suspend(Vec<String>),
-    Reconnect(Vec<(String, u64)>),
+    /// The sessions and their cursors; whether the client supports an applied cursor
+    /// (and so may be offered snapshots).
+    Reconnect(Vec<(String, u64)>, bool),
+    /// `{ sessionId, seq }`: applied up to `seq`.
+    Applied(String, u64),
+    /// `{ sessionId, cursor, offerId? }`: the snapshot offered was applied.
+    SnapshotApplied {
+        session_id: String,
+        cursor: u64,
+        offer_id: Option<String>,
+    },
     /// The probe's nonce, echoed back on the stream.
     Probe(String),
 }
@@ -279,7 +297,21 @@ impl Request {
                 Request::Record(id.map(String::from))
             }
             Endpoint::Suspend => Request::Suspend(suspend_sessions(message.get("sessions"))?),
-            Endpoint::Reconnect => Request::Reconnect(reconnect_sessions(message)?),
+            Endpoint::Reconnect => Request::Reconnect(
+                reconnect_sessions(message)?,
+                message.get("supportsAppliedCursor") == Some(&Value::Bool(true)),
+            ),
+            Endpoint::Applied => {
+                Request::Applied(session_id(message)?, required_u64(message, "seq")?)
+            }
+            Endpoint::SnapshotApplied => {
+                let offer_id = optional_str(message, "offerId")?;
+                Request::SnapshotApplied {
+                    session_id: session_id(message)?,
+                    cursor: required_u64(message, "cursor")?,
+                    offer_id: offer_id.map(String::from),
+                }
+            }
             Endpoint::Probe => {
                 let nonce = optional_str(message, "nonce")?
                     .ok_or_else(|| ApiError::bad_request("missing field `nonce`"))?;
@@ -311,7 +343,11 @@ impl Request {
                 entry.session_id = Some(session_id.clone());
                 entry.client_msg_id = client_msg_id.clone();
             }
-            Request::Watch(id) | Request::Unwatch(id) | Request::Halt(id) => {
+            Request::Watch(id)
+            | Request::Unwatch(id)
+            | Request::Halt(id)
+            | Request::Applied(id, _)
+            | Request::SnapshotApplied { session_id: id, .. } => {
                 entry.session_id = Some(id.clone());
             }
             Request::Record(id) => entry.session_id = id.clone(),
@@ -319,7 +355,7 @@ impl Request {
             Request::Suspend(ids) => {
                 entry.sessions = Some(ids.iter().take(MAX_LOGGED_SESSIONS).cloned().collect());
             }
-            Request::Reconnect(sessions) => {
+            Request::Reconnect(sessions, _) => {
                 entry.sessions = Some(
                     sessions
                         .iter()
@@ -373,14 +409,40 @@ impl Request {
                 Ok(json!({"ok": true}))
             }
             Request::Record(_) | Request::Suspend(_) => Ok(json!({"ok": true})),
-            Request::Reconnect(sessions) => {
+            Request::Reconnect(sessions, applied_cursor) => {
                 let overlap = inner.faults.replay_overlap;
-                let mut replayed = 0;
+                let offer = applied_cursor && inner.applied.offer_snapshots;
+                let (mut replayed, mut offered) = (0, 0);
                 for (session_id, last_seq) in &sessions {
                     inner.watch(on, session_id)?;
-                    replayed += inner.replay(on, session_id, *last_seq, overlap);
+                    let latest = inner.sessions.get(session_id).map_or(0, |s| s.last_seq);
+                    if offer && latest > *last_seq {
+                        let event = inner.applied.offer(on, session_id, latest);
+                        let frame = Frame::Event {
+                            id: None,
+                            data: event.to_string().into(),
+                        };
+                        inner.broadcast(Some(on), frame);
+                        offered += 1;
+                    } else {
+                        replayed += inner.replay(on, session_id, *last_seq, overlap);
+                    }
                 }
-                Ok(json!({"ok": true, "replayed": replayed}))
+                Ok(json!({"ok": true, "replayed": replayed, "offered": offered}))
+            }
+            Request::Applied(session_id, seq) => {
+                let cursor = inner.applied.acknowledge(&session_id, seq);
+                Ok(json!({"ok": true, "sessionId": session_id, "appliedCursor": cursor}))
+            }
+            Request::SnapshotApplied {
+                session_id,
+                cursor,
+                offer_id,
+            } => {
+                let offer = offer_id.as_deref();
+                Ok(inner
+                    .applied
+                    .snapshot_answer(on, &session_id, cursor, offer))
             }
             Request::Probe(nonce) => {
                 // Down the very stream the probe asks about: a stream that carries it
@@ -581,6 +643,14 @@ fn optional_str<'a>(
             kind(other)
         ))),
     }
+}
+
+/// A required non-negative integer field.
+fn required_u64(message: &Map<String, Value>, field: &str) -> Result<u64, ApiError> {
+    message
+        .get(field)
+        .and_then(Value::as_u64)
+        .ok_or_else(|| ApiError::bad_request(format!("`{field}` must be a non-negative integer")))
 }
 
 /// `sessionId`, defaulting to "default" as the existing server does.

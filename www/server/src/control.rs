@@ -33,6 +33,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/silence-streams", post(silence_streams))
         .route("/swallow-probes", post(swallow_probes))
         .route("/replay-overlap", post(replay_overlap))
+        .route("/drop-events", post(drop_events))
+        .route("/offer-snapshots", post(offer_snapshots))
+        .route("/break-snapshots", post(break_snapshots))
         .route("/emit", post(emit))
         .route("/emit-raw", post(emit_raw))
         .route("/agent", post(agent))
@@ -269,6 +272,35 @@ async fn replay_overlap(State(state): State<AppState>, headers: HeaderMap, raw: 
     Ok(ok(json!({"ok": true, "count": count})))
 }
 
+/// `{"count"}`: the next `count` appended events are stored but not sent live (a
+/// client with acknowledged application sees the gap; a replay brings them).
+async fn drop_events(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
+    let body = body(&headers, raw).await?;
+    let count =
+        opt_u64(&body, "count")?.ok_or_else(|| ApiError::bad_request("missing field `count`"))?;
+    state.lock().applied.drop_live = count;
+    Ok(ok(json!({"ok": true, "count": count})))
+}
+
+/// `{"enabled"}`: answer each reconnect that supports an applied cursor with a
+/// `session_reconnect_snapshot` offer per session behind, instead of its replay.
+async fn offer_snapshots(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
+    let body = body(&headers, raw).await?;
+    let enabled = opt_bool(&body, "enabled")?
+        .ok_or_else(|| ApiError::bad_request("missing field `enabled`"))?;
+    state.lock().applied.offer_snapshots = enabled;
+    Ok(ok(json!({"ok": true, "enabled": enabled})))
+}
+
+/// `{"enabled"}`: answer snapshot acknowledgements `{ ok: true }`, without `applied`.
+async fn break_snapshots(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
+    let body = body(&headers, raw).await?;
+    let enabled = opt_bool(&body, "enabled")?
+        .ok_or_else(|| ApiError::bad_request("missing field `enabled`"))?;
+    state.lock().applied.break_snapshots = enabled;
+    Ok(ok(json!({"ok": true, "enabled": enabled})))
+}
+
 /// `{"sessionId", "count"?: 1, "type"?: "block_delta", "fields"?: {...}}`: append
 /// events to a session (delivered to its watchers); `fields` are merged into each.
 async fn emit(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
@@ -406,6 +438,7 @@ async fn state(State(state): State<AppState>) -> Answer {
         "sessions": inner.sessions.len(),
         "storedEvents": inner.total_events(),
         "faults": inner.faults.describe(),
+        "applied": inner.applied.describe(),
         "agent": {
             "enabled": agent.enabled,
             "deltas": agent.deltas,

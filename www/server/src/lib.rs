@@ -16,6 +16,7 @@
 //! server in-process on a free port.
 
 mod agent;
+mod applied;
 mod chat;
 mod cli;
 mod control;

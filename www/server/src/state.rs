@@ -19,6 +19,7 @@ use serde_json::{json, Map, Value};
 use tokio::sync::Notify;
 
 use crate::agent::AgentOptions;
+use crate::applied::Applied;
 use crate::error::ApiError;
 use crate::faults::Faults;
 use crate::Options;
@@ -174,6 +175,8 @@ pub(crate) struct Inner {
     pub streams_opened: u64,
     pub faults: Faults,
     pub agent: AgentOptions,
+    /// Applied cursors, snapshot offers and their faults (`applied.rs`).
+    pub applied: Applied,
     /// Bumped by `reset`, so agent replies started before it do not write into the
     /// fresh store.
     pub epoch: u64,
@@ -192,6 +195,7 @@ impl Inner {
             streams_opened: 0,
             faults: Faults::default(),
             agent: options.agent.clone(),
+            applied: Applied::default(),
             epoch: 0,
             shutting_down: false,
         }
@@ -382,14 +386,17 @@ impl Inner {
         }
     }
 
-    /// Appends an event to a session (assigning `sessionId` and the next `seq`) and
-    /// queues it to every known connection watching that session.
+    /// Appends an event to a session (assigning `sessionId`, the next `seq` and the
+    /// `prevSessionSeq` it follows) and queues it to every known connection watching
+    /// that session, unless the `drop-events` fault swallows it (it stays stored).
     pub fn append(&mut self, session_id: &str, mut event: Map<String, Value>) -> u64 {
         let session = self.session(session_id);
+        let prev = session.last_seq;
         session.last_seq += 1;
         let seq = session.last_seq;
         event.insert("sessionId".into(), Value::from(session_id));
         event.insert("seq".into(), Value::from(seq));
+        event.insert("prevSessionSeq".into(), Value::from(prev));
         let stored = StoredEvent {
             seq,
             id: format!("session:{session_id}:seq:{seq}").into(),
@@ -403,6 +410,9 @@ impl Inner {
         }
         while self.total_events > MAX_TOTAL_EVENTS && self.evict_least_recent(Some(session_id)) {}
 
+        if !self.applied.send_live() {
+            return seq;
+        }
         let frame = Frame::Event {
             id: Some(stored.id),
             data: stored.data,
@@ -512,6 +522,7 @@ impl Inner {
         self.log_dropped = 0;
         self.streams_opened = 0;
         self.faults = Faults::default();
+        self.applied = Applied::default();
         self.agent = agent;
         self.epoch += 1;
     }

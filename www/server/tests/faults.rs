@@ -263,7 +263,7 @@ async fn emit_appends_events_with_increasing_seqs_and_given_type_and_fields() {
         let event = stream.next().await.json();
         assert_eq!(
             event,
-            json!({"type": "tool_use", "name": "grep", "sessionId": "s", "seq": seq})
+            json!({"type": "tool_use", "name": "grep", "sessionId": "s", "seq": seq, "prevSessionSeq": seq - 1})
         );
     }
 }
