@@ -356,12 +356,12 @@ export function render(results) {
       "With `receipts: true` (issue 22): every 2xx answer's body is read (`json()`) and judged against the message's own `clientMsgId` before it counts; the same build without, in the same alternation.",
       "",
       table(
-        ["browser", "mode", "receipts sends/s", "without sends/s", "receipts / without", "target ≥ 0.9"],
+        ["browser", "mode", "receipts sends/s", "without sends/s", "receipts / without", "per-run", "target ≥ 0.9"],
         withReceipts.flatMap((n) =>
           ["ordered", "concurrent"].map((mode) => {
             const r = ob(n, mode);
-            const q = r.receipts.ratioToCourier.median;
-            return [n, mode, fmt(r.receipts.median), fmt(r.courier.median), `**${ratio(q)}**`, verdict(q >= TARGETS.outboundRatio)];
+            const q = r.receipts.ratioToCourier;
+            return [n, mode, fmt(r.receipts.median), fmt(r.courier.median), `**${ratio(q.median)}**`, spread(q.each), verdict(q.median >= TARGETS.outboundRatio)];
           }),
         ),
       ),
@@ -424,6 +424,20 @@ export function render(results) {
         ".",
       "",
     );
+    // The send() loop alone (sendLoopMs, recorded since issue 22's bench work): where a
+    // synchronous store's writes land in the concurrent mode.
+    const loop = (n, mode, variant) => median((ob(n, mode).runs?.[variant] ?? []).map((run) => run.sendLoopMs));
+    if (withPersist.some((n) => loop(n, "concurrent", "off") != null)) {
+      out.push(
+        "The `send()` loop alone, concurrent mode (ms, median; all 500 messages handed over, the POSTs started, and `localStorage`'s records written): " +
+          withPersist
+            .filter((n) => loop(n, "concurrent", "off") != null)
+            .map((n) => `${n} ${["off", ...stores].map((v) => `${v} ${loop(n, "concurrent", v)?.toFixed(1) ?? "-"}`).join(", ")}`)
+            .join("; ") +
+          ".",
+        "",
+      );
+    }
   }
   const withRestore = names.filter((n) => b(n).restore);
   if (withRestore.length) {

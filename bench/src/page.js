@@ -521,6 +521,9 @@ async function outbound({ variant, count, ordered }) {
     text: `message ${i} of the outbound benchmark`,
   }));
   let ms;
+  // The send() loop alone (concurrent: every message handed over, the store's
+  // synchronous writes included; ordered: every send() call, one POST started).
+  let sendLoopMs;
   if (variant !== "bare") {
     // orderedSends keeps one send POST in flight and queues the rest: the queue must
     // hold the whole burst (default maxPendingSends 100 would drop the oldest).
@@ -551,6 +554,7 @@ async function outbound({ variant, count, ordered }) {
       for (const message of messages) {
         if (!c.conn.send(message)) throw new Error("send refused");
       }
+      sendLoopMs = now() - start;
       await all.promise;
       ms = now() - start;
     } finally {
@@ -583,7 +587,7 @@ async function outbound({ variant, count, ordered }) {
   if (!sameSet) throw new Error(`${variant}: the server accepted ${ids.length} of ${count}`);
   const inOrder = ids.every((id, i) => id === expected[i]);
   if (ordered && !inOrder) throw new Error(`${variant}: accepted out of order`);
-  return { variant, count, ordered, ms, perSecond: (count * 1000) / ms, inOrder };
+  return { variant, count, ordered, ms, perSecond: (count * 1000) / ms, inOrder, sendLoopMs };
 }
 
 /**

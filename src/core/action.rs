@@ -36,6 +36,8 @@ pub enum Notice {
     Close,
     /// `{type:"_foreground"}`
     Foreground,
+    /// `{type:"_auth_lost"}`: authentication was lost (rule 24).
+    AuthLost,
 }
 
 /// Something worth a `console.warn`.
@@ -54,6 +56,8 @@ pub enum Warning {
     /// `foreground_probe`: no echo within a second, or the probe's POST failed; the
     /// stream is rebuilt.
     ProbeFailed,
+    /// `auth_latch`: authentication was lost; nothing reconnects until it is restored.
+    AuthLost,
 }
 
 /// What the app's listener hears about one prompt (`notices`; the existing client's
@@ -67,8 +71,8 @@ pub enum PromptNotice {
     Accepted(Option<Receipt>),
     /// Given up, with the fate it is reported with (never `Delivered`).
     Failed(Fate),
-    /// Reserved: the prompt's fate cannot be known (authentication lost while its POST
-    /// was in flight; a later issue). Never emitted yet.
+    /// Its fate cannot be known: authentication was lost while its POST was in flight
+    /// (`Fate::Uncertain`, rule 24).
     Uncertain,
 }
 
@@ -102,11 +106,17 @@ impl Warning {
             Warning::MessageDropped(_, DropReason::Cleared) => {
                 "message dropped by clearPendingSends()"
             }
+            Warning::MessageDropped(_, DropReason::AuthLost) => {
+                "message dropped: authentication lost"
+            }
             Warning::StaleConnection => "404: connection unknown to the server; reconnecting",
             Warning::StaleStream => "stream silent for staleAfterMs; reconnecting",
             Warning::OutboxFull => "outbox full (maxPendingSends): prompt refused",
             Warning::ProbeFailed => {
                 "foregroundProbe: no echo within 1 s (or the probe POST failed); reconnecting"
+            }
+            Warning::AuthLost => {
+                "authentication lost: stream closed, nothing reconnects until restoreAuthentication()"
             }
         }
     }
@@ -212,6 +222,9 @@ pub enum Action {
         cursor: u64,
         offer_id: Option<String>,
     },
+    /// `auth_latch`: GET the authentication check URL through the app's `fetch` and
+    /// hand its answer back through `on_auth_check` with this id (rule 24).
+    CheckAuth(PostId),
 }
 
 #[cfg(test)]
@@ -231,6 +244,8 @@ mod tests {
             Warning::StaleStream,
             Warning::OutboxFull,
             Warning::ProbeFailed,
+            Warning::MessageDropped(MsgId(1), DropReason::AuthLost),
+            Warning::AuthLost,
         ];
         for warning in warnings {
             assert!(!warning.message().is_empty());

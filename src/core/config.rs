@@ -70,6 +70,10 @@ pub struct Config {
     /// only once the app's listener applied them; gaps are held and resynced, snapshot
     /// offers wait for the app (docs/delivery-rules.md, rules 20 to 22).
     pub applied_events: bool,
+    /// The authentication latch: an `auth_expired` event, or a 401 from the check
+    /// asked for after a stream error, closes the stream, settles every message and
+    /// holds every reconnect until `restore_authentication` (rule 24).
+    pub auth_latch: bool,
 }
 
 impl Config {
@@ -78,8 +82,9 @@ impl Config {
     pub const UNLIMITED_RETRIES: u32 = u32::MAX;
 
     /// The existing client's current contract as a whole: every opt-in of issue 22 on,
-    /// and its retry policy (no limit, min(1 s × 2ⁿ, 10 s) without jitter, 15 s
-    /// timeout on every POST). The rest stays as [`Config::default`].
+    /// issue 23's acknowledged application (`applied_events`) and authentication latch
+    /// (`auth_latch`), and its retry policy (no limit,
+    /// min(1 s × 2ⁿ, 10 s) without jitter, 15 s timeout on every POST). The rest stays as [`Config::default`].
     pub fn current_contract() -> Self {
         Config {
             max_send_retries: Self::UNLIMITED_RETRIES,
@@ -96,6 +101,7 @@ impl Config {
             replay_every_welcome: true,
             foreground_probe: true,
             applied_events: true,
+            auth_latch: true,
             ..Config::default()
         }
     }
@@ -127,6 +133,7 @@ impl Default for Config {
             replay_every_welcome: false,
             foreground_probe: false,
             applied_events: false,
+            auth_latch: false,
         }
     }
 }
@@ -153,6 +160,7 @@ mod tests {
             && !config.applied_events;
         assert!(contract_off, "issue 22's contract is opt-in");
         assert!(!config.foreground_probe, "issue 23's probe is opt-in");
+        assert!(!config.auth_latch, "issue 23's latch is opt-in");
     }
 
     #[test]
@@ -161,6 +169,7 @@ mod tests {
         assert!(config.receipts && config.send_without_stream && config.prompt_outbox);
         assert!(config.notices && config.replay_every_welcome && config.applied_events);
         assert!(config.foreground_probe);
+        assert!(config.auth_latch);
         assert_eq!(config.max_send_retries, Config::UNLIMITED_RETRIES);
         assert_eq!(config.post_timeout_ms, Some(15_000));
         assert_eq!(

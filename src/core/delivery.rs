@@ -55,7 +55,8 @@ impl Machine {
     /// The suspend, `leaving` when the page is being hidden or left (its POST must
     /// then outlive the page: see `Action::Post::keepalive`).
     pub(crate) fn suspend(&mut self, now: u64, leaving: bool) {
-        if self.sessions.is_empty() {
+        // Nothing while authentication is lost: the server would not take it.
+        if self.sessions.is_empty() || self.auth_latched() {
             return;
         }
         let sessions = self.sessions.snapshot();
@@ -395,6 +396,7 @@ impl Machine {
             Fate::Delivered => &mut self.stats.delivered,
             Fate::Dropped(_) => &mut self.stats.dropped,
             Fate::Failed(_) => &mut self.stats.failed,
+            Fate::Uncertain => &mut self.stats.uncertain,
         });
         // Its record goes first: a removal the shell carries out before the report.
         self.persist_settled(msg);
@@ -402,6 +404,7 @@ impl Machine {
         if item.prompt {
             let notice = match fate {
                 Fate::Delivered => PromptNotice::Accepted(receipt.clone()),
+                Fate::Uncertain => PromptNotice::Uncertain,
                 _ => PromptNotice::Failed(fate),
             };
             self.tell_prompt(msg, notice);

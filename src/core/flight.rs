@@ -63,6 +63,18 @@ impl Flights {
         self.0.iter().filter_map(|f| f.deadline).min()
     }
 
+    /// Removes the first POST that carries a message, and gives the message.
+    pub(crate) fn take_message(&mut self) -> Option<Pending> {
+        let at = self
+            .0
+            .iter()
+            .position(|f| matches!(f.purpose, Purpose::Message(_)))?;
+        match seq::remove_at(&mut self.0, at)?.purpose {
+            Purpose::Message(item) => Some(item),
+            _ => None,
+        }
+    }
+
     pub(crate) fn messages(&self) -> impl Iterator<Item = &Pending> {
         self.0.iter().filter_map(|f| match &f.purpose {
             Purpose::Message(p) => Some(p),
@@ -130,5 +142,26 @@ mod tests {
             });
         }
         assert_eq!(flights.messages().count(), 0);
+    }
+
+    #[test]
+    fn take_message_passes_over_reconnect_posts() {
+        let mut flights = Flights::default();
+        flights.push(Flight {
+            post: PostId(1),
+            generation: 1,
+            deadline: None,
+            purpose: Purpose::Reconnect,
+        });
+        flights.push(flight(2, None));
+        flights.push(flight(3, None));
+        let taken = flights.take_message().map(|item| item.msg);
+        assert_eq!(taken, Some(MsgId(2)));
+        assert_eq!(flights.take_message().map(|item| item.msg), Some(MsgId(3)));
+        assert_eq!(flights.take_message(), None);
+        assert!(
+            flights.take(PostId(1)).is_some(),
+            "the reconnect POST stays"
+        );
     }
 }

@@ -49,6 +49,9 @@ impl Phase {
 impl Machine {
     /// Opens the stream unless one is open already; cancels a pending reconnect timer.
     pub fn connect(&mut self, now: u64) {
+        if self.hold_connect() {
+            return;
+        }
         match self.phase {
             Phase::Idle | Phase::Disconnected => {
                 self.reconnect_failures = 0;
@@ -63,8 +66,10 @@ impl Machine {
     }
 
     /// Closes the stream and cancels the reconnect timer, without `_close`. Queued
-    /// messages stay queued; messages waiting on a retry join them.
+    /// messages stay queued; messages waiting on a retry join them. With the
+    /// authentication latch, the connection id is forgotten.
     pub fn disconnect(&mut self, _now: u64) {
+        self.auth_disconnect();
         self.close_stream();
         self.phase = Phase::Disconnected;
         self.bump_generation();
@@ -77,6 +82,7 @@ impl Machine {
     /// or a reconnect is already scheduled, tear the stream down and open a new one.
     pub fn check_and_reconnect(&mut self, now: u64, force: bool) {
         match self.phase {
+            _ if self.auth_latched() => {}
             Phase::Connected { .. } if !force => {}
             Phase::Scheduled { .. } => {}
             _ => self.restart_stream(now),
@@ -159,6 +165,7 @@ impl Machine {
                 errored: true,
             };
         }
+        self.ask_auth_check();
     }
 
     /// Page visible again: reconnect if down (with `foreground_probe`, probe the
@@ -230,7 +237,7 @@ impl Machine {
         self.push(Action::OpenStream(stream));
     }
 
-    fn close_stream(&mut self) {
+    pub(super) fn close_stream(&mut self) {
         if let Some(stream) = self.phase.stream() {
             self.push(Action::CloseStream(stream));
         }

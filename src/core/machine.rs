@@ -6,6 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::action::Action;
+use super::auth::Auth;
 use super::chain::Chain;
 use super::config::Config;
 use super::flight::Flights;
@@ -62,6 +63,8 @@ pub struct Machine {
     pub(super) persist: Option<alloc::boxed::Box<dyn Outbox>>,
     /// With the outbox on, until the first `restore`: retryable messages wait.
     pub(super) restore_gate: bool,
+    /// The authentication latch (`Config::auth_latch`).
+    pub(super) auth: Auth,
 }
 
 impl Machine {
@@ -91,6 +94,7 @@ impl Machine {
             stats: Stats::default(),
             persist: None,
             restore_gate: false,
+            auth: Auth::default(),
         }
     }
 

@@ -46,6 +46,13 @@
 //! when `takes_probe_echoes`), and `last_probe` reads how the last one ended (a
 //! [`ProbeOutcome`]).
 //!
+//! The authentication latch (opt-in, `Config::auth_latch`, on in the current contract;
+//! docs/delivery-rules.md, rule 24): inputs `on_auth_expired`, `on_auth_check` (the
+//! answer to an `Action::CheckAuth`), `block_authentication`,
+//! `invalidate_authentication`, `restore_authentication`; reads `auth_latched`,
+//! `auth_latch_on`. Latching settles every message (`Fate::Uncertain` for those
+//! posted) and tells `Notice::AuthLost`.
+//!
 //! The shell is written against the [`Driver`] trait, which the `Machine` and the
 //! tab of the shared stream (`Tab`, docs/shared-stream.md) both implement: a feature
 //! wraps the machine and intercepts the inputs it needs, instead of the shell
@@ -73,6 +80,7 @@
 //!   erroring; it never resurrects a connection the app did not `connect()`.
 
 mod action;
+mod auth;
 mod backoff;
 mod chain;
 mod config;

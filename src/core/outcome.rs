@@ -58,8 +58,9 @@ pub enum SendOutcome {
     /// is accepted).
     Queued(MsgId),
     /// Not connected and not recovering (no stream, no reconnect timer), or, with
-    /// `prompt_outbox`, a prompt the full outbox refuses: JS `send()` returns false. No
-    /// id was allocated.
+    /// `prompt_outbox`, a prompt the full outbox refuses (or, with `auth_latch`, while
+    /// authentication is latched: the phase is then always down): JS `send()` returns
+    /// false. No id was allocated.
     Refused,
 }
 
@@ -84,6 +85,8 @@ pub enum DropReason {
     StaleRetriesExhausted,
     /// `clearPendingSends()`.
     Cleared,
+    /// A control message not yet posted when authentication was lost (rule 24).
+    AuthLost,
 }
 
 /// Why the server did not take a message.
@@ -102,6 +105,9 @@ pub enum FailReason {
     /// `receipts`: answered 2xx without the prompt's receipt, after the allowed
     /// retries.
     NoReceipt,
+    /// A prompt not yet posted (or waiting on a retry) when authentication was lost
+    /// (rule 24).
+    AuthLost,
 }
 
 /// The final fate of one accepted message; reported exactly once.
@@ -110,6 +116,9 @@ pub enum Fate {
     Delivered,
     Dropped(DropReason),
     Failed(FailReason),
+    /// Posted, and authentication was lost before the answer (rule 24): the server may
+    /// or may not have it. A later answer changes nothing.
+    Uncertain,
 }
 
 #[cfg(test)]

@@ -54,6 +54,10 @@ pub struct Stats {
     pub ack_failures: u32,
     /// Reconnect snapshots the server confirmed applied.
     pub snapshots_applied: u32,
+    /// Reported uncertain: posted when authentication was lost (rule 24).
+    pub uncertain: u32,
+    /// Times authentication was latched (rule 24).
+    pub auth_losses: u32,
 }
 
 /// `*counter += 1`, saturating: counters must never make the core panic.

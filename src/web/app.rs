@@ -33,6 +33,7 @@ pub fn notice(notice: Notice) -> JsValue {
         Notice::Open => "_open",
         Notice::Close => "_close",
         Notice::Foreground => "_foreground",
+        Notice::AuthLost => "_auth_lost",
     };
     let message = Object::new();
     let _ = Reflect::set(&message, &"type".into(), &kind.into());

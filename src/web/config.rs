@@ -85,6 +85,8 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
         defaults.foreground_probe,
     )?;
     let flag = |given: Option<Flag>, default: bool| given.map_or(default, |flag| flag.0);
+    let check_url = options.auth_check_url.is_some();
+    let auth_latch = auth_latch(options.auth_latch, check_url, sharing, defaults.auth_latch)?;
     let backoff = backoff(options.backoff, defaults.backoff)?;
     let retryable = match options.retryable_endpoints {
         Some(names) => retryable(names.0)?,
@@ -121,6 +123,7 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
         replay_every_welcome: flag(options.replay_every_welcome, defaults.replay_every_welcome),
         applied_events,
         foreground_probe,
+        auth_latch,
     };
     let shell = ShellOptions {
         post_timeout: post_timeout_ms.is_some(),
@@ -172,6 +175,34 @@ fn acknowledge_events(
         Some(Flag(given)) => Ok(given),
         None => Ok(strict_default && !sharing),
     }
+}
+
+/// `authLatch`, given or as `strict` says; `authCheckUrl` only with it. The latch is a
+/// tab's own and the shared stream the leader's (docs/shared-stream.md), so with
+/// `shareAcrossTabs` `strict` leaves it off and asking for it is refused.
+fn auth_latch(
+    given: Option<Flag>,
+    check_url: bool,
+    sharing: bool,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    let on = match given.map(|flag| flag.0) {
+        Some(true) if sharing => {
+            return Err(ConfigError::Refused {
+                path: "authLatch".into(),
+                refusal: "must not be true with config.shareAcrossTabs: the latch is not shared across tabs (strict leaves it off when sharing)",
+            })
+        }
+        Some(on) => on,
+        None => default && !sharing,
+    };
+    if check_url && !on {
+        return Err(ConfigError::Refused {
+            path: "authCheckUrl".into(),
+            refusal: "is used only with config.authLatch: true (or config.strict)",
+        });
+    }
+    Ok(on)
 }
 
 /// `persist`, or `outboxStorage` alone, which is `persist: { store: outboxStorage }`:

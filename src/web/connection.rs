@@ -43,7 +43,7 @@ fn legacy_outbox_name(config: &JsValue) -> String {
 
 #[wasm_bindgen]
 pub struct Connection {
-    shell: Shared,
+    pub(super) shell: Shared,
 }
 
 #[wasm_bindgen]
@@ -88,6 +88,7 @@ impl Connection {
             let (core, sharing) = super::tabs::open(&options.share_tabs, &config, core, &inputs);
             #[allow(unused_mut)]
             let mut shell = Shell::new(core, options, copy, inputs);
+            super::auth::watch_events(&shell);
             #[cfg(feature = "share-tabs")]
             {
                 shell.sharing = sharing;
@@ -403,7 +404,7 @@ impl Connection {
 
     /// Feeds the machine an input of the app's, at the current time, through the
     /// shell's driver (the tab around it, when there is one).
-    fn feed<R>(&self, input: impl FnOnce(&mut Machine, u64) -> R) -> R {
+    pub(super) fn feed<R>(&self, input: impl FnOnce(&mut Machine, u64) -> R) -> R {
         let now = js::now();
         self.shell
             .borrow_mut()

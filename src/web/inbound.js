@@ -42,6 +42,8 @@ export function eventHandler(inbox, maxLength, memory) {
       const { nonce } = message;
       return inbox.probeEcho(typeof nonce === "string" ? nonce : undefined);
     }
+    // `authLatch` (the shell sets `memory.watchAuth`): authentication's, not the app's.
+    if (memory.watchAuth && message.type === "auth_expired") return inbox.authExpired();
     const { sessionId, seq } = message;
     const tracked = typeof sessionId === "string" && Number.isSafeInteger(seq) && seq >= 0;
     let newSession;

@@ -48,6 +48,10 @@ pub enum Input {
     StreamError { stream: StreamId, closed: bool },
     /// A POST settled.
     PostAnswer { post: PostId, outcome: PostOutcome },
+    /// An `auth_expired` event on a stream (`authLatch`).
+    AuthExpired { stream: StreamId },
+    /// The authentication check's GET settled (`authLatch`).
+    AuthCheck { check: PostId, outcome: PostOutcome },
     /// A prompt's POST answered 2xx under `receipts`, with what its body said.
     PostReceipt { post: PostId, body: AnswerBody },
     /// A page lifecycle event.

@@ -13,7 +13,8 @@
 //! every field by name). The app's options are a serde struct (`options`), read by
 //! `reader`, a serde `Deserializer` that names the option in each error; `config`
 //! turns them into the core's `Config`. `shell` holds the state and runs the loop;
-//! `connection` is the JS face; `outgoing` the messages without a fate yet. Still JS:
+//! `connection` is the JS face; `outgoing` the messages without a fate yet; `auth` the
+//! authentication latch's methods and its check's GET. Still JS:
 //! `inbound.js`, the inbound hot path (one call into the wasm per server event; its
 //! header gives the figures that keep it JS); nothing else. The opt-in capabilities, each in its own build: the
 //! persisted outbox (`outbox`: its writes, reads and owner locks; `store`: Web Storage
@@ -23,6 +24,7 @@
 //! stable bindings, and the app's tests hand in fakes).
 
 mod app;
+mod auth;
 mod boundary;
 #[cfg(feature = "share-tabs")]
 mod channel;

@@ -63,6 +63,10 @@ pub struct Options {
     /// The foreground probe (docs/delivery-rules.md, rule 23): `strict` turns it on
     /// too, except with `shareAcrossTabs` (`config.rs`).
     pub foreground_probe: Option<Flag>,
+    // The authentication latch (docs/delivery-rules.md, rule 24); `authCheckUrl` is
+    // read at each use.
+    pub auth_latch: Option<Flag>,
+    pub auth_check_url: Option<Text>,
     #[cfg(feature = "persist")]
     pub persist: Option<PersistOptions>,
     /// Without the `persist` feature the name is still an option, of another entry.

@@ -138,7 +138,7 @@ fn headers(connection_id: Option<&str>) -> Object {
 /// as the existing client does) or the global one. A fetch that is missing or throws
 /// is a rejected promise (a network error), and whatever it returns is taken as a
 /// promise of it.
-fn call_fetch(config: &JsValue, url: &str, init: &RequestInit) -> Promise {
+pub fn call_fetch(config: &JsValue, url: &str, init: &RequestInit) -> Promise {
     let own = js::get(config, "fetch");
     let (fetch, this) = if own.is_function() {
         (own, config.clone())
@@ -154,7 +154,7 @@ fn call_fetch(config: &JsValue, url: &str, init: &RequestInit) -> Promise {
 
 /// How a settled fetch counts: accepted (`ok: true`), the HTTP status of an answer
 /// that is not ok, or a network error (a rejection, or an answer with neither).
-fn outcome_of(settled: Result<JsValue, JsValue>) -> PostOutcome {
+pub fn outcome_of(settled: Result<JsValue, JsValue>) -> PostOutcome {
     let Ok(response) = settled else {
         return PostOutcome::NetworkError;
     };

@@ -18,6 +18,8 @@ pub enum Status {
     Delivered,
     Dropped,
     Failed,
+    /// Posted when authentication was lost (`authLatch`).
+    Uncertain,
 }
 
 /// Why a message was dropped or failed, spelled as the TypeScript `DeliveryReport`
@@ -38,6 +40,8 @@ pub enum Reason {
     /// A stored message older than `persist.maxAgeMs` when it was read back.
     #[cfg(feature = "persist")]
     Expired,
+    /// Authentication was lost before the message's fate was settled (`authLatch`).
+    AuthLost,
 }
 
 /// What a report says of a fate: its status, its reason and the HTTP status behind it.
@@ -95,6 +99,13 @@ impl From<Fate> for Outcome {
             Fate::Failed(FailReason::Network) => Outcome::failed(Reason::Network, None),
             Fate::Failed(FailReason::TimedOut) => Outcome::failed(Reason::Timeout, None),
             Fate::Failed(FailReason::NoReceipt) => Outcome::failed(Reason::NoReceipt, None),
+            Fate::Dropped(DropReason::AuthLost) => Outcome::dropped(Reason::AuthLost),
+            Fate::Failed(FailReason::AuthLost) => Outcome::failed(Reason::AuthLost, None),
+            Fate::Uncertain => Outcome {
+                status: Status::Uncertain,
+                reason: Some(Reason::AuthLost),
+                http_status: None,
+            },
         }
     }
 }

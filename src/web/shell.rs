@@ -17,6 +17,7 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 
 use super::app;
+use super::auth;
 use super::config::ShellOptions;
 use super::input::{ChainedEvent, Input, Inputs, PageEvent, ServerEvent};
 use super::js;
@@ -351,6 +352,13 @@ fn perform(shell: &Shared, action: Action) {
             let times_out = shell.borrow().options.post_timeout;
             send_post(shell, request, times_out);
         }
+        Action::CheckAuth(check) => {
+            let (config, inputs) = {
+                let s = shell.borrow();
+                (s.config.clone(), s.inputs.clone())
+            };
+            auth::check(&config, check, &inputs);
+        }
     }
 }
 
@@ -582,6 +590,12 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
                 }
                 // Taken above.
                 Input::Chained { .. } | Input::SnapshotOffer { .. } => {}
+                Input::AuthExpired { stream } => {
+                    s.core.input(now, |m| m.on_auth_expired(now, stream))
+                }
+                Input::AuthCheck { check, outcome } => {
+                    s.core.input(now, |m| m.on_auth_check(now, check, outcome))
+                }
                 Input::Page(event) => on_page(&mut s.core, now, event),
                 Input::Timer => {
                     if let Some(deadline) = s.timer.fired() {

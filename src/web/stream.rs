@@ -126,6 +126,14 @@ impl StreamInbox {
         });
     }
 
+    /// An `auth_expired` event (`authLatch`): authentication is lost.
+    #[wasm_bindgen(js_name = authExpired)]
+    pub fn auth_expired(&self) {
+        let _ = self.inputs.send(Input::AuthExpired {
+            stream: self.stream,
+        });
+    }
+
     /// An event whose data is not a JSON object within `maxEventBytes`.
     pub fn malformed(&self) {
         let _ = self.inputs.send(Input::Event {

@@ -26,7 +26,8 @@ export interface OutgoingMessage {
   [key: string]: unknown;
 }
 
-/** A server event (or one of the `_open`, `_close`, `_foreground` notices). */
+/** A server event (or one of the `_open`, `_close`, `_foreground` notices, or
+ * `_auth_lost` with `authLatch`). */
 export interface ServerMessage {
   type: string;
   sessionId?: string;
@@ -85,12 +86,14 @@ export interface EventSourceLike {
 
 /** The fate of one message passed to `send()`. */
 export interface DeliveryReport {
-  status: "delivered" | "dropped" | "failed";
-  /** Why it was dropped or failed. */
+  /** `uncertain` only with `authLatch`: posted when authentication was lost, so the
+   * server may or may not have it. */
+  status: "delivered" | "dropped" | "failed" | "uncertain";
+  /** Why it was dropped, failed or is uncertain. */
   reason?:
     | "queue_overflow" | "stale_retries_exhausted" | "cleared"
     | "rejected" | "stale_connection" | "server_error" | "network" | "timeout"
-    | "expired" | "no_receipt";
+    | "expired" | "no_receipt" | "auth_lost";
   /** The HTTP status behind a failure, when there was one. */
   httpStatus?: number;
   endpoint: Endpoint;
@@ -109,7 +112,8 @@ export interface Receipt {
 }
 
 /** What the listener hears of each prompt with `notices` (the `_send_*` events),
- * before the prompt's delivery report. */
+ * before the prompt's delivery report; `_send_uncertain` with `authLatch`, for a
+ * prompt posted when authentication was lost. */
 export type PromptNotice =
   | { type: "_send_pending"; clientMsgId: string; sessionId: string | null; retrying: boolean; message: OutgoingMessage }
   | { type: "_send_accepted"; clientMsgId: string; sessionId: string | null; receipt?: Receipt; message: OutgoingMessage }
@@ -169,6 +173,10 @@ export interface ConnectionStats {
   ackFailures: number;
   /** Reconnect snapshots the server confirmed applied (`acknowledgeEvents`). */
   snapshotsApplied: number;
+  /** Messages reported uncertain: posted when authentication was lost (`authLatch`). */
+  uncertain: number;
+  /** Times authentication was latched (`authLatch`). */
+  authLosses: number;
 }
 
 /** How the last foreground probe ended (`lastProbe()`, `foregroundProbe`): `echoed`
@@ -224,7 +232,7 @@ export interface ConnectionConfig {
   buildEventUrl?: () => string;
   /** The existing client's current contract as a whole: `receipts`,
    * `sendWithoutStream`, `promptOutbox`, `notices`, `replayEveryWelcome`, and
-   * `acknowledgeEvents` and `foregroundProbe` (unless `shareAcrossTabs`) on, its retry
+   * `acknowledgeEvents`, `authLatch` and `foregroundProbe` (unless `shareAcrossTabs`) on, its retry
    * policy (`maxSendRetries: Infinity`, `backoff` 1 s to 10 s, `retryJitter: false`,
    * `postTimeoutMs` 15,000). Each of those options, given, overrides its part. Default
    * false (docs/api.md, "The strict contract"). */
@@ -258,6 +266,23 @@ export interface ConnectionConfig {
    * `acknowledgeReconnectSnapshot`. Default false; on with `strict` unless
    * `shareAcrossTabs` (with which it is refused). */
   acknowledgeEvents?: boolean;
+}
+"#;
+
+// The authentication latch (docs/delivery-rules.md, rule 24), an option of every
+// entry, in a section of its own.
+#[wasm_bindgen(typescript_custom_section)]
+const AUTH_TYPES: &'static str = r#"
+export interface ConnectionConfig {
+  /** The authentication latch: an `auth_expired` event, or a 401 from `authCheckUrl`
+   * after a stream error, closes the stream, settles every message (queued: failed or
+   * dropped; posted: uncertain), tells the listener `{ type: "_auth_lost" }` and
+   * holds every reconnect until `restoreAuthentication()`. `disconnect()` forgets the
+   * connection id. Default false; on with `strict` (not with `shareAcrossTabs`). */
+  authLatch?: boolean;
+  /** With `authLatch`: the URL GET after a stream error (through `fetch`); a 401
+   * latches. Default `${baseUrl}/api/auth/check`. */
+  authCheckUrl?: string;
 }
 "#;
 

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { appliedTests } from "./applied.mjs";
+import { authTests } from "./auth.mjs";
 import { contractTests } from "./contract.mjs";
 import { lifecycleTests } from "./lifecycle.mjs";
 import { persistTests } from "./persist.mjs";
@@ -270,6 +271,8 @@ export function defineSuite(browser) {
 
     // Acknowledged application (gaps, refusals): applied.mjs.
     appliedTests(browser, () => session);
+    // The authentication latch (strict: auth_expired, the check's 401, restore): auth.mjs.
+    authTests(browser, () => session);
   });
 }
 

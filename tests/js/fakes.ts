@@ -108,6 +108,8 @@ export const noCounts: ConnectionStats = {
   acksPosted: 0,
   ackFailures: 0,
   snapshotsApplied: 0,
+  uncertain: 0,
+  authLosses: 0,
 };
 
 /** A page's `document` or `window` as far as the package touches them: event targets

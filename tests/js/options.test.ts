@@ -387,6 +387,8 @@ describe("stats()", () => {
       acksPosted: 0,
       ackFailures: 0,
       snapshotsApplied: 0,
+      uncertain: 0,
+      authLosses: 0,
     });
   });
 });

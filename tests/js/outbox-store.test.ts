@@ -98,6 +98,36 @@ describe("indexeddb", () => {
     expect(warnings()).toEqual([]);
   });
 
+  it("a transaction of removals alone asks for relaxed durability; one that writes a record keeps the default", async () => {
+    vi.stubGlobal("indexedDB", new IDBFactory());
+    const page = openPage({ store: "indexeddb", key: "chat" });
+    await settle(); // opened, and read back
+    const transactions = vi.spyOn(IDBDatabase.prototype, "transaction");
+    const durabilities = () => transactions.mock.results.map((r) => (r.value as IDBTransaction).durability);
+    page.conn.send({ type: "send", clientMsgId: "a" });
+    page.conn.send({ type: "send", clientMsgId: "b" });
+    page.conn.clearPendingSends(); // a and b: put and removed in this task, so only removed
+    page.conn.send({ type: "send", clientMsgId: "c" });
+    await settle();
+    expect(durabilities()).toEqual(["default"]); // c's record, a's and b's removals beside it
+    page.stream()!.welcome("conn-1");
+    page.manual.calls[0].resolve({ ok: true });
+    await settle();
+    expect(page.reports.map((r) => [r.clientMsgId, r.status])).toEqual([
+      ["a", "dropped"],
+      ["b", "dropped"],
+      ["c", "delivered"],
+    ]);
+    expect(durabilities()).toEqual(["default", "relaxed"]); // c delivered: its removal alone
+    page.conn.send({ type: "send", clientMsgId: "d" });
+    await settle();
+    expect(durabilities()).toEqual(["default", "relaxed", "default"]); // d's record alone
+    restartBrowser();
+    const next = openPage({ store: "indexeddb", key: "chat" });
+    expect((await next.conn.whenRestored()).map((m) => m.clientMsgId)).toEqual(["d"]);
+    expect(warnings()).toEqual([]);
+  });
+
   it("an IndexedDB that fails to open (as in some private modes) is the memory store, with one warning", async () => {
     vi.stubGlobal("indexedDB", {
       open() {

@@ -23,7 +23,10 @@
 // The existing client's current contract (the "strict" switch): `strict=1` builds the
 // Connection with `strict: true` (receipts, prompts that do not wait for the stream,
 // the outbox's rules, notices); each prompt's bubble then shows the state its notices
-// give (pending, retrying, accepted, failed, uncertain) until its report.
+// give (pending, retrying, accepted, failed, uncertain) until its report. It also
+// turns on the authentication latch: "Expire authentication" (the server's
+// `expire-auth`) stops the page until "Sign in again" (`restore-auth`, then
+// `restoreAuthentication()`).
 // Acknowledged application (on with `strict`, or alone with `acknowledge=1`): the
 // listener returns true for each session event it shows, so the package moves the
 // session's applied cursor (shown in the header) and tells the server; the "refuse the
@@ -149,15 +152,15 @@ function clientMsgIdOf(init?: RequestInit): string | undefined {
 
 // Called synchronously with (url, init) by the package, like window.fetch.
 function observedFetch(url: string, init?: RequestInit): Promise<Response> {
-  const what = [endpointOf(url), clientMsgIdOf(init)].filter(Boolean).join(" ");
-  log("post", `POST ${what} →`);
+  const what = [init?.method ?? "POST", endpointOf(url), clientMsgIdOf(init)].filter(Boolean).join(" ");
+  log("post", `${what} →`);
   return fetch(url, init).then(
     (response) => {
-      log("post", `POST ${what} ← ${response.status}${response.status === 404 ? " (stale connection)" : ""}`);
+      log("post", `${what} ← ${response.status}${response.status === 404 ? " (stale connection)" : ""}`);
       return response;
     },
     (error) => {
-      log("post", `POST ${what} ✕ network error`);
+      log("post", `${what} ✕ network error`);
       throw error;
     },
   );
@@ -229,7 +232,9 @@ const mine = new Set<string>(); // the same, to look up
 const restored: string[] = [];
 const refused: string[] = [];
 const fates: Record<string, Fate> = {};
-const counts = { delivered: 0, failed: 0, dropped: 0 };
+const counts = { delivered: 0, failed: 0, dropped: 0, uncertain: 0 };
+// `_auth_lost` (the authentication latch, with strict): until "Sign in again".
+let authLost = false;
 let reportedTwice = 0;
 let nextId = 0;
 
@@ -350,6 +355,10 @@ conn.onMessage((msg: ServerMessage) => {
     case "_foreground":
       log("state", "page visible again");
       break;
+    case "_auth_lost":
+      authLost = true;
+      log("state", "authentication lost: nothing reconnects until you sign in again");
+      break;
     case "heartbeat":
       lastHeartbeat = performance.now();
       break;
@@ -463,6 +472,7 @@ function onSessionEvent(msg: ServerMessage) {
 
 let everConnected = false;
 function connectionState(): string {
+  if (authLost) return "auth-lost";
   if (conn.isConnected()) {
     everConnected = true;
     return "connected";
@@ -506,6 +516,7 @@ function render() {
   status.dataset.delivered = String(counts.delivered);
   status.dataset.failed = String(counts.failed);
   status.dataset.dropped = String(counts.dropped);
+  status.dataset.uncertain = String(counts.uncertain);
   status.dataset.duplicates = String(duplicates);
   status.dataset.restored = String(restored.length);
   status.dataset.probe = conn.lastProbe()?.result ?? "";
@@ -518,6 +529,9 @@ function render() {
   $("count-delivered").textContent = String(counts.delivered);
   $("count-failed").textContent = String(counts.failed);
   $("count-dropped").textContent = String(counts.dropped);
+  $("count-uncertain").textContent = String(counts.uncertain);
+  $("auth").textContent = authLost ? "lost (sends refused, nothing reconnects)" : "ok";
+  $("auth").dataset.auth = authLost ? "lost" : "ok";
   $("count-duplicates").textContent = String(duplicates);
   $("count-restored").textContent = String(restored.length);
   $("applied").textContent = acknowledging ? String(conn.getLastSeq(sessionId)) : "–";
@@ -663,7 +677,25 @@ const faults: Record<string, () => Promise<unknown>> = {
     log("state", "checkAndReconnect(true)");
     conn.checkAndReconnect(true);
   },
+  "expire-auth": () => control("expire-auth"),
+  "restore-auth": async () => {
+    await control("restore-auth");
+    restoreAuthentication();
+  },
 };
+
+/** Signed in again: the latch opens and the stream is rebuilt (`authLatch`, on with
+ * strict; without it the package throws, naming the option). */
+function restoreAuthentication() {
+  try {
+    conn.restoreAuthentication();
+    authLost = false;
+    log("state", "restoreAuthentication()");
+  } catch (error) {
+    log("state", String(error));
+  }
+  render();
+}
 
 for (const button of document.querySelectorAll<HTMLButtonElement>("button[data-fault]")) {
   button.addEventListener("click", () => void faults[button.dataset.fault!]());
@@ -742,6 +774,7 @@ const demo = {
   conn,
   send,
   control,
+  restoreAuthentication,
   sent,
   restored,
   refused,
@@ -770,6 +803,8 @@ const demo = {
       refused: refused.length,
       warnings: warnings.length,
       ...counts,
+      authLost,
+      authLosses: conn.stats().authLosses,
       reported: Object.keys(fates).length,
       reportedTwice,
       events,

@@ -13,7 +13,8 @@
 //! A write is durable when its transaction commits. The writes of one task commit
 //! together, from a microtask, the last write of a key winning: a transaction per
 //! write cost most of a send's time (500 sends took 0.5 s of transactions in
-//! Chromium, BENCHMARKS.md).
+//! Chromium, BENCHMARKS.md). A transaction of removals alone asks for relaxed
+//! durability (`write_all` says why); one that holds a record keeps the default.
 
 use alloc::rc::Rc;
 use alloc::string::String;
@@ -22,11 +23,10 @@ use core::cell::RefCell;
 
 use gloo_events::EventListener;
 use js_sys::{Array, Function, Promise};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Object, Reflect};
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
-use web_sys::{
-    EventTarget, IdbDatabase, IdbFactory, IdbObjectStore, IdbTransaction, IdbTransactionMode,
-};
+use web_sys::{EventTarget, IdbDatabase, IdbFactory, IdbTransaction, IdbTransactionMode};
 
 use super::{record, warn_of, Loaded, Write};
 use crate::core::OutboxNames;
@@ -35,12 +35,31 @@ use crate::web::js;
 /// The one object store of an outbox's database.
 const RECORDS: &str = "records";
 
+#[wasm_bindgen]
+extern "C" {
+    /// web-sys's `IdbDatabase` with `transaction(store, mode, options)`, which web-sys
+    /// has only under the `web_sys_unstable_apis` cfg, one that every build of the
+    /// crate (an app's included) would have to set.
+    #[wasm_bindgen(extends = IdbDatabase)]
+    type DatabaseWithOptions;
+
+    #[wasm_bindgen(method, catch, js_name = transaction)]
+    fn transaction_with_options(
+        this: &DatabaseWithOptions,
+        store: &str,
+        mode: IdbTransactionMode,
+        options: &JsValue,
+    ) -> Result<IdbTransaction, JsValue>;
+}
+
 /// An open database (a handle: clones share it).
 #[derive(Clone)]
 pub struct IndexedDb(Rc<Database>);
 
 struct Database {
     database: IdbDatabase,
+    /// `{ durability: "relaxed" }`, the options of a transaction of removals alone.
+    relaxed: Object,
     /// The writes of the current task, and what settles once they are committed.
     batch: RefCell<Option<Batch>>,
 }
@@ -62,6 +81,7 @@ impl IndexedDb {
         match open_database(factory.unchecked_ref(), names.database()).await {
             Ok(database) => Ok(IndexedDb(Rc::new(Database {
                 database,
+                relaxed: relaxed_durability(),
                 batch: RefCell::new(None),
             }))),
             Err(error) => Err([
@@ -113,7 +133,20 @@ impl IndexedDb {
     }
 
     async fn write_all(&self, writes: &[(String, Option<JsValue>)]) -> Result<(), JsValue> {
-        let (transaction, records) = self.transaction(IdbTransactionMode::Readwrite)?;
+        // A removal lost at a crash only has the next page send its message again,
+        // which the server de-duplicates by its clientMsgId; a lost record is a lost
+        // message. So removals alone may commit once in the OS's buffers, before they
+        // reach the disk (lost only if the OS itself goes down), while a record keeps
+        // the browser's default (strict in Chromium before 121, which made every
+        // commit wait for the disk). A browser without the hint ignores the option.
+        let (database, mode) = (&self.0.database, IdbTransactionMode::Readwrite);
+        let transaction = if writes.iter().all(|(_, value)| value.is_none()) {
+            let database: &DatabaseWithOptions = database.unchecked_ref();
+            database.transaction_with_options(RECORDS, mode, &self.0.relaxed)?
+        } else {
+            database.transaction_with_str_and_mode(RECORDS, mode)?
+        };
+        let records = transaction.object_store(RECORDS)?;
         for (key, value) in writes {
             let key = js::string(key);
             match value {
@@ -141,7 +174,12 @@ impl IndexedDb {
     }
 
     async fn read_all(&self) -> Result<Vec<Loaded>, JsValue> {
-        let (transaction, records) = self.transaction(IdbTransactionMode::Readonly)?;
+        let mode = IdbTransactionMode::Readonly;
+        let transaction = self
+            .0
+            .database
+            .transaction_with_str_and_mode(RECORDS, mode)?;
+        let records = transaction.object_store(RECORDS)?;
         // Both in key order, in one transaction: the same entries.
         let (keys, values) = (records.get_all_keys()?, records.get_all()?);
         committed(&transaction).await?;
@@ -153,21 +191,16 @@ impl IndexedDb {
         Ok(loaded.collect())
     }
 
-    fn transaction(
-        &self,
-        mode: IdbTransactionMode,
-    ) -> Result<(IdbTransaction, IdbObjectStore), JsValue> {
-        let transaction = self
-            .0
-            .database
-            .transaction_with_str_and_mode(RECORDS, mode)?;
-        let records = transaction.object_store(RECORDS)?;
-        Ok((transaction, records))
-    }
-
     pub fn close(&self) {
         self.0.database.close();
     }
+}
+
+/// `{ durability: "relaxed" }`.
+fn relaxed_durability() -> Object {
+    let options = Object::new();
+    let _ = Reflect::set(&options, &"durability".into(), &"relaxed".into());
+    options
 }
 
 /// Opens database `name` at version 1, making its object store on the first open. A

@@ -76,3 +76,17 @@ void fullEntry.default;
 void fullEntry.initSync;
 // The web entry keeps its own.
 void [webEntry.default, webEntry.initSync, initSync, versions];
+
+// The authentication latch: every entry has its options and methods.
+for (const latched of [
+  new Connection({ baseUrl: "", authLatch: true, authCheckUrl: "https://auth.example/check" }),
+  new PersistConnection({ baseUrl: "", authLatch: true }),
+  new TabsConnection({ baseUrl: "", authLatch: true }),
+  new FullConnection({ baseUrl: "", strict: true }),
+]) {
+  latched.blockAuthentication();
+  latched.invalidateAuthentication();
+  latched.restoreAuthentication();
+}
+// @ts-expect-error authLatch is a boolean
+new Connection({ baseUrl: "", authLatch: "yes" });

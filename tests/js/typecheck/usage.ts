@@ -10,7 +10,8 @@ const config: ConnectionConfig = {
   reconnectDelayMs: 500,
   suspendUrl: "https://chat.example.com/api/chat/suspend-beacon",
   onDelivery: (report: DeliveryReport) => {
-    const status: "delivered" | "dropped" | "failed" = report.status;
+    // `uncertain` comes only with the opt-in `authLatch` (docs/api.md, "Delivery reports").
+    const status: "delivered" | "dropped" | "failed" | "uncertain" = report.status;
     void status;
   },
 };

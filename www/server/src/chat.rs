@@ -204,6 +204,7 @@ async fn handle(
         )
     })?;
     injected_failure(state, name)?;
+    crate::auth::require(state)?;
     check_content_type(headers)?;
     let connection_id = match (endpoint, connection_id(headers)) {
         // Judged once the body says whether it has a `clientMsgId`.

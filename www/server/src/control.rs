@@ -43,6 +43,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/accepted", get(accepted))
         .route("/log", get(log))
         .route("/state", get(state))
+        .route("/expire-auth", post(crate::auth::expire))
+        .route("/restore-auth", post(crate::auth::restore))
 }
 
 type Answer = Result<Response, ApiError>;

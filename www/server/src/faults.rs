@@ -31,6 +31,9 @@ pub(crate) struct Faults {
     broken_receipts: VecDeque<BrokenReceipts>,
     /// The next this many probes are answered but not echoed.
     swallow_probes: u64,
+    /// `expire-auth`: chat POSTs, new streams and the auth check answer 401 until
+    /// `restore-auth` (`auth.rs`).
+    pub auth_expired: bool,
 }
 
 /// The next `remaining` receipts in the queue are broken by `fault`.
@@ -56,6 +59,7 @@ impl Default for Faults {
             heartbeats: true,
             broken_receipts: VecDeque::new(),
             swallow_probes: 0,
+            auth_expired: false,
         }
     }
 }
@@ -163,6 +167,7 @@ impl Faults {
             "heartbeats": self.heartbeats,
             "brokenReceipts": self.describe_broken_receipts(),
             "swallowProbes": self.swallow_probes,
+            "authExpired": self.auth_expired,
         })
     }
 

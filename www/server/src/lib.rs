@@ -17,6 +17,7 @@
 
 mod agent;
 mod applied;
+mod auth;
 mod chat;
 mod cli;
 mod control;
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         // its own lenient handler (no custom headers, any content type).
         .route("/api/chat/suspend-beacon", post(chat::suspend_beacon))
         .route("/api/chat/{endpoint}", post(chat::post))
+        .route("/api/auth/check", get(auth::check))
         .nest("/api/test", control::routes())
         .fallback(static_files::fallback)
         .with_state(state)

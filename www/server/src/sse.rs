@@ -28,6 +28,9 @@ pub(crate) async fn events(State(state): State<AppState>) -> Response {
     if let Some(status) = failure {
         return injected(status).into_response();
     }
+    if let Err(expired) = crate::auth::require(&state) {
+        return expired.into_response();
+    }
     let opened = state.lock().open_stream();
     let (id, notify) = match opened {
         Ok(opened) => opened,
