@@ -159,3 +159,20 @@ fn a_snapshot_behind_the_cursor_releases_what_it_held() {
     answer(&mut c, post, true);
     assert_eq!(c.cursor("s"), 4, "never back, and 4 follows 3");
 }
+
+#[test]
+fn a_new_offer_replaces_its_sessions_open_one_and_no_other() {
+    let mut c = ChainRig::connected(chained());
+    offered(&mut c, "s", 5, Some("o1"));
+    offered(&mut c, "t", 3, Some("t1"));
+    offered(&mut c, "s", 7, Some("o2"));
+    assert!(
+        !c.rig.m.acknowledge_snapshot(c.rig.now, "s", 5, Some("o1")),
+        "replaced"
+    );
+    assert!(acknowledge(&mut c, "s", 7, Some("o2")).is_some());
+    assert!(
+        acknowledge(&mut c, "t", 3, Some("t1")).is_some(),
+        "t's stays open"
+    );
+}

@@ -142,12 +142,9 @@ impl Machine {
             return;
         }
         bump(&mut self.stats.snapshots_applied);
+        // Never back: a snapshot behind the cursor only lets the held events go on.
         let cursor = self.sessions.last_seq(&offer.session).unwrap_or(0);
-        if offer.cursor > cursor {
-            self.advance_cursor(now, &offer.session, offer.cursor);
-        } else {
-            self.release_next(&offer.session);
-        }
+        self.advance_cursor(now, &offer.session, offer.cursor.max(cursor));
     }
 }
 
