@@ -53,6 +53,9 @@ pub enum Warning {
     StaleStream,
     /// `prompt_outbox`: `max_pending_sends` prompts are unsettled; a new one is refused.
     OutboxFull,
+    /// `foreground_probe`: no echo within a second, or the probe's POST failed; the
+    /// stream is rebuilt.
+    ProbeFailed,
     /// `auth_latch`: authentication was lost; nothing reconnects until it is restored.
     AuthLost,
 }
@@ -109,6 +112,9 @@ impl Warning {
             Warning::StaleConnection => "404: connection unknown to the server; reconnecting",
             Warning::StaleStream => "stream silent for staleAfterMs; reconnecting",
             Warning::OutboxFull => "outbox full (maxPendingSends): prompt refused",
+            Warning::ProbeFailed => {
+                "foregroundProbe: no echo within 1 s (or the probe POST failed); reconnecting"
+            }
             Warning::AuthLost => {
                 "authentication lost: stream closed, nothing reconnects until restoreAuthentication()"
             }
@@ -145,6 +151,14 @@ pub enum Action {
         /// requests as it enters the back/forward cache). Only then, so the requests
         /// of the existing client's calls keep exactly its init object.
         keepalive: bool,
+    },
+    /// `POST {baseUrl}/api/chat/probe` with `{"nonce": nonce}` and this connection id
+    /// (`foreground_probe`); its answer goes through `on_post_answer`, and the stream's
+    /// `{type: "_probe", nonce}` through `on_probe_echo`.
+    PostProbe {
+        id: PostId,
+        connection_id: String,
+        nonce: String,
     },
     /// Abort this POST: it timed out, and the core already counted it as `TimedOut`.
     AbortPost(PostId),
@@ -229,6 +243,7 @@ mod tests {
             Warning::StaleConnection,
             Warning::StaleStream,
             Warning::OutboxFull,
+            Warning::ProbeFailed,
             Warning::MessageDropped(MsgId(1), DropReason::AuthLost),
             Warning::AuthLost,
         ];

@@ -61,6 +61,11 @@ pub struct Config {
     /// With tracked sessions, the first welcome too is followed by the reconnect POST,
     /// so that sessions known before the stream opened are replayed (rule 18).
     pub replay_every_welcome: bool,
+    /// Back in the foreground on a connection that looks connected, probe it: a POST
+    /// whose echo must come down the stream within a second, else the stream is
+    /// rebuilt; a page restored from the back/forward cache rebuilds it at once
+    /// (docs/delivery-rules.md, rule 23).
+    pub foreground_probe: bool,
     /// Events that carry `prevSessionSeq` are chained per session and count as seen
     /// only once the app's listener applied them; gaps are held and resynced, snapshot
     /// offers wait for the app (docs/delivery-rules.md, rules 20 to 22).
@@ -94,6 +99,7 @@ impl Config {
             prompt_outbox: true,
             notices: true,
             replay_every_welcome: true,
+            foreground_probe: true,
             applied_events: true,
             auth_latch: true,
             ..Config::default()
@@ -125,6 +131,7 @@ impl Default for Config {
             prompt_outbox: false,
             notices: false,
             replay_every_welcome: false,
+            foreground_probe: false,
             applied_events: false,
             auth_latch: false,
         }
@@ -152,6 +159,7 @@ mod tests {
             && !config.replay_every_welcome
             && !config.applied_events;
         assert!(contract_off, "issue 22's contract is opt-in");
+        assert!(!config.foreground_probe, "issue 23's probe is opt-in");
         assert!(!config.auth_latch, "issue 23's latch is opt-in");
     }
 
@@ -160,6 +168,7 @@ mod tests {
         let config = Config::current_contract();
         assert!(config.receipts && config.send_without_stream && config.prompt_outbox);
         assert!(config.notices && config.replay_every_welcome && config.applied_events);
+        assert!(config.foreground_probe);
         assert!(config.auth_latch);
         assert_eq!(config.max_send_retries, Config::UNLIMITED_RETRIES);
         assert_eq!(config.post_timeout_ms, Some(15_000));

@@ -174,6 +174,7 @@ impl Machine {
             Purpose::Message(item) => {
                 self.settle_message(now, item, flight.generation, outcome, body)
             }
+            Purpose::Probe => self.on_probe_answer(now, flight.post, outcome),
             Purpose::Applied => self.on_ack_answer(now, flight.post, flight.generation, outcome),
             // A 2xx counts only through `on_snapshot_answer`, which read its body.
             Purpose::Snapshot => self.settle_snapshot(now, flight.post, false),

@@ -15,6 +15,8 @@ pub(crate) enum Purpose {
     Message(Pending),
     Reconnect,
     Suspend,
+    /// The foreground probe (`probe.rs`).
+    Probe,
     /// An acknowledgement of applied events (`applied_events`).
     Applied,
     /// A `reconnect-snapshot-applied` request (`applied_events`).

@@ -168,10 +168,14 @@ impl Machine {
         self.ask_auth_check();
     }
 
-    /// Page visible again: reconnect if down, then `_foreground`; hidden: suspend.
+    /// Page visible again: reconnect if down (with `foreground_probe`, probe the
+    /// connection if it looks connected: rule 23), then `_foreground`; hidden: suspend.
     pub fn on_visibility(&mut self, now: u64, visible: bool) {
         if visible {
             self.check_and_reconnect(now, false);
+            if self.config.foreground_probe && self.is_connected() {
+                self.start_probe(now);
+            }
             self.push(Action::Notify(Notice::Foreground));
         } else {
             self.suspend(now, true);
@@ -182,10 +186,12 @@ impl Machine {
         self.suspend(now, true);
     }
 
-    /// `pageshow`; `persisted` means the page came back from the bfcache.
+    /// `pageshow`; `persisted` means the page came back from the bfcache. With
+    /// `foreground_probe` such a page rebuilds even a stream that looks connected: it
+    /// was frozen for who knows how long (rule 23).
     pub fn on_page_show(&mut self, now: u64, persisted: bool) {
         if persisted {
-            self.check_and_reconnect(now, false);
+            self.check_and_reconnect(now, self.config.foreground_probe);
         }
     }
 

@@ -13,6 +13,7 @@ use super::flight::Flights;
 use super::ids::{MsgId, PostId, StreamId};
 use super::lifecycle::Phase;
 use super::persist::Outbox;
+use super::probe::Probe;
 use super::prompts::Prompts;
 use super::queue::Queue;
 use super::replay::Replay;
@@ -49,6 +50,8 @@ pub struct Machine {
     /// The unsettled prompts (the existing client's current contract; empty when off).
     pub(super) prompts: Prompts,
     pub(super) replay: Replay,
+    /// The foreground probe (`foreground_probe`; off, never started).
+    pub(super) probe: Probe,
     /// Acknowledged application (`applied_events`; empty when off).
     pub(super) chain: Chain,
     next_msg: u32,
@@ -82,6 +85,7 @@ impl Machine {
             retries: Retries::default(),
             prompts: Prompts::default(),
             replay: Replay::default(),
+            probe: Probe::default(),
             chain: Chain::default(),
             next_msg: 0,
             next_stream: 0,
@@ -186,6 +190,8 @@ impl Machine {
 
     pub(super) fn bump_generation(&mut self) {
         self.generation = self.generation.wrapping_add(1);
+        // A probe belongs to the connection it was sent on (rule 23).
+        self.probe.cancel();
     }
 }
 

@@ -40,6 +40,12 @@
 //! the other actions of the contract are `Receipt`, `AdoptSession`, `Prompt` (a
 //! [`PromptNotice`]) and `ControlFailed` (a [`ControlFailure`]).
 //!
+//! The foreground liveness probe (opt-in, `Config::foreground_probe`;
+//! docs/delivery-rules.md, rule 23): `on_visibility` posts it (`Action::PostProbe`),
+//! the stream's echo comes back through `on_probe_echo` (the shell hands it over only
+//! when `takes_probe_echoes`), and `last_probe` reads how the last one ended (a
+//! [`ProbeOutcome`]).
+//!
 //! The authentication latch (opt-in, `Config::auth_latch`, on in the current contract;
 //! docs/delivery-rules.md, rule 24): inputs `on_auth_expired`, `on_auth_check` (the
 //! answer to an `Action::CheckAuth`), `block_authentication`,
@@ -87,6 +93,7 @@ mod lifecycle;
 mod machine;
 mod outcome;
 mod persist;
+mod probe;
 mod prompts;
 mod queue;
 mod receipt;
@@ -118,6 +125,7 @@ pub use persist::{
     PersistConfig, PersistConfigError, Record, Restored, Stored, StoredPrompt, Whose,
     DEFAULT_MAX_AGE_MS, FIRST_SENT_ID, LEGACY_KEY_PREFIX, RECORD_VERSION,
 };
+pub use probe::{ProbeOutcome, PROBE_DEADLINE_MS};
 pub use prompts::Prompt;
 pub use receipt::{AnswerBody, Receipt, ReceiptBody};
 pub use stats::Stats;

@@ -39,6 +39,11 @@ pub struct Stats {
     pub restored: u32,
     /// Stored messages dropped at restore for being older than `max_age_ms`.
     pub expired: u32,
+    /// Foreground probes posted (`foreground_probe`, docs/delivery-rules.md, rule 23).
+    pub probes_sent: u32,
+    /// Probes that failed (no echo in time, or their POST failed): each rebuilt the
+    /// stream.
+    pub probes_failed: u32,
     /// Streams rebuilt to ask for events again from the applied cursors: a gap not
     /// filled in time, too many events held, a refused event or an offer not applied
     /// (`applied_events`; docs/delivery-rules.md, rules 20 to 22).

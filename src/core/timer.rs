@@ -5,6 +5,7 @@ use super::action::{Action, Warning};
 use super::lifecycle::Phase;
 use super::machine::Machine;
 use super::outcome::PostOutcome;
+use super::probe::ProbeOutcome;
 use super::receipt::AnswerBody;
 use super::stats::bump;
 
@@ -19,15 +20,18 @@ pub(crate) enum Timer {
     StaleStream,
     /// The delay after a failed reconnect is over: open a new stream.
     Reconnect,
+    /// The foreground probe's echo did not come in time: rebuild the stream.
+    Probe,
     /// A gap in a chain still open, or a snapshot offer not applied, too long: resync.
     Resync,
 }
 
-const ALL: [Timer; 5] = [
+const ALL: [Timer; 6] = [
     Timer::PostTimeout,
     Timer::SendRetry,
     Timer::StaleStream,
     Timer::Reconnect,
+    Timer::Probe,
     Timer::Resync,
 ];
 
@@ -72,6 +76,7 @@ impl Machine {
                 Phase::Scheduled { at } => Some(at),
                 _ => None,
             },
+            Timer::Probe => self.probe.deadline(),
             Timer::Resync => match (self.chain.gap_deadline(), self.chain.offers.deadline()) {
                 (Some(gap), Some(offer)) => Some(gap.min(offer)),
                 (gap, offer) => gap.or(offer),
@@ -99,6 +104,7 @@ impl Machine {
                 self.restart_stream(now);
             }
             Timer::Reconnect => self.reopen_after_delay(now),
+            Timer::Probe => self.fail_probe(now, ProbeOutcome::NoEcho),
             Timer::Resync => self.resync(now),
         }
     }

@@ -79,6 +79,11 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
     let sharing = false;
     let applied_events =
         acknowledge_events(options.acknowledge_events, sharing, defaults.applied_events)?;
+    let foreground_probe = foreground_probe(
+        options.foreground_probe.map(|flag| flag.0),
+        sharing,
+        defaults.foreground_probe,
+    )?;
     let flag = |given: Option<Flag>, default: bool| given.map_or(default, |flag| flag.0);
     let check_url = options.auth_check_url.is_some();
     let auth_latch = auth_latch(options.auth_latch, check_url, sharing, defaults.auth_latch)?;
@@ -117,6 +122,7 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
         notices: flag(options.notices, defaults.notices),
         replay_every_welcome: flag(options.replay_every_welcome, defaults.replay_every_welcome),
         applied_events,
+        foreground_probe,
         auth_latch,
     };
     let shell = ShellOptions {
@@ -133,6 +139,24 @@ fn read_options(config: &JsValue) -> Result<(Config, ShellOptions), ConfigError>
             .unwrap_or_default(),
     };
     Ok((core, shell))
+}
+
+/// `foregroundProbe`, as `given` or `strict`'s `default`. The probe rides on this tab's
+/// own stream, so it is not made to work across tabs (one tab holds the stream):
+/// `strict` leaves it off when `sharing`, and asking for both is refused.
+fn foreground_probe(
+    given: Option<bool>,
+    sharing: bool,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match given {
+        Some(true) if sharing => Err(ConfigError::Refused {
+            path: "foregroundProbe".into(),
+            refusal: "must not be true with config.shareAcrossTabs: the probe needs the page's own stream, and one tab holds the shared one",
+        }),
+        Some(given) => Ok(given),
+        None => Ok(default && !sharing),
+    }
 }
 
 /// `acknowledgeEvents`, given or from `strict`. One tab's listener applies the events

@@ -20,6 +20,7 @@ use super::lifecycle;
 #[cfg(feature = "persist")]
 use super::outbox::{verdicts, Outbox};
 use super::outgoing::Outgoing;
+use super::probe;
 use super::prompt;
 use super::shell::{self, pump, Shared, Shell, ShellCell};
 #[cfg(feature = "persist")]
@@ -323,6 +324,14 @@ impl Connection {
     pub fn stats(&self) -> Result<JsValue, JsValue> {
         let stats = self.shell.borrow().core.machine().stats().clone();
         boundary::to_js(&stats)
+    }
+
+    /// How the last foreground probe ended (`foregroundProbe`), or `null` before any
+    /// ended.
+    #[wasm_bindgen(js_name = lastProbe, unchecked_return_type = "ProbeResult | null")]
+    pub fn last_probe(&self) -> Result<JsValue, JsValue> {
+        let outcome = self.shell.borrow().core.machine().last_probe();
+        probe::result(outcome)
     }
 
     /// With `persist` (the `sse-courier/persist` entry; otherwise always empty): the

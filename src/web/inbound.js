@@ -15,9 +15,10 @@
 /** A connection's memory of the last `sessionId` it handed the wasm, shared by its
  * streams' handlers: events come in runs of one session, and the id is copied into
  * the wasm only when it changes (what the shell keeps as `last_session`). `chained`:
- * the connection applies events by acknowledgement (`acknowledgeEvents`). */
-export function sessionMemory(chained) {
-  return { last: undefined, chained };
+ * the connection applies events by acknowledgement (`acknowledgeEvents`); `probes`: it
+ * takes the foreground probe's echoes (`foregroundProbe`). */
+export function sessionMemory(chained, probes) {
+  return { last: undefined, chained, probes };
 }
 
 /** The `onmessage` handler of one stream: each event's data parsed when it is a string
@@ -30,11 +31,17 @@ export function sessionMemory(chained) {
  * With `memory.chained`, an event with a `sessionId`, a `seq` and a `prevSessionSeq`
  * goes to `inbox.chained(message, seq, prev, newSessionId, length)` instead (the wasm
  * calls the listener, whose answer it needs: `applyApp`), and a reconnect snapshot
- * offer to `inbox.snapshot(message)`. */
+ * offer to `inbox.snapshot(message)`.
+ * With `memory.probes`, a `{type: "_probe", nonce}` echo goes to
+ * `inbox.probeEcho(nonce)` instead, never to the listener. */
 export function eventHandler(inbox, maxLength, memory) {
   return (event) => {
     const message = parseEventData(event, maxLength);
     if (message === undefined) return inbox.malformed();
+    if (memory.probes && message.type === "_probe") {
+      const { nonce } = message;
+      return inbox.probeEcho(typeof nonce === "string" ? nonce : undefined);
+    }
     // `authLatch` (the shell sets `memory.watchAuth`): authentication's, not the app's.
     if (memory.watchAuth && message.type === "auth_expired") return inbox.authExpired();
     const { sessionId, seq } = message;

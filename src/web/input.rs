@@ -28,6 +28,12 @@ pub enum Input {
         stream: StreamId,
         event: Option<ServerEvent>,
     },
+    /// The foreground probe's echo, `{type: "_probe", nonce}` (`foregroundProbe`): its
+    /// `nonce` when it is a string.
+    ProbeEcho {
+        stream: StreamId,
+        nonce: Option<String>,
+    },
     /// A server event chained by `prevSessionSeq` (`acknowledgeEvents`).
     Chained {
         stream: StreamId,

@@ -37,11 +37,12 @@ pub fn free_later(object: &JsValue) {
 #[wasm_bindgen(module = "/src/web/inbound.js")]
 extern "C" {
     /// A connection's memory of the last `sessionId` handed to the wasm, shared by its
-    /// streams' handlers; `chained` (a JS boolean: a `bool` parameter would need a glue
-    /// shim, which the renamed build's snippet aliases do not carry) says whether the
-    /// connection applies events by acknowledgement.
+    /// streams' handlers; `chained` and `probes` (JS booleans: a `bool` parameter would
+    /// need a glue shim, which the renamed build's snippet aliases do not carry) say
+    /// whether the connection applies events by acknowledgement, and whether it takes
+    /// the foreground probe's echoes from its streams.
     #[wasm_bindgen(js_name = sessionMemory)]
-    pub fn session_memory(chained: &JsValue) -> JsValue;
+    pub fn session_memory(chained: &JsValue, probes: &JsValue) -> JsValue;
 
     /// The `onmessage` handler of a stream whose events `inbox` (a `StreamInbox`) hears;
     /// `memory` is the connection's `session_memory()`.

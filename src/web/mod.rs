@@ -41,6 +41,7 @@ mod options;
 mod outbox;
 mod outgoing;
 mod post;
+mod probe;
 mod prompt;
 mod reader;
 mod receipt;

@@ -60,6 +60,9 @@ pub struct Options {
     /// Acknowledged application (docs/delivery-rules.md, rules 20 to 22).
     pub acknowledge_events: Option<Flag>,
     pub retry_jitter: Option<Flag>,
+    /// The foreground probe (docs/delivery-rules.md, rule 23): `strict` turns it on
+    /// too, except with `shareAcrossTabs` (`config.rs`).
+    pub foreground_probe: Option<Flag>,
     // The authentication latch (docs/delivery-rules.md, rule 24); `authCheckUrl` is
     // read at each use.
     pub auth_latch: Option<Flag>,

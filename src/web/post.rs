@@ -1,7 +1,7 @@
-//! The POSTs: every message, reconnect and suspend goes up as `fetch(url, init)` with
-//! the existing client's init (`method`, `headers`, `body`; `keepalive` when the page is
-//! going away, and an `AbortController`'s `signal` with `postTimeoutMs`), and its
-//! answer is reported as an `Input`; the suspend beacon is `navigator.sendBeacon`.
+//! The POSTs: every message, reconnect, suspend and foreground probe goes up as
+//! `fetch(url, init)` with the existing client's init (`method`, `headers`, `body`;
+//! `keepalive` when the page is going away, and an `AbortController`'s `signal` with
+//! `postTimeoutMs`), and its answer is reported as an `Input`; the suspend beacon is `navigator.sendBeacon`.
 //!
 //! `fetch` is the app's `config.fetch` when it is a function, read at each POST (the
 //! app may replace it, to add auth headers), else the global one. What it returns is
@@ -236,6 +236,19 @@ pub fn snapshot_applied_body(session_id: &str, cursor: u64, offer_id: Option<&st
         cursor,
         offer_id,
     })
+}
+
+/// The foreground probe's path under `{baseUrl}/api/chat/` (`foregroundProbe`).
+pub const PROBE_PATH: &str = "probe";
+
+/// The foreground probe's body: `{"nonce": nonce}`, which the server echoes down the
+/// stream as `{"type": "_probe", "nonce": nonce}`.
+pub fn probe_body(nonce: &str) -> JsValue {
+    #[derive(Serialize)]
+    struct ProbeBody<'a> {
+        nonce: &'a str,
+    }
+    json(&ProbeBody { nonce })
 }
 
 /// `navigator.sendBeacon(config.suspendUrl, blob of { connectionId, sessions })`, when

@@ -131,6 +131,7 @@ impl Shell {
     pub fn new(core: Core, options: ShellOptions, config: JsValue, inputs: Inputs) -> Shell {
         let timed_events = core.machine().event_time_needed();
         let chained = core.machine().config().applied_events;
+        let probes = core.machine().takes_probe_echoes();
         Shell {
             core,
             options,
@@ -140,7 +141,10 @@ impl Shell {
             timed_events,
             outgoing: Vec::new(),
             last_session: String::new(),
-            session_memory: js::session_memory(&JsValue::from_bool(chained)),
+            session_memory: js::session_memory(
+                &JsValue::from_bool(chained),
+                &JsValue::from_bool(probes),
+            ),
             kept: Vec::new(),
             inputs,
             timer: HostTimer::default(),
@@ -237,6 +241,22 @@ fn perform(shell: &Shared, action: Action) {
                 },
             };
             start_post(shell, request, Body::Message(msg));
+        }
+        Action::PostProbe {
+            id,
+            connection_id,
+            nonce,
+        } => {
+            let request = PostRequest {
+                id,
+                path: post::PROBE_PATH,
+                connection_id: Some(&connection_id),
+                body: post::probe_body(&nonce),
+                keepalive: false,
+                read: ReadBody::Nothing,
+            };
+            let times_out = shell.borrow().options.post_timeout;
+            send_post(shell, request, times_out);
         }
         Action::AbortPost(id) => {
             let controller = shell.borrow_mut().aborters.take(id);
@@ -547,6 +567,10 @@ pub fn on_input(shell: &Shared, input: Input) -> Option<Function> {
                 } => s.core.on_welcome(now, stream, &connection_id),
                 Input::Welcome { stream, .. } | Input::Event { stream, .. } => {
                     s.core.input(now, |m| m.on_malformed_event(now, stream))
+                }
+                Input::ProbeEcho { stream, nonce } => {
+                    let nonce = nonce.unwrap_or_default();
+                    s.core.input(now, |m| m.on_probe_echo(now, stream, &nonce));
                 }
                 Input::StreamError { stream, closed } => {
                     s.core.on_stream_error(now, stream, closed)

@@ -109,6 +109,15 @@ impl StreamInbox {
         });
     }
 
+    /// The foreground probe's echo (`foregroundProbe`): its `nonce`, when a string.
+    #[wasm_bindgen(js_name = probeEcho)]
+    pub fn probe_echo(&self, nonce: Option<String>) {
+        let _ = self.inputs.send(Input::ProbeEcho {
+            stream: self.stream,
+            nonce,
+        });
+    }
+
     /// A `session_reconnect_snapshot` offer (`acknowledgeEvents`).
     pub fn snapshot(&self, message: JsValue) {
         let _ = self.inputs.send(Input::SnapshotOffer {

@@ -158,6 +158,11 @@ export interface ConnectionStats {
   restored: number;
   /** Stored messages dropped when read back, being older than `persist.maxAgeMs`. */
   expired: number;
+  /** Foreground probes posted (`foregroundProbe`). */
+  probesSent: number;
+  /** Foreground probes that failed (no echo within 1 s, or their POST failed); each
+   * rebuilt the stream. */
+  probesFailed: number;
   /** Streams rebuilt to ask for events again from the applied cursors: a gap not filled
    * in 15 s, too many events held, a refused event or a snapshot offer not applied in
    * 30 s (`acknowledgeEvents`). */
@@ -173,6 +178,17 @@ export interface ConnectionStats {
   /** Times authentication was latched (`authLatch`). */
   authLosses: number;
 }
+
+/** How the last foreground probe ended (`lastProbe()`, `foregroundProbe`): `echoed`
+ * (the stream proved alive and was kept), `no_echo` (no echo within 1 s), `refused`
+ * (its POST answered non-2xx, `httpStatus`), `network` (its POST failed on the
+ * network), `timeout` (its POST outlived `postTimeoutMs`): those four rebuilt the
+ * stream; `cancelled`: the connection ended first (a rebuild, a stream error,
+ * `disconnect()`). */
+export type ProbeResult =
+  | { result: "echoed"; ok: true; roundTripMs: number }
+  | { result: "no_echo" | "network" | "timeout" | "cancelled"; ok: false }
+  | { result: "refused"; ok: false; httpStatus: number };
 
 export interface ConnectionConfig {
   /** Base URL for the API, no trailing slash ("" for same origin). */
@@ -215,11 +231,11 @@ export interface ConnectionConfig {
    * used). Default `${baseUrl}/api/chat/events`. */
   buildEventUrl?: () => string;
   /** The existing client's current contract as a whole: `receipts`,
-   * `sendWithoutStream`, `promptOutbox`, `notices`, `replayEveryWelcome` and
-   * `acknowledgeEvents` (unless `shareAcrossTabs`) on, its
-   * retry policy (`maxSendRetries: Infinity`, `backoff` 1 s to 10 s, `retryJitter:
-   * false`, `postTimeoutMs` 15,000). Each of those options, given, overrides its part.
-   * Default false (docs/api.md, "The strict contract"). */
+   * `sendWithoutStream`, `promptOutbox`, `notices`, `replayEveryWelcome`, and
+   * `acknowledgeEvents`, `authLatch` and `foregroundProbe` (unless `shareAcrossTabs`) on, its retry
+   * policy (`maxSendRetries: Infinity`, `backoff` 1 s to 10 s, `retryJitter: false`,
+   * `postTimeoutMs` 15,000). Each of those options, given, overrides its part. Default
+   * false (docs/api.md, "The strict contract"). */
   strict?: boolean;
   /** A 2xx answer to a prompt (`type: "send"`) counts only with its receipt
    * (`Receipt`); any other 2xx is sent again, same body. Default false. */
@@ -237,6 +253,12 @@ export interface ConnectionConfig {
   /** With tracked sessions, the first welcome too is followed by the replay request.
    * Default false. */
   replayEveryWelcome?: boolean;
+  /** Back in the foreground on a connection that looks connected, probe it: a POST to
+   * `/api/chat/probe` whose echo must come down the stream within 1 s, else the stream
+   * is rebuilt (the echo is not passed to the listener); a page restored from the
+   * back/forward cache rebuilds at once. Not with `shareAcrossTabs` (`strict` leaves it
+   * off there). Default false (`lastProbe()`). */
+  foregroundProbe?: boolean;
   /** Events that carry `prevSessionSeq` count as seen only when the listener returns
    * `true` for them: the session's cursor then moves and the server is told
    * (`/api/chat/session-event-applied`); gaps are held (at most 256 events or 2 MiB)

@@ -8,6 +8,7 @@ import { authTests } from "./auth.mjs";
 import { contractTests } from "./contract.mjs";
 import { lifecycleTests } from "./lifecycle.mjs";
 import { persistTests } from "./persist.mjs";
+import { probeTests } from "./probe.mjs";
 import { tabsTests } from "./tabs.mjs";
 import { prng, scenario, serverFaults } from "./lib/demo.mjs";
 import { OFFLINE_HOW, offlineSwitch } from "./lib/network.mjs";
@@ -254,6 +255,9 @@ export function defineSuite(browser) {
 
     // The page lifecycle (bfcache, hidden and shown, pagehide): lifecycle.mjs.
     lifecycleTests(browser, () => session);
+
+    // The foreground liveness probe (foregroundProbe, rule 23): probe.mjs.
+    probeTests(browser, () => session);
 
     // The persisted outbox (reload, closed tab, two tabs, a failing store): persist.mjs.
     persistTests(browser, () => session);

@@ -102,6 +102,8 @@ export const noCounts: ConnectionStats = {
   failed: 0,
   restored: 0,
   expired: 0,
+  probesSent: 0,
+  probesFailed: 0,
   resyncs: 0,
   acksPosted: 0,
   ackFailures: 0,

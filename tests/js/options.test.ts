@@ -381,6 +381,8 @@ describe("stats()", () => {
       failed: 1,
       restored: 0,
       expired: 0,
+      probesSent: 0,
+      probesFailed: 0,
       resyncs: 0,
       acksPosted: 0,
       ackFailures: 0,

@@ -23,15 +23,16 @@
 // The existing client's current contract (the "strict" switch): `strict=1` builds the
 // Connection with `strict: true` (receipts, prompts that do not wait for the stream,
 // the outbox's rules, notices); each prompt's bubble then shows the state its notices
-// give (pending, retrying, accepted, failed, uncertain) until its report.
-// Acknowledged application (on with `strict`, or alone with `acknowledge=1`): the
-// listener returns true for each session event it shows, so the package moves the
-// session's applied cursor (shown in the header) and tells the server; the "refuse the
-// next event" button makes the listener return false once, to watch the resync.
 // give (pending, retrying, accepted, failed, uncertain) until its report. It also
 // turns on the authentication latch: "Expire authentication" (the server's
 // `expire-auth`) stops the page until "Sign in again" (`restore-auth`, then
 // `restoreAuthentication()`).
+// Acknowledged application (on with `strict`, or alone with `acknowledge=1`): the
+// listener returns true for each session event it shows, so the package moves the
+// session's applied cursor (shown in the header) and tells the server; the "refuse the
+// next event" button makes the listener return false once, to watch the resync.
+// The foreground probe (`foregroundProbe`, on with `strict` unless sharing): `probe=1`
+// turns it on alone; the status bar shows the last probe's result (`lastProbe()`).
 import { Connection as DefaultConnection, type DeliveryReport, type ServerMessage } from "sse-courier";
 // The persisted outbox is its own entry (it is opt-in and larger): the demo takes it
 // only with the switch on, so that with it off the page runs the default entry.
@@ -56,6 +57,8 @@ const strict = params.get("strict") === "1";
 const acknowledge = params.get("acknowledge") === "1";
 // Whether events are applied by acknowledgement: `strict` turns it on unless sharing.
 const acknowledging = acknowledge || (strict && !sharing);
+// `probe=1`: the foreground liveness probe alone (`foregroundProbe`).
+const probe = params.get("probe") === "1";
 const persistParam = params.get("persist");
 const persistStore: PersistStore | undefined =
   persistParam === "1" || persistParam === "true"
@@ -214,6 +217,7 @@ else if (outboxStorage) config.outboxStorage = outboxStorage;
 if (sharing) config.shareAcrossTabs = true;
 if (strict) config.strict = true;
 if (acknowledge) config.acknowledgeEvents = true;
+if (probe) config.foregroundProbe = true;
 
 const Connection =
   sharing && persisting ? FullConnection : sharing ? TabsConnection : persisting ? PersistConnection : DefaultConnection;
@@ -476,6 +480,24 @@ function connectionState(): string {
   return everConnected ? "reconnecting" : "connecting";
 }
 
+/** The last foreground probe's result, as the status bar shows it. */
+function probeText(): string {
+  const last = conn.lastProbe();
+  if (!last) return "–";
+  switch (last.result) {
+    case "echoed":
+      return `echoed in ${last.roundTripMs} ms: stream kept`;
+    case "refused":
+      return `refused (HTTP ${last.httpStatus}): rebuilt`;
+    case "no_echo":
+      return "no echo within 1 s: rebuilt";
+    case "cancelled":
+      return "cancelled (the connection ended first)";
+    default:
+      return `${last.result}: rebuilt`;
+  }
+}
+
 function render() {
   if (persisting) {
     for (const message of conn.restoredPending()) {
@@ -497,6 +519,7 @@ function render() {
   status.dataset.uncertain = String(counts.uncertain);
   status.dataset.duplicates = String(duplicates);
   status.dataset.restored = String(restored.length);
+  status.dataset.probe = conn.lastProbe()?.result ?? "";
   $("state").textContent = state;
   $("state").className = `pill ${state}`;
   $("connection-id").textContent = id ? `${id.slice(0, 12)}…` : "–";
@@ -512,6 +535,7 @@ function render() {
   $("count-duplicates").textContent = String(duplicates);
   $("count-restored").textContent = String(restored.length);
   $("applied").textContent = acknowledging ? String(conn.getLastSeq(sessionId)) : "–";
+  $("last-probe").textContent = probeText();
 }
 
 // ---- the persisted outbox: what the store holds, the switch, reload ------------
@@ -600,6 +624,15 @@ shareSwitch.addEventListener("change", () => {
   location.search = `?${next}`;
 });
 
+const probeSwitch = $<HTMLInputElement>("probe");
+probeSwitch.checked = probe;
+probeSwitch.addEventListener("change", () => {
+  const next = new URLSearchParams(location.search);
+  if (probeSwitch.checked) next.set("probe", "1");
+  else next.delete("probe");
+  location.search = `?${next}`;
+});
+
 const strictSwitch = $<HTMLInputElement>("strict");
 strictSwitch.checked = strict;
 strictSwitch.addEventListener("change", () => {
@@ -632,10 +665,13 @@ const faults: Record<string, () => Promise<unknown>> = {
   "drop-events": () => control("drop-events", { count: 2 }),
   "heartbeats-off": () => control("heartbeats", { enabled: false }),
   "heartbeats-on": () => control("heartbeats", { enabled: true }),
+  silence: () => control("silence-streams", { connectionId: conn.getConnectionId() ?? undefined }),
+  "swallow-probe": () => control("swallow-probes", { count: 1 }),
   clear: async () => {
     await control("fail-next", { count: 0 });
     await control("delay", { ms: 0 });
     await control("heartbeats", { enabled: true });
+    await control("swallow-probes", { count: 0 });
   },
   reconnect: async () => {
     log("state", "checkAndReconnect(true)");
@@ -692,6 +728,7 @@ $("options").textContent = [
   staleAfterMs ? `staleAfterMs ${staleAfterMs}` : "",
   persistStore ? `persist ${persistStore} (key ${persistKey})` : outboxStorage ? `outboxStorage ${outboxStorageParam}` : "",
   sharing ? "shareAcrossTabs" : "",
+  probe ? "foregroundProbe" : "",
   storeFault ? `storeFault ${storeFault}` : "",
 ]
   .filter(Boolean)
@@ -733,7 +770,7 @@ if (sharing) {
 const demo = {
   ready: true,
   sessionId,
-  config: { ordered, staleAfterMs, maxStaleRetries, maxSendRetries, maxPendingSends, backoffMaxMs, persistStore, persistKey, storeFault, strict, acknowledging },
+  config: { ordered, staleAfterMs, maxStaleRetries, maxSendRetries, maxPendingSends, backoffMaxMs, persistStore, persistKey, storeFault, strict, acknowledging, probe },
   conn,
   send,
   control,
@@ -776,6 +813,7 @@ const demo = {
       welcomes,
       appliedCursor: acknowledging ? conn.getLastSeq(sessionId) : null,
       resyncs: conn.stats().resyncs,
+      lastProbe: conn.lastProbe(),
     };
   },
 };

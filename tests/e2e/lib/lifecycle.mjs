@@ -32,9 +32,10 @@ export class LifecyclePage {
     this.server = server;
   }
 
-  async open(sessionId) {
+  /** Loads the page in chat session `sessionId`, with the other `query` parameters. */
+  async open(sessionId, query = {}) {
     this.sessionId = sessionId;
-    await this.session.navigate(pageUrl(this.server, { session: sessionId }));
+    await this.session.navigate(pageUrl(this.server, { session: sessionId, ...query }));
     return this.ready("the lifecycle page to load the package");
   }
 

@@ -51,6 +51,8 @@ enum Endpoint {
     Applied,
     /// An acknowledgement of a reconnect snapshot.
     SnapshotApplied,
+    /// The foreground liveness probe: echoed down the connection's stream.
+    Probe,
 }
 
 impl Endpoint {
@@ -69,6 +71,7 @@ impl Endpoint {
             "reconnect" => Endpoint::Reconnect,
             "session-event-applied" => Endpoint::Applied,
             "reconnect-snapshot-applied" => Endpoint::SnapshotApplied,
+            "probe" => Endpoint::Probe,
             _ => return None,
         })
     }
@@ -90,6 +93,7 @@ impl Endpoint {
             Endpoint::Reconnect => "reconnect",
             Endpoint::Applied => "session_event_applied",
             Endpoint::SnapshotApplied => "reconnect_snapshot_applied",
+            Endpoint::Probe => "probe",
         }
     }
 }
@@ -105,6 +109,8 @@ struct LogEntry {
     duplicate: bool,
     /// The armed fault that broke this send's receipt.
     receipt_fault: Option<ReceiptFault>,
+    /// A probe whose echo the `swallow-probes` fault kept off the stream.
+    echo_swallowed: bool,
 }
 
 impl LogEntry {
@@ -128,6 +134,9 @@ impl LogEntry {
         if let Some(fault) = self.receipt_fault {
             entry.insert("receiptFault".into(), json!(fault.name()));
         }
+        if self.echo_swallowed {
+            entry.insert("echoSwallowed".into(), json!(true));
+        }
         Value::Object(entry)
     }
 }
@@ -150,6 +159,7 @@ pub(crate) async fn post(
         sessions: None,
         duplicate: false,
         receipt_fault: None,
+        echo_swallowed: false,
     };
     let result = handle(&state, &name, &headers, body, &mut entry).await;
     if result.is_ok() && name == "send" {
@@ -225,6 +235,7 @@ async fn handle(
     }
     let answer = request.apply(state, &mut inner, connection_id)?;
     entry.duplicate = answer["duplicate"] == true;
+    entry.echo_swallowed = answer["echoed"] == false;
     Ok(answer)
 }
 
@@ -255,6 +266,8 @@ enum Request {
         cursor: u64,
         offer_id: Option<String>,
     },
+    /// The probe's nonce, echoed back on the stream.
+    Probe(String),
 }
 
 impl Request {
@@ -300,6 +313,12 @@ impl Request {
                     offer_id: offer_id.map(String::from),
                 }
             }
+            Endpoint::Probe => {
+                let nonce = optional_str(message, "nonce")?
+                    .ok_or_else(|| ApiError::bad_request("missing field `nonce`"))?;
+                check_id("nonce", nonce)?;
+                Request::Probe(nonce.to_string())
+            }
         })
     }
 
@@ -333,6 +352,7 @@ impl Request {
                 entry.session_id = Some(id.clone());
             }
             Request::Record(id) => entry.session_id = id.clone(),
+            Request::Probe(_) => {}
             Request::Suspend(ids) => {
                 entry.sessions = Some(ids.iter().take(MAX_LOGGED_SESSIONS).cloned().collect());
             }
@@ -425,6 +445,20 @@ impl Request {
                     .applied
                     .snapshot_answer(on, &session_id, cursor, offer))
             }
+            Request::Probe(nonce) => {
+                // Down the very stream the probe asks about: a stream that carries it
+                // is alive (docs/protocol.md, "The foreground probe").
+                let echoed = !inner.faults.take_swallowed_probe();
+                if echoed {
+                    let echo = json!({"type": "_probe", "nonce": nonce});
+                    let frame = Frame::Event {
+                        id: None,
+                        data: echo.to_string().into(),
+                    };
+                    inner.broadcast(Some(on), frame);
+                }
+                Ok(json!({"ok": true, "echoed": echoed}))
+            }
         }
     }
 }
@@ -446,6 +480,7 @@ pub(crate) async fn suspend_beacon(
         sessions: None,
         duplicate: false,
         receipt_fault: None,
+        echo_swallowed: false,
     };
     let result = beacon(&state, &headers, body, &mut entry).await;
     finish(&state, entry, result).await

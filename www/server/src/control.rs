@@ -30,6 +30,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/break-receipts", post(break_receipts))
         .route("/delay", post(delay))
         .route("/heartbeats", post(heartbeats))
+        .route("/silence-streams", post(silence_streams))
+        .route("/swallow-probes", post(swallow_probes))
         .route("/replay-overlap", post(replay_overlap))
         .route("/drop-events", post(drop_events))
         .route("/offer-snapshots", post(offer_snapshots))
@@ -235,6 +237,32 @@ async fn heartbeats(State(state): State<AppState>, headers: HeaderMap, raw: Body
         .ok_or_else(|| ApiError::bad_request("missing field `enabled`"))?;
     state.lock().faults.heartbeats = enabled;
     Ok(ok(json!({"ok": true, "enabled": enabled})))
+}
+
+/// `{"connectionId"?}`: silence one connection's stream, or every known one: it stays
+/// open and known (its POSTs are answered), but carries nothing more, no events, no
+/// heartbeats, no probe echoes: a stream dead on the way that nobody closed.
+async fn silence_streams(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
+    let body = body(&headers, raw).await?;
+    let only = opt_str(&body, "connectionId")?;
+    let mut inner = state.lock();
+    if let Some(id) = only.filter(|id| !inner.is_known(id)) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_connection",
+            format!("no known connection {id:?} to silence"),
+        ));
+    }
+    let silenced = inner.silence(only);
+    Ok(ok(json!({"ok": true, "silenced": silenced})))
+}
+
+/// `{"count"?: 1}`: the next `count` probes are answered 200 but not echoed; 0 disarms.
+async fn swallow_probes(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
+    let body = body(&headers, raw).await?;
+    let count = opt_u64(&body, "count")?.unwrap_or(1);
+    state.lock().faults.swallow_probes(count);
+    Ok(ok(json!({"ok": true, "count": count})))
 }
 
 /// `{"count"}`: later reconnects also replay this many events at or before lastSeq.

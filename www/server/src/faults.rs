@@ -29,6 +29,8 @@ pub(crate) struct Faults {
     /// How to break the receipts of the next accepted sends, in order: runs of one
     /// fault (so `{kind, count}` stays one entry however large `count` is).
     broken_receipts: VecDeque<BrokenReceipts>,
+    /// The next this many probes are answered but not echoed.
+    swallow_probes: u64,
     /// `expire-auth`: chat POSTs, new streams and the auth check answer 401 until
     /// `restore-auth` (`auth.rs`).
     pub auth_expired: bool,
@@ -56,6 +58,7 @@ impl Default for Faults {
             replay_overlap: 0,
             heartbeats: true,
             broken_receipts: VecDeque::new(),
+            swallow_probes: 0,
             auth_expired: false,
         }
     }
@@ -140,6 +143,18 @@ impl Faults {
         Some(fault)
     }
 
+    /// Arms `count` swallowed probe echoes (replacing any still armed); 0 disarms.
+    pub fn swallow_probes(&mut self, count: u64) {
+        self.swallow_probes = count;
+    }
+
+    /// Whether the echo of the probe just taken is to be swallowed; consumes one.
+    pub fn take_swallowed_probe(&mut self) -> bool {
+        let armed = self.swallow_probes > 0;
+        self.swallow_probes = self.swallow_probes.saturating_sub(1);
+        armed
+    }
+
     pub fn describe(&self) -> Value {
         json!({
             "failNext": self.fail_next.as_ref().map(|f| json!({
@@ -151,6 +166,7 @@ impl Faults {
             "replayOverlap": self.replay_overlap,
             "heartbeats": self.heartbeats,
             "brokenReceipts": self.describe_broken_receipts(),
+            "swallowProbes": self.swallow_probes,
             "authExpired": self.auth_expired,
         })
     }
@@ -230,6 +246,20 @@ mod tests {
             Some(StatusCode::SERVICE_UNAVAILABLE)
         );
         assert_eq!(faults.take_stream_failure(), None);
+    }
+
+    #[test]
+    fn swallowed_probes_count_down_and_zero_disarms() {
+        let mut faults = Faults::default();
+        assert!(!faults.take_swallowed_probe());
+        faults.swallow_probes(2);
+        assert_eq!(faults.describe()["swallowProbes"], 2);
+        assert!(faults.take_swallowed_probe());
+        assert!(faults.take_swallowed_probe());
+        assert!(!faults.take_swallowed_probe());
+        faults.swallow_probes(3);
+        faults.swallow_probes(0);
+        assert!(!faults.take_swallowed_probe());
     }
 
     #[test]

@@ -99,6 +99,9 @@ pub(crate) struct Stream {
     /// False once the connection was forgotten: POSTs naming it get 404 and nothing
     /// more is written to it, though the response stays open (the seed's stale case).
     pub known: bool,
+    /// Silenced (`silence-streams`): still open and known, but nothing more is written
+    /// to it, heartbeats included: a stream dead somewhere on the way.
+    silent: bool,
     pub watching: HashSet<String>,
     queue: VecDeque<Frame>,
     /// Set to end the response once the stream task next looks.
@@ -108,7 +111,7 @@ pub(crate) struct Stream {
 
 impl Stream {
     fn push(&mut self, frame: Frame) {
-        if self.closed {
+        if self.closed || self.silent {
             return;
         }
         if self.queue.len() >= MAX_QUEUED_FRAMES {
@@ -221,6 +224,7 @@ impl Inner {
         let welcome = json!({"type": "welcome", "protocolVersion": 2, "connectionId": id});
         let mut stream = Stream {
             known: true,
+            silent: false,
             watching: HashSet::new(),
             queue: VecDeque::new(),
             closed: false,
@@ -254,7 +258,11 @@ impl Inner {
     /// stays silent: the point of `forget` is a stream the browser believes in while
     /// nothing arrives on it, which is what a heartbeat watchdog must detect.
     pub fn heartbeat_due(&self, id: &str) -> bool {
-        self.faults.heartbeats && self.streams.get(id).is_some_and(|s| s.known && !s.closed)
+        self.faults.heartbeats
+            && self
+                .streams
+                .get(id)
+                .is_some_and(|s| s.known && !s.closed && !s.silent)
     }
 
     pub fn is_known(&self, id: &str) -> bool {
@@ -282,6 +290,20 @@ impl Inner {
             }
             _ => false,
         }
+    }
+
+    /// Silences one known connection (or every one): it stays known, its POSTs are
+    /// answered, but its stream carries nothing more. How many were silenced.
+    pub fn silence(&mut self, only: Option<&str>) -> usize {
+        let mut silenced = 0;
+        for (id, stream) in self.streams.iter_mut() {
+            if stream.known && !stream.silent && only.map_or(true, |o| o == id) {
+                stream.silent = true;
+                stream.queue.clear();
+                silenced += 1;
+            }
+        }
+        silenced
     }
 
     pub fn forget_all(&mut self) -> usize {
@@ -618,6 +640,29 @@ mod tests {
         assert_eq!(drain(&mut inner, &a).len(), 1);
         assert!(matches!(inner.next_frame(&b), Next::Wait));
         assert!(inner.watch(&b, "s").is_err());
+    }
+
+    #[test]
+    fn a_silenced_stream_stays_known_and_open_but_carries_nothing() {
+        let mut inner = inner();
+        let (a, _) = inner.open_stream().unwrap();
+        let (b, _) = inner.open_stream().unwrap();
+        drain(&mut inner, &a);
+        inner.watch(&a, "s").unwrap();
+        inner.watch(&b, "s").unwrap();
+        assert_eq!(inner.silence(Some(&b)), 1);
+        assert!(
+            matches!(inner.next_frame(&b), Next::Wait),
+            "its welcome went too"
+        );
+        assert_eq!(inner.silence(Some(&b)), 0, "once");
+        inner.append("s", event("x"));
+        assert_eq!(drain(&mut inner, &a).len(), 1);
+        assert!(matches!(inner.next_frame(&b), Next::Wait));
+        assert!(inner.is_known(&b));
+        assert!(inner.heartbeat_due(&a));
+        assert!(!inner.heartbeat_due(&b));
+        assert_eq!(inner.silence(None), 1, "every other known one");
     }
 
     #[test]
