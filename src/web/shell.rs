@@ -699,11 +699,11 @@ fn on_chained_event(shell: &Shared, stream: StreamId, event: ChainedEvent) {
         }
         verdict
     };
-    pump(shell);
+    // A verdict to apply the event comes with no action: one pump, after the listener.
     if let ChainVerdict::Apply(key) = verdict {
         apply(shell, key, &message);
-        pump(shell);
     }
+    pump(shell);
 }
 
 /// A `session_reconnect_snapshot` offer `{ sessionId, cursor, offerId? }`: the core
