@@ -80,6 +80,11 @@ fn opt_str<'a>(body: &'a Map<String, Value>, field: &str) -> Result<Option<&'a s
     }
 }
 
+/// A field the request must have: its value, or the error naming it.
+fn required<T>(value: Option<T>, field: &str) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::bad_request(format!("missing field `{field}`")))
+}
+
 fn opt_bool(body: &Map<String, Value>, field: &str) -> Result<Option<bool>, ApiError> {
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
@@ -218,7 +223,7 @@ fn receipt_fault(field: &str, name: &str) -> Result<ReceiptFault, ApiError> {
 /// `{"ms"}`: delay every chat POST answer; 0 clears.
 async fn delay(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
     let body = body(&headers, raw).await?;
-    let ms = opt_u64(&body, "ms")?.ok_or_else(|| ApiError::bad_request("missing field `ms`"))?;
+    let ms = required(opt_u64(&body, "ms")?, "ms")?;
     let delay = Duration::from_millis(ms);
     if delay > MAX_DELAY {
         return Err(ApiError::bad_request(format!(
@@ -233,8 +238,7 @@ async fn delay(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> 
 /// `{"enabled"}`: applies to existing streams at their next tick.
 async fn heartbeats(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
     let body = body(&headers, raw).await?;
-    let enabled = opt_bool(&body, "enabled")?
-        .ok_or_else(|| ApiError::bad_request("missing field `enabled`"))?;
+    let enabled = required(opt_bool(&body, "enabled")?, "enabled")?;
     state.lock().faults.heartbeats = enabled;
     Ok(ok(json!({"ok": true, "enabled": enabled})))
 }
@@ -268,8 +272,7 @@ async fn swallow_probes(State(state): State<AppState>, headers: HeaderMap, raw: 
 /// `{"count"}`: later reconnects also replay this many events at or before lastSeq.
 async fn replay_overlap(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
     let body = body(&headers, raw).await?;
-    let count =
-        opt_u64(&body, "count")?.ok_or_else(|| ApiError::bad_request("missing field `count`"))?;
+    let count = required(opt_u64(&body, "count")?, "count")?;
     state.lock().faults.replay_overlap = count;
     Ok(ok(json!({"ok": true, "count": count})))
 }
@@ -278,8 +281,7 @@ async fn replay_overlap(State(state): State<AppState>, headers: HeaderMap, raw: 
 /// client with acknowledged application sees the gap; a replay brings them).
 async fn drop_events(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
     let body = body(&headers, raw).await?;
-    let count =
-        opt_u64(&body, "count")?.ok_or_else(|| ApiError::bad_request("missing field `count`"))?;
+    let count = required(opt_u64(&body, "count")?, "count")?;
     state.lock().applied.drop_live = count;
     Ok(ok(json!({"ok": true, "count": count})))
 }
@@ -288,8 +290,7 @@ async fn drop_events(State(state): State<AppState>, headers: HeaderMap, raw: Bod
 /// `session_reconnect_snapshot` offer per session behind, instead of its replay.
 async fn offer_snapshots(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
     let body = body(&headers, raw).await?;
-    let enabled = opt_bool(&body, "enabled")?
-        .ok_or_else(|| ApiError::bad_request("missing field `enabled`"))?;
+    let enabled = required(opt_bool(&body, "enabled")?, "enabled")?;
     state.lock().applied.offer_snapshots = enabled;
     Ok(ok(json!({"ok": true, "enabled": enabled})))
 }
@@ -297,8 +298,7 @@ async fn offer_snapshots(State(state): State<AppState>, headers: HeaderMap, raw:
 /// `{"enabled"}`: answer snapshot acknowledgements `{ ok: true }`, without `applied`.
 async fn break_snapshots(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
     let body = body(&headers, raw).await?;
-    let enabled = opt_bool(&body, "enabled")?
-        .ok_or_else(|| ApiError::bad_request("missing field `enabled`"))?;
+    let enabled = required(opt_bool(&body, "enabled")?, "enabled")?;
     state.lock().applied.break_snapshots = enabled;
     Ok(ok(json!({"ok": true, "enabled": enabled})))
 }
@@ -307,8 +307,7 @@ async fn break_snapshots(State(state): State<AppState>, headers: HeaderMap, raw:
 /// events to a session (delivered to its watchers); `fields` are merged into each.
 async fn emit(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
     let body = body(&headers, raw).await?;
-    let session_id = opt_str(&body, "sessionId")?
-        .ok_or_else(|| ApiError::bad_request("missing field `sessionId`"))?;
+    let session_id = required(opt_str(&body, "sessionId")?, "sessionId")?;
     check_id("sessionId", session_id)?;
     let count = opt_u64(&body, "count")?.unwrap_or(1);
     if count > MAX_EVENTS_PER_SESSION as u64 {
@@ -348,8 +347,7 @@ async fn emit(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> A
 /// streams (or one), stored nowhere, so tests can feed a client malformed events.
 async fn emit_raw(State(state): State<AppState>, headers: HeaderMap, raw: Body) -> Answer {
     let body = body(&headers, raw).await?;
-    let data =
-        opt_str(&body, "data")?.ok_or_else(|| ApiError::bad_request("missing field `data`"))?;
+    let data = required(opt_str(&body, "data")?, "data")?;
     let only = opt_str(&body, "connectionId")?;
     let frame = Frame::Event {
         id: None,
