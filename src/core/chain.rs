@@ -152,8 +152,9 @@ impl Chain {
         keys
     }
 
-    /// Forgets every held event, giving their keys, and every event being applied.
-    fn forget(&mut self) -> Vec<EventKey> {
+    /// Empties the chain of a stream that is gone: every held event (giving their
+    /// keys), every event being applied and every open snapshot offer.
+    fn reset(&mut self) -> Vec<EventKey> {
         self.held_bytes = 0;
         self.handed.clear();
         self.offers.clear();
@@ -178,7 +179,7 @@ impl Machine {
             return ChainVerdict::Ignored;
         }
         self.last_activity = now;
-        let cursor = self.cursor_of(session);
+        let cursor = self.track_cursor(session);
         if seq <= cursor || self.chain.is_held(session, seq) {
             bump(&mut self.stats.duplicates_skipped);
             if seq <= cursor {
@@ -236,15 +237,15 @@ impl Machine {
     /// `commitTranscriptCursor(sessionId, seq)`: the app applied the session up to
     /// `seq` by other means. The cursor never moves back.
     pub fn commit_transcript_cursor(&mut self, now: u64, session: &str, seq: u64) {
-        if seq > self.cursor_of(session) {
+        if seq > self.track_cursor(session) {
             self.advance_cursor(now, session, seq);
             self.owe_ack(now, session, seq);
         }
     }
 
-    /// The session's applied cursor (0 when it was never seen), what the reconnect POST
-    /// asks the events after.
-    pub(super) fn cursor_of(&mut self, session: &str) -> u64 {
+    /// The session's applied cursor, what the reconnect POST asks the events after; a
+    /// session never seen is tracked from here, at 0, so that a resync asks for it too.
+    pub(super) fn track_cursor(&mut self, session: &str) -> u64 {
         if let Some(cursor) = self.sessions.last_seq(session) {
             return cursor;
         }
@@ -288,7 +289,7 @@ impl Machine {
     /// A new stream (or none): what was held or handed belongs to the old one; the
     /// server sends it again after the cursors.
     pub(super) fn forget_held(&mut self) {
-        for key in self.chain.forget() {
+        for key in self.chain.reset() {
             self.push(Action::Discard(key));
         }
     }
@@ -364,9 +365,9 @@ mod tests {
     }
 
     #[test]
-    fn forgetting_gives_every_key_and_empties_the_chain() {
+    fn a_reset_gives_every_key_and_empties_the_chain() {
         let mut chain = chain_of(vec![held(1, "a", 3, 2), held(2, "b", 3, 2)]);
-        assert_eq!(chain.forget(), [EventKey(1), EventKey(2)]);
+        assert_eq!(chain.reset(), [EventKey(1), EventKey(2)]);
         assert_eq!(chain.held_bytes, 0);
         assert!(chain.held.is_empty());
     }

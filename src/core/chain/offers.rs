@@ -69,7 +69,7 @@ impl Machine {
             return false;
         }
         self.last_activity = now;
-        self.cursor_of(session);
+        self.track_cursor(session);
         self.chain.offers.0.retain(|o| o.session != session);
         self.chain.offers.0.push(Offer {
             session: session.into(),
