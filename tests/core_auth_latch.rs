@@ -431,8 +431,8 @@ fn the_latch_is_on_in_the_current_contract_and_off_by_default() {
 fn with_the_persisted_outbox_a_settled_prompts_record_is_removed_before_its_report() {
     use sse_courier::core::{Machine, OutboxAction, PersistConfig, Prompt};
     let persist = PersistConfig {
-        owner: "page-1".into(),
         max_age_ms: 60_000,
+        ..PersistConfig::new("page-1")
     };
     let mut m = Machine::with_persist(strict(), persist, 1);
     m.restore(0, &[], &[]);

@@ -18,7 +18,7 @@ use proptest::prelude::*;
 use sse_courier::core::{
     Action, Backoff, Body, Config, DropReason, Endpoint, FailReason, Fate, LeftAlone, Machine,
     MsgId, OutboxAction, OutboxWarning, PersistConfig, PostId, PostOutcome, Record, Restored,
-    SendOutcome, Stored, FIRST_SENT_ID, RECORD_VERSION,
+    SendOutcome, Stored, FIRST_SENT_ID, RECORD_VERSION, REMOVALS_HELD_AT_MOST,
 };
 
 const OK: PostOutcome = PostOutcome::Accepted;
@@ -332,6 +332,184 @@ fn dropped_and_failed_messages_leave_the_store_too() {
         .collect();
     assert_eq!(removed, ["rejected", "failed", "overflowed", "cleared"]);
     assert!(store.borrow().entries.is_empty());
+}
+
+/// A tab whose removals go in groups (`group_removals`, the IndexedDB store's),
+/// connected and restored with no other tab alive.
+fn grouping(config: Config, store: &SharedStore) -> Tab {
+    let persist = PersistConfig {
+        group_removals: true,
+        ..PersistConfig::new("tab-a")
+    };
+    let mut tab = Tab::open_with(persist, config, store, 0);
+    tab.connect();
+    tab.welcome("conn-1");
+    tab.restore(&[]);
+    tab
+}
+
+/// The keys the store log removed, in order.
+fn removed(log: &[OutboxAction]) -> Vec<String> {
+    let removals = log.iter().filter_map(|action| match action {
+        OutboxAction::Remove { key } => Some(key.clone()),
+        _ => None,
+    });
+    removals.collect()
+}
+
+#[test]
+fn without_grouping_a_removal_never_waits_for_other_messages_in_flight() {
+    let store = shared_store();
+    let mut tab = Tab::started("tab-a", Config::default(), &store, 0);
+    let first = tab.send("k1");
+    tab.send("k2");
+
+    tab.answer_msg(first, OK);
+
+    assert_eq!(removed(&tab.store_log()), ["k1"]);
+    assert_eq!(store.borrow().keys(), ["k2"]);
+}
+
+#[test]
+fn grouped_removals_wait_while_messages_are_in_flight_and_go_once_none_is() {
+    let store = shared_store();
+    let mut tab = grouping(Config::default(), &store);
+    let first = tab.send("k1");
+    let second = tab.send("k2");
+
+    let answered = tab.answer_msg(first, OK);
+
+    // Reported at once; its record stays until the other answer.
+    assert_eq!(reports(&answered), [(first, Fate::Delivered)]);
+    assert_eq!(store.borrow().keys(), ["k1", "k2"]);
+
+    tab.m.on_post_answer(tab.now, post_of(&tab.log, second), OK);
+    // Both removals come out before the second report.
+    assert_eq!(
+        tab.m.poll_outbox_action(),
+        Some(OutboxAction::Remove { key: "k1".into() })
+    );
+    assert_eq!(
+        tab.m.poll_outbox_action(),
+        Some(OutboxAction::Remove { key: "k2".into() })
+    );
+    assert_eq!(tab.m.poll_outbox_action(), None);
+    assert_eq!(reports(&tab.drain()), [(second, Fate::Delivered)]);
+}
+
+#[test]
+fn grouped_removals_of_ordered_sends_wait_for_the_next_answer() {
+    let store = shared_store();
+    let config = Config {
+        ordered_sends: true,
+        ..Config::default()
+    };
+    let mut tab = grouping(config, &store);
+    let first = tab.send("k1");
+    let second = tab.send("k2");
+
+    // The first answer lets the second out: a message is in flight again.
+    tab.answer_msg(first, OK);
+    assert!(removed(&tab.store_log()).is_empty());
+
+    tab.answer_msg(second, OK);
+    assert_eq!(removed(&tab.store_log()), ["k1", "k2"]);
+    assert!(store.borrow().entries.is_empty());
+}
+
+#[test]
+fn a_burst_hands_its_removals_out_sixteen_at_a_time() {
+    let store = shared_store();
+    let mut tab = grouping(Config::default(), &store);
+    let sent: Vec<MsgId> = (0..20).map(|i| tab.send(&format!("k{i:02}"))).collect();
+
+    for (i, msg) in sent[..15].iter().enumerate() {
+        tab.answer_msg(*msg, OK);
+        assert!(removed(&tab.store_log()).is_empty(), "after answer {i}");
+    }
+    tab.answer_msg(sent[15], OK);
+    let first_group: Vec<String> = (0..16).map(|i| format!("k{i:02}")).collect();
+    assert_eq!(removed(&tab.store_log()), first_group);
+
+    for msg in &sent[16..19] {
+        tab.answer_msg(*msg, OK);
+    }
+    assert_eq!(removed(&tab.store_log()).len(), REMOVALS_HELD_AT_MOST);
+    tab.answer_msg(sent[19], OK);
+    assert!(store.borrow().entries.is_empty());
+}
+
+#[test]
+fn a_record_written_takes_the_removals_held_back_with_it() {
+    let store = shared_store();
+    let mut tab = grouping(Config::default(), &store);
+    let first = tab.send("k1");
+    tab.send("k2");
+    tab.answer_msg(first, OK);
+
+    tab.send("k3");
+
+    let log = tab.store_log();
+    let tail: Vec<&OutboxAction> = log.iter().rev().take(2).rev().collect();
+    assert!(
+        matches!(tail[..], [OutboxAction::Remove { key: ref removed }, OutboxAction::Put { ref record, .. }]
+            if removed == "k1" && record.key == "k3"),
+        "{tail:?}"
+    );
+    assert_eq!(store.borrow().keys(), ["k2", "k3"]);
+}
+
+#[test]
+fn a_message_sent_again_under_a_settled_ones_id_keeps_its_record() {
+    let store = shared_store();
+    let mut tab = grouping(Config::default(), &store);
+    let first = tab.send("k1");
+    let other = tab.send("k2");
+    tab.answer_msg(first, OK);
+
+    let again = tab.send("k1");
+    tab.answer_msg(other, OK);
+    tab.m.release_removals();
+    tab.drain();
+
+    // The old removal went before the new record, not after it.
+    assert_eq!(store.borrow().keys(), ["k1"]);
+    tab.answer_msg(again, OK);
+    assert!(store.borrow().entries.is_empty());
+}
+
+#[test]
+fn a_page_hidden_or_hidden_away_hands_out_the_removals_it_held_back() {
+    for hide in [
+        |m: &mut Machine, now| m.on_visibility(now, false),
+        |m: &mut Machine, now| m.on_page_hide(now),
+    ] {
+        let store = shared_store();
+        let mut tab = grouping(Config::default(), &store);
+        let first = tab.send("k1");
+        tab.send("k2");
+        tab.answer_msg(first, OK);
+
+        hide(&mut tab.m, tab.now);
+        tab.drain();
+
+        assert_eq!(store.borrow().keys(), ["k2"]);
+    }
+}
+
+#[test]
+fn releasing_the_removals_hands_out_every_one_held_back() {
+    let store = shared_store();
+    let mut tab = grouping(Config::default(), &store);
+    let first = tab.send("k1");
+    tab.send("k2");
+    tab.answer_msg(first, OK);
+
+    tab.m.release_removals();
+    tab.drain();
+
+    assert_eq!(removed(&tab.store_log()), ["k1"]);
+    assert_eq!(store.borrow().keys(), ["k2"]);
 }
 
 #[test]
@@ -939,6 +1117,9 @@ struct Page {
     keys: BTreeMap<MsgId, String>,
     in_memory: BTreeSet<MsgId>,
     open: Vec<Open>,
+    /// Settled messages whose records are still stored: their removals held back
+    /// (`group_removals`).
+    held_back: BTreeSet<String>,
 }
 
 /// One or two tabs over one store, each page living and dying (a crash drops its
@@ -947,6 +1128,8 @@ struct Page {
 struct World {
     config: Config,
     max_age_ms: u64,
+    /// The pages hold removals back (`PersistConfig::group_removals`).
+    group_removals: bool,
     seed: u64,
     now: u64,
     /// The store: what the pages' store actions wrote and did not remove.
@@ -957,6 +1140,9 @@ struct World {
     /// Every stored message ever sent, in send order, and how each ended.
     sent: Vec<String>,
     ends: BTreeMap<String, End>,
+    /// Settled messages a crash left stored (their removal held back): each may end
+    /// once more, in the page that restores it.
+    may_end_again: BTreeMap<String, u32>,
     /// The server: keys it accepted (once each), in order; POSTs it handled, by
     /// page load (post ids start over with each page).
     accepted: Vec<String>,
@@ -966,10 +1152,11 @@ struct World {
 }
 
 impl World {
-    fn new(config: Config, max_age_ms: u64, seed: u64, tabs: usize) -> Self {
+    fn new(config: Config, max_age_ms: u64, group_removals: bool, seed: u64, tabs: usize) -> Self {
         let mut world = World {
             config,
             max_age_ms,
+            group_removals,
             seed,
             now: 1_000,
             store: BTreeMap::new(),
@@ -978,6 +1165,7 @@ impl World {
             welcomes: 0,
             sent: Vec::new(),
             ends: BTreeMap::new(),
+            may_end_again: BTreeMap::new(),
             accepted: Vec::new(),
             handled: BTreeSet::new(),
             stale_hits: BTreeMap::new(),
@@ -997,6 +1185,7 @@ impl World {
         let owner = format!("page-{}", self.loads);
         let persist = PersistConfig {
             max_age_ms: self.max_age_ms,
+            group_removals: self.group_removals,
             ..PersistConfig::new(&owner)
         };
         let seed = self.seed ^ u64::from(self.loads);
@@ -1009,6 +1198,7 @@ impl World {
             keys: BTreeMap::new(),
             in_memory: BTreeSet::new(),
             open: Vec::new(),
+            held_back: BTreeSet::new(),
         }
     }
 
@@ -1021,6 +1211,10 @@ impl World {
             if mask & (1 << (i % 8)) != 0 {
                 self.handle(&owner, post);
             }
+        }
+        // Removals it held back are lost with it: those messages are sent again.
+        for key in std::mem::take(&mut self.pages[t].held_back) {
+            *self.may_end_again.entry(key).or_default() += 1;
         }
         // A page load takes time: the next page's clock is later.
         self.now += 50;
@@ -1077,6 +1271,12 @@ impl World {
     fn end(&mut self, key: &str, end: End) -> Result<(), TestCaseError> {
         prop_assert!(self.sent.iter().any(|k| k == key), "unknown {key}");
         let before = self.ends.insert(key.to_string(), end);
+        if before.is_some() {
+            if let Some(again) = self.may_end_again.get_mut(key).filter(|n| **n > 0) {
+                *again -= 1;
+                return Ok(());
+            }
+        }
         prop_assert!(
             before.is_none(),
             "{key} ended twice: {before:?}, then {end:?}"
@@ -1189,11 +1389,17 @@ impl World {
                 OutboxAction::Remove { key } => {
                     let removed = self.store.remove(&key);
                     prop_assert!(removed.is_some(), "remove of absent {key}");
+                    page.held_back.remove(&key);
                 }
                 OutboxAction::Warn(warning) => {
                     prop_assert_eq!(warning, OutboxWarning::RecordsExpired);
                 }
             }
+        }
+        // Removals wait only while a message is in flight, and only so many.
+        prop_assert!(page.held_back.len() < REMOVALS_HELD_AT_MOST);
+        if page.m.in_flight_len() == 0 {
+            prop_assert!(page.held_back.is_empty(), "held back: {:?}", page.held_back);
         }
         let actions: Vec<Action> = std::iter::from_fn(|| self.pages[t].m.poll_action()).collect();
         for action in actions {
@@ -1238,10 +1444,10 @@ impl World {
                 }
                 Action::Report { msg, fate } => {
                     if let Some(key) = page.keys.remove(&msg) {
-                        prop_assert!(
-                            !self.store.contains_key(&key),
-                            "{key} reported, still stored"
-                        );
+                        if self.store.contains_key(&key) {
+                            prop_assert!(self.group_removals, "{key} reported, still stored");
+                            page.held_back.insert(key.clone());
+                        }
                         self.check_fate_earned(&key, fate)?;
                         self.end(&key, End::Reported(fate))?;
                     } else {
@@ -1279,8 +1485,12 @@ impl World {
             prop_assert!(page.m.pending_len() <= self.config.max_pending_sends);
         }
         for (key, record) in &self.store {
-            let live = self.pages.iter().any(|p| p.owner == record.owner);
-            prop_assert!(!live || held.contains_key(key), "{key} stored but settled");
+            let owner = self.pages.iter().find(|p| p.owner == record.owner);
+            let held_back = owner.is_some_and(|p| p.held_back.contains(key));
+            prop_assert!(
+                owner.is_none() || held.contains_key(key) || held_back,
+                "{key} stored but settled"
+            );
         }
         Ok(())
     }
@@ -1368,11 +1578,12 @@ impl World {
 fn play(
     config: Config,
     max_age_ms: u64,
+    group_removals: bool,
     seed: u64,
     tabs: usize,
     steps: &[Step],
 ) -> Result<(), TestCaseError> {
-    let mut world = World::new(config, max_age_ms, seed, tabs);
+    let mut world = World::new(config, max_age_ms, group_removals, seed, tabs);
     for t in 0..tabs {
         world.settle(t)?;
     }
@@ -1393,7 +1604,19 @@ proptest! {
         seed in any::<u64>(),
         steps in prop::collection::vec(step(), 1..100),
     ) {
-        play(config, max_age_ms, seed, 1, &steps)?;
+        play(config, max_age_ms, false, seed, 1, &steps)?;
+    }
+
+    /// The same with removals held back while messages are in flight (IndexedDB's
+    /// way): none lost, and only a message whose removal a crash lost ends twice.
+    #[test]
+    fn grouped_removals_lose_nothing_and_end_again_only_what_a_crash_held_back(
+        (config, max_age_ms) in config(),
+        seed in any::<u64>(),
+        tabs in 1usize..3,
+        steps in prop::collection::vec(step(), 1..100),
+    ) {
+        play(config, max_age_ms, true, seed, tabs, &steps)?;
     }
 
     /// Two tabs on one store, each crashing and reloading, restoring with the other
@@ -1404,6 +1627,6 @@ proptest! {
         seed in any::<u64>(),
         steps in prop::collection::vec(step(), 1..100),
     ) {
-        play(config, max_age_ms, seed, 2, &steps)?;
+        play(config, max_age_ms, false, seed, 2, &steps)?;
     }
 }

@@ -398,7 +398,8 @@ impl Machine {
             Fate::Failed(_) => &mut self.stats.failed,
             Fate::Uncertain => &mut self.stats.uncertain,
         });
-        // Its record goes first: a removal the shell carries out before the report.
+        // Its record goes first: a removal the shell carries out before the report
+        // (unless `group_removals` holds it back while messages are in flight).
         self.persist_settled(msg);
         self.prompts.settled(msg);
         if item.prompt {

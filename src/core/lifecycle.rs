@@ -178,11 +178,14 @@ impl Machine {
             }
             self.push(Action::Notify(Notice::Foreground));
         } else {
+            // A hidden page may be killed without another word: nothing held back.
+            self.release_removals();
             self.suspend(now, true);
         }
     }
 
     pub fn on_page_hide(&mut self, now: u64) {
+        self.release_removals();
         self.suspend(now, true);
     }
 

@@ -123,7 +123,7 @@ pub use outcome::{DropReason, EventVerdict, FailReason, Fate, PostOutcome, SendO
 pub use persist::{
     reads_version, Layout, LeftAlone, LegacyPrompt, OutboxAction, OutboxNames, OutboxWarning,
     PersistConfig, PersistConfigError, Record, Restored, Stored, StoredPrompt, Whose,
-    DEFAULT_MAX_AGE_MS, FIRST_SENT_ID, LEGACY_KEY_PREFIX, RECORD_VERSION,
+    DEFAULT_MAX_AGE_MS, FIRST_SENT_ID, LEGACY_KEY_PREFIX, RECORD_VERSION, REMOVALS_HELD_AT_MOST,
 };
 pub use probe::{ProbeOutcome, PROBE_DEADLINE_MS};
 pub use prompts::Prompt;

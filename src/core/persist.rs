@@ -48,6 +48,12 @@ pub fn reads_version(version: u32) -> bool {
 /// confuse than to help; the app can choose longer.
 pub const DEFAULT_MAX_AGE_MS: u64 = 24 * 60 * 60 * 1000;
 
+/// With [`PersistConfig::group_removals`], the most removals held back while messages
+/// are in flight: a crash in a burst then re-sends at most this many delivered
+/// messages (the server de-duplicates them), and a burst of answers costs a store
+/// transaction per this many instead of one each.
+pub const REMOVALS_HELD_AT_MOST: usize = 16;
+
 /// Orders count 1/1024 ms: `Date.now()` × 1024 stays below 2^53 (a JS number holds
 /// it exactly) until the year 2248.
 const ORDER_TICKS_PER_MS: u64 = 1024;
@@ -68,6 +74,15 @@ pub struct PersistConfig {
     /// A record whose message was first sent more than this long ago is dropped at
     /// restore, with a report, instead of being sent late.
     pub max_age_ms: u64,
+    /// Hold a settled message's removal back while messages are in flight, and hand
+    /// the removals out together: with the next record written, once no message is in
+    /// flight, or when [`REMOVALS_HELD_AT_MOST`] are held. For a store whose writes
+    /// commit later than the report anyway (IndexedDB), where each group of writes
+    /// handed out together is one transaction: a crash between a report and its
+    /// removal's commit already re-sends the message, and this makes that window
+    /// last until the next answer. Off: every removal comes out at once, before its
+    /// report (what a synchronous store needs to deliver exactly once).
+    pub group_removals: bool,
 }
 
 impl PersistConfig {
@@ -76,6 +91,7 @@ impl PersistConfig {
         PersistConfig {
             owner: owner.into(),
             max_age_ms: DEFAULT_MAX_AGE_MS,
+            group_removals: false,
         }
     }
 
@@ -193,7 +209,8 @@ pub enum OutboxAction {
     /// taken at restore (now owned by this machine), or new attempt counts.
     Put { msg: MsgId, record: Record },
     /// Delete the record under `key`: its fate is settled. Its report follows
-    /// (`Action::Report`, or the `Restored::Expired` verdict `restore` returned).
+    /// (`Action::Report`, or the `Restored::Expired` verdict `restore` returned),
+    /// unless [`PersistConfig::group_removals`] held it back.
     Remove { key: String },
     /// Something worth a `console.warn` (not a store operation).
     Warn(OutboxWarning),
@@ -285,6 +302,8 @@ pub(crate) struct Persist {
     held: Vec<Held>,
     last_order: u64,
     out: Vec<OutboxAction>,
+    /// Keys of settled messages whose removal is held back (`group_removals`).
+    removals: Vec<String>,
 }
 
 impl Persist {
@@ -294,6 +313,7 @@ impl Persist {
             held: Vec::new(),
             last_order: 0,
             out: Vec::new(),
+            removals: Vec::new(),
         }
     }
 
@@ -355,6 +375,8 @@ pub(crate) trait Outbox {
     fn put(&mut self, item: &Pending, prompt: Option<StoredPrompt>);
     /// `msg`'s fate is settled: its record goes.
     fn settled(&mut self, msg: MsgId);
+    /// Hands out every removal held back, after the actions already out.
+    fn release_removals(&mut self);
     fn clone_box(&self) -> Box<dyn Outbox>;
 }
 
@@ -394,6 +416,9 @@ impl Outbox for Persist {
             owner: self.config.owner.clone(),
             prompt,
         };
+        // The removals held back ride along: the same store write (and a removal of
+        // this key, a message sent again under a settled one's id, goes before it).
+        self.release_removals();
         self.out.push(OutboxAction::Put {
             msg: item.msg,
             record,
@@ -403,9 +428,18 @@ impl Outbox for Persist {
     fn settled(&mut self, msg: MsgId) {
         if let Some(at) = self.held.iter().position(|h| h.msg == msg) {
             if let Some(held) = seq::remove_at(&mut self.held, at) {
-                self.out.push(OutboxAction::Remove { key: held.key });
+                self.removals.push(held.key);
+                if !self.config.group_removals {
+                    self.release_removals();
+                }
             }
         }
+    }
+
+    fn release_removals(&mut self) {
+        let removals = self.removals.drain(..);
+        self.out
+            .extend(removals.map(|key| OutboxAction::Remove { key }));
     }
 
     fn clone_box(&self) -> Box<dyn Outbox> {
@@ -459,9 +493,24 @@ impl Machine {
 
     /// The next thing to do for the outbox, in order. Drain it before `poll_action`
     /// after every input (the store first: a record is written before its POST, and
-    /// removed before its report).
+    /// removed before its report, unless `group_removals` holds the removal back
+    /// while messages are in flight).
     pub fn poll_outbox_action(&mut self) -> Option<OutboxAction> {
-        seq::pop_front(&mut self.persist.as_mut()?.state().out)
+        let in_flight = self.flights.messages().next().is_some();
+        let p = self.persist.as_mut()?.state();
+        if !in_flight || p.removals.len() >= REMOVALS_HELD_AT_MOST {
+            p.release_removals();
+        }
+        seq::pop_front(&mut p.out)
+    }
+
+    /// Hands out every removal `group_removals` holds back: the shell asks before it
+    /// lets go of the store (`free()`), so that a page that closes cleanly leaves no
+    /// delivered message's record behind.
+    pub fn release_removals(&mut self) {
+        if let Some(p) = self.persist.as_mut() {
+            p.release_removals();
+        }
     }
 
     /// The outbox is on and `restore` has not been called yet.
@@ -748,8 +797,8 @@ mod tests {
 
     fn outbox() -> Persist {
         Persist::new(PersistConfig {
-            owner: "me".into(),
             max_age_ms: 1_000,
+            ..PersistConfig::new("me")
         })
     }
 

@@ -73,8 +73,14 @@ impl Connection {
                     let legacy = legacy_outbox_name(&config);
                     let (store, namespace) = (&persist.store, &persist.namespace);
                     let outbox = Outbox::open(store, namespace, &owner, legacy, &inputs);
-                    let max_age_ms = persist.max_age_ms;
-                    let persist = PersistConfig { owner, max_age_ms };
+                    // IndexedDB commits later than the report anyway, a transaction
+                    // per group of writes: its removals go in groups.
+                    let group_removals = store.as_string().as_deref() == Some("indexeddb");
+                    let persist = PersistConfig {
+                        max_age_ms: persist.max_age_ms,
+                        group_removals,
+                        ..PersistConfig::new(&owner)
+                    };
                     (
                         Machine::with_persist(core_config, persist, seed),
                         Some(outbox),

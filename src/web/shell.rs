@@ -92,6 +92,12 @@ impl Drop for Shell {
     fn drop(&mut self) {
         #[cfg(feature = "persist")]
         if let Some(outbox) = &self.outbox {
+            // The removals the core held back are written before the store closes.
+            self.core
+                .input(js::now(), crate::core::Machine::release_removals);
+            while let Some(action) = self.core.poll_outbox_action() {
+                verdicts::Step::of(action, &self.outgoing).perform(Some(outbox));
+            }
             outbox.close();
         }
         #[cfg(feature = "share-tabs")]
@@ -160,7 +166,8 @@ impl Shell {
 
 /// Carries out every pending action, then re-arms the host timer. The outbox's store
 /// operations go first whenever there are any, so that a record is written before its
-/// message is posted and removed before its report.
+/// message is posted and removed before its report (unless the core holds the removal
+/// back: `PersistConfig::group_removals`).
 pub fn pump(shell: &Shared) {
     loop {
         #[cfg(feature = "persist")]

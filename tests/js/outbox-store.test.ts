@@ -128,6 +128,53 @@ describe("indexeddb", () => {
     expect(warnings()).toEqual([]);
   });
 
+  it("a removal waits while other messages are in flight: a burst's answers share one transaction", async () => {
+    vi.stubGlobal("indexedDB", new IDBFactory());
+    const page = openPage({ store: "indexeddb", key: "chat" });
+    await settle(); // opened, and read back
+    const transactions = vi.spyOn(IDBDatabase.prototype, "transaction");
+    for (const id of ["a", "b", "c"]) page.conn.send({ type: "send", clientMsgId: id });
+    page.stream()!.welcome("conn-1");
+    await settle();
+    expect(transactions).toHaveBeenCalledTimes(1); // the three records
+    page.manual.calls[0].resolve({ ok: true });
+    await settle();
+    page.manual.calls[1].resolve({ ok: true });
+    await settle();
+    expect(page.reports.map((r) => [r.clientMsgId, r.status])).toEqual([
+      ["a", "delivered"],
+      ["b", "delivered"],
+    ]);
+    expect(transactions).toHaveBeenCalledTimes(1); // c is in flight: a's and b's removals wait
+    page.manual.calls[2].resolve({ ok: true });
+    await settle();
+    expect(transactions).toHaveBeenCalledTimes(2); // all three removals, together
+    restartBrowser();
+    const next = openPage({ store: "indexeddb", key: "chat" });
+    expect(await next.conn.whenRestored()).toEqual([]);
+    expect(warnings()).toEqual([]);
+  });
+
+  it("free() writes the removals held back, so a page closed cleanly leaves no delivered message stored", async () => {
+    vi.stubGlobal("indexedDB", new IDBFactory());
+    const page = openPage({ store: "indexeddb", key: "chat" });
+    await settle();
+    page.conn.send({ type: "send", clientMsgId: "delivered" });
+    page.conn.send({ type: "send", clientMsgId: "in-flight" });
+    page.stream()!.welcome("conn-1");
+    page.manual.calls[0].resolve({ ok: true });
+    await settle();
+    expect(page.reports.map((r) => r.clientMsgId)).toEqual(["delivered"]);
+
+    page.conn.free();
+    await settle();
+
+    restartBrowser();
+    const next = openPage({ store: "indexeddb", key: "chat" });
+    expect((await next.conn.whenRestored()).map((m) => m.clientMsgId)).toEqual(["in-flight"]);
+    expect(warnings()).toEqual([]);
+  });
+
   it("an IndexedDB that fails to open (as in some private modes) is the memory store, with one warning", async () => {
     vi.stubGlobal("indexedDB", {
       open() {

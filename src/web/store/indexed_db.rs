@@ -13,8 +13,10 @@
 //! A write is durable when its transaction commits. The writes of one task commit
 //! together, from a microtask, the last write of a key winning: a transaction per
 //! write cost most of a send's time (500 sends took 0.5 s of transactions in
-//! Chromium, BENCHMARKS.md). A transaction of removals alone asks for relaxed
-//! durability (`write_all` says why); one that holds a record keeps the default.
+//! Chromium, BENCHMARKS.md); the core holds removals back while messages are in
+//! flight, so that a burst's answers share one (`PersistConfig::group_removals`). A
+//! transaction of removals alone asks for relaxed durability (`write_all` says why);
+//! one that holds a record keeps the default.
 
 use alloc::rc::Rc;
 use alloc::string::String;
