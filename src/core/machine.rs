@@ -202,6 +202,20 @@ mod tests {
     use crate::core::outcome::SendOutcome;
 
     #[test]
+    fn config_gives_back_the_settings_it_was_built_with() {
+        // The shell reads its switches there (`applied_events` chooses the listener's
+        // path), so it must be the machine's own, not a default.
+        let config = Config {
+            applied_events: true,
+            max_pending_sends: 7,
+            ..Config::default()
+        };
+        let m = Machine::new(config.clone(), 1);
+        assert_eq!(m.config(), &config);
+        assert_ne!(m.config(), &Config::default());
+    }
+
+    #[test]
     fn new_machine_is_idle_with_nothing_to_do() {
         let mut m = Machine::new(Config::default(), 1);
         assert_eq!(m.poll_action(), None);
