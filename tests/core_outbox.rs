@@ -440,6 +440,30 @@ fn a_burst_hands_its_removals_out_sixteen_at_a_time() {
 }
 
 #[test]
+fn a_message_that_failed_or_was_dropped_is_removed_at_once_with_those_held_back() {
+    let store = shared_store();
+    let config = Config {
+        max_send_retries: 0,
+        ..Config::default()
+    };
+    let mut tab = grouping(config, &store);
+    let delivered = tab.send("delivered");
+    let rejected = tab.send("rejected");
+    let failed = tab.send("failed");
+    tab.send("in-flight");
+    tab.answer_msg(delivered, OK);
+
+    tab.answer_msg(rejected, PostOutcome::Status(400));
+    assert_eq!(removed(&tab.store_log()), ["delivered", "rejected"]);
+    tab.answer_msg(failed, PostOutcome::Status(503));
+    assert_eq!(
+        removed(&tab.store_log()),
+        ["delivered", "rejected", "failed"]
+    );
+    assert_eq!(store.borrow().keys(), ["in-flight"]);
+}
+
+#[test]
 fn a_record_written_takes_the_removals_held_back_with_it() {
     let store = shared_store();
     let mut tab = grouping(Config::default(), &store);
@@ -1212,8 +1236,14 @@ impl World {
                 self.handle(&owner, post);
             }
         }
-        // Removals it held back are lost with it: those messages are sent again.
+        // Removals it held back are lost with it: those messages are sent again, their
+        // attempts counted from what their records say (the last attempt, which
+        // settled them, was never written).
         for key in std::mem::take(&mut self.pages[t].held_back) {
+            if let Some(record) = self.store.get(&key) {
+                self.stale_hits.insert(key.clone(), record.stale_404s);
+                self.transient_hits.insert(key.clone(), record.retries);
+            }
             *self.may_end_again.entry(key).or_default() += 1;
         }
         // A page load takes time: the next page's clock is later.

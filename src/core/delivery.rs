@@ -400,7 +400,7 @@ impl Machine {
         });
         // Its record goes first: a removal the shell carries out before the report
         // (unless `group_removals` holds it back while messages are in flight).
-        self.persist_settled(msg);
+        self.persist_settled(msg, matches!(fate, Fate::Delivered));
         self.prompts.settled(msg);
         if item.prompt {
             let notice = match fate {

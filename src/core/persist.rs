@@ -74,14 +74,16 @@ pub struct PersistConfig {
     /// A record whose message was first sent more than this long ago is dropped at
     /// restore, with a report, instead of being sent late.
     pub max_age_ms: u64,
-    /// Hold a settled message's removal back while messages are in flight, and hand
+    /// Hold a delivered message's removal back while messages are in flight, and hand
     /// the removals out together: with the next record written, once no message is in
     /// flight, or when [`REMOVALS_HELD_AT_MOST`] are held. For a store whose writes
     /// commit later than the report anyway (IndexedDB), where each group of writes
     /// handed out together is one transaction: a crash between a report and its
     /// removal's commit already re-sends the message, and this makes that window
-    /// last until the next answer. Off: every removal comes out at once, before its
-    /// report (what a synchronous store needs to deliver exactly once).
+    /// last until the next answer (a message that failed or was dropped is removed at
+    /// once: sent again, it would be delivered after the ones sent since). Off: every
+    /// removal comes out at once, before its report (what a synchronous store needs to
+    /// deliver exactly once).
     pub group_removals: bool,
 }
 
@@ -373,8 +375,8 @@ pub(crate) trait Outbox {
     fn state_ref(&self) -> &Persist;
     /// Writes the record of `item` (a prompt's with its state), if it is persisted.
     fn put(&mut self, item: &Pending, prompt: Option<StoredPrompt>);
-    /// `msg`'s fate is settled: its record goes.
-    fn settled(&mut self, msg: MsgId);
+    /// `msg`'s fate is settled (`delivered`: the server has it): its record goes.
+    fn settled(&mut self, msg: MsgId, delivered: bool);
     /// Hands out every removal held back, after the actions already out.
     fn release_removals(&mut self);
     fn clone_box(&self) -> Box<dyn Outbox>;
@@ -425,11 +427,14 @@ impl Outbox for Persist {
         });
     }
 
-    fn settled(&mut self, msg: MsgId) {
+    fn settled(&mut self, msg: MsgId, delivered: bool) {
         if let Some(at) = self.held.iter().position(|h| h.msg == msg) {
             if let Some(held) = seq::remove_at(&mut self.held, at) {
                 self.removals.push(held.key);
-                if !self.config.group_removals {
+                // Only a delivered message may wait: sent again after a crash, the
+                // server de-duplicates it. One that failed or was dropped would come
+                // back from the dead, delivered after the messages sent since.
+                if !(delivered && self.config.group_removals) {
                     self.release_removals();
                 }
             }
@@ -768,9 +773,9 @@ impl Machine {
     }
 
     /// `msg`'s fate is settled (its report is being pushed): its record goes.
-    pub(super) fn persist_settled(&mut self, msg: MsgId) {
+    pub(super) fn persist_settled(&mut self, msg: MsgId, delivered: bool) {
         if let Some(p) = self.persist.as_mut() {
-            p.settled(msg);
+            p.settled(msg, delivered);
         }
     }
 }
