@@ -383,7 +383,7 @@ export function render(results) {
         `${stores.map((s) => `*${s}*`).join(" and ")} the same with \`persist: { store: "${stores.join('" | "')}", key }\`, a fresh \`key\` per run so the store starts empty. ` +
         "Those three first send one message and wait for its report, untimed (the store's read at `connect()`, which retryable sends wait for, is then done and the database open); " +
         "after each run (the Connection freed) the store is checked empty and the page checked free of the package's warnings (a store that fell back to memory would be an error). " +
-        "IndexedDB writes are not awaited before the POST (a record is durable when its transaction commits, `docs/api.md`), and a removal waits while other messages are in flight, the held ones committed together (at most 16; `docs/persisted-outbox.md`); " +
+        "IndexedDB writes are not awaited before the POST (a record is durable when its transaction commits, `docs/api.md`), and a delivered message's removal waits while other messages are in flight, the held ones committed together (at most 16; `docs/persisted-outbox.md`); " +
         "`localStorage` writes are synchronous, inside `send()` and before each report.",
       "",
       table(
