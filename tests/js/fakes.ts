@@ -1,7 +1,7 @@
 // Fakes shaped like the existing client's own test fakes: an EventSource with only
 // addEventListener/removeEventListener/close/onmessage/onerror/readyState, and a fetch
 // that resolves with plain `{ ok, status? }` objects.
-import { vi } from "vitest";
+import { vi, beforeEach, afterEach } from "vitest";
 import { Connection, type ConnectionConfig, type ConnectionStats, type DeliveryReport } from "sse-courier";
 
 type Handler = (e: MessageEvent) => void;
@@ -111,6 +111,45 @@ export const noCounts: ConnectionStats = {
   uncertain: 0,
   authLosses: 0,
 };
+
+/**
+ * The page of a test file, fresh for each test: fake timers, a `document` and a window
+ * (counting event targets; the window's listener functions stubbed as globals), and the
+ * connections handed to `track`, freed after each test before the fake page goes, so
+ * that no finalizer later detaches from a page that no longer exists.
+ */
+export function useFakePage() {
+  const made: Array<{ free(): void }> = [];
+  const page = {
+    doc: new CountingTarget(),
+    win: new CountingTarget(),
+    track<T extends { free(): void }>(conn: T): T {
+      made.push(conn);
+      return conn;
+    },
+  };
+  beforeEach(() => {
+    FakeEventSource.all = [];
+    vi.useFakeTimers();
+    page.doc = new CountingTarget();
+    page.win = new CountingTarget();
+    vi.stubGlobal("document", page.doc);
+    vi.stubGlobal("addEventListener", page.win.addEventListener.bind(page.win));
+    vi.stubGlobal("removeEventListener", page.win.removeEventListener.bind(page.win));
+  });
+  afterEach(() => {
+    for (const conn of made.splice(0)) {
+      try {
+        conn.free();
+      } catch {
+        // freed by the test
+      }
+    }
+    vi.unstubAllGlobals();
+    vi.useRealTimers();
+  });
+  return page;
+}
 
 /** A page's `document` or `window` as far as the package touches them: event targets
  * that count their listeners and fire events by hand. */

@@ -1,48 +1,16 @@
 // Page lifecycle (docs/delivery-rules.md, rule 9) and cleanup: every listener the
 // package adds is removed by disconnect() and free(). The page is faked with counting
 // event targets.
-import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
+import { describe, it, expect, vi } from "vitest";
 import { type DeliveryReport } from "sse-courier";
-import { CountingTarget, FakeEventSource, BASE, latest, makeConnection, manualFetch, okFetch } from "./fakes";
+import { FakeEventSource, BASE, latest, makeConnection, manualFetch, okFetch, useFakePage } from "./fakes";
 
-
-let doc: CountingTarget;
-let win: CountingTarget;
-// Freed before the fake page goes away, so no finalizer later detaches from a page
-// that no longer exists.
-let made: Array<{ free(): void }> = [];
-
-function track<T extends { free(): void }>(conn: T): T {
-  made.push(conn);
-  return conn;
-}
-
-beforeEach(() => {
-  FakeEventSource.all = [];
-  vi.useFakeTimers();
-  doc = new CountingTarget();
-  win = new CountingTarget();
-  vi.stubGlobal("document", doc);
-  vi.stubGlobal("addEventListener", win.addEventListener.bind(win));
-  vi.stubGlobal("removeEventListener", win.removeEventListener.bind(win));
-});
-afterEach(() => {
-  for (const conn of made) {
-    try {
-      conn.free();
-    } catch {
-      // already freed by the test
-    }
-  }
-  made = [];
-  vi.unstubAllGlobals();
-  vi.useRealTimers();
-});
+const page = useFakePage();
 
 function connected() {
   const fetch = okFetch();
   const listener = vi.fn();
-  const conn = track(makeConnection({ fetch }));
+  const conn = page.track(makeConnection({ fetch }));
   conn.onMessage(listener);
   conn.connect();
   latest().welcome("conn-1");
@@ -52,16 +20,16 @@ function connected() {
 describe("page lifecycle", () => {
   it("listens to visibilitychange, pageshow, pagehide and online once connected", () => {
     connected();
-    expect([...doc.handlers.keys()]).toEqual(["visibilitychange"]);
-    expect([...win.handlers.keys()].sort()).toEqual(["online", "pagehide", "pageshow"]);
+    expect([...page.doc.handlers.keys()]).toEqual(["visibilitychange"]);
+    expect([...page.win.handlers.keys()].sort()).toEqual(["online", "pagehide", "pageshow"]);
   });
 
   it("visible again: checkAndReconnect and _foreground", () => {
     const { listener } = connected();
     latest().fail();
     const streams = FakeEventSource.all.length;
-    doc.visibilityState = "visible";
-    doc.fire("visibilitychange");
+    page.doc.visibilityState = "visible";
+    page.doc.fire("visibilitychange");
     expect(FakeEventSource.all.length).toBe(streams + 1);
     expect(listener).toHaveBeenCalledWith({ type: "_foreground" });
   });
@@ -69,15 +37,15 @@ describe("page lifecycle", () => {
   it("hidden: suspend with the tracked sessions", () => {
     const { conn, fetch } = connected();
     conn.trackSeq("s", 3);
-    doc.visibilityState = "hidden";
-    doc.fire("visibilitychange");
+    page.doc.visibilityState = "hidden";
+    page.doc.fire("visibilitychange");
     expect(fetch).toHaveBeenCalledWith(`${BASE}/api/chat/suspend`, expect.any(Object));
   });
 
   it("pagehide: suspend", () => {
     const { conn, fetch } = connected();
     conn.trackSeq("s", 3);
-    win.fire("pagehide");
+    page.win.fire("pagehide");
     expect(fetch).toHaveBeenCalledWith(`${BASE}/api/chat/suspend`, expect.any(Object));
   });
 
@@ -85,9 +53,9 @@ describe("page lifecycle", () => {
     const { conn, fetch } = connected();
     conn.trackSeq("s", 3);
     conn.sendSuspend();
-    doc.visibilityState = "hidden";
-    doc.fire("visibilitychange");
-    win.fire("pagehide");
+    page.doc.visibilityState = "hidden";
+    page.doc.fire("visibilitychange");
+    page.win.fire("pagehide");
     const body = JSON.stringify({ type: "session_suspend", sessions: [{ sessionId: "s", lastSeq: 3 }] });
     const init = { method: "POST", headers: { "Content-Type": "application/json", "X-Connection-ID": "conn-1" }, body };
     expect(fetch.mock.calls).toEqual([
@@ -101,9 +69,9 @@ describe("page lifecycle", () => {
     connected();
     latest().fail();
     const streams = FakeEventSource.all.length;
-    win.fire("pageshow", { persisted: false });
+    page.win.fire("pageshow", { persisted: false });
     expect(FakeEventSource.all.length).toBe(streams);
-    win.fire("pageshow", { persisted: true });
+    page.win.fire("pageshow", { persisted: true });
     expect(FakeEventSource.all.length).toBe(streams + 1);
   });
 });
@@ -111,15 +79,15 @@ describe("page lifecycle", () => {
 describe("cleanup", () => {
   it("disconnect removes every listener it added", () => {
     const { conn } = connected();
-    expect(doc.count() + win.count()).toBe(4);
+    expect(page.doc.count() + page.win.count()).toBe(4);
     conn.disconnect();
-    expect(doc.count() + win.count()).toBe(0);
+    expect(page.doc.count() + page.win.count()).toBe(0);
   });
 
   it("connect twice adds the page listeners once", () => {
     const { conn } = connected();
     conn.connect();
-    expect(doc.count() + win.count()).toBe(4);
+    expect(page.doc.count() + page.win.count()).toBe(4);
   });
 
   it("free() closes the stream and removes every listener and handler", () => {
@@ -130,13 +98,13 @@ describe("cleanup", () => {
     expect(es.onmessage).toBeNull();
     expect(es.onerror).toBeNull();
     expect(es.listenerCount("welcome")).toBe(0);
-    expect(doc.count() + win.count()).toBe(0);
+    expect(page.doc.count() + page.win.count()).toBe(0);
   });
 
   it("free() disarms the host timer, and a POST answered after free() is ignored", async () => {
     const manual = manualFetch();
     const reports: DeliveryReport[] = [];
-    const conn = track(makeConnection({ fetch: manual.fn as never, postTimeoutMs: 10_000, onDelivery: (r) => reports.push(r) }));
+    const conn = page.track(makeConnection({ fetch: manual.fn as never, postTimeoutMs: 10_000, onDelivery: (r) => reports.push(r) }));
     conn.connect();
     latest().welcome("conn-1");
     conn.send({ type: "send", clientMsgId: "late" });
@@ -167,7 +135,7 @@ describe("re-entrancy", () => {
 
   function withSource(make: (url: string) => FakeEventSource) {
     const listener = vi.fn();
-    const conn = track(
+    const conn = page.track(
       makeConnection({ createEventSource: (url: string) => make(url) as unknown as EventSource }),
     );
     conn.onMessage(listener);
@@ -202,14 +170,14 @@ describe("re-entrancy", () => {
     expect(() => es.emit("block_delta", { type: "block_delta", sessionId: "s", seq: 1 })).not.toThrow();
     expect(es.readyState).toBe(2);
     expect(es.onmessage).toBeNull();
-    expect(doc.count() + win.count()).toBe(0);
+    expect(page.doc.count() + page.win.count()).toBe(0);
     await vi.runAllTimersAsync();
     expect(vi.getTimerCount()).toBe(0);
   });
 
   it("a listener may send from inside _open: the POST is made at once", () => {
     const fetch = okFetch();
-    const conn = track(makeConnection({ fetch }));
+    const conn = page.track(makeConnection({ fetch }));
     conn.onMessage((msg: { type: string }) => {
       if (msg.type === "_open") conn.send({ type: "send", clientMsgId: "from-open" });
     });

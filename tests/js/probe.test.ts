@@ -7,36 +7,17 @@
 import { describe, it, expect, vi, beforeEach, afterEach } from "vitest";
 import { Connection, type ConnectionConfig, type ProbeResult } from "sse-courier";
 import { Connection as TabsConnection } from "sse-courier/tabs";
-import { BASE, CountingTarget, FakeEventSource, latest, makeConnection, manualFetch, noCounts } from "./fakes";
+import { BASE, FakeEventSource, latest, makeConnection, manualFetch, noCounts, useFakePage } from "./fakes";
 
-let doc: CountingTarget;
-let win: CountingTarget;
+const page = useFakePage();
 let warnings: string[];
-let made: Array<{ free(): void }> = [];
 
 beforeEach(() => {
-  FakeEventSource.all = [];
-  vi.useFakeTimers();
-  doc = new CountingTarget();
-  win = new CountingTarget();
-  vi.stubGlobal("document", doc);
-  vi.stubGlobal("addEventListener", win.addEventListener.bind(win));
-  vi.stubGlobal("removeEventListener", win.removeEventListener.bind(win));
   warnings = [];
   vi.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void warnings.push(args.join(" ")));
 });
 afterEach(() => {
-  for (const conn of made) {
-    try {
-      conn.free();
-    } catch {
-      // freed by the test
-    }
-  }
-  made = [];
-  vi.unstubAllGlobals();
   vi.restoreAllMocks();
-  vi.useRealTimers();
 });
 
 /** Connected ("conn-1"), POSTs answered by hand, listener calls recorded. */
@@ -44,7 +25,7 @@ function connected(overrides: Partial<ConnectionConfig> = { foregroundProbe: tru
   const manual = manualFetch();
   const listener = vi.fn();
   const conn = makeConnection({ fetch: manual.fn as never, ...overrides });
-  made.push(conn);
+  page.track(conn);
   conn.onMessage(listener);
   conn.connect();
   latest().welcome("conn-1");
@@ -52,8 +33,8 @@ function connected(overrides: Partial<ConnectionConfig> = { foregroundProbe: tru
 }
 
 function shown() {
-  doc.visibilityState = "visible";
-  doc.fire("visibilitychange");
+  page.doc.visibilityState = "visible";
+  page.doc.fire("visibilitychange");
 }
 
 /** The probe POSTs made so far: their connection id and nonce. */
@@ -73,7 +54,7 @@ describe("off by default (the existing client)", () => {
   it("shown while connected posts nothing, and a `_probe` event reaches the listener like any other", () => {
     const { conn, manual, listener } = connected({});
     shown();
-    win.fire("pageshow", { persisted: true });
+    page.win.fire("pageshow", { persisted: true });
     expect(manual.calls).toHaveLength(0);
     expect(FakeEventSource.all).toHaveLength(1);
     latest().emit("message", { type: "_probe", nonce: "x" });
@@ -165,8 +146,8 @@ describe("foregroundProbe", () => {
   it("after the echo, the sessions suspended on hide are replayed on the same connection", async () => {
     const { conn, manual } = connected();
     conn.trackSeq("s1", 4);
-    doc.visibilityState = "hidden";
-    doc.fire("visibilitychange");
+    page.doc.visibilityState = "hidden";
+    page.doc.fire("visibilitychange");
     shown();
     latest().emit("message", { type: "_probe", nonce: probes(manual)[0].body.nonce });
     expect(manual.endpoints()).toEqual(["suspend", "probe", "reconnect"]);
@@ -184,9 +165,9 @@ describe("foregroundProbe", () => {
 
   it("a page restored from the back/forward cache rebuilds even a connected stream", () => {
     const { listener } = connected();
-    win.fire("pageshow", { persisted: false });
+    page.win.fire("pageshow", { persisted: false });
     expect(FakeEventSource.all).toHaveLength(1);
-    win.fire("pageshow", { persisted: true });
+    page.win.fire("pageshow", { persisted: true });
     expect(FakeEventSource.all).toHaveLength(2);
     expect(heard(listener)).toEqual(["_open", "_close"]);
   });
@@ -215,7 +196,7 @@ describe("the option", () => {
     // Without Web Locks the tab goes on alone (a warning), with strict's parts but the probe.
     const manual = manualFetch();
     const conn = new TabsConnection({ ...config, fetch: manual.fn as never, shareAcrossTabs: true, strict: true });
-    made.push(conn);
+    page.track(conn);
     conn.connect();
     latest().welcome("conn-1");
     shown();
