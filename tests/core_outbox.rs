@@ -322,15 +322,10 @@ fn dropped_and_failed_messages_leave_the_store_too() {
     let fates = reports(&tab.log);
     assert_eq!(fates.len(), 4, "{fates:?}");
     assert!(fates.contains(&(overflowed, Fate::Dropped(DropReason::QueueOverflow))));
-    let removed: Vec<String> = tab
-        .store_log()
-        .into_iter()
-        .filter_map(|a| match a {
-            OutboxAction::Remove { key } => Some(key),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(removed, ["rejected", "failed", "overflowed", "cleared"]);
+    assert_eq!(
+        removed(&tab.store_log()),
+        ["rejected", "failed", "overflowed", "cleared"]
+    );
     assert!(store.borrow().entries.is_empty());
 }
 

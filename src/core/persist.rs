@@ -501,9 +501,13 @@ impl Machine {
     /// removed before its report, unless `group_removals` holds the removal back
     /// while messages are in flight).
     pub fn poll_outbox_action(&mut self) -> Option<OutboxAction> {
-        let in_flight = self.flights.messages().next().is_some();
+        let flights = &self.flights;
         let p = self.persist.as_mut()?.state();
-        if !in_flight || p.removals.len() >= REMOVALS_HELD_AT_MOST {
+        // Called after every action the shell carries out: the flights are looked at
+        // only while a removal is held.
+        if !p.removals.is_empty()
+            && (p.removals.len() >= REMOVALS_HELD_AT_MOST || flights.messages().next().is_none())
+        {
             p.release_removals();
         }
         seq::pop_front(&mut p.out)
